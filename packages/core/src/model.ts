@@ -1,0 +1,84 @@
+/**
+ * The model contract: pure hooks, no loop of its own.
+ *
+ * A model says what the complete-data likelihood is (through its latent
+ * structure) and how to maximize it from sufficient statistics. `fit` owns the
+ * loop; models only fill in hooks, like scikit-learn's `BaseMixture`.
+ *
+ * @module
+ */
+import type { Rng } from './rng.js';
+import type { StatsAlgebra } from './stats.js';
+import type { LatentStructure } from './structures.js';
+
+/** Data after `prepare`: uploaded, centred tensors and whatever else a model needs once per fit. @category Interfaces */
+export interface PreparedData {
+  /** Number of rows (instances). */
+  readonly nRows: number;
+  /** Frees tensors; `fit` calls it exactly once, also on errors. */
+  dispose(): void;
+}
+
+/**
+ * Something the M-step did that the trace should show: a covariance that
+ * needed extra jitter (`regularized`), an empty or collapsed component that
+ * was reinitialized (`reinitialized`). A `reinitialized` event exempts the
+ * next half-step from the monotonicity check (the bound may legitimately drop).
+ * @category Interfaces
+ */
+export interface ModelEvent {
+  readonly type: 'regularized' | 'reinitialized' | (string & {});
+  readonly component?: number;
+  readonly detail: string;
+  readonly value?: number;
+}
+
+/** What the M-step gets besides the statistics. @category Interfaces */
+export interface MStepContext<PD> {
+  /** Stream `seed/restart/r/iter/t/mstep` (degenerate-component reinitialization). */
+  readonly rng: Rng;
+  readonly prepared: PD;
+  readonly iteration: number;
+}
+
+/** What the M-step returns. @category Interfaces */
+export interface MStepResult<P> {
+  readonly params: P;
+  readonly events?: readonly ModelEvent[];
+}
+
+/**
+ * A latent-variable model.
+ *
+ * @typeParam D - the data it accepts.
+ * @typeParam P - its parameters: plain JSON data, so results save and reload exactly.
+ * @typeParam S - its sufficient statistics (plain data, additive).
+ * @typeParam PD - its prepared data.
+ * @category Interfaces
+ */
+export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
+  readonly name: string;
+  /** The structure kind its `structure` returns: the registry key for E-steps. */
+  readonly structureKind: string;
+  /** Model options as plain JSON (recorded in results). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Initialization methods by name; the first is the default. */
+  readonly initMethods: readonly string[];
+  readonly stats: StatsAlgebra<S>;
+  /** Checks the data; throws `EmError` before any work. */
+  validate(data: D): void;
+  /** Checks given parameters (shape from `data` when given); throws `INVALID_PARAMS`. */
+  validateParams(params: unknown, data?: D): asserts params is P;
+  /** Uploads and centres the data once per fit. */
+  prepare(data: D): PD;
+  /** Initial parameters by a named method, from a seeded stream. */
+  init(prepared: PD, method: string, rng: Rng): P;
+  /** What E-steps see at parameters `params`. */
+  structure(prepared: PD, params: P): LatentStructure;
+  /** argmax over θ of E_q[log p(x, z | θ)] (+ log prior), from statistics. */
+  mStep(stats: S, prev: P, ctx: MStepContext<PD>): MStepResult<P>;
+  /** E_q[log p(x, z | θ)] from statistics, every constant included (float64). */
+  expectedLogJoint(stats: S, params: P): number;
+  /** log p(x | θ) when tractable. */
+  logLikelihood?(prepared: PD, params: P): number;
+}

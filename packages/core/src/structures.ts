@@ -1,0 +1,111 @@
+/**
+ * Latent-structure types: what an E-step sees of a model.
+ *
+ * Models never import E-step packages and E-step packages never import
+ * models: they meet here. A model's `structure(prepared, params)` returns one
+ * of these; the registry maps (structure kind, method) to E-steps.
+ *
+ * Kinds planned: `finite` (this file), `chain` (HMM tables per sequence),
+ * `factor-graph` (discrete factors per instance after evidence),
+ * `conditional-gaussian` (missing entries of Gaussian rows). A new kind is a
+ * new interface with a new `kind` string; nothing in `fit` changes.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { logSumExpRows } from './logspace.js';
+import type { StatsAlgebra } from './stats.js';
+
+/** Base of every latent structure. @category Structures */
+export interface LatentStructure {
+  /** The structure kind, e.g. `'finite'`. The registry key together with the method name. */
+  readonly kind: string;
+  /** Frees tensors the structure holds (uploaded parameters). Called by `fit`. */
+  dispose?(): void;
+}
+
+/**
+ * One block of rows of a {@link FiniteStructure}.
+ *
+ * Both methods create tensors; the E-step calls them inside its own
+ * `tf.tidy`, so everything they create is freed when the block is done.
+ * @category Structures
+ */
+export interface FiniteChunk<S> {
+  /** Number of rows in this block. */
+  readonly rows: number;
+  /** Index of the block's first row in the data. */
+  readonly start: number;
+  /** `[rows, nComponents]` table of log p(x_n, z_n = k | θ), every constant included. */
+  logJoint(): tf.Tensor2D;
+  /**
+   * Sufficient statistics for weights `[rows, nComponents]`: w_nk = q(z_n = k)
+   * for exact or hard E-steps, the fraction of draws equal to k for Monte Carlo ones.
+   */
+  stats(weights: tf.Tensor2D): S;
+}
+
+/**
+ * A K-way discrete latent per row (mixtures). Rows are served in blocks so
+ * peak memory stays bounded for any N; statistics from blocks are added with
+ * `algebra`.
+ * @category Structures
+ */
+export interface FiniteStructure<S = unknown> extends LatentStructure {
+  readonly kind: 'finite';
+  readonly nRows: number;
+  readonly nComponents: number;
+  readonly algebra: StatsAlgebra<S>;
+  /** The blocks, in row order. Iterating twice yields the same blocks. */
+  chunks(): Iterable<FiniteChunk<S>>;
+}
+
+/** Narrows a structure to `finite`. @category Structures */
+export function isFiniteStructure(s: LatentStructure): s is FiniteStructure {
+  return s.kind === 'finite';
+}
+
+/** Scalar sums a finite E-step asks {@link reduceFiniteChunks} to accumulate in float64. @category Structures */
+export type ChunkSums = Readonly<Record<string, tf.Scalar>>;
+
+/** What a finite E-step computes for one block. @category Structures */
+export interface FiniteBlockResult {
+  /** `[rows, K]` weights handed to `chunk.stats`. */
+  readonly weights: tf.Tensor2D;
+  /** Float32 scalars to add up over blocks in JS doubles (e.g. `bound`, `entropy`). */
+  readonly sums: ChunkSums;
+}
+
+/**
+ * The shared block loop of every finite E-step: for each block, inside one
+ * `tf.tidy`, computes log p(x_n, z_n = k | θ) and its row-wise log-sum-exp
+ * log p(x_n | θ), lets `step` choose the weights, turns them into statistics,
+ * and adds statistics and scalar sums (the log-likelihood under the key
+ * `logLikelihood` always included) across blocks in float64.
+ *
+ * @param step - gets `logJoint` `[rows, K]`, `logNorm` `[rows]` and the block.
+ * @category Structures
+ */
+export function reduceFiniteChunks<S>(
+  structure: FiniteStructure<S>,
+  step: (logJoint: tf.Tensor2D, logNorm: tf.Tensor1D, chunk: FiniteChunk<S>) => FiniteBlockResult,
+): { stats: S; sums: Record<string, number> } {
+  let stats: S | undefined;
+  const sums: Record<string, number> = {};
+  for (const chunk of structure.chunks()) {
+    tf.tidy(() => {
+      const logJoint = chunk.logJoint();
+      const logNorm = logSumExpRows(logJoint);
+      const res = step(logJoint, logNorm, chunk);
+      const part = chunk.stats(res.weights);
+      stats = stats === undefined ? part : structure.algebra.add(stats, part);
+      const keys = ['logLikelihood', ...Object.keys(res.sums)];
+      const values = tf.stack([tf.sum(logNorm), ...Object.values(res.sums)]).dataSync();
+      keys.forEach((k, i) => {
+        sums[k] = (sums[k] ?? 0) + (values[i] as number);
+      });
+    });
+  }
+  if (stats === undefined) throw new Error('reduceFiniteChunks: the structure has no rows');
+  return { stats, sums };
+}

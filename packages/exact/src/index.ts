@@ -1,0 +1,1 @@
+export { exactEStep } from './exact-estep.js';

@@ -1,0 +1,243 @@
+/**
+ * The Gaussian-mixture maths as small pure float64 functions (tests call them
+ * directly): statistics algebra, covariance estimates per covariance type,
+ * the M-step with its degenerate-component policy, and E_q[log p(x, z | θ)].
+ * @module
+ */
+import { choleskyWithJitter, emError, EmError, inverseFromCholesky, type ModelEvent, type Rng, type StatsAlgebra } from '@emlab/core';
+import type { CovarianceType, GmmParams, GmmStats } from './gmm-types.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+/** A component whose weight Σ_n w_nk is below this is empty and reinitialized. */
+export const EMPTY_COMPONENT_WEIGHT = 1e-8;
+
+/** Zero, add and scale for {@link GmmStats}. @category Gaussian mixtures */
+export const gmmStatsAlgebra: StatsAlgebra<GmmStats> = {
+  zero(like) {
+    return { k: like.k, d: like.d, n: new Float64Array(like.k), s1: new Float64Array(like.s1.length), s2: new Float64Array(like.s2.length), ref: like.ref.slice() };
+  },
+  add(a, b) {
+    if (a.k !== b.k || a.d !== b.d) throw emError('INVALID_ARGUMENT', ['stats'], `${b.k}x${b.d}`, `have shape ${b.k}x${b.d}, expected ${a.k}x${a.d}`, 'add statistics of the same model only');
+    for (let i = 0; i < a.ref.length; i++) {
+      if (a.ref[i] !== b.ref[i]) throw emError('INVALID_ARGUMENT', ['stats', 'ref'], b.ref[i], 'differs between the statistics being added', 'add statistics computed at the same parameters');
+    }
+    const sum = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + (y[i] as number));
+    return { k: a.k, d: a.d, n: sum(a.n, b.n), s1: sum(a.s1, b.s1), s2: sum(a.s2, b.s2), ref: a.ref.slice() };
+  },
+  scale(a, c) {
+    return { k: a.k, d: a.d, n: a.n.map((v) => v * c), s1: a.s1.map((v) => v * c), s2: a.s2.map((v) => v * c), ref: a.ref.slice() };
+  },
+};
+
+/**
+ * Per-component weight, mean and scatter about the new mean from statistics:
+ * μ_k = ref_k + s1_k / n_k and M_k = s2_k − n_k (μ_k − ref_k)(μ_k − ref_k)ᵀ.
+ * Components with n_k below {@link EMPTY_COMPONENT_WEIGHT} are flagged `empty`.
+ * @category Gaussian mixtures
+ */
+export function gaussianMoments(stats: GmmStats): { nk: Float64Array; means: Float64Array; scatter: Float64Array; empty: boolean[] } {
+  const { k, d } = stats;
+  const nk = stats.n.slice();
+  const means = new Float64Array(k * d);
+  const scatter = new Float64Array(k * d * d);
+  const empty: boolean[] = [];
+  for (let c = 0; c < k; c++) {
+    const w = nk[c] as number;
+    empty.push(!(w >= EMPTY_COMPONENT_WEIGHT));
+    const shift = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      shift[i] = w > 0 ? (stats.s1[c * d + i] as number) / w : 0;
+      means[c * d + i] = (stats.ref[c * d + i] as number) + (shift[i] as number);
+    }
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        const idx = c * d * d + i * d + j;
+        // symmetrize while removing the mean shift
+        const s = 0.5 * ((stats.s2[idx] as number) + (stats.s2[c * d * d + j * d + i] as number));
+        scatter[idx] = s - w * (shift[i] as number) * (shift[j] as number);
+      }
+    }
+  }
+  return { nk, means, scatter, empty };
+}
+
+/**
+ * Covariances (float64, `[K·D·D]`, full matrices) for a covariance type from
+ * the per-component scatter matrices, with `regCovar` added to the diagonal:
+ * full Σ_k = M_k / n_k; diag the diagonal of it; spherical tr(M_k)/(D n_k) I;
+ * tied Σ = Σ_k M_k / Σ_k n_k for every k. Like scikit-learn's
+ * `_estimate_gaussian_covariances_*`.
+ * @category Gaussian mixtures
+ */
+export function gaussianCovariances(type: CovarianceType, nk: Float64Array, scatter: Float64Array, d: number, regCovar: number): Float64Array {
+  const k = nk.length;
+  const out = new Float64Array(k * d * d);
+  const dd = d * d;
+  if (type === 'tied') {
+    const total = nk.reduce((a, b) => a + b, 0);
+    const shared = new Float64Array(dd);
+    for (let c = 0; c < k; c++) for (let i = 0; i < dd; i++) shared[i] = (shared[i] as number) + (scatter[c * dd + i] as number);
+    for (let i = 0; i < dd; i++) shared[i] = (shared[i] as number) / total;
+    for (let i = 0; i < d; i++) shared[i * d + i] = (shared[i * d + i] as number) + regCovar;
+    for (let c = 0; c < k; c++) out.set(shared, c * dd);
+    return out;
+  }
+  for (let c = 0; c < k; c++) {
+    const w = Math.max(nk[c] as number, 10 * Number.EPSILON);
+    const base = c * dd;
+    if (type === 'full') {
+      for (let i = 0; i < dd; i++) out[base + i] = (scatter[base + i] as number) / w;
+    } else if (type === 'diag') {
+      for (let i = 0; i < d; i++) out[base + i * d + i] = (scatter[base + i * d + i] as number) / w;
+    } else {
+      let tr = 0;
+      for (let i = 0; i < d; i++) tr += scatter[base + i * d + i] as number;
+      for (let i = 0; i < d; i++) out[base + i * d + i] = tr / (d * w);
+    }
+    for (let i = 0; i < d; i++) out[base + i * d + i] = (out[base + i * d + i] as number) + regCovar;
+  }
+  return out;
+}
+
+/** Converts flat float64 arrays to {@link GmmParams}. @category Gaussian mixtures */
+export function packParams(type: CovarianceType, weights: Float64Array, means: Float64Array, covariances: Float64Array, d: number): GmmParams {
+  const k = weights.length;
+  const m: number[][] = [];
+  const s: number[][][] = [];
+  for (let c = 0; c < k; c++) {
+    m.push(Array.from(means.subarray(c * d, (c + 1) * d)));
+    const mat: number[][] = [];
+    for (let i = 0; i < d; i++) mat.push(Array.from(covariances.subarray(c * d * d + i * d, c * d * d + (i + 1) * d)));
+    s.push(mat);
+  }
+  return { covarianceType: type, weights: Array.from(weights), means: m, covariances: s };
+}
+
+/** Flattens `covariances[k]` to a Float64Array. @category Gaussian mixtures */
+export function flatCovariance(params: GmmParams, c: number): Float64Array {
+  const cov = params.covariances[c] as number[][];
+  const d = cov.length;
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[i * d + j] = (cov[i] as number[])[j] as number;
+  return out;
+}
+
+/** Data needed to reinitialize an empty component. @category Gaussian mixtures */
+export interface ReinitSource {
+  /** A data row, original units, chosen by the caller's rng. */
+  row(index: number): Float64Array;
+  readonly nRows: number;
+  /** Per-feature variance of the data (floor for a fresh covariance). */
+  readonly variance: Float64Array;
+}
+
+/**
+ * The M-step with the degenerate-component policy: maximum likelihood from
+ * statistics; a covariance that is not positive definite gets jitter
+ * escalation (`regularized` event); an empty component, or one whose
+ * covariance stays singular, is reinitialized at a random data row with the
+ * data's per-feature variance and weight 1/N (`reinitialized` event). Never
+ * returns NaN.
+ * @category Gaussian mixtures
+ */
+export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number, rng: Rng, source: ReinitSource): { params: GmmParams; events: ModelEvent[] } {
+  const { k, d } = stats;
+  const { nk, means, scatter, empty } = gaussianMoments(stats);
+  const covs = gaussianCovariances(type, nk, scatter, d, regCovar);
+  const events: ModelEvent[] = [];
+  const weights = new Float64Array(k);
+  const total = nk.reduce((a, b) => a + b, 0);
+  for (let c = 0; c < k; c++) weights[c] = (nk[c] as number) / total;
+  const reinit = (c: number, why: string): void => {
+    const row = rng.int(source.nRows);
+    means.set(source.row(row), c * d);
+    const dd = d * d;
+    covs.fill(0, c * dd, (c + 1) * dd);
+    for (let i = 0; i < d; i++) covs[c * dd + i * d + i] = Math.max(source.variance[i] as number, regCovar, 1e-12) + regCovar;
+    weights[c] = 1 / source.nRows;
+    events.push({ type: 'reinitialized', component: c, detail: `${why}; reinitialized at data row ${row}`, value: row });
+  };
+  for (let c = 0; c < k; c++) {
+    if (empty[c]) {
+      reinit(c, `component ${c} is empty (weight ${(nk[c] as number).toExponential(2)})`);
+      continue;
+    }
+    const mat = covs.subarray(c * d * d, (c + 1) * d * d);
+    try {
+      const { jitter } = choleskyWithJitter(mat, d, { component: c });
+      if (jitter > 0) {
+        for (let i = 0; i < d; i++) mat[i * d + i] = (mat[i * d + i] as number) + jitter;
+        events.push({ type: 'regularized', component: c, detail: `covariance of component ${c} needed ${jitter.toExponential(2)} extra on its diagonal`, value: jitter });
+      }
+    } catch (e) {
+      if (!(e instanceof EmError)) throw e;
+      reinit(c, `covariance of component ${c} is singular`);
+    }
+  }
+  if (events.some((e) => e.type === 'reinitialized')) {
+    const sum = weights.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < k; c++) weights[c] = (weights[c] as number) / sum;
+  }
+  return { params: packParams(type, weights, means, covs, d), events };
+}
+
+/** Cholesky factors, inverses and log-determinants of every covariance. @category Gaussian mixtures */
+export interface CovarianceFactors {
+  /** Lower Cholesky factors, `[K][D·D]`. */
+  readonly chol: Float64Array[];
+  readonly logDet: Float64Array;
+}
+
+/**
+ * Factors every covariance of `params` (strictly: no jitter is added, so a
+ * factor is of exactly the covariance that is reported).
+ * @throws EmError `NOT_POSITIVE_DEFINITE` naming the component.
+ * @category Gaussian mixtures
+ */
+export function factorCovariances(params: GmmParams): CovarianceFactors {
+  const k = params.weights.length;
+  const chol: Float64Array[] = [];
+  const logDet = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const a = flatCovariance(params, c);
+    const f = choleskyWithJitter(a, a.length === 1 ? 1 : Math.round(Math.sqrt(a.length)), { component: c, maxJitter: 0 });
+    chol.push(f.L);
+    logDet[c] = f.logDet;
+  }
+  return { chol, logDet };
+}
+
+/**
+ * E_q[log p(x, z | θ)] from statistics, float64, every constant included:
+ * Σ_k [n_k (log π_k − D/2 log 2π − ½ log|Σ_k|) − ½ tr(Σ_k⁻¹ M_k)], with M_k
+ * the weighted scatter about μ_k. Empty components contribute 0.
+ * @category Gaussian mixtures
+ */
+export function gmmExpectedLogJoint(stats: GmmStats, params: GmmParams, factors: CovarianceFactors = factorCovariances(params)): number {
+  const { k, d } = stats;
+  let total = 0;
+  for (let c = 0; c < k; c++) {
+    const w = stats.n[c] as number;
+    if (w === 0) continue;
+    const mu = params.means[c] as number[];
+    const shift = new Float64Array(d);
+    for (let i = 0; i < d; i++) shift[i] = (mu[i] as number) - (stats.ref[c * d + i] as number);
+    const prec = inverseFromCholesky(factors.chol[c] as Float64Array, d);
+    let tr = 0;
+    for (let i = 0; i < d; i++) {
+      const si = stats.s1[c * d + i] as number;
+      for (let j = 0; j < d; j++) {
+        const m = (stats.s2[c * d * d + i * d + j] as number) - si * (shift[j] as number) - (shift[i] as number) * (stats.s1[c * d + j] as number) + w * (shift[i] as number) * (shift[j] as number);
+        tr += (prec[i * d + j] as number) * m;
+      }
+    }
+    total += w * (Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (factors.logDet[c] as number)) - 0.5 * tr;
+  }
+  return total;
+}
+
+/** Number of free parameters (for BIC/AIC). @category Gaussian mixtures */
+export function gmmParameterCount(type: CovarianceType, k: number, d: number): number {
+  const cov = type === 'full' ? (k * d * (d + 1)) / 2 : type === 'diag' ? k * d : type === 'spherical' ? k : (d * (d + 1)) / 2;
+  return k - 1 + k * d + cov;
+}

@@ -1,0 +1,2 @@
+export { stochasticEStep } from './stochastic-estep.js';
+export type { StochasticEStepOptions } from './stochastic-estep.js';

@@ -1,0 +1,1 @@
+export { hardEStep } from './hard-estep.js';
