@@ -27,7 +27,7 @@ Usage:
   emlab fit <data.csv> --model gmm --components K [--covariance full|diag|spherical|tied]
             [--estep exact|hard|stochastic] [--draws S] [--seed S] [--max-iter N] [--tol T]
             [--n-init R] [--reg-covar R] [--init kmeans++|random] [--out result.json] [--json]
-  emlab demo [--dataset blobs5d] [--seed S]   fit a mixture with every E-step, print a comparison
+  emlab demo [--dataset mix5] [--seed S]     fit a mixture with every E-step, print a comparison
   emlab esteps                                list registered E-steps
   emlab --help | --version
 
@@ -49,7 +49,7 @@ const FIT_OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-} satisfies ParseArgsConfig['options'];
+} as const satisfies ParseArgsConfig['options'];
 
 function flagNumber(name: string, text: string | undefined, kind: 'int' | 'float'): number | undefined {
   if (text === undefined) return undefined;
@@ -66,9 +66,9 @@ function seedOf(text: string | undefined): number | string {
   return text.trim() !== '' && Number.isSafeInteger(v) ? v : text;
 }
 
-function parse(args: string[], options: ParseArgsConfig['options']) {
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
   } catch (e) {
     throw new EmError('INVALID_ARGUMENT', `${(e as Error).message}. Remedy: see emlab --help`, { path: ['argv'] });
   }
@@ -159,12 +159,12 @@ function describeFit(r: FitResult<GmmParams>, columns: readonly string[]): strin
 }
 
 async function runDemo(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { dataset: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values } = parse(args, { dataset: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  const data = loadBuiltin(values.dataset ?? 'blobs5d');
+  const data = loadBuiltin(values.dataset ?? 'mix5');
   const k = data.truth.weights.length;
   const seed = seedOf(values.seed);
   const backend = await initBackend();

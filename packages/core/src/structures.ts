@@ -65,14 +65,19 @@ export function isFiniteStructure(s: LatentStructure): s is FiniteStructure {
   return s.kind === 'finite';
 }
 
-/** Scalar sums a finite E-step asks {@link reduceFiniteChunks} to accumulate in float64. @category Structures */
-export type ChunkSums = Readonly<Record<string, tf.Scalar>>;
+/**
+ * Per-row quantities `[rows]` a finite E-step asks {@link reduceFiniteChunks}
+ * to add up. They are downloaded and summed in JS doubles: a float32 `tf.sum`
+ * over 10⁵ rows loses digits the monotonicity check needs.
+ * @category Structures
+ */
+export type ChunkSums = Readonly<Record<string, tf.Tensor1D>>;
 
 /** What a finite E-step computes for one block. @category Structures */
 export interface FiniteBlockResult {
   /** `[rows, K]` weights handed to `chunk.stats`. */
   readonly weights: tf.Tensor2D;
-  /** Float32 scalars to add up over blocks in JS doubles (e.g. `bound`, `entropy`). */
+  /** Per-row values `[rows]` to add up over all rows in JS doubles (e.g. `bound`, `entropy`). */
   readonly sums: ChunkSums;
 }
 
@@ -80,8 +85,8 @@ export interface FiniteBlockResult {
  * The shared block loop of every finite E-step: for each block, inside one
  * `tf.tidy`, computes log p(x_n, z_n = k | θ) and its row-wise log-sum-exp
  * log p(x_n | θ), lets `step` choose the weights, turns them into statistics,
- * and adds statistics and scalar sums (the log-likelihood under the key
- * `logLikelihood` always included) across blocks in float64.
+ * and adds statistics and per-row sums (the log-likelihood under the key
+ * `logLikelihood` always included) across rows and blocks in float64.
  *
  * @param step - gets `logJoint` `[rows, K]`, `logNorm` `[rows]` and the block.
  * @category Structures
@@ -100,9 +105,12 @@ export function reduceFiniteChunks<S>(
       const part = chunk.stats(res.weights);
       stats = stats === undefined ? part : structure.algebra.add(stats, part);
       const keys = ['logLikelihood', ...Object.keys(res.sums)];
-      const values = tf.stack([tf.sum(logNorm), ...Object.values(res.sums)]).dataSync();
-      keys.forEach((k, i) => {
-        sums[k] = (sums[k] ?? 0) + (values[i] as number);
+      const values = tf.stack([logNorm, ...Object.values(res.sums)]).dataSync();
+      const n = chunk.rows;
+      keys.forEach((key, i) => {
+        let total = 0;
+        for (let r = i * n; r < (i + 1) * n; r++) total += values[r] as number;
+        sums[key] = (sums[key] ?? 0) + total;
       });
     });
   }

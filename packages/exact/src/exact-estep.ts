@@ -29,8 +29,8 @@ export function exactEStep(options: Readonly<Record<string, unknown>> = {}): ESt
       const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm) => {
         const logResp = tf.sub(logJoint, tf.expandDims(logNorm, 1));
         const resp = tf.exp(logResp) as tf.Tensor2D;
-        const entropy = tf.neg(tf.sum(tf.where(tf.greater(resp, 0), tf.mul(resp, logResp), tf.zerosLike(resp))));
-        return { weights: resp, sums: { entropy: entropy as tf.Scalar } };
+        const entropy = tf.neg(tf.sum(tf.where(tf.greater(resp, 0), tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
+        return { weights: resp, sums: { entropy } };
       });
       const logLikelihood = sums['logLikelihood'] as number;
       return { stats, bound: logLikelihood, entropy: sums['entropy'] as number, logLikelihood };

@@ -2,7 +2,7 @@ export { GaussianMixture, gaussianMixture, validateGmmParams } from './gmm/gauss
 export type { GaussianMixtureOptions, GmmStructure } from './gmm/gaussian-mixture.js';
 export { gaussianCovariances, gaussianMoments, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmStatsAlgebra, factorCovariances, packParams, flatCovariance, EMPTY_COMPONENT_WEIGHT } from './gmm/gmm-math.js';
 export type { CovarianceFactors, ReinitSource } from './gmm/gmm-math.js';
-export { blockRows, blockStats, prepareGmmData, readMatrix } from './gmm/gmm-data.js';
+export { BLOCK_ROWS, blockRows, blockStats, featureCount, gmmFeatures, prepareGmmData, readMatrix } from './gmm/gmm-data.js';
 export type { DataBlock, GmmPrepared } from './gmm/gmm-data.js';
 export { COVARIANCE_TYPES } from './gmm/gmm-types.js';
 export type { CovarianceType, DenseMatrix, GmmData, GmmParams, GmmStats } from './gmm/gmm-types.js';

@@ -54,11 +54,11 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
         const z = tf.minimum(tf.sum(tf.cast(tf.lessEqual(tf.reshape(cdf, [n, 1, k]), target), 'int32'), 2), k - 1);
         const weights = tf.div(tf.sum(tf.reshape(oneHotFloat(tf.reshape(z, [n * nDraws]) as tf.Tensor1D, k), [n, nDraws, k]), 1), nDraws) as tf.Tensor2D;
         const safeJoint = tf.where(positive, logJoint, tf.zerosLike(logJoint));
-        const sampled = tf.sum(tf.mul(weights, safeJoint));
-        const entropy = tf.neg(tf.sum(tf.where(positive, tf.mul(resp, logResp), tf.zerosLike(resp))));
+        const sampled = tf.sum(tf.mul(weights, safeJoint), 1) as tf.Tensor1D;
+        const entropy = tf.neg(tf.sum(tf.where(positive, tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
         const mean = tf.sum(tf.mul(resp, safeJoint), 1, true);
-        const variance = tf.sum(tf.mul(resp, tf.square(tf.sub(safeJoint, mean))));
-        return { weights, sums: { sampled: sampled as tf.Scalar, entropy: entropy as tf.Scalar, variance: variance as tf.Scalar } };
+        const variance = tf.sum(tf.mul(resp, tf.square(tf.sub(safeJoint, mean))), 1) as tf.Tensor1D;
+        return { weights, sums: { sampled, entropy, variance } };
       });
       const entropy = sums['entropy'] as number;
       return {

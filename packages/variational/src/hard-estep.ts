@@ -35,7 +35,7 @@ export function hardEStep(options: Readonly<Record<string, unknown>> = {}): ESte
         const weights = oneHotFloat(tf.argMax(logJoint, 1) as tf.Tensor1D, k);
         const c = tf.sum(weights, 0).dataSync();
         for (let j = 0; j < k; j++) counts[j] = (counts[j] as number) + (c[j] as number);
-        return { weights, sums: { bound: tf.sum(tf.max(logJoint, 1)) } };
+        return { weights, sums: { bound: tf.max(logJoint, 1) as tf.Tensor1D } };
       });
       const emptyComponents = counts.reduce((n, c) => n + (c === 0 ? 1 : 0), 0);
       return {

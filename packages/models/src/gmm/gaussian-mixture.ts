@@ -10,7 +10,7 @@ import {
   emError,
   EmError,
   integerOption,
-  invertLower,
+  inverseFromCholesky,
   logSumExpRows,
   numberOption,
   rejectUnknownOptions,
@@ -22,7 +22,7 @@ import {
   type Rng,
   type Seed,
 } from '@emlab/core';
-import { blockStats, prepareGmmData, readMatrix, type DataBlock, type GmmPrepared } from './gmm-data.js';
+import { blockStats, featureCount, gmmFeatures, prepareGmmData, readMatrix, type DataBlock, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
@@ -41,16 +41,12 @@ export interface GaussianMixtureOptions {
 /** A Gaussian mixture's latent structure: `finite`, with the tensors it uploaded. @category Gaussian mixtures */
 export type GmmStructure = FiniteStructure<GmmStats> & { dispose(): void };
 
-function blockChunk(block: DataBlock, logJoint: () => tf.Tensor2D, stats: (w: tf.Tensor2D) => GmmStats): FiniteChunk<GmmStats> {
-  return { rows: block.rows, start: block.start, logJoint, stats };
-}
-
 /**
  * Gaussian mixture with `full | diag | spherical | tied` covariances.
  *
  * The E-step table is log π_k + log N(x_n | μ_k, Σ_k), computed for all
- * components with one matmul per block of rows, `[n, D] × [D, K·D]`, against
- * the stacked inverse Cholesky factors. Data are centred in float64 before
+ * components with one matmul per block of rows against quadratic features
+ * (see `gmmFeatures`); the statistics are one more matmul. Data are centred in float64 before
  * upload; parameters are always reported in the original units.
  *
  * @example
@@ -300,55 +296,48 @@ function reinitSource(prepared: GmmPrepared) {
 }
 
 /**
- * The `finite` structure at `params`: uploads the stacked inverse Cholesky
- * factors A = [L₁⁻ᵀ … L_K⁻ᵀ] `[D, K·D]`, the offsets b = [c_k L_k⁻ᵀ] and the
- * constants log π_k − D/2 log 2π − ½ log|Σ_k|; per block,
- * log p(x, k) = const_k − ½ ‖x A_k − b_k‖².
+ * The `finite` structure at `params`. With Φ(x) = [vec(x xᵀ), x, 1] of the
+ * centred data, log π_k + log N(x | μ_k, Σ_k) = Φ(x) · Q_k where, for the
+ * precision P_k = Σ_k⁻¹ and centred mean c_k, Q_k holds −½ vec(P_k), P_k c_k, and log π_k − D/2 log 2π − ½ log|Σ_k| − ½ c_kᵀ P_k c_k.
+ * So the E-step table of a block is one matmul `[n, F] × [F, K]`.
  */
 function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
   const k = params.weights.length;
   const d = prepared.nFeatures;
+  const f = featureCount(d);
+  const p = d * d;
   const { chol, logDet } = factorCovariances(params);
-  const a = new Float32Array(d * k * d);
-  const b = new Float32Array(k * d);
-  const logConst = new Float32Array(k);
-  const refCentred = new Float32Array(k * d);
-  const refOriginal = new Float64Array(k * d);
+  const q = new Float32Array(f * k);
   for (let c = 0; c < k; c++) {
-    const inv = invertLower(chol[c] as Float64Array, d);
+    const prec = inverseFromCholesky(chol[c] as Float64Array, d);
     const mu = params.means[c] as number[];
     const centred = new Float64Array(d);
+    for (let i = 0; i < d; i++) centred[i] = (mu[i] as number) - (prepared.offset[i] as number);
+    for (let i = 0; i < p; i++) q[i * k + c] = -0.5 * (prec[i] as number);
+    let quad = 0;
     for (let i = 0; i < d; i++) {
-      centred[i] = (mu[i] as number) - (prepared.offset[i] as number);
-      refCentred[c * d + i] = centred[i] as number;
-      refOriginal[c * d + i] = mu[i] as number;
+      let pc = 0;
+      for (let j = 0; j < d; j++) pc += (prec[i * d + j] as number) * (centred[j] as number);
+      q[(p + i) * k + c] = pc;
+      quad += pc * (centred[i] as number);
     }
-    for (let j = 0; j < d; j++) {
-      let bj = 0;
-      for (let i = 0; i < d; i++) {
-        const v = inv[j * d + i] as number; // (L⁻¹)ᵀ[i][j]
-        a[i * k * d + c * d + j] = v;
-        bj += (centred[i] as number) * v;
-      }
-      b[c * d + j] = bj;
-    }
-    logConst[c] = Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (logDet[c] as number);
+    q[(f - 1) * k + c] = Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (logDet[c] as number) - 0.5 * quad;
   }
-  const tA = tf.tensor2d(a, [d, k * d]);
-  const tB = tf.tensor2d(b, [1, k * d]);
-  const tConst = tf.tensor2d(logConst, [1, k]);
-  const tRef = tf.tensor2d(refCentred, [k, d]);
-  const chunks = prepared.blocks.map((block) =>
-    blockChunk(
-      block,
-      () => {
-        const y = tf.sub(tf.matMul(block.x, tA), tB);
-        const maha = tf.sum(tf.reshape(tf.square(y), [block.rows, k, d]), 2);
-        return tf.sub(tConst, tf.mul(maha, 0.5)) as tf.Tensor2D;
-      },
-      (w) => blockStats(block.x, w, tRef, refOriginal),
-    ),
-  );
+  const tQ = tf.tensor2d(q, [f, k]);
+  const chunks = prepared.blocks.map((block): FiniteChunk<GmmStats> => {
+    let built: tf.Tensor2D | undefined;
+    const phi = (): tf.Tensor2D => {
+      if (block.phi !== undefined) return block.phi;
+      if (built === undefined || built.isDisposed) built = gmmFeatures(block.x);
+      return built;
+    };
+    return {
+      rows: block.rows,
+      start: block.start,
+      logJoint: () => tf.matMul(phi(), tQ),
+      stats: (w) => blockStats(phi(), w, d, prepared.offset),
+    };
+  });
   return {
     kind: 'finite',
     nRows: prepared.nRows,
@@ -356,10 +345,7 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
     algebra: gmmStatsAlgebra,
     chunks: () => chunks,
     dispose() {
-      tA.dispose();
-      tB.dispose();
-      tConst.dispose();
-      tRef.dispose();
+      tQ.dispose();
     },
   };
 }
@@ -379,23 +365,16 @@ function forEachBlockLogNorm(prepared: GmmPrepared, params: GmmParams, fn: (lse:
   }
 }
 
-/** Statistics for given weights `[rows, K]` per block, about the data mean. */
+/** Statistics for given weights `[rows, K]` per block (initialization). */
 function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (block: DataBlock) => Float32Array): GmmStats {
-  const d = prepared.nFeatures;
-  const refOriginal = new Float64Array(k * d);
-  for (let c = 0; c < k; c++) refOriginal.set(prepared.offset, c * d);
-  const ref = tf.zeros([k, d]) as tf.Tensor2D;
   let acc: GmmStats | undefined;
-  try {
-    for (const block of prepared.blocks) {
-      const w = weightsFor(block);
-      tf.tidy(() => {
-        const part = blockStats(block.x, tf.tensor2d(w, [block.rows, k]), ref, refOriginal);
-        acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
-      });
-    }
-  } finally {
-    ref.dispose();
+  for (const block of prepared.blocks) {
+    const w = weightsFor(block);
+    tf.tidy(() => {
+      const phi = block.phi ?? gmmFeatures(block.x);
+      const part = blockStats(phi, tf.tensor2d(w, [block.rows, k]), prepared.nFeatures, prepared.offset);
+      acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
+    });
   }
   if (acc === undefined) throw new EmError('INTERNAL', 'no data blocks');
   return acc as GmmStats;

@@ -1,0 +1,443 @@
+/**
+ * Numeric CSV input and output.
+ *
+ * The reader streams the file line by line (`fs.createReadStream` +
+ * `readline`) into a geometrically grown `Float64Array`, so memory stays near
+ * 8 bytes per cell. The in-memory variant {@link parseNumericCsv} feeds the same
+ * line processor, so both behave identically.
+ *
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { EmError, emError } from '@emlab/core';
+
+/**
+ * A numeric table read from CSV: column names plus a row-major matrix.
+ *
+ * Structurally compatible with the `{ values, rows, cols }` data form that
+ * emlab models accept.
+ *
+ * @example
+ * ```ts
+ * const t = await readNumericCsv('data.csv');
+ * const firstCell = t.values[0 * t.cols + 0];
+ * ```
+ * @category Data
+ */
+export interface NumericTable {
+  /** Column names from the header row, in file order. */
+  columns: string[];
+  /** Number of data rows (the header is not counted). */
+  rows: number;
+  /** Number of columns (`columns.length`). */
+  cols: number;
+  /** Row-major cell values, `rows * cols` entries; missing cells are NaN. */
+  values: Float64Array;
+  /** Number of cells that were missing (NaN) in `values`. */
+  missing: number;
+}
+
+/**
+ * Options of {@link readNumericCsv} and {@link parseNumericCsv}.
+ * @category Data
+ */
+export interface CsvReadOptions {
+  /**
+   * Cell texts (after trimming and unquoting) read as missing values (NaN).
+   * Case-sensitive. Default {@link DEFAULT_MISSING_MARKERS}.
+   */
+  readonly missingMarkers?: readonly string[];
+}
+
+/**
+ * Options of {@link parseNumericCsv}.
+ * @category Data
+ */
+export interface CsvParseOptions extends CsvReadOptions {
+  /** Name used for the text in error paths and messages. Default `'<csv>'`. */
+  readonly name?: string;
+}
+
+/**
+ * The default missing-value markers: `''`, `'NA'`, `'NaN'`, `'nan'` and `'?'`.
+ * @category Data
+ */
+export const DEFAULT_MISSING_MARKERS: readonly string[] = Object.freeze(['', 'NA', 'NaN', 'nan', '?']);
+
+/** Strict decimal number syntax (plus ±Infinity, which `String(x)` writes). */
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$/;
+
+const INITIAL_ROW_CAPACITY = 1024;
+
+function checkReadOptions(opts: unknown, owner: string): Set<string> {
+  if (opts === undefined) return new Set(DEFAULT_MISSING_MARKERS);
+  if (typeof opts !== 'object' || opts === null) {
+    throw emError('INVALID_ARGUMENT', ['options'], opts, `must be an options object for ${owner}`, 'pass e.g. { missingMarkers: ["", "NA"] } or omit it');
+  }
+  const markers = (opts as { missingMarkers?: unknown }).missingMarkers;
+  if (markers === undefined) return new Set(DEFAULT_MISSING_MARKERS);
+  if (!Array.isArray(markers) || !markers.every((m) => typeof m === 'string')) {
+    throw emError('INVALID_ARGUMENT', ['options', 'missingMarkers'], markers, 'must be an array of strings', 'pass e.g. missingMarkers: ["", "NA", "?"]');
+  }
+  return new Set(markers as string[]);
+}
+
+function quoteList(items: Iterable<string>): string {
+  return [...items].map((s) => JSON.stringify(s)).join(', ');
+}
+
+/**
+ * Incremental line processor shared by the streamed and in-memory readers.
+ * Feed physical lines (without terminators) with {@link CsvLineProcessor.line},
+ * then call {@link CsvLineProcessor.finish}.
+ */
+class CsvLineProcessor {
+  private readonly name: string;
+  private readonly markers: Set<string>;
+  private lineNo = 0;
+  private columns: string[] | undefined;
+  private cols = 0;
+  private rows = 0;
+  private missing = 0;
+  private buffer = new Float64Array(0);
+  /** Physical line numbers of blank lines not yet known to be trailing. */
+  private pendingBlank: number[] = [];
+
+  constructor(name: string, markers: Set<string>) {
+    this.name = name;
+    this.markers = markers;
+  }
+
+  line(raw: string): void {
+    this.lineNo++;
+    let text = raw;
+    if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (this.columns === undefined) {
+      if (text.trim() === '') return; // blank lines before the header
+      this.header(text, this.lineNo);
+      return;
+    }
+    if (text.trim() === '') {
+      // Defer: blank lines at the end of the file are skipped; blank lines
+      // followed by data are rows like any other (missing or ragged).
+      this.pendingBlank.push(this.lineNo);
+      return;
+    }
+    if (this.pendingBlank.length > 0) {
+      for (const n of this.pendingBlank) this.dataRow('', n);
+      this.pendingBlank = [];
+    }
+    this.dataRow(text, this.lineNo);
+  }
+
+  finish(): NumericTable {
+    if (this.columns === undefined) {
+      throw emError('PARSE_ERROR', [this.name], this.name, 'the file is empty: line 1 should be a header row of column names', 'add a header row such as "x1,x2,x3" followed by numeric rows');
+    }
+    if (this.rows === 0) {
+      throw emError('PARSE_ERROR', [this.name], this.name, `has a header (line ${this.headerLine}) but no data rows`, 'add at least one row of numbers after the header');
+    }
+    return {
+      columns: this.columns,
+      rows: this.rows,
+      cols: this.cols,
+      values: this.buffer.slice(0, this.rows * this.cols),
+      missing: this.missing,
+    };
+  }
+
+  private headerLine = 0;
+
+  private header(text: string, lineNo: number): void {
+    const names = splitCsvLine(text, (problem) =>
+      emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'),
+    );
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (name === '') {
+        throw emError('PARSE_ERROR', [this.name, 'header', 'column', i + 1], text, `line ${lineNo}: header column ${i + 1} has an empty name`, 'give every column a non-empty name in the header row');
+      }
+      const prev = seen.get(name);
+      if (prev !== undefined) {
+        throw emError('PARSE_ERROR', [this.name, 'header', 'column', name], name, `line ${lineNo}: column name ${JSON.stringify(name)} appears twice (columns ${prev + 1} and ${i + 1})`, 'give every column a unique name in the header row');
+      }
+      seen.set(name, i);
+    });
+    this.columns = names;
+    this.cols = names.length;
+    this.headerLine = lineNo;
+    this.buffer = new Float64Array(INITIAL_ROW_CAPACITY * this.cols);
+  }
+
+  private dataRow(text: string, lineNo: number): void {
+    const columns = this.columns as string[];
+    const r = this.rows;
+    const cells = splitCsvLine(text, (problem) =>
+      emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo}: ${problem}`, 'fix the quoting: a quoted cell must end with a closing double quote, and a literal quote inside it is written as ""'),
+    );
+    if (cells.length !== this.cols) {
+      throw emError(
+        'PARSE_ERROR',
+        [this.name, 'row', r],
+        text,
+        `line ${lineNo}: expected ${this.cols} cells (one per header column) but found ${cells.length}`,
+        `give every row exactly ${this.cols} comma-separated cells; leave a cell empty for a missing value`,
+      );
+    }
+    const need = (r + 1) * this.cols;
+    if (need > this.buffer.length) {
+      const grown = new Float64Array(Math.max(need, this.buffer.length * 2));
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    const base = r * this.cols;
+    for (let c = 0; c < cells.length; c++) {
+      const cell = cells[c] as string;
+      if (this.markers.has(cell)) {
+        this.buffer[base + c] = Number.NaN;
+        this.missing++;
+      } else if (NUMBER_RE.test(cell)) {
+        this.buffer[base + c] = Number(cell);
+      } else {
+        const column = columns[c] as string;
+        throw emError(
+          'PARSE_ERROR',
+          [this.name, 'row', r, 'column', column],
+          cell,
+          `line ${lineNo}, column ${JSON.stringify(column)}: cell ${JSON.stringify(cell)} is not a number`,
+          `fix the cell, or if it marks a missing value add it to missingMarkers (currently ${quoteList(this.markers) || 'none'})`,
+        );
+      }
+    }
+    this.rows++;
+  }
+}
+
+/**
+ * Splits one CSV line into trimmed, unquoted cells (simple RFC 4180 quoting:
+ * quoted cells may hold commas; `""` inside quotes is a literal quote).
+ */
+function splitCsvLine(text: string, fail: (problem: string) => EmError): string[] {
+  if (!text.includes('"')) {
+    const parts = text.split(',');
+    for (let i = 0; i < parts.length; i++) parts[i] = (parts[i] as string).trim();
+    return parts;
+  }
+  const cells: string[] = [];
+  const n = text.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (text[i] === '"') {
+      const start = i;
+      i++;
+      let cell = '';
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) throw fail(`unterminated quoted cell starting at character ${start + 1}`);
+        cell += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          cell += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+      if (i < n && text[i] !== ',') throw fail(`unexpected character ${JSON.stringify(text[i])} after the closing quote at character ${i + 1}`);
+      cells.push(cell.trim());
+    } else {
+      const comma = text.indexOf(',', i);
+      const end = comma < 0 ? n : comma;
+      const cell = text.slice(i, end);
+      if (cell.includes('"')) throw fail(`a double quote inside the unquoted cell ${JSON.stringify(cell.trim())}`);
+      cells.push(cell.trim());
+      i = end;
+    }
+    if (i >= n) return cells;
+    i++; // skip the comma
+  }
+}
+
+function ioError(path: string, action: 'read' | 'write', cause: unknown): EmError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return emError('IO_ERROR', [path], path, `could not ${action} the file (${reason})`, action === 'read' ? 'check the path: the file must exist and be readable' : 'check the path: the directory must exist and be writable', cause);
+}
+
+/**
+ * Reads a numeric CSV file with a header row, streaming it line by line.
+ *
+ * Cells are trimmed; surrounding double quotes are stripped (quoted cells may
+ * contain commas, `""` is a literal quote). Cells equal to a missing marker
+ * become NaN and are counted in `missing`. A UTF-8 BOM, `\r\n` line endings
+ * and trailing blank lines are accepted.
+ *
+ * @param path - The file to read.
+ * @param opts - `missingMarkers` (default `['', 'NA', 'NaN', 'nan', '?']`).
+ * @throws EmError `IO_ERROR` if the file cannot be opened or read.
+ * @throws EmError `PARSE_ERROR` for an empty file, an empty or duplicate column
+ *   name, a row with the wrong number of cells, a non-numeric cell or no data
+ *   rows; the message names the 1-based line number (and the column).
+ * @throws EmError `INVALID_ARGUMENT` for malformed options.
+ * @example
+ * ```ts
+ * const table = await readNumericCsv('measurements.csv', { missingMarkers: ['', 'NA'] });
+ * console.log(table.columns, table.rows, table.missing);
+ * ```
+ * @category Data
+ */
+export async function readNumericCsv(path: string, opts?: CsvReadOptions): Promise<NumericTable> {
+  if (typeof path !== 'string' || path === '') {
+    throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of a CSV file');
+  }
+  const processor = new CsvLineProcessor(path, checkReadOptions(opts, 'readNumericCsv'));
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch (e) {
+    stream.destroy();
+    throw ioError(path, 'read', e);
+  }
+  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of rl) processor.line(line);
+  } catch (e) {
+    if (e instanceof EmError) throw e;
+    throw ioError(path, 'read', e);
+  } finally {
+    rl.close();
+    stream.destroy();
+  }
+  return processor.finish();
+}
+
+/**
+ * Parses numeric CSV text held in memory; same rules and errors as
+ * {@link readNumericCsv}.
+ *
+ * @param text - The CSV text (header row first).
+ * @param opts - `missingMarkers`, and `name` used in error messages (default `'<csv>'`).
+ * @throws EmError `PARSE_ERROR` (see {@link readNumericCsv}), `INVALID_ARGUMENT` for malformed options.
+ * @example
+ * ```ts
+ * const t = parseNumericCsv('a,b\n1,2\n3,NA\n');
+ * // t.rows === 2, t.missing === 1
+ * ```
+ * @category Data
+ */
+export function parseNumericCsv(text: string, opts?: CsvParseOptions): NumericTable {
+  if (typeof text !== 'string') {
+    throw emError('INVALID_ARGUMENT', ['text'], text, 'must be a string', 'pass the CSV content as a string, or use readNumericCsv for a file');
+  }
+  const name = opts?.name ?? '<csv>';
+  const processor = new CsvLineProcessor(name, checkReadOptions(opts, 'parseNumericCsv'));
+  const re = /\r\n|\n|\r/g;
+  let start = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    processor.line(text.slice(start, m.index));
+    start = m.index + m[0].length;
+  }
+  if (start < text.length) processor.line(text.slice(start));
+  return processor.finish();
+}
+
+function csvQuote(name: string): string {
+  if (/[",\r\n]/.test(name) || name !== name.trim()) return `"${name.replace(/"/g, '""')}"`;
+  return name;
+}
+
+/**
+ * Writes a numeric matrix as CSV with a header row.
+ *
+ * NaN is written as an empty cell; other numbers with full precision
+ * (`String(x)`), so {@link readNumericCsv} reads back identical values.
+ * Column names containing commas, quotes or surrounding spaces are quoted.
+ *
+ * @param path - The file to create or overwrite.
+ * @param columns - Column names (`cols` of them, non-empty, unique).
+ * @param values - Row-major values, a multiple of `cols` entries.
+ * @param cols - Number of columns.
+ * @throws EmError `INVALID_ARGUMENT` for inconsistent shapes or bad column names.
+ * @throws EmError `IO_ERROR` if the file cannot be written.
+ * @example
+ * ```ts
+ * await writeNumericCsv('out.csv', ['x', 'y'], new Float64Array([1, 2, NaN, 4]), 2);
+ * // x,y\n1,2\n,4\n
+ * ```
+ * @category Data
+ */
+export async function writeNumericCsv(path: string, columns: readonly string[], values: ArrayLike<number>, cols: number): Promise<void> {
+  if (typeof path !== 'string' || path === '') {
+    throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of the CSV file to write');
+  }
+  if (!Number.isInteger(cols) || cols < 1) {
+    throw emError('INVALID_ARGUMENT', ['cols'], cols, 'must be an integer >= 1', 'pass the number of columns');
+  }
+  if (!Array.isArray(columns) || columns.length !== cols) {
+    throw emError('INVALID_ARGUMENT', ['columns'], columns, `must be an array of ${cols} column names`, 'pass one name per column');
+  }
+  const seen = new Set<string>();
+  columns.forEach((c, i) => {
+    if (typeof c !== 'string' || c.trim() === '' || seen.has(c)) {
+      throw emError('INVALID_ARGUMENT', ['columns', i], c, 'must be a non-empty, unique string', 'give every column a distinct name');
+    }
+    seen.add(c);
+  });
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number' || values.length % cols !== 0) {
+    throw emError('INVALID_ARGUMENT', ['values'], values, `must have a multiple of cols = ${cols} entries`, 'pass row-major values with rows * cols entries');
+  }
+  const rows = values.length / cols;
+  let handle;
+  try {
+    handle = await open(path, 'w');
+  } catch (e) {
+    throw ioError(path, 'write', e);
+  }
+  try {
+    let chunk = `${columns.map(csvQuote).join(',')}\n`;
+    for (let r = 0; r < rows; r++) {
+      let line = '';
+      for (let c = 0; c < cols; c++) {
+        const v = values[r * cols + c] as number;
+        if (c > 0) line += ',';
+        if (!Number.isNaN(v)) line += String(v);
+      }
+      chunk += `${line}\n`;
+      if (chunk.length >= 1 << 16) {
+        await handle.write(chunk);
+        chunk = '';
+      }
+    }
+    if (chunk.length > 0) await handle.write(chunk);
+  } catch (e) {
+    throw ioError(path, 'write', e);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Converts a table's values to an array of rows.
+ *
+ * @throws EmError `INVALID_ARGUMENT` if `values.length !== rows * cols`.
+ * @example
+ * ```ts
+ * tableToRows(parseNumericCsv('a,b\n1,2\n3,4')); // [[1, 2], [3, 4]]
+ * ```
+ * @category Data
+ */
+export function tableToRows(t: NumericTable): number[][] {
+  if (t.values.length !== t.rows * t.cols) {
+    throw emError('INVALID_ARGUMENT', ['table', 'values'], t.values, `must have rows·cols = ${t.rows}·${t.cols} entries`, 'pass a table produced by readNumericCsv or parseNumericCsv');
+  }
+  const out: number[][] = new Array<number[]>(t.rows);
+  for (let r = 0; r < t.rows; r++) out[r] = Array.from(t.values.subarray(r * t.cols, (r + 1) * t.cols));
+  return out;
+}

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+await tf.setBackend('wasm');
+const [n,K,D] = process.argv.slice(2).map(Number);
+const x = tf.randomNormal([n,D],0,1,'float32',1), A = tf.randomNormal([D,K*D],0,1,'float32',2), b=tf.randomNormal([1,K*D],0,1,'float32',3);
+const ref = tf.randomNormal([K,D],0,1,'float32',4);
+const W = tf.softmax(tf.randomNormal([n,K],0,1,'float32',5));
+function time(name, f){ for(let i=0;i<2;i++) tf.tidy(()=>{f().dataSync();}); const t=performance.now(); for(let i=0;i<5;i++) tf.tidy(()=>{f().dataSync();}); console.log(name.padEnd(30), ((performance.now()-t)/5).toFixed(2),'ms'); }
+time('matmul xA', ()=>tf.matMul(x,A));
+time('sub b', ()=>tf.sub(tf.matMul(x,A),b));
+time('square+sum', ()=>tf.sum(tf.reshape(tf.square(tf.sub(tf.matMul(x,A),b)),[n,K,D]),2));
+time('lse', ()=>{const lj=tf.randomNormal([n,K]); const m=tf.max(lj,1,true); return tf.add(tf.log(tf.sum(tf.exp(tf.sub(lj,m)),1,true)),m)});
+time('diff', ()=>tf.sub(tf.reshape(x,[1,n,D]), tf.reshape(ref,[K,1,D])));
+time('weighted', ()=>{const d=tf.sub(tf.reshape(x,[1,n,D]), tf.reshape(ref,[K,1,D])); return tf.mul(d, tf.reshape(tf.transpose(W),[K,n,1]));});
+time('s2 batched', ()=>{const d=tf.sub(tf.reshape(x,[1,n,D]), tf.reshape(ref,[K,1,D])); const w= tf.mul(d, tf.reshape(tf.transpose(W),[K,n,1])); return tf.matMul(w,d,true,false);});
+time('s2 via 2D (Xw^T X)', ()=>{const xw=tf.reshape(tf.mul(tf.reshape(x,[n,1,D]), tf.reshape(W,[n,K,1])),[n,K*D]); return tf.matMul(xw,x,true,false);});
+time('s2 via 2D no transA', ()=>{const xw=tf.reshape(tf.mul(tf.reshape(x,[n,1,D]), tf.reshape(W,[n,K,1])),[n,K*D]); return tf.matMul(tf.transpose(xw),x);});
+time('xw only', ()=>tf.mul(tf.reshape(x,[n,1,D]), tf.reshape(W,[n,K,1])));
+time('transpose x', ()=>tf.transpose(x));
+time('WtX', ()=>tf.matMul(W,x,true,false));
