@@ -66,11 +66,38 @@ function seedOf(text: string | undefined): number | string {
   return text.trim() !== '' && Number.isSafeInteger(v) ? v : text;
 }
 
+/**
+ * `--tol -1` → `--tol=-1`: node's parseArgs refuses a string option's value
+ * that starts with a dash, but a negative number is a value (which the option
+ * checks then reject or accept with a proper message).
+ */
+function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(?:\d|\.\d|Infinity$)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
+    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true } as const);
   } catch (e) {
-    throw new EmError('INVALID_ARGUMENT', `${(e as Error).message}. Remedy: see emlab --help`, { path: ['argv'] });
+    // One line: node's messages span several lines and end with a period.
+    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.+$/, '');
+    throw new EmError('INVALID_ARGUMENT', `${message}. Remedy: see emlab --help`, { path: ['argv'] });
   }
 }
 
