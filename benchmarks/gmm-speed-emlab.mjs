@@ -38,7 +38,7 @@ try {
 } finally {
   closeSync(fd);
 }
-const rssBeforeFitKiB = Math.round(process.memoryUsage().rss / 1024);
+const peakRssBeforeFitKiB = await peakRssKiB();
 
 const backend = await initBackend();
 const g = gaussianMixture({ nComponents: k, covarianceType: 'full', regCovar: REG_COVAR });
@@ -72,7 +72,7 @@ console.log(JSON.stringify({
   meanLogLikelihood: result.logLikelihood / n,
   peakRssKiB: await peakRssKiB(),
   maxRssKiB: process.resourceUsage().maxRSS,
-  rssBeforeFitKiB,
+  peakRssBeforeFitKiB,
   threads: 1,
   cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
   warnings: warnings.filter((w) => !w.includes('did not converge')),

@@ -81,7 +81,7 @@ def main():
     if x.size != n * d:
         raise SystemExit(f'{data_file}: expected {n * d} float64 values, got {x.size}')
     x = x.reshape(n, d)
-    rss_before_fit = peak_rss_kib()
+    peak_rss_before_fit = peak_rss_kib()
 
     weights = np.asarray(start['weights'], dtype=np.float64)
     means = np.asarray(start['means'], dtype=np.float64)
@@ -144,7 +144,7 @@ def main():
         'meanLogLikelihood': mean_ll,
         'peakRssKiB': peak_rss_kib(),
         'maxRssKiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        'rssBeforeFitKiB': rss_before_fit,
+        'peakRssBeforeFitKiB': peak_rss_before_fit,
     }))
     return 0
 
