@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * Gaussian-mixture speed benchmark: emlab vs scikit-learn, full covariances,
+ * same seeded data, same start, MAX_ITER EM iterations (tol = 0).
+ *
+ *   npm run bench                       # builds, then runs every config
+ *   node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn]
+ *        [--python /usr/bin/python3] [--sklearn-threads N] [--json out.json]
+ *
+ * Every config runs three child processes in turn, so peak memory is measured
+ * per implementation and neither pays for the other's data generation:
+ *   1. gmm-speed-data.mjs   draws the data and the start and writes them to a temp dir;
+ *   2. gmm-speed-emlab.mjs  reads them, fits with emlab, prints timings and peak RSS;
+ *   3. sklearn_gmm.py       reads the same files, fits with scikit-learn, prints the same.
+ * The figure compared is the mean time of one EM iteration (E-step + M-step)
+ * over iterations 2..MAX_ITER; see README.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CONFIGS, MAX_ITER, flopsPerIteration } from './gmm-speed-configs.mjs';
+
+const here = (f) => fileURLToPath(new URL(f, import.meta.url));
+
+function parseArgs(argv) {
+  const o = { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--skip-sklearn') o.sklearn = false;
+    else if (a.startsWith('--config')) o.config = value();
+    else if (a.startsWith('--python')) o.python = value();
+    else if (a.startsWith('--sklearn-threads')) o.sklearnThreads = value();
+    else if (a.startsWith('--json')) o.json = value();
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--json FILE]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  if (o.config !== 'all' && !(o.config in CONFIGS)) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, all`);
+  return o;
+}
+
+/** Runs a child, forwarding its stderr, and returns the last JSON line of its stdout. */
+function runJson(cmd, args, env = process.env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s) => { out += s; });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited with ${signal ?? code}\n${out}`));
+      const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+      if (line === undefined) return reject(new Error(`${cmd} ${args.join(' ')} printed no JSON line:\n${out}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+function sklearnAvailable(python) {
+  if (!existsSync(python)) return { ok: false, why: `${python} not found` };
+  const r = spawnSync(python, ['-c', 'import sklearn, numpy; print(sklearn.__version__)'], { encoding: 'utf8' });
+  if (r.status !== 0) return { ok: false, why: `${python} has no scikit-learn (${(r.stderr || '').trim().split('\n').pop()})` };
+  return { ok: true, version: r.stdout.trim() };
+}
+
+const fmt = (v, digits = 1) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(digits));
+const mib = (kib) => (kib === undefined ? '—' : `${(kib / 1024).toFixed(0)} MiB`);
+const gflops = (cfg, ms) => (ms === undefined ? undefined : flopsPerIteration(cfg) / (ms * 1e6));
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r, i) => {
+    const line = r.map((cell, c) => String(cell).padStart(widths[c])).join('  ');
+    return i === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const names = opts.config === 'all' ? Object.keys(CONFIGS) : [opts.config];
+  let sk = { ok: false, why: 'skipped (--skip-sklearn)' };
+  if (opts.sklearn) sk = sklearnAvailable(opts.python);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}`;
+  console.log(`gmm-speed: full covariance, ${MAX_ITER} iterations from the same start, tol = 0; ${machine}`);
+  if (!sk.ok) console.log(`scikit-learn: ${sk.why} — skipping the comparison`);
+  else console.log(`scikit-learn ${sk.version} via ${opts.python}${opts.sklearnThreads ? `, ${opts.sklearnThreads} BLAS thread(s)` : ''}`);
+
+  const results = [];
+  for (const name of names) {
+    const cfg = CONFIGS[name];
+    const dir = mkdtempSync(join(tmpdir(), `emlab-gmm-bench-${name}-`));
+    try {
+      console.log(`\n[${name}] N=${cfg.nSamples}, D=${cfg.nFeatures}, K=${cfg.nComponents}, seed ${cfg.seed}`);
+      const data = await runJson(process.execPath, [here('./gmm-speed-data.mjs'), name, dir]);
+      console.log(`[${name}] data + kmeans++ start written (generate ${fmt(data.generateMs, 0)} ms, init ${fmt(data.initMs, 0)} ms)`);
+      const em = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile]);
+      console.log(`[${name}] emlab (${em.backend}, 1 thread): ${fmt(em.msPerIter)} ms/iter (E ${fmt(em.eStepMs)} + M ${fmt(em.mStepMs)}; first ${fmt(em.firstIterMs)}), fit wall ${fmt(em.fitWallMs, 0)} ms, ` +
+        `${fmt(gflops(cfg, em.msPerIter), 2)} GFLOP/s eq., peak RSS ${mib(em.peakRssKiB)}`);
+      for (const w of em.warnings ?? []) console.log(`[${name}]   emlab warning: ${w}`);
+      let skr;
+      if (sk.ok) {
+        const env = { ...process.env };
+        if (opts.sklearnThreads) for (const v of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS']) env[v] = String(opts.sklearnThreads);
+        skr = await runJson(opts.python, [here('./sklearn_gmm.py'), data.dataFile, data.paramsFile], env);
+        if (!skr.available) {
+          console.log(`[${name}] scikit-learn unavailable (${skr.reason}) — skipped`);
+          skr = undefined;
+        } else {
+          console.log(`[${name}] sklearn (BLAS threads ${skr.blasThreads ?? '?'}): ${fmt(skr.msPerIter)} ms/iter (E ${fmt(skr.eStepMs)} + M ${fmt(skr.mStepMs)}; first ${fmt(skr.firstIterMs)}), fit wall ${fmt(skr.fitWallMs, 0)} ms ` +
+            `(init ${fmt(skr.initMs, 0)}, final E ${fmt(skr.finalEStepMs, 0)}), ${fmt(gflops(cfg, skr.msPerIter), 2)} GFLOP/s eq., peak RSS ${mib(skr.peakRssKiB)}, n_iter_ ${skr.nIter}`);
+          const rel = Math.abs(em.meanLogLikelihood - skr.meanLogLikelihood) / Math.abs(skr.meanLogLikelihood);
+          console.log(`[${name}] final mean log-likelihood: emlab ${em.meanLogLikelihood.toFixed(6)}, sklearn ${skr.meanLogLikelihood.toFixed(6)} (relative difference ${rel.toExponential(1)})`);
+        }
+      }
+      results.push({ config: cfg, data, emlab: em, sklearn: skr });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const rows = [['config', 'N', 'D', 'K', 'emlab ms/it', 'sklearn ms/it', 'ratio', 'emlab GF/s', 'sklearn GF/s', 'emlab peak', 'sklearn peak', 'mem ratio', 'logL rel diff']];
+  for (const { config: c, emlab: e, sklearn: s } of results) {
+    rows.push([
+      c.name, c.nSamples, c.nFeatures, c.nComponents,
+      fmt(e.msPerIter), s ? fmt(s.msPerIter) : 'skipped',
+      s ? fmt(e.msPerIter / s.msPerIter, 2) : '—',
+      fmt(gflops(c, e.msPerIter), 2), s ? fmt(gflops(c, s.msPerIter), 2) : '—',
+      mib(e.peakRssKiB), s ? mib(s.peakRssKiB) : '—',
+      s ? fmt(e.peakRssKiB / s.peakRssKiB, 2) : '—',
+      s ? (Math.abs(e.meanLogLikelihood - s.meanLogLikelihood) / Math.abs(s.meanLogLikelihood)).toExponential(1) : '—',
+    ]);
+  }
+  console.log(`\nms/it = mean E+M time of iterations 2..${MAX_ITER}; ratio = emlab/sklearn (target <= 1.0); GF/s = 4·N·K·D² / time (equivalent, not counted); peak = peak RSS of each child (VmHWM)`);
+  console.log(`emlab backend: ${results[0]?.emlab.backend ?? '—'}, single thread (no worker threads yet)${results.find((r) => r.sklearn) ? `; sklearn BLAS threads: ${results.find((r) => r.sklearn).sklearn.blasThreads ?? '?'}` : ''}`);
+  console.log(table(rows));
+  if (opts.json) {
+    writeFileSync(opts.json, `${JSON.stringify({ date: new Date().toISOString(), machine, maxIter: MAX_ITER, results }, null, 2)}\n`);
+    console.log(`results written to ${opts.json}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
