@@ -220,6 +220,27 @@ function runEsteps(io: CliIo): number {
   return 0;
 }
 
+const FLAG_OF: Readonly<Record<string, string>> = {
+  nComponents: '--components',
+  covarianceType: '--covariance',
+  regCovar: '--reg-covar',
+  maxIter: '--max-iter',
+  tol: '--tol',
+  nInit: '--n-init',
+  seed: '--seed',
+  init: '--init',
+  eStep: '--estep',
+  nDraws: '--draws',
+};
+
+/** Names the command-line flag instead of the library option (`options.tol` → `--tol`). */
+function inFlagTerms(e: EmError): string {
+  const [owner, name] = e.path;
+  const flag = typeof name === 'string' ? FLAG_OF[name] : undefined;
+  if (flag === undefined || typeof owner !== 'string' || !['options', 'stochasticEStep'].includes(owner)) return e.message;
+  return e.message.replace(`${owner}.${name}`, flag);
+}
+
 /**
  * Runs the CLI on `argv` (without `node` and the script).
  * @returns the exit code.
@@ -253,7 +274,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
   } catch (e) {
     if (e instanceof EmError) {
-      io.stderr(`emlab: error [${e.code}]: ${e.message}\n`);
+      io.stderr(`emlab: error [${e.code}]: ${inFlagTerms(e)}\n`);
       return 2;
     }
     io.stderr(`emlab: internal error: ${(e as Error).stack ?? String(e)}\n`);

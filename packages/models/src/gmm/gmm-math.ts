@@ -50,11 +50,12 @@ export function gaussianMoments(stats: GmmStats): { nk: Float64Array; means: Flo
       means[c * d + i] = (stats.ref[c * d + i] as number) + (shift[i] as number);
     }
     for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) {
-        const idx = c * d * d + i * d + j;
-        // symmetrize while removing the mean shift
-        const s = 0.5 * ((stats.s2[idx] as number) + (stats.s2[c * d * d + j * d + i] as number));
-        scatter[idx] = s - w * (shift[i] as number) * (shift[j] as number);
+      for (let j = i; j < d; j++) {
+        // upper triangle, mirrored: the result is exactly symmetric
+        const s = 0.5 * ((stats.s2[c * d * d + i * d + j] as number) + (stats.s2[c * d * d + j * d + i] as number));
+        const v = s - w * (shift[i] as number) * (shift[j] as number);
+        scatter[c * d * d + i * d + j] = v;
+        scatter[c * d * d + j * d + i] = v;
       }
     }
   }
