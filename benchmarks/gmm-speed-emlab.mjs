@@ -3,20 +3,27 @@
  * full-covariance Gaussian mixture to the data written by gmm-speed-data.mjs,
  * from its starting parameters, for exactly MAX_ITER iterations (tol = 0).
  *
- *   node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json>
+ *   node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json> [--phases]
  *
  * Prints one JSON line. Timed: `fit` only (not reading the file, not loading
  * the backend). `iterMs` is eStepMs + mStepMs of each iteration from the
  * trace; the headline figure is their mean over iterations 2..MAX_ITER.
+ *
+ * With `--phases`, after the fit (and after peak RSS is read) one more E-step
+ * and M-step at the final parameters run under `tf.profile`, and the JSON gets
+ * `phases`: wall time, time per TensorFlow.js kernel, and the remainder spent
+ * in JavaScript (host loops, downloads, parameter factorization).
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { fit, initBackend, VERSION } from '@emlab/core';
-import '@emlab/exact';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, fit, initBackend, VERSION } from '@emlab/core';
+import { exactEStep } from '@emlab/exact';
 import { gaussianMixture } from '@emlab/models';
 import { MAX_ITER, REG_COVAR, peakRssKiB } from './gmm-speed-configs.mjs';
 
-const [dataFile, paramsFile] = process.argv.slice(2);
+const [dataFile, paramsFile, ...flags] = process.argv.slice(2);
+const wantPhases = flags.includes('--phases');
 if (dataFile === undefined || paramsFile === undefined) {
   console.error('usage: node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json>');
   process.exit(2);
@@ -51,6 +58,53 @@ const result = await fit(g, { values: x, rows: n, cols: d }, {
 });
 const fitWallMs = performance.now() - t0;
 
+const peakRssAfterFitKiB = await peakRssKiB();
+const maxRssAfterFitKiB = process.resourceUsage().maxRSS;
+
+/** One E-step + M-step at `params` under tf.profile: per-kernel times and the JS remainder. */
+async function phases(params) {
+  const prepared = g.prepare({ values: x, rows: n, cols: d });
+  try {
+    const eStep = exactEStep();
+    const rng = createRng(seed).child('phases');
+    let structureMs = 0;
+    let eMs = 0;
+    let mMs = 0;
+    const t0 = performance.now();
+    const info = await tf.profile(() => {
+      const a = performance.now();
+      const structure = g.structure(prepared, params);
+      const b = performance.now();
+      let e;
+      try {
+        e = eStep.run(structure, { rng: rng.child('e'), iteration: 1, state: undefined });
+      } finally {
+        structure.dispose();
+      }
+      const c = performance.now();
+      const m = g.mStep(e.stats, params, { rng: rng.child('m'), prepared, iteration: 1 });
+      g.expectedLogJoint(e.stats, m.params);
+      const dd = performance.now();
+      structureMs = b - a;
+      eMs = c - b;
+      mMs = dd - c;
+    });
+    const wallMs = performance.now() - t0;
+    const byKernel = {};
+    for (const k of info.kernels) {
+      const entry = (byKernel[k.name] ??= { ms: 0, calls: 0 });
+      entry.ms += k.kernelTimeMs;
+      entry.calls += 1;
+    }
+    const kernelMs = Object.values(byKernel).reduce((s, v) => s + v.ms, 0);
+    const kernels = Object.fromEntries(Object.entries(byKernel).sort((p, q) => q[1].ms - p[1].ms));
+    return { structureMs, eStepMs: eMs, mStepMs: mMs, profiledMs: structureMs + eMs + mMs, kernelMs, jsMs: structureMs + eMs + mMs - kernelMs, wallWithProfilerMs: wallMs, kernels };
+  } finally {
+    prepared.dispose();
+  }
+}
+const phaseInfo = wantPhases ? await phases(result.params) : undefined;
+
 const iterMs = result.trace.map((r) => r.eStepMs + r.mStepMs);
 const eMs = result.trace.map((r) => r.eStepMs);
 const mMs = result.trace.map((r) => r.mStepMs);
@@ -70,10 +124,12 @@ console.log(JSON.stringify({
   fitWallMs,
   fitWallPerIterMs: fitWallMs / MAX_ITER,
   meanLogLikelihood: result.logLikelihood / n,
-  peakRssKiB: await peakRssKiB(),
-  maxRssKiB: process.resourceUsage().maxRSS,
+  peakRssKiB: peakRssAfterFitKiB,
+  maxRssKiB: maxRssAfterFitKiB,
   peakRssBeforeFitKiB,
   threads: 1,
+  cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+  phases: phaseInfo,
   warnings: warnings.filter((w) => !w.includes('did not converge')),
 }));

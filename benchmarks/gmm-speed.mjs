@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # builds, then runs every config
  *   node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn]
- *        [--python /usr/bin/python3] [--sklearn-threads N] [--json out.json]
+ *        [--python /usr/bin/python3] [--sklearn-threads N] [--no-phases] [--json out.json]
  *
  * Every config runs three child processes in turn, so peak memory is measured
  * per implementation and neither pays for the other's data generation:
@@ -13,10 +13,12 @@
  *   2. gmm-speed-emlab.mjs  reads them, fits with emlab, prints timings and peak RSS;
  *   3. sklearn_gmm.py       reads the same files, fits with scikit-learn, prints the same.
  * The figure compared is the mean time of one EM iteration (E-step + M-step)
- * over iterations 2..MAX_ITER; see README.md.
+ * over iterations 2..MAX_ITER; see README.md. Unless --no-phases, the emlab
+ * child then profiles one more iteration (after its peak RSS is read) and the
+ * driver prints where emlab's time goes, per TensorFlow.js kernel.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +27,7 @@ import { CONFIGS, MAX_ITER, flopsPerIteration } from './gmm-speed-configs.mjs';
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 
 function parseArgs(argv) {
-  const o = { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined };
+  const o = { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined, phases: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -34,12 +36,13 @@ function parseArgs(argv) {
       return v;
     };
     if (a === '--skip-sklearn') o.sklearn = false;
+    else if (a === '--no-phases') o.phases = false;
     else if (a.startsWith('--config')) o.config = value();
     else if (a.startsWith('--python')) o.python = value();
     else if (a.startsWith('--sklearn-threads')) o.sklearnThreads = value();
     else if (a.startsWith('--json')) o.json = value();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--json FILE]');
+      console.log('usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--no-phases] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -47,19 +50,44 @@ function parseArgs(argv) {
   return o;
 }
 
-/** Runs a child, forwarding its stderr, and returns the last JSON line of its stdout. */
+/** Busy CPU seconds of the whole machine so far (Linux /proc/stat), or undefined elsewhere. */
+function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a child, forwarding its stderr, and returns the last JSON line of its
+ * stdout. When the child reports its own CPU time (`cpuMs`), also returns
+ * `otherCores`: the average number of cores that other processes on the machine
+ * kept busy while it ran (0 on an otherwise idle machine).
+ */
 function runJson(cmd, args, env = process.env) {
   return new Promise((resolve, reject) => {
+    const busy0 = machineBusySeconds();
+    const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (s) => { out += s; });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      const wallS = (performance.now() - t0) / 1000;
+      const busy1 = machineBusySeconds();
       if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited with ${signal ?? code}\n${out}`));
       const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
       if (line === undefined) return reject(new Error(`${cmd} ${args.join(' ')} printed no JSON line:\n${out}`));
-      resolve(JSON.parse(line));
+      const json = JSON.parse(line);
+      if (busy0 !== undefined && busy1 !== undefined && typeof json.cpuMs === 'number') {
+        json.otherCores = Math.max(0, (busy1 - busy0 - json.cpuMs / 1000) / wallS);
+        json.childWallMs = wallS * 1000;
+      }
+      resolve(json);
     });
   });
 }
@@ -101,10 +129,16 @@ async function main() {
       console.log(`\n[${name}] N=${cfg.nSamples}, D=${cfg.nFeatures}, K=${cfg.nComponents}, seed ${cfg.seed}`);
       const data = await runJson(process.execPath, [here('./gmm-speed-data.mjs'), name, dir]);
       console.log(`[${name}] data + kmeans++ start written (generate ${fmt(data.generateMs, 0)} ms, init ${fmt(data.initMs, 0)} ms)`);
-      const em = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile]);
+      const em = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, ...(opts.phases ? ['--phases'] : [])]);
       console.log(`[${name}] emlab (${em.backend}, 1 thread): ${fmt(em.msPerIter)} ms/iter (E ${fmt(em.eStepMs)} + M ${fmt(em.mStepMs)}; first ${fmt(em.firstIterMs)}), fit wall ${fmt(em.fitWallMs, 0)} ms, ` +
         `${fmt(gflops(cfg, em.msPerIter), 2)} GFLOP/s eq., peak RSS ${mib(em.peakRssKiB)}`);
       for (const w of em.warnings ?? []) console.log(`[${name}]   emlab warning: ${w}`);
+      if (em.phases) {
+        const p = em.phases;
+        const pct = (ms) => `${((100 * ms) / p.profiledMs).toFixed(0)}%`;
+        const top = Object.entries(p.kernels).slice(0, 6).map(([k, v]) => `${k} ${pct(v.ms)}`);
+        console.log(`[${name}]   emlab phases (one extra iteration under tf.profile, ${fmt(p.profiledMs)} ms): ${top.join(', ')}, other kernels ${pct(p.kernelMs - Object.values(p.kernels).slice(0, 6).reduce((s, v) => s + v.ms, 0))}, JavaScript ${pct(p.jsMs)}`);
+      }
       let skr;
       if (sk.ok) {
         const env = { ...process.env };
@@ -119,6 +153,12 @@ async function main() {
           const rel = Math.abs(em.meanLogLikelihood - skr.meanLogLikelihood) / Math.abs(skr.meanLogLikelihood);
           console.log(`[${name}] final mean log-likelihood: emlab ${em.meanLogLikelihood.toFixed(6)}, sklearn ${skr.meanLogLikelihood.toFixed(6)} (relative difference ${rel.toExponential(1)})`);
         }
+      }
+      const others = [['emlab', em], ['sklearn', skr]].filter(([, r]) => r?.otherCores !== undefined);
+      if (others.length > 0) {
+        const busy = others.some(([, r]) => r.otherCores > 0.25);
+        console.log(`[${name}] other processes kept ${others.map(([who, r]) => `${r.otherCores.toFixed(2)} cores busy during ${who}`).join(', ')}` +
+          (busy ? ' — the machine was not idle; these timings are disturbed' : ' (machine otherwise idle)'));
       }
       results.push({ config: cfg, data, emlab: em, sklearn: skr });
     } finally {

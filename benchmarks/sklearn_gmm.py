@@ -41,7 +41,7 @@ def blas_info():
             for line in f:
                 path = line.split()[-1] if len(line.split()) >= 6 else ''
                 name = os.path.basename(path).lower()
-                if 'blas' in name or 'lapack' in name or 'mkl' in name:
+                if name.startswith('lib') and ('blas' in name or 'lapack' in name or 'mkl' in name):
                     libs.add(os.path.realpath(path))
     except OSError:
         pass
@@ -143,6 +143,7 @@ def main():
         'fitWallPerIterMs': fit_wall_ms / max_iter,
         'meanLogLikelihood': mean_ll,
         'peakRssKiB': peak_rss_kib(),
+        'cpuMs': 1000.0 * (resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime),
         'maxRssKiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         'peakRssBeforeFitKiB': peak_rss_before_fit,
     }))

@@ -250,32 +250,40 @@ async function runRestart<D, P, S, PD extends PreparedData>(
     }
     const t1 = nowMs();
     const stats = e.stats as S;
+    // Both half-step bounds are measured with the same float64 yardstick, the model's
+    // E_q[log p(x, z | θ)] from the statistics plus H(q): L(q_t, θ_t) and L(q_t, θ_{t+1}).
+    // The E-step's own float32 value is kept as the diagnostic `eStepBound`.
+    const boundAfterE = model.expectedLogJoint(stats, params) + e.entropy;
     const m: MStepResult<P> = model.mStep(stats, params, { rng: iterRng.child('mstep'), prepared, iteration: t });
     const boundAfterM = model.expectedLogJoint(stats, m.params) + e.entropy;
+    const scaleE = model.roundoffScale?.(stats, params) ?? 0;
+    const roundoffScale = Math.max(scaleE, model.roundoffScale?.(stats, m.params) ?? 0);
     const t2 = nowMs();
 
     const events: readonly ModelEvent[] = m.events ?? [];
     const violations: MonotonicityViolation[] = [];
     if (strict) {
       const prev = trace[trace.length - 1];
-      const check = (halfStep: 'E' | 'M', before: number, after: number): void => {
-        const tolerance = monotonicityTolerance(before, after, n);
+      const check = (halfStep: 'E' | 'M', before: number, after: number, scale: number, slack = 0): void => {
+        const tolerance = monotonicityTolerance(before, after, n, scale) + slack;
         if (after < before - tolerance) violations.push({ halfStep, drop: before - after, tolerance });
       };
-      if (prev !== undefined && !prev.events.some((ev) => ev.type === 'reinitialized')) check('E', prev.boundAfterM, e.bound);
-      if (!events.some((ev) => ev.type === 'reinitialized')) check('M', e.bound, boundAfterM);
+      if (prev !== undefined && !prev.events.some((ev) => ev.type === 'reinitialized')) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));
+      if (!events.some((ev) => ev.type === 'reinitialized')) check('M', boundAfterE, boundAfterM, roundoffScale, m.boundSlack ?? 0);
     }
     const record: IterationRecord = {
       iteration: t,
-      boundAfterE: e.bound,
+      boundAfterE,
       boundAfterM,
       logLikelihood: e.logLikelihood ?? null,
-      gap: e.logLikelihood === undefined ? null : e.logLikelihood - e.bound,
+      gap: e.logLikelihood === undefined ? null : e.logLikelihood - boundAfterE,
       entropy: e.entropy,
       boundStdErr: e.boundStdErr ?? null,
+      mStepSlack: m.boundSlack ?? 0,
+      roundoffScale,
       eStepMs: t1 - t0,
       mStepMs: t2 - t1,
-      diagnostics: e.diagnostics ?? {},
+      diagnostics: { ...e.diagnostics, eStepBound: e.bound },
       events,
       violations,
     };
@@ -315,7 +323,9 @@ function hasConverged(trace: readonly IterationRecord[], tol: number, n: number,
   if (t < 2) return false;
   const last = trace[t - 1] as IterationRecord;
   const prev = trace[t - 2] as IterationRecord;
-  if (last.events.length > 0 || prev.events.some((e) => e.type === 'reinitialized')) return false;
+  // tol = 0 means "run maxIter iterations"; a reinitialization restarts the count.
+  if (tol === 0) return false;
+  if (last.events.some((e) => e.type === 'reinitialized') || prev.events.some((e) => e.type === 'reinitialized')) return false;
   if (!monteCarlo) return Math.abs(last.boundAfterM - prev.boundAfterM) <= tol * convergenceScale(prev.boundAfterM, n);
   // Monte Carlo: compare the means of the last two windows of MC_WINDOW iterations; the
   // change must be below tol or within two standard errors of the difference.

@@ -38,5 +38,7 @@ export function sumToNumber(x: tf.Tensor): number {
  * @category Numerics
  */
 export function oneHotFloat(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  // tf.oneHot rejects depth 1 (a single component): every row is then [1].
+  if (depth === 1) return tf.ones([indices.shape[0], 1]);
   return tf.tidy(() => tf.cast(tf.oneHot(tf.cast(indices, 'int32') as tf.Tensor1D, depth), 'float32') as tf.Tensor2D);
 }

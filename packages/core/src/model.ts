@@ -45,6 +45,13 @@ export interface MStepContext<PD> {
 export interface MStepResult<P> {
   readonly params: P;
   readonly events?: readonly ModelEvent[];
+  /**
+   * How much the M-step may lower L(q, θ) because it maximizes a regularized
+   * objective, not L itself (e.g. `regCovar`: Σ = M/n + r·I is the exact
+   * argmax of E_q log p − (r/2) Σ_k n_k tr(Σ_k⁻¹)). Added to the M-half
+   * monotonicity tolerance and recorded in the trace. Default 0.
+   */
+  readonly boundSlack?: number;
 }
 
 /**
@@ -81,4 +88,9 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   expectedLogJoint(stats: S, params: P): number;
   /** log p(x | θ) when tractable. */
   logLikelihood?(prepared: PD, params: P): number;
+  /**
+   * The magnitude float32 roundoff in L(q, θ) is relative to, beyond |L| and N
+   * (see `monotonicityTolerance`): large when the model is ill-conditioned.
+   */
+  roundoffScale?(stats: S, params: P): number;
 }

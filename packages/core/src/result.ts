@@ -24,7 +24,11 @@ export interface MonotonicityViolation {
 export interface IterationRecord {
   /** 1-based. */
   readonly iteration: number;
-  /** L(q_t, θ_t): the bound after the E-step (= log p(x | θ_t) for exact E-steps). */
+  /**
+   * L(q_t, θ_t): the bound after the E-step (= log p(x | θ_t) for exact E-steps), computed
+   * like `boundAfterM` from the statistics in float64 (`expectedLogJoint(stats, θ_t) + H(q_t)`);
+   * the E-step's own float32 value is `diagnostics.eStepBound`.
+   */
   readonly boundAfterE: number;
   /** L(q_t, θ_{t+1}) = E_q[log p(x, z | θ_{t+1})] + H(q_t): the bound after the M-step. */
   readonly boundAfterM: number;
@@ -36,9 +40,13 @@ export interface IterationRecord {
   readonly entropy: number;
   /** Standard error of `boundAfterE` (Monte Carlo E-steps), else null. */
   readonly boundStdErr: number | null;
+  /** The M-step's allowance for a regularized objective (`MStepResult.boundSlack`), added to the M-half tolerance. */
+  readonly mStepSlack: number;
+  /** The model's roundoff magnitude S at θ_t and θ_{t+1} (the larger), used in the tolerance. */
+  readonly roundoffScale: number;
   readonly eStepMs: number;
   readonly mStepMs: number;
-  /** The E-step's own numbers. */
+  /** The E-step's own numbers, and `eStepBound` (its float32 value of L(q_t, θ_t)). */
   readonly diagnostics: Readonly<Record<string, number>>;
   /** What the M-step had to do (regularize, reinitialize). */
   readonly events: readonly ModelEvent[];

@@ -6,9 +6,14 @@
  * float32 within a block of rows, then in float64 across blocks.
  *
  * **Monotonicity tolerance.** A half-step may lower the bound by at most
- * `δ = 64 · u · max(|L_before|, |L_after|, N)` (≈ 3.8e-6 relative) before it
+ * `δ = 64 · u · max(|L_before|, |L_after|, N, S)` (≈ 3.8e-6 relative) before it
  * counts as a violation. The factor 64 covers the log-sum-exp, the
- * Mahalanobis matmul and the block sums; N keeps δ meaningful when L is near 0.
+ * Mahalanobis matmul and the block sums; N keeps δ meaningful when L is near 0;
+ * S is the model's `roundoffScale` (conditioning: for a Gaussian mixture
+ * Σ_k n_k tr(Σ_k) tr(Σ_k⁻¹) / D, which is ≈ N·D for well-conditioned
+ * covariances and grows when a component collapses, because float32 errors in
+ * its near-zero scatter directions are multiplied by Σ_k⁻¹). An M-step that
+ * maximizes a regularized objective adds its `boundSlack` to δ.
  *
  * **Convergence.** `fit` stops when `|L_t − L_{t−1}| ≤ tol · max(|L_{t−1}|, N)`:
  * a relative change of the bound once the average per-row bound exceeds 1 nat
@@ -28,10 +33,11 @@ export const MONOTONICITY_FACTOR = 64;
  * @param before - bound before the half-step.
  * @param after - bound after it.
  * @param nRows - number of rows the bound sums over.
+ * @param roundoffScale - the model's conditioning magnitude S (default 0).
  * @category Numerics
  */
-export function monotonicityTolerance(before: number, after: number, nRows: number): number {
-  return MONOTONICITY_FACTOR * FLOAT32_UNIT_ROUNDOFF * Math.max(Math.abs(before), Math.abs(after), nRows);
+export function monotonicityTolerance(before: number, after: number, nRows: number, roundoffScale = 0): number {
+  return MONOTONICITY_FACTOR * FLOAT32_UNIT_ROUNDOFF * Math.max(Math.abs(before), Math.abs(after), nRows, roundoffScale);
 }
 
 /** The scale `tol` is relative to: `max(|L|, N)`. @category Numerics */

@@ -1,6 +1,6 @@
-export { GaussianMixture, gaussianMixture, validateGmmParams } from './gmm/gaussian-mixture.js';
-export type { GaussianMixtureOptions, GmmStructure } from './gmm/gaussian-mixture.js';
-export { gaussianCovariances, gaussianMoments, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmStatsAlgebra, factorCovariances, packParams, flatCovariance, EMPTY_COMPONENT_WEIGHT } from './gmm/gmm-math.js';
+export { CENTRED_PATH_CONDITION, GaussianMixture, SMALL_DATA_CELLS, gaussianMixture, validateGmmParams } from './gmm/gaussian-mixture.js';
+export type { GaussianMixtureOptions, GmmNumerics, GmmStructure } from './gmm/gaussian-mixture.js';
+export { gaussianCovariances, gaussianMoments, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmRoundoffScale, gmmStatsAlgebra, factorCovariances, packParams, inverseTrace, regularizationSlack, rereference, flatCovariance, EMPTY_COMPONENT_WEIGHT } from './gmm/gmm-math.js';
 export type { CovarianceFactors, ReinitSource } from './gmm/gmm-math.js';
 export { BLOCK_ROWS, blockRows, blockStats, featureCount, gmmFeatures, prepareGmmData, readMatrix } from './gmm/gmm-data.js';
 export type { DataBlock, GmmPrepared } from './gmm/gmm-data.js';

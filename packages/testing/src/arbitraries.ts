@@ -16,7 +16,7 @@ export interface MixtureCase {
   readonly d: number;
   readonly covarianceType: CovarianceType;
   readonly seed: number;
-  /** `[N][D]` rows, shuffled, N ≥ `minPerComponent(d)` · K. */
+  /** `[N][D]` rows, shuffled, at least `perComponent·(D+1)` per component. */
   readonly rows: number[][];
   /** The component each row was drawn from. */
   readonly labels: number[];

@@ -6,3 +6,6 @@ export { refCholesky, refInverse, refLogDet, refLogSumExp, refLogDensity, refEmS
 export type { RefCovarianceType, RefGmmParams, RefEmStepResult } from './reference-gmm.js';
 export { tableStructure, tableStatsAlgebra } from './finite-table.js';
 export type { TableStats } from './finite-table.js';
+export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expectedUnder, gmmStatsDiscrepancy, gmmParamsDiscrepancy } from './finite-helpers.js';
+export { logJointTableArb } from './tables.js';
+export type { LogJointTableOptions } from './tables.js';

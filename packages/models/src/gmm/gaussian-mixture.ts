@@ -11,6 +11,7 @@ import {
   EmError,
   integerOption,
   inverseFromCholesky,
+  invertLower,
   logSumExpRows,
   numberOption,
   rejectUnknownOptions,
@@ -23,7 +24,7 @@ import {
   type Seed,
 } from '@emlab/core';
 import { blockStats, featureCount, gmmFeatures, prepareGmmData, readMatrix, type DataBlock, type GmmPrepared } from './gmm-data.js';
-import { factorCovariances, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
+import { factorCovariances, gmmExpectedLogJoint, gmmRoundoffScale, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -36,7 +37,22 @@ export interface GaussianMixtureOptions {
   readonly covarianceType?: CovarianceType;
   /** Added to covariance diagonals (original units²) so they stay positive definite. Default 1e-6. */
   readonly regCovar?: number;
+  /**
+   * How the E-step table and statistics are computed (see the class docs). `'auto'` (default):
+   * the centred path for every component when N·K ≤ 2¹⁶ (small data: it costs little) and for
+   * ill-conditioned components otherwise; the fast quadratic-feature path for the rest.
+   * `'fast'` and `'centred'` force one path (tests, benchmarks).
+   */
+  readonly numerics?: GmmNumerics;
 }
+
+/** Choice of numerical path for the Gaussian-mixture E-step table and statistics. @category Gaussian mixtures */
+export type GmmNumerics = 'auto' | 'fast' | 'centred';
+
+const NUMERICS: readonly GmmNumerics[] = ['auto', 'fast', 'centred'];
+
+/** Below this N·K, `numerics: 'auto'` uses the centred path for every component. */
+export const SMALL_DATA_CELLS = 2 ** 16;
 
 /** A Gaussian mixture's latent structure: `finite`, with the tensors it uploaded. @category Gaussian mixtures */
 export type GmmStructure = FiniteStructure<GmmStats> & { dispose(): void };
@@ -65,13 +81,14 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   readonly nComponents: number;
   readonly covarianceType: CovarianceType;
   readonly regCovar: number;
+  readonly numerics: GmmNumerics;
 
   /** @throws EmError `INVALID_ARGUMENT` naming the option. */
   constructor(options: GaussianMixtureOptions) {
     if (typeof options !== 'object' || options === null) {
       throw emError('INVALID_ARGUMENT', ['options'], options, 'must be an object', 'pass { nComponents: K }');
     }
-    rejectUnknownOptions(options as unknown as Record<string, unknown>, ['nComponents', 'covarianceType', 'regCovar'], 'gaussianMixture');
+    rejectUnknownOptions(options as unknown as Record<string, unknown>, ['nComponents', 'covarianceType', 'regCovar', 'numerics'], 'gaussianMixture');
     this.nComponents = integerOption(options.nComponents, ['options', 'nComponents'], 1);
     const type = options.covarianceType ?? 'full';
     if (!COVARIANCE_TYPES.includes(type)) {
@@ -79,10 +96,15 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     }
     this.covarianceType = type;
     this.regCovar = numberOption(options.regCovar ?? 1e-6, ['options', 'regCovar'], 0);
+    const numerics = options.numerics ?? 'auto';
+    if (!NUMERICS.includes(numerics)) {
+      throw emError('INVALID_ARGUMENT', ['options', 'numerics'], numerics, 'is not a numerics mode', `use one of ${NUMERICS.join(', ')}`);
+    }
+    this.numerics = numerics;
   }
 
   get options(): Readonly<Record<string, unknown>> {
-    return { nComponents: this.nComponents, covarianceType: this.covarianceType, regCovar: this.regCovar };
+    return { nComponents: this.nComponents, covarianceType: this.covarianceType, regCovar: this.regCovar, numerics: this.numerics };
   }
 
   /** @throws EmError `INVALID_DATA` (shape, NaN, Infinity, fewer rows than components). */
@@ -137,20 +159,24 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   }
 
   structure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
-    return gmmStructure(prepared, params);
+    return gmmStructure(prepared, params, this.numerics);
   }
 
-  mStep(stats: GmmStats, _prev: GmmParams, ctx: MStepContext<GmmPrepared>): MStepResult<GmmParams> {
-    return gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared));
+  mStep(stats: GmmStats, prev: GmmParams, ctx: MStepContext<GmmPrepared>): MStepResult<GmmParams> {
+    return gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared), prev);
   }
 
   expectedLogJoint(stats: GmmStats, params: GmmParams): number {
     return gmmExpectedLogJoint(stats, params);
   }
 
+  roundoffScale(stats: GmmStats, params: GmmParams): number {
+    return gmmRoundoffScale(stats, params);
+  }
+
   logLikelihood(prepared: GmmPrepared, params: GmmParams): number {
     let total = 0;
-    forEachBlockLogNorm(prepared, params, (lse) => {
+    forEachBlockLogNorm(prepared, params, this.numerics, (lse) => {
       for (const v of lse) total += v;
     });
     return total;
@@ -160,7 +186,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   scoreSamples(params: GmmParams, data: GmmData): Float64Array {
     return this.withData(params, data, (prepared) => {
       const out = new Float64Array(prepared.nRows);
-      forEachBlockLogNorm(prepared, params, (lse, start) => out.set(lse, start));
+      forEachBlockLogNorm(prepared, params, this.numerics, (lse, start) => out.set(lse, start));
       return out;
     });
   }
@@ -175,7 +201,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   predictProba(params: GmmParams, data: GmmData): number[][] {
     return this.withData(params, data, (prepared) => {
       const out: number[][] = [];
-      const s = gmmStructure(prepared, params);
+      const s = gmmStructure(prepared, params, this.numerics);
       try {
         for (const chunk of s.chunks()) {
           const p = tf.tidy(() => {
@@ -197,7 +223,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   predict(params: GmmParams, data: GmmData): number[] {
     return this.withData(params, data, (prepared) => {
       const out: number[] = [];
-      const s = gmmStructure(prepared, params);
+      const s = gmmStructure(prepared, params, this.numerics);
       try {
         for (const chunk of s.chunks()) {
           const a = tf.tidy(() => tf.argMax(chunk.logJoint(), 1));
@@ -296,23 +322,60 @@ function reinitSource(prepared: GmmPrepared) {
 }
 
 /**
- * The `finite` structure at `params`. With Φ(x) = [vec(x xᵀ), x, 1] of the
- * centred data, log π_k + log N(x | μ_k, Σ_k) = Φ(x) · Q_k where, for the
- * precision P_k = Σ_k⁻¹ and centred mean c_k, Q_k holds −½ vec(P_k), P_k c_k, and log π_k − D/2 log 2π − ½ log|Σ_k| − ½ c_kᵀ P_k c_k.
- * So the E-step table of a block is one matmul `[n, F] × [F, K]`.
+ * Components whose float32 conditioning ρ_k = tr(Σ_k⁻¹)·(R + ‖μ_k − x̄‖)²
+ * (R the largest centred row norm) exceeds this take the centred path.
+ * The quadratic-feature path's terms are ρ-sized and cancel, so 2⁻²⁴·ρ_k
+ * nats per row bounds its error (≤ 0.06 at 2²⁰); measured on mixtures with
+ * D = 4–16, K = 5–16 (ρ ≈ 10³–10⁵) the error of the total log-likelihood was
+ * 1e-7 relative, while the centred path was 6–14× slower. Collapsed or narrow
+ * components far from the data mean (ρ ≈ 10⁸–10¹²) are the ones that need it.
+ * The monotonicity check does not depend on this choice: both half-step bounds
+ * are computed from the statistics, whose cancellation is guarded separately.
  */
-function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
+export const CENTRED_PATH_CONDITION = 2 ** 20;
+
+/**
+ * The `finite` structure at `params`, with two paths per component.
+ *
+ * Fast path: with Φ(x) = [vec(x xᵀ), x, 1] of the centred data,
+ * log π_k + log N(x | μ_k, Σ_k) = Φ(x) · Q_k where, for the precision
+ * P_k = Σ_k⁻¹ and centred mean c_k, Q_k holds −½ vec(P_k), P_k c_k, and
+ * log π_k − D/2 log 2π − ½ log|Σ_k| − ½ c_kᵀ P_k c_k; so the table of a block is
+ * one matmul `[n, F] × [F, K]` and the statistics one more (about x̄).
+ *
+ * Centred path, for components with conditioning above
+ * {@link CENTRED_PATH_CONDITION}: the difference x − μ_k is formed first, the
+ * Mahalanobis term is ‖(x − μ_k) L_k⁻ᵀ‖², and the statistics are taken about
+ * μ_k, so nothing large cancels in float32.
+ */
+function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNumerics): GmmStructure {
   const k = params.weights.length;
+  const allCentred = numerics === 'centred' || (numerics === 'auto' && prepared.nRows * k <= SMALL_DATA_CELLS);
   const d = prepared.nFeatures;
   const f = featureCount(d);
   const p = d * d;
   const { chol, logDet } = factorCovariances(params);
   const q = new Float32Array(f * k);
+  const centredPath: { c: number; mean: tf.Tensor2D; centredMean: Float64Array; inverseT: tf.Tensor2D; constant: number }[] = [];
   for (let c = 0; c < k; c++) {
     const prec = inverseFromCholesky(chol[c] as Float64Array, d);
     const mu = params.means[c] as number[];
     const centred = new Float64Array(d);
-    for (let i = 0; i < d; i++) centred[i] = (mu[i] as number) - (prepared.offset[i] as number);
+    let trace = 0;
+    let norm2 = 0;
+    for (let i = 0; i < d; i++) {
+      centred[i] = (mu[i] as number) - (prepared.offset[i] as number);
+      trace += prec[i * d + i] as number;
+      norm2 += (centred[i] as number) ** 2;
+    }
+    const constant = Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (logDet[c] as number);
+    if (allCentred || (numerics === 'auto' && trace * (prepared.maxNorm + Math.sqrt(norm2)) ** 2 > CENTRED_PATH_CONDITION)) {
+      const inv = invertLower(chol[c] as Float64Array, d);
+      const inverseT = new Float32Array(d * d);
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) inverseT[i * d + j] = inv[j * d + i] as number;
+      centredPath.push({ c, mean: tf.tensor2d(Float32Array.from(centred), [1, d]), centredMean: centred, inverseT: tf.tensor2d(inverseT, [d, d]), constant });
+      continue; // its column of Q stays 0
+    }
     for (let i = 0; i < p; i++) q[i * k + c] = -0.5 * (prec[i] as number);
     let quad = 0;
     for (let i = 0; i < d; i++) {
@@ -321,7 +384,7 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
       q[(p + i) * k + c] = pc;
       quad += pc * (centred[i] as number);
     }
-    q[(f - 1) * k + c] = Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (logDet[c] as number) - 0.5 * quad;
+    q[(f - 1) * k + c] = constant - 0.5 * quad;
   }
   const tQ = tf.tensor2d(q, [f, k]);
   const chunks = prepared.blocks.map((block): FiniteChunk<GmmStats> => {
@@ -331,11 +394,43 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
       if (built === undefined || built.isDisposed) built = gmmFeatures(block.x);
       return built;
     };
+    const diffs = new Map<number, tf.Tensor2D>();
+    const diff = (j: number): tf.Tensor2D => {
+      let t = diffs.get(j);
+      if (t === undefined || t.isDisposed) {
+        t = tf.sub(block.x, (centredPath[j] as (typeof centredPath)[number]).mean) as tf.Tensor2D;
+        diffs.set(j, t);
+      }
+      return t;
+    };
     return {
       rows: block.rows,
       start: block.start,
-      logJoint: () => tf.matMul(phi(), tQ),
-      stats: (w) => blockStats(phi(), w, d, prepared.offset),
+      logJoint: () => {
+        if (centredPath.length === 0) return tf.matMul(phi(), tQ);
+        // Centred columns: const_k − ½‖(x − μ_k) L_k⁻ᵀ‖²; the rest sliced from the fast table.
+        const fast = centredPath.length < k ? tf.matMul(phi(), tQ) : undefined;
+        const columns: tf.Tensor2D[] = [];
+        for (let c = 0; c < k; c++) {
+          const j = centredPath.findIndex((cp) => cp.c === c);
+          if (j < 0) {
+            columns.push(tf.slice(fast as tf.Tensor2D, [0, c], [block.rows, 1]));
+            continue;
+          }
+          const cp = centredPath[j] as (typeof centredPath)[number];
+          const y = tf.matMul(diff(j), cp.inverseT);
+          columns.push(tf.sub(cp.constant, tf.mul(tf.sum(tf.square(y), 1, true), 0.5)) as tf.Tensor2D);
+        }
+        return tf.concat(columns, 1);
+      },
+      stats: (w) => {
+        const stats = blockStats(phi(), w, d, prepared.offset);
+        const centredAt = (c: number, centredRef: Float64Array, diffOf: () => tf.Tensor2D): void => centredStats(stats, c, w, diffOf(), centredRef, prepared.offset);
+        centredPath.forEach((cp, j) => centredAt(cp.c, cp.centredMean, () => diff(j)));
+        // Also after the centred path: its reference is the old mean, and a mean can move by more than its width.
+        recomputeCancelled(stats, block, w, prepared.offset);
+        return stats;
+      },
     };
   });
   return {
@@ -346,13 +441,79 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams): GmmStructure {
     chunks: () => chunks,
     dispose() {
       tQ.dispose();
+      for (const cp of centredPath) {
+        cp.mean.dispose();
+        cp.inverseT.dispose();
+      }
     },
   };
 }
 
+/** Bits of float32's 24 a block's scatter may lose to cancellation before the block is recomputed centred. */
+const MAX_CANCELLED_BITS = 10;
+
+/**
+ * When the scatter M = s2 − s1 s1ᵀ/n of component `c` (statistics about its
+ * reference point) is below 2⁻¹⁰ of the raw second moment s2, float32
+ * cancellation has eaten more than 10 bits: returns the component's weighted
+ * mean (centred coordinates) to recompute about, else undefined.
+ */
+function cancelledMean(stats: GmmStats, c: number, offset: Float64Array): Float64Array | undefined {
+  const { d } = stats;
+  const n = stats.n[c] as number;
+  if (!(n > 0)) return undefined;
+  let raw = 0;
+  let scatter = 0;
+  for (let i = 0; i < d; i++) {
+    const s2 = stats.s2[c * d * d + i * d + i] as number;
+    const s1 = stats.s1[c * d + i] as number;
+    raw += s2;
+    scatter += s2 - (s1 * s1) / n;
+  }
+  if (scatter > raw * 2 ** -MAX_CANCELLED_BITS) return undefined;
+  const mean = new Float64Array(d);
+  // s1/n is relative to the statistics' reference (original units); return centred coordinates.
+  for (let i = 0; i < d; i++) mean[i] = (stats.ref[c * d + i] as number) - (offset[i] as number) + (stats.s1[c * d + i] as number) / n;
+  return mean;
+}
+
+/**
+ * Fast-path components of a block whose scatter cancelled (more than
+ * {@link MAX_CANCELLED_BITS} of float32's 24 bits lost): recomputed about the
+ * block's weighted mean of that component.
+ */
+function recomputeCancelled(stats: GmmStats, block: DataBlock, w: tf.Tensor2D, offset: Float64Array): void {
+  for (let c = 0; c < stats.k; c++) {
+    const local = cancelledMean(stats, c, offset);
+    if (local !== undefined) centredStats(stats, c, w, tf.sub(block.x, tf.tensor2d(Float32Array.from(local), [1, stats.d])) as tf.Tensor2D, local, offset);
+  }
+}
+
+/**
+ * Overwrites component `c` of `stats` with moments about `centredRef` (centred
+ * coordinates; stored in original units), from the block's `diff` = x − centredRef.
+ */
+function centredStats(stats: GmmStats, c: number, w: tf.Tensor2D, diff: tf.Tensor2D, centredRef: Float64Array, offset: Float64Array): void {
+  const { d } = stats;
+  for (let i = 0; i < d; i++) stats.ref[c * d + i] = (centredRef[i] as number) + (offset[i] as number);
+  const rows = w.shape[0];
+  const wc = tf.slice(w, [0, c], [rows, 1]);
+  const weighted = tf.mul(diff, wc);
+  const moments = tf.concat([tf.matMul(tf.transpose(weighted), diff), tf.reshape(tf.sum(weighted, 0), [d, 1]), tf.mul(tf.ones([d, 1]), tf.sum(wc))], 1).dataSync();
+  stats.n[c] = moments[d + 1] as number;
+  for (let i = 0; i < d; i++) {
+    stats.s1[c * d + i] = moments[i * (d + 2) + d] as number;
+    for (let j = i; j < d; j++) {
+      const v = 0.5 * ((moments[i * (d + 2) + j] as number) + (moments[j * (d + 2) + i] as number));
+      stats.s2[c * d * d + i * d + j] = v;
+      stats.s2[c * d * d + j * d + i] = v;
+    }
+  }
+}
+
 /** Calls `fn` with log p(x_n | θ) (float64 copy) for each block. */
-function forEachBlockLogNorm(prepared: GmmPrepared, params: GmmParams, fn: (lse: Float64Array, start: number) => void): void {
-  const s = gmmStructure(prepared, params);
+function forEachBlockLogNorm(prepared: GmmPrepared, params: GmmParams, numerics: GmmNumerics, fn: (lse: Float64Array, start: number) => void): void {
+  const s = gmmStructure(prepared, params, numerics);
   try {
     for (const chunk of s.chunks()) {
       const t = tf.tidy(() => logSumExpRows(chunk.logJoint()));
@@ -372,7 +533,9 @@ function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (block: 
     const w = weightsFor(block);
     tf.tidy(() => {
       const phi = block.phi ?? gmmFeatures(block.x);
-      const part = blockStats(phi, tf.tensor2d(w, [block.rows, k]), prepared.nFeatures, prepared.offset);
+      const weights = tf.tensor2d(w, [block.rows, k]);
+      const part = blockStats(phi, weights, prepared.nFeatures, prepared.offset);
+      recomputeCancelled(part, block, weights, prepared.offset);
       acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
     });
   }

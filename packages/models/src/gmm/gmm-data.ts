@@ -103,6 +103,8 @@ export interface GmmPrepared extends PreparedData {
   readonly centred: Float64Array;
   /** Per-feature variance. */
   readonly variance: Float64Array;
+  /** Largest Euclidean norm of a centred row (for the float32 conditioning of a component). */
+  readonly maxNorm: number;
   readonly blocks: readonly DataBlock[];
 }
 
@@ -141,12 +143,16 @@ export function prepareGmmData(data: GmmData, nComponents: number): GmmPrepared 
   for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) / rows;
   const centred = values;
   const variance = new Float64Array(cols);
+  let maxNorm2 = 0;
   for (let r = 0; r < rows; r++) {
+    let norm2 = 0;
     for (let c = 0; c < cols; c++) {
       const v = (values[r * cols + c] as number) - (offset[c] as number);
       centred[r * cols + c] = v;
       variance[c] = (variance[c] as number) + (v * v) / rows;
+      norm2 += v * v;
     }
+    maxNorm2 = Math.max(maxNorm2, norm2);
   }
   const precompute = rows * featureCount(cols) * 4 <= PHI_BUDGET_BYTES;
   const per = blockRows(rows, nComponents, cols);
@@ -162,6 +168,7 @@ export function prepareGmmData(data: GmmData, nComponents: number): GmmPrepared 
     offset,
     centred,
     variance,
+    maxNorm: Math.sqrt(maxNorm2),
     blocks,
     dispose() {
       for (const b of blocks) {

@@ -11,18 +11,50 @@ const LOG_2PI = Math.log(2 * Math.PI);
 /** A component whose weight Σ_n w_nk is below this is empty and reinitialized. */
 export const EMPTY_COMPONENT_WEIGHT = 1e-8;
 
-/** Zero, add and scale for {@link GmmStats}. @category Gaussian mixtures */
+/**
+ * The same statistics about other reference points (float64): with
+ * δ = ref − ref', s1' = s1 + n δ and s2' = s2 + s1 δᵀ + δ s1ᵀ + n δ δᵀ.
+ * Returns `stats` itself when the references are already equal.
+ * @category Gaussian mixtures
+ */
+export function rereference(stats: GmmStats, ref: Float64Array): GmmStats {
+  const { k, d } = stats;
+  let same = true;
+  for (let i = 0; i < ref.length && same; i++) same = stats.ref[i] === ref[i];
+  if (same) return stats;
+  const s1 = stats.s1.slice();
+  const s2 = stats.s2.slice();
+  for (let c = 0; c < k; c++) {
+    const w = stats.n[c] as number;
+    const delta = new Float64Array(d);
+    for (let i = 0; i < d; i++) delta[i] = (stats.ref[c * d + i] as number) - (ref[c * d + i] as number);
+    for (let i = 0; i < d; i++) {
+      const a1 = stats.s1[c * d + i] as number;
+      for (let j = 0; j < d; j++) {
+        const b1 = stats.s1[c * d + j] as number;
+        s2[c * d * d + i * d + j] = (s2[c * d * d + i * d + j] as number) + a1 * (delta[j] as number) + (delta[i] as number) * b1 + w * (delta[i] as number) * (delta[j] as number);
+      }
+    }
+    for (let i = 0; i < d; i++) s1[c * d + i] = (s1[c * d + i] as number) + w * (delta[i] as number);
+  }
+  return { k, d, n: stats.n.slice(), s1, s2, ref: ref.slice() };
+}
+
+/**
+ * Zero, add and scale for {@link GmmStats}. `add` re-references the second
+ * operand to the first one's reference points when they differ, so statistics
+ * of separately prepared data sets add up exactly (in float64).
+ * @category Gaussian mixtures
+ */
 export const gmmStatsAlgebra: StatsAlgebra<GmmStats> = {
   zero(like) {
     return { k: like.k, d: like.d, n: new Float64Array(like.k), s1: new Float64Array(like.s1.length), s2: new Float64Array(like.s2.length), ref: like.ref.slice() };
   },
   add(a, b) {
     if (a.k !== b.k || a.d !== b.d) throw emError('INVALID_ARGUMENT', ['stats'], `${b.k}x${b.d}`, `have shape ${b.k}x${b.d}, expected ${a.k}x${a.d}`, 'add statistics of the same model only');
-    for (let i = 0; i < a.ref.length; i++) {
-      if (a.ref[i] !== b.ref[i]) throw emError('INVALID_ARGUMENT', ['stats', 'ref'], b.ref[i], 'differs between the statistics being added', 'add statistics computed at the same parameters');
-    }
+    const c = rereference(b, a.ref);
     const sum = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + (y[i] as number));
-    return { k: a.k, d: a.d, n: sum(a.n, b.n), s1: sum(a.s1, b.s1), s2: sum(a.s2, b.s2), ref: a.ref.slice() };
+    return { k: a.k, d: a.d, n: sum(a.n, c.n), s1: sum(a.s1, c.s1), s2: sum(a.s2, c.s2), ref: a.ref.slice() };
   },
   scale(a, c) {
     return { k: a.k, d: a.d, n: a.n.map((v) => v * c), s1: a.s1.map((v) => v * c), s2: a.s2.map((v) => v * c), ref: a.ref.slice() };
@@ -67,13 +99,17 @@ export function gaussianMoments(stats: GmmStats): { nk: Float64Array; means: Flo
  * the per-component scatter matrices, with `regCovar` added to the diagonal:
  * full Σ_k = M_k / n_k; diag the diagonal of it; spherical tr(M_k)/(D n_k) I;
  * tied Σ = Σ_k M_k / Σ_k n_k for every k. Like scikit-learn's
- * `_estimate_gaussian_covariances_*`.
+ * `_estimate_gaussian_covariances_*`. A negative diagonal of a scatter matrix
+ * (float32 residue of a zero variance) is taken as 0, so every variance is at
+ * least `regCovar`.
  * @category Gaussian mixtures
  */
-export function gaussianCovariances(type: CovarianceType, nk: Float64Array, scatter: Float64Array, d: number, regCovar: number): Float64Array {
+export function gaussianCovariances(type: CovarianceType, nk: Float64Array, scatterIn: Float64Array, d: number, regCovar: number): Float64Array {
   const k = nk.length;
   const out = new Float64Array(k * d * d);
   const dd = d * d;
+  const scatter = scatterIn.slice();
+  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) scatter[c * dd + i * d + i] = Math.max(0, scatter[c * dd + i * d + i] as number);
   if (type === 'tied') {
     const total = nk.reduce((a, b) => a + b, 0);
     const shared = new Float64Array(dd);
@@ -141,7 +177,7 @@ export interface ReinitSource {
  * returns NaN.
  * @category Gaussian mixtures
  */
-export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number, rng: Rng, source: ReinitSource): { params: GmmParams; events: ModelEvent[] } {
+export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number, rng: Rng, source: ReinitSource, prev?: GmmParams): { params: GmmParams; events: ModelEvent[]; boundSlack: number } {
   const { k, d } = stats;
   const { nk, means, scatter, empty } = gaussianMoments(stats);
   const covs = gaussianCovariances(type, nk, scatter, d, regCovar);
@@ -158,6 +194,7 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
     weights[c] = 1 / source.nRows;
     events.push({ type: 'reinitialized', component: c, detail: `${why}; reinitialized at data row ${row}`, value: row });
   };
+  const added = new Float64Array(k).fill(regCovar); // what the diagonal received on top of M/n
   for (let c = 0; c < k; c++) {
     if (empty[c]) {
       reinit(c, `component ${c} is empty (weight ${(nk[c] as number).toExponential(2)})`);
@@ -166,6 +203,7 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
     const mat = covs.subarray(c * d * d, (c + 1) * d * d);
     try {
       const { jitter } = choleskyWithJitter(mat, d, { component: c });
+      added[c] = regCovar + jitter;
       if (jitter > 0) {
         for (let i = 0; i < d; i++) mat[i * d + i] = (mat[i * d + i] as number) + jitter;
         events.push({ type: 'regularized', component: c, detail: `covariance of component ${c} needed ${jitter.toExponential(2)} extra on its diagonal`, value: jitter });
@@ -179,7 +217,43 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
     const sum = weights.reduce((a, b) => a + b, 0);
     for (let c = 0; c < k; c++) weights[c] = (weights[c] as number) / sum;
   }
-  return { params: packParams(type, weights, means, covs, d), events };
+  const params = packParams(type, weights, means, covs, d);
+  return { params, events, boundSlack: prev === undefined ? 0 : regularizationSlack(stats.n, added, prev, params, events) };
+}
+
+/**
+ * The most a regularized M-step may lower L(q, θ): with a_k added to the
+ * diagonal of Σ_k = M_k/n_k (regCovar plus any jitter), Σ_new exactly maximizes
+ * E_q log p(x, z | θ) − Σ_k (a_k n_k / 2) tr(Σ_k⁻¹), so
+ * L(q, θ_new) ≥ L(q, θ_old) − Σ_k (a_k n_k / 2) (tr Σ_old,k⁻¹ − tr Σ_new,k⁻¹).
+ * Reinitialized components are left out (their half-step is not checked).
+ * @category Gaussian mixtures
+ */
+export function regularizationSlack(nk: Float64Array, added: Float64Array, prev: GmmParams, next: GmmParams, events: readonly ModelEvent[]): number {
+  if (added.every((a) => a === 0)) return 0;
+  const d = (next.means[0] as number[]).length;
+  const old = factorCovariances(prev);
+  const fresh = factorCovariances(next);
+  let slack = 0;
+  for (let c = 0; c < nk.length; c++) {
+    if (events.some((e) => e.type === 'reinitialized' && e.component === c)) continue;
+    slack += 0.5 * (added[c] as number) * (nk[c] as number) * (traceOfInverse(old.chol[c] as Float64Array, d) - traceOfInverse(fresh.chol[c] as Float64Array, d));
+  }
+  return Math.max(0, slack);
+}
+
+function traceOfInverse(L: Float64Array, d: number): number {
+  const inv = inverseFromCholesky(L, d);
+  let t = 0;
+  for (let i = 0; i < d; i++) t += inv[i * d + i] as number;
+  return t;
+}
+
+/** tr(Σ_c⁻¹) of a component (float64). @category Gaussian mixtures */
+export function inverseTrace(params: GmmParams, c: number): number {
+  const cov = flatCovariance(params, c);
+  const d = (params.means[0] as number[]).length;
+  return traceOfInverse(choleskyWithJitter(cov, d, { component: c, maxJitter: 0 }).L, d);
 }
 
 /** Cholesky factors, inverses and log-determinants of every covariance. @category Gaussian mixtures */
@@ -241,4 +315,24 @@ export function gmmExpectedLogJoint(stats: GmmStats, params: GmmParams, factors:
 export function gmmParameterCount(type: CovarianceType, k: number, d: number): number {
   const cov = type === 'full' ? (k * d * (d + 1)) / 2 : type === 'diag' ? k * d : type === 'spherical' ? k : (d * (d + 1)) / 2;
   return k - 1 + k * d + cov;
+}
+
+/**
+ * The magnitude float32 roundoff in L(q, θ) is relative to (see core's
+ * `monotonicityTolerance`): S = Σ_k n_k tr(Σ_k) tr(Σ_k⁻¹) / D. It is about
+ * N·D for well-conditioned covariances and grows with a component's condition
+ * number, because float32 errors in the statistics along its near-zero
+ * directions are multiplied by Σ_k⁻¹.
+ * @category Gaussian mixtures
+ */
+export function gmmRoundoffScale(stats: GmmStats, params: GmmParams): number {
+  const d = stats.d;
+  let scale = 0;
+  for (let c = 0; c < stats.k; c++) {
+    const cov = params.covariances[c] as number[][];
+    let tr = 0;
+    for (let i = 0; i < d; i++) tr += (cov[i] as number[])[i] as number;
+    scale += ((stats.n[c] as number) * tr * inverseTrace(params, c)) / d;
+  }
+  return scale;
 }
