@@ -26,9 +26,9 @@ export function exactEStep(options: Readonly<Record<string, unknown>> = {}): ESt
     family: 'exact',
     options: {},
     run(structure) {
-      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm) => {
+      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, _chunk, posterior) => {
         const logResp = tf.sub(logJoint, tf.expandDims(logNorm, 1));
-        const resp = tf.exp(logResp) as tf.Tensor2D;
+        const resp = posterior();
         const entropy = tf.neg(tf.sum(tf.where(tf.greater(resp, 0), tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
         return { weights: resp, sums: { entropy } };
       });

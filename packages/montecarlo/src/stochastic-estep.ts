@@ -40,10 +40,10 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
     options: { nDraws },
     run(structure, ctx) {
       const k = structure.nComponents;
-      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, chunk) => {
+      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, chunk, posterior) => {
         const n = chunk.rows;
         const logResp = tf.sub(logJoint, tf.expandDims(logNorm, 1));
-        const resp = tf.exp(logResp);
+        const resp = posterior();
         const positive = tf.greater(resp, 0);
         const cdf = tf.cumsum(resp, 1);
         const u = new Float32Array(n * nDraws);

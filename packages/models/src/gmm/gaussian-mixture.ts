@@ -23,7 +23,7 @@ import {
   type Rng,
   type Seed,
 } from '@emlab/core';
-import { blockStats, featureCount, gmmFeatures, prepareGmmData, readMatrix, type DataBlock, type GmmPrepared } from './gmm-data.js';
+import { blockStats, featureCount, gmmFeatures, matrixShape, prepareGmmData, type DataBlock, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmExpectedLogJoint, gmmRoundoffScale, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
@@ -109,7 +109,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
 
   /** @throws EmError `INVALID_DATA` (shape, NaN, Infinity, fewer rows than components). */
   validate(data: GmmData): void {
-    const { rows } = readMatrix(data);
+    const { rows } = matrixShape(data);
     if (this.nComponents > rows) {
       throw emError('INVALID_DATA', ['data'], rows, `has ${rows} rows, fewer than nComponents = ${this.nComponents}`, 'reduce nComponents or pass more rows');
     }
@@ -117,7 +117,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
 
   /** @throws EmError `INVALID_PARAMS` naming the field and component. */
   validateParams(params: unknown, data?: GmmData): asserts params is GmmParams {
-    const d = data === undefined ? undefined : readMatrix(data).cols;
+    const d = data === undefined ? undefined : matrixShape(data).cols;
     validateGmmParams(params, this.nComponents, d);
   }
 

@@ -37,19 +37,38 @@ function isDense(x: unknown): x is DenseMatrix {
  * @category Gaussian mixtures
  */
 export function readMatrix(data: GmmData, name = 'data'): { values: Float64Array; rows: number; cols: number } {
-  let values: Float64Array;
+  const { rows, cols, at } = inspectMatrix(data, name);
+  const values = new Float64Array(rows * cols);
+  for (let i = 0; i < values.length; i++) values[i] = at(i);
+  return { values, rows, cols };
+}
+
+/**
+ * Checks shape and values like {@link readMatrix} without copying the data
+ * (what `validate` uses, so a fit holds one copy, not two).
+ * @throws EmError `INVALID_DATA` naming the row and column.
+ * @category Gaussian mixtures
+ */
+export function matrixShape(data: GmmData, name = 'data'): { rows: number; cols: number } {
+  const { rows, cols } = inspectMatrix(data, name);
+  return { rows, cols };
+}
+
+/** Shape checks, then a value check through a row-major accessor (no copy, except a tensor's download). */
+function inspectMatrix(data: GmmData, name: string): { rows: number; cols: number; at: (i: number) => number } {
   let rows: number;
   let cols: number;
+  let at: (i: number) => number;
   if (isTensor(data)) {
     if (data.rank !== 2) throw emError('INVALID_DATA', [name], data, `must be a 2-D tensor [nSamples, nFeatures], got rank ${data.rank}`, 'reshape it to [nSamples, nFeatures]');
     [rows, cols] = data.shape as [number, number];
-    values = Float64Array.from(data.dataSync());
+    const v = data.dataSync();
+    at = (i) => v[i] as number;
   } else if (Array.isArray(data)) {
     rows = data.length;
     const first: unknown = data[0];
     if (rows > 0 && !Array.isArray(first)) throw emError('INVALID_DATA', [name, 0], first, 'must be an array of rows (number[][]), got a flat array', 'wrap a single feature as [[x0], [x1], ...]');
     cols = rows > 0 ? (first as number[]).length : 0;
-    values = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) {
       const row: unknown = data[r];
       if (!Array.isArray(row)) throw emError('INVALID_DATA', [name, r], row, 'must be an array of numbers', 'give every row as number[]');
@@ -57,22 +76,26 @@ export function readMatrix(data: GmmData, name = 'data'): { values: Float64Array
       for (let c = 0; c < cols; c++) {
         const v: unknown = row[c];
         if (typeof v !== 'number') throw emError('INVALID_DATA', [name, r, c], v, 'must be a number', 'convert cells to numbers');
-        values[r * cols + c] = v;
       }
     }
+    const rowsOf = data as readonly (readonly number[])[];
+    const width = cols;
+    at = (i) => (rowsOf[Math.floor(i / width)] as readonly number[])[i % width] as number;
   } else if (isDense(data)) {
     ({ rows, cols } = data);
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || data.values.length !== rows * cols) {
       throw emError('INVALID_DATA', [name, 'values'], data.values, `must have rows·cols = ${rows}·${cols} entries`, 'pass { values, rows, cols } with values.length === rows * cols');
     }
-    values = Float64Array.from(data.values);
+    const v = data.values;
+    at = (i) => v[i] as number;
   } else {
     throw emError('INVALID_DATA', [name], data, 'must be number[][], a 2-D tensor or { values, rows, cols }', 'pass the data in one of those forms');
   }
   if (rows === 0) throw emError('INVALID_DATA', [name], data, 'has zero rows', 'pass at least one row');
   if (cols === 0) throw emError('INVALID_DATA', [name], data, 'has zero columns', 'pass at least one feature');
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
+  const n = rows * cols;
+  for (let i = 0; i < n; i++) {
+    const v = at(i);
     if (!Number.isFinite(v)) {
       const r = Math.floor(i / cols);
       const c = i % cols;
@@ -81,7 +104,7 @@ export function readMatrix(data: GmmData, name = 'data'): { values: Float64Array
         Number.isNaN(v) ? 'drop or impute the rows with missing values for now' : 'remove or clip infinite values');
     }
   }
-  return { values, rows, cols };
+  return { rows, cols, at };
 }
 
 /** One block of centred rows on the device. @category Gaussian mixtures */
