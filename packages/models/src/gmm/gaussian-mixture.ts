@@ -23,7 +23,7 @@ import {
   type Rng,
   type Seed,
 } from '@emlab/core';
-import { blockStats, featureCount, gmmFeatures, matrixShape, prepareGmmData, type DataBlock, type GmmPrepared } from './gmm-data.js';
+import { blockLayout, blockStats, featureCount, gmmFeatures, matrixShape, prepareGmmData, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmExpectedLogJoint, gmmRoundoffScale, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
@@ -352,8 +352,11 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
   const k = params.weights.length;
   const allCentred = numerics === 'centred' || (numerics === 'auto' && prepared.nRows * k <= SMALL_DATA_CELLS);
   const d = prepared.nFeatures;
-  const f = featureCount(d);
-  const p = d * d;
+  // Every block of a prepared data set has the same layout (all precomputed or none).
+  const layout: FeatureLayout = prepared.blocks[0] === undefined ? 'full' : blockLayout(prepared.blocks[0]);
+  const pairs = quadraticPairs(d, layout);
+  const f = featureCount(d, layout);
+  const p = pairs.length;
   const { chol, logDet } = factorCovariances(params);
   const q = new Float32Array(f * k);
   const centredPath: { c: number; mean: tf.Tensor2D; centredMean: Float64Array; inverseT: tf.Tensor2D; constant: number }[] = [];
@@ -376,7 +379,9 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
       centredPath.push({ c, mean: tf.tensor2d(Float32Array.from(centred), [1, d]), centredMean: centred, inverseT: tf.tensor2d(inverseT, [d, d]), constant });
       continue; // its column of Q stays 0
     }
-    for (let i = 0; i < p; i++) q[i * k + c] = -0.5 * (prec[i] as number);
+    pairs.forEach(([i, j], r) => {
+      q[r * k + c] = -0.5 * (prec[i * d + j] as number) * (layout === 'packed' && i !== j ? 2 : 1);
+    });
     let quad = 0;
     for (let i = 0; i < d; i++) {
       let pc = 0;
@@ -424,7 +429,7 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
         return tf.concat(columns, 1);
       },
       stats: (w) => {
-        const stats = blockStats(phi(), w, d, prepared.offset);
+        const stats = blockStats(phi(), w, d, prepared.offset, layout);
         const centredAt = (c: number, centredRef: Float64Array, diffOf: () => tf.Tensor2D): void => centredStats(stats, c, w, diffOf(), centredRef, prepared.offset);
         centredPath.forEach((cp, j) => centredAt(cp.c, cp.centredMean, () => diff(j)));
         // Also after the centred path: its reference is the old mean, and a mean can move by more than its width.
@@ -534,7 +539,7 @@ function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (block: 
     tf.tidy(() => {
       const phi = block.phi ?? gmmFeatures(block.x);
       const weights = tf.tensor2d(w, [block.rows, k]);
-      const part = blockStats(phi, weights, prepared.nFeatures, prepared.offset);
+      const part = blockStats(phi, weights, prepared.nFeatures, prepared.offset, blockLayout(block));
       recomputeCancelled(part, block, weights, prepared.offset);
       acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
     });
