@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EmError } from '@emlab/core';
+import { catchEmError } from '@emlab/testing';
 import { parseNumericCsv, readNumericCsv, tableToRows, writeNumericCsv } from '../src/index.js';
 
 let dir: string;
@@ -19,16 +20,6 @@ async function tmpFile(name: string, content: string | Buffer): Promise<string> 
   const p = join(dir, name);
   await writeFile(p, content);
   return p;
-}
-
-function catchSync(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
 }
 
 async function catchAsync(p: Promise<unknown>): Promise<EmError> {
@@ -94,9 +85,9 @@ describe('readNumericCsv / parseNumericCsv: good input', () => {
   it('honours custom missing markers (case-sensitive)', () => {
     const t = parseNumericCsv('a,b\n-999,1\nmissing,2\n', { missingMarkers: ['-999', 'missing'] });
     expect(t.missing).toBe(2);
-    const e = catchSync(() => parseNumericCsv('a\nna\n'));
+    const e = catchEmError(() => parseNumericCsv('a\nna\n'));
     expect(e.code).toBe('PARSE_ERROR');
-    const e2 = catchSync(() => parseNumericCsv('a,b\n,1\n', { missingMarkers: ['NA'] }));
+    const e2 = catchEmError(() => parseNumericCsv('a,b\n,1\n', { missingMarkers: ['NA'] }));
     expect(e2.code).toBe('PARSE_ERROR');
   });
 
@@ -129,7 +120,7 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
     expect(e.code).toBe('PARSE_ERROR');
     expectMessage(e, 'empty', 'line 1');
     expect(e.path[0]).toBe(p);
-    expect(catchSync(() => parseNumericCsv('\n\n')).code).toBe('PARSE_ERROR');
+    expect(catchEmError(() => parseNumericCsv('\n\n')).code).toBe('PARSE_ERROR');
   });
 
   it('duplicate and empty column names', async () => {
@@ -137,7 +128,7 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
     const e = await catchAsync(readNumericCsv(p));
     expect(e.code).toBe('PARSE_ERROR');
     expectMessage(e, 'line 1', '"a"', 'twice');
-    const e2 = catchSync(() => parseNumericCsv('\n\na,,c\n1,2,3\n'));
+    const e2 = catchEmError(() => parseNumericCsv('\n\na,,c\n1,2,3\n'));
     expect(e2.code).toBe('PARSE_ERROR');
     expectMessage(e2, 'line 3', 'empty name');
   });
@@ -148,7 +139,7 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
     expect(e.code).toBe('PARSE_ERROR');
     expectMessage(e, 'line 3', 'expected 3', 'found 2');
     expect(e.path).toEqual([p, 'row', 1]);
-    const e2 = catchSync(() => parseNumericCsv('a,b\n1,2\n\n3,4\n'));
+    const e2 = catchEmError(() => parseNumericCsv('a,b\n1,2\n\n3,4\n'));
     expectMessage(e2, 'line 3', 'found 1');
   });
 
@@ -163,10 +154,10 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
   });
 
   it('bad quoting', () => {
-    const e = catchSync(() => parseNumericCsv('a,b\n"1,2\n'));
+    const e = catchEmError(() => parseNumericCsv('a,b\n"1,2\n'));
     expect(e.code).toBe('PARSE_ERROR');
     expectMessage(e, 'line 2', 'unterminated');
-    const e2 = catchSync(() => parseNumericCsv('a,b\n"1"x,2\n'));
+    const e2 = catchEmError(() => parseNumericCsv('a,b\n"1"x,2\n'));
     expectMessage(e2, 'line 2');
   });
 
@@ -188,7 +179,7 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
   });
 
   it('bad options give INVALID_ARGUMENT', async () => {
-    const e = catchSync(() => parseNumericCsv('a\n1\n', { missingMarkers: [1] as unknown as string[] }));
+    const e = catchEmError(() => parseNumericCsv('a\n1\n', { missingMarkers: [1] as unknown as string[] }));
     expect(e.code).toBe('INVALID_ARGUMENT');
   });
 });

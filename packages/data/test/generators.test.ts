@@ -1,16 +1,7 @@
+import { catchEmError } from '@emlab/testing';
 import { describe, expect, it } from 'vitest';
 import { EmError } from '@emlab/core';
 import { builtinDatasets, loadBuiltin, makeGaussianMixture, toRows, type GaussianMixtureOptions } from '../src/index.js';
-
-function catchSync(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
 
 const base: GaussianMixtureOptions = { nSamples: 500, nComponents: 3, nFeatures: 2, seed: 1 };
 
@@ -152,13 +143,13 @@ describe('makeGaussianMixture', () => {
       [{ nSampels: 10 }, 'nSampels'],
     ];
     for (const [patch, key] of cases) {
-      const e = catchSync(() => makeGaussianMixture({ ...base, ...patch } as GaussianMixtureOptions));
+      const e = catchEmError(() => makeGaussianMixture({ ...base, ...patch } as GaussianMixtureOptions));
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.path[0]).toBe('options');
       expect(e.path[1]).toBe(key);
       expect(e.message).toContain('Remedy:');
     }
-    expect(catchSync(() => makeGaussianMixture(null as unknown as GaussianMixtureOptions)).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => makeGaussianMixture(null as unknown as GaussianMixtureOptions)).code).toBe('INVALID_ARGUMENT');
   });
 
   it('toRows validates the shape', () => {
@@ -167,7 +158,7 @@ describe('makeGaussianMixture', () => {
       [3, 4],
       [5, 6],
     ]);
-    expect(catchSync(() => toRows([1, 2, 3], 2, 2)).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => toRows([1, 2, 3], 2, 2)).code).toBe('INVALID_ARGUMENT');
   });
 });
 
@@ -195,7 +186,7 @@ describe('built-in data sets', () => {
 
   it('an unknown name lists the known names', () => {
     for (const bad of ['nope', 'toString', '__proto__']) {
-      const e = catchSync(() => loadBuiltin(bad));
+      const e = catchEmError(() => loadBuiltin(bad));
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.message).toContain('blobs3');
       expect(e.message).toContain('blobs5d');

@@ -9,27 +9,17 @@ import { exactEStep } from '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
-import { expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, RESP_SUM_TOL, tableStructure, type TableStats } from '@emlab/testing';
+import { catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, RESP_SUM_TOL, tableStructure, type TableStats } from '@emlab/testing';
 
 const RUNS = { numRuns: 200 };
 const ctx = { rng: createRng(0), iteration: 1 };
-
-function catchEm(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
 
 describe('exactEStep: contract and registry', () => {
   it('is the exact finite E-step and takes no options', () => {
     const e = exactEStep();
     expect([e.name, e.kind, e.family]).toEqual(['exact', 'finite', 'exact']);
     expect(e.options).toEqual({});
-    const err = catchEm(() => exactEStep({ tol: 1 }));
+    const err = catchEmError(() => exactEStep({ tol: 1 }));
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.path).toEqual(['exactEStep', 'tol']);
   });
@@ -43,8 +33,8 @@ describe('exactEStep: contract and registry', () => {
     for (const r of finite) expect(r.kind).toBe('finite');
     const made = createEStep('finite', 'exact');
     expect([made.name, made.family]).toEqual(['exact', 'exact']);
-    expect(catchEm(() => createEStep('finite', 'exact', { nDraws: 2 })).code).toBe('INVALID_ARGUMENT');
-    expect(catchEm(() => createEStep('finite', 'no-such-method')).code).toBe('UNKNOWN_ESTEP');
+    expect(catchEmError(() => createEStep('finite', 'exact', { nDraws: 2 })).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => createEStep('finite', 'no-such-method')).code).toBe('UNKNOWN_ESTEP');
   });
 });
 

@@ -10,6 +10,7 @@ import { exactEStep } from '@emlab/exact';
 import { stochasticEStep } from '@emlab/montecarlo';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
 import {
+  catchEmError,
   expectNoTensorLeak,
   gmmStatsDiscrepancy,
   logJointTable,
@@ -26,16 +27,6 @@ const RUNS = { numRuns: 200 };
 /** Monte Carlo checks are deterministic: fixed fast-check seed and fixed E-step streams. */
 const FIXED = { numRuns: 200, seed: 20240601 };
 
-function catchEm(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
-
 function withGmm<T>(c: MixtureCase, fn: (s: FiniteStructure<GmmStats>) => T): T {
   const g = gaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType });
   const prep = g.prepare(c.rows);
@@ -51,15 +42,15 @@ function withGmm<T>(c: MixtureCase, fn: (s: FiniteStructure<GmmStats>) => T): T 
 describe('stochasticEStep: options and registry', () => {
   it('rejects nDraws 0, 2.5, −1, 10001, a string, and unknown options with INVALID_ARGUMENT', () => {
     for (const nDraws of [0, 2.5, -1, 10_001, '3', Number.NaN]) {
-      const err = catchEm(() => stochasticEStep({ nDraws } as never));
+      const err = catchEmError(() => stochasticEStep({ nDraws } as never));
       expect(err.code).toBe('INVALID_ARGUMENT');
       expect(err.path).toEqual(['stochasticEStep', 'nDraws']);
-      expect(catchEm(() => createEStep('finite', 'stochastic', { nDraws })).code).toBe('INVALID_ARGUMENT');
+      expect(catchEmError(() => createEStep('finite', 'stochastic', { nDraws })).code).toBe('INVALID_ARGUMENT');
     }
-    const unknown = catchEm(() => stochasticEStep({ ndraws: 4 } as never));
+    const unknown = catchEmError(() => stochasticEStep({ ndraws: 4 } as never));
     expect(unknown.code).toBe('INVALID_ARGUMENT');
     expect(unknown.path).toEqual(['stochasticEStep', 'ndraws']);
-    expect(catchEm(() => createEStep('finite', 'stochastic', { nDraws: 2, seed: 1 })).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => createEStep('finite', 'stochastic', { nDraws: 2, seed: 1 })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('records its options and is registered as a Monte Carlo E-step', () => {

@@ -9,3 +9,4 @@ export type { TableStats } from './finite-table.js';
 export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expectedUnder, gmmStatsDiscrepancy, gmmParamsDiscrepancy } from './finite-helpers.js';
 export { logJointTableArb } from './tables.js';
 export type { LogJointTableOptions } from './tables.js';
+export { catchEmError } from './errors.js';

@@ -7,27 +7,17 @@ import fc from 'fast-check';
 import { createEStep, createRng, EmError, fit, listESteps, monotonicityTolerance } from '@emlab/core';
 import { hardEStep } from '@emlab/variational';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
-import { expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, tableStructure, type TableStats } from '@emlab/testing';
+import { catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, tableStructure, type TableStats } from '@emlab/testing';
 
 const RUNS = { numRuns: 200 };
 const ctx = { rng: createRng(0), iteration: 1 };
-
-function catchEm(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
 
 describe('hardEStep: contract and registry', () => {
   it('is a restricted finite E-step, registered as "hard", and takes no options', () => {
     const e = hardEStep();
     expect([e.name, e.kind, e.family]).toEqual(['hard', 'finite', 'restricted']);
     expect(e.options).toEqual({});
-    expect(catchEm(() => hardEStep({ temperature: 1 })).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => hardEStep({ temperature: 1 })).code).toBe('INVALID_ARGUMENT');
     const entry = listESteps('finite').find((r) => r.method === 'hard');
     expect(entry?.family).toBe('restricted');
     expect(createEStep('finite', 'hard').name).toBe('hard');
