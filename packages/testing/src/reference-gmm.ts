@@ -17,7 +17,8 @@ export interface RefGmmParams {
   readonly covariances: readonly (readonly (readonly number[])[])[];
 }
 
-type Matrix = readonly (readonly number[])[];
+/** A dense matrix as rows (the reference works on plain arrays). @category Testing */
+export type Matrix = readonly (readonly number[])[];
 
 const at = (m: Matrix, i: number, j: number): number => (m[i] as readonly number[])[j] as number;
 const zeros = (r: number, c: number): number[][] => Array.from({ length: r }, () => new Array<number>(c).fill(0));
