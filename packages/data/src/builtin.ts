@@ -3,7 +3,7 @@
  * @module
  */
 import { emError } from '@emlab/core';
-import { makeGaussianMixture, type GeneratedMixture, type MixtureTruth } from './generators.js';
+import { makeGaussianMixture, type GeneratedMixture } from './generators.js';
 
 /**
  * A registry entry: what the data set is and how to generate it.
@@ -20,25 +20,13 @@ export interface BuiltinDatasetSpec {
  * A loaded built-in data set. Also usable directly as `{ values, rows, cols }` model data.
  * @category Data
  */
-export interface BuiltinDataset {
+export interface BuiltinDataset extends GeneratedMixture {
   /** Registry name, e.g. `'blobs3'`. */
   name: string;
   /** Human description. */
   description: string;
   /** Column names `x1 … xD`. */
   columns: string[];
-  /** Row-major samples, `rows × cols`. */
-  x: Float64Array;
-  /** The same array as `x`. */
-  values: Float64Array;
-  /** Number of samples. */
-  rows: number;
-  /** Number of features. */
-  cols: number;
-  /** True component of each row. */
-  labels: Int32Array;
-  /** Generating parameters. */
-  truth: MixtureTruth;
 }
 
 /**
