@@ -1,6 +1,5 @@
 import { catchEmError } from '@emlab/testing';
 import { describe, expect, it } from 'vitest';
-import { EmError } from '@emlab/core';
 import { builtinDatasets, loadBuiltin, makeGaussianMixture, toRows, type GaussianMixtureOptions } from '../src/index.js';
 
 const base: GaussianMixtureOptions = { nSamples: 500, nComponents: 3, nFeatures: 2, seed: 1 };

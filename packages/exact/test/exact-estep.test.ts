@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createEStep, createRng, EmError, listESteps, monotonicityTolerance, type EStep, type FiniteStructure } from '@emlab/core';
+import { createEStep, createRng, listESteps, monotonicityTolerance, type EStep, type FiniteStructure } from '@emlab/core';
 import { exactEStep } from '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';

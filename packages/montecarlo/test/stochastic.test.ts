@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createEStep, createRng, EmError, fit, listESteps, monotonicityTolerance, type FiniteStructure } from '@emlab/core';
+import { createEStep, createRng, fit, listESteps, monotonicityTolerance, type FiniteStructure } from '@emlab/core';
 import { exactEStep } from '@emlab/exact';
 import { stochasticEStep } from '@emlab/montecarlo';
 import { gaussianMixture, type GmmStats } from '@emlab/models';

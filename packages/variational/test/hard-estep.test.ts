@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createEStep, createRng, EmError, fit, listESteps, monotonicityTolerance } from '@emlab/core';
+import { createEStep, createRng, fit, listESteps, monotonicityTolerance } from '@emlab/core';
 import { hardEStep } from '@emlab/variational';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
 import { catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, tableStructure, type TableStats } from '@emlab/testing';
