@@ -347,20 +347,17 @@ describe('tensor hygiene', () => {
   });
 });
 
-describe('fit stopping rules seen through the mixture (pinned, reported)', () => {
+describe('fit stopping rules seen through the mixture', () => {
   it('tol: 0 runs exactly maxIter iterations, as documented, even when the bound repeats exactly', async () => {
-    // Bug (reported): hasConverged (packages/core/src/fit.ts) tests |ΔL| <= tol·scale, so with tol 0
-    // an exactly repeated bound (K = 1 converges in one step) stops the fit after 2 iterations,
-    // although FitOptions.tol says "0 runs maxIter iterations".
+    // Regression: hasConverged (core/src/fit.ts) used |ΔL| <= tol·scale, so with tol 0 an exactly
+    // repeated bound (K = 1 converges in one step) stopped the fit after 2 iterations.
     const r = await fit(gaussianMixture({ nComponents: 1 }), [[0, 1], [2, 0], [1, 3], [4, 1]], { maxIter: 6, tol: 0, ...quiet });
     expect(r.nIter).toBe(6);
   });
 
   it('a fit that needs the same jitter every iteration still converges', async () => {
-    // Bug (reported): with regCovar 0 and a constant column, every M-step emits a `regularized`
-    // event, and hasConverged returns false whenever the last record has ANY event, so the fit
-    // never converges (bound identical for 100 iterations; "did not converge" warning).
-    // Only `reinitialized` events can lower the bound; `regularized` ones need not block convergence.
+    // Regression: with regCovar 0 and a constant column every M-step emits a `regularized` event,
+    // which used to block convergence; only `reinitialized` events (which can lower the bound) do.
     const base = makeGaussianMixture({ nSamples: 120, nComponents: 2, nFeatures: 2, seed: 3, separation: 5 });
     const rows = toRows(base.x, base.rows, base.cols).map((r) => [...r, 7]);
     const r = await fit(gaussianMixture({ nComponents: 2, regCovar: 0 }), rows, { seed: 1, maxIter: 100, ...quiet });

@@ -122,14 +122,10 @@ describe.each(COVARIANCE_TYPES)('agreement with the float64 reference (%s)', (ty
   });
 });
 
-describe('a narrow component far from the data mean (pinned precision bug)', () => {
-  // Bug (reported): the log-joint table is Φ(x)·Q in float32 with Φ the quadratic features of
-  // the data centred at its column means, so its absolute error is ~2⁻²⁴·|x − x̄|²/σ_k², quadratic
-  // in the distance of x from the DATA mean in units of the component's scale, instead of being
-  // relative to the result. Here x̄ = 3.33, the component at 10 has σ² = 1e-6:
-  // 2⁻²⁴·6.67²/1e-6 ≈ 2.7 nats of possible error; observed log p(10) = 6 instead of 5.2957.
-  // In fits, components that shrink (hard EM with ≤ D+1 points, or exact EM collapsing on a
-  // point down to regCovar) then make fit report monotonicity violations of O(1) nats.
+describe('a narrow component far from the data mean (precision regression)', () => {
+  // Here x̄ = 3.33 and the component at 10 has σ² = 1e-6: the quadratic-feature table alone has
+  // ~2⁻²⁴·6.67²/1e-6 ≈ 2.7 nats of possible error (it gave log p(10) = 6 instead of 5.2957); the
+  // component now takes the centred path (small data, and ρ above CENTRED_PATH_CONDITION).
   it('scoreSamples agrees with the float64 reference', () => {
     const rows = [[0], [1], [2], [3], [4], [10]];
     const params: GmmParams = { covarianceType: 'full', weights: [0.5, 0.5], means: [[2], [10]], covariances: [[[2]], [[1e-6]]] };
@@ -139,15 +135,11 @@ describe('a narrow component far from the data mean (pinned precision bug)', () 
   });
 });
 
-describe('a component carried by about one row (pinned precision bug)', () => {
-  // Bug (reported): blockStats (packages/models/src/gmm/gmm-data.ts) takes every component's
-  // moments about the DATA mean (ref = prepared.offset), although GmmStats documents "a reference
-  // point per component (the means the E-step ran at) for accuracy". The M-step's scatter
-  // s2 − n·shift·shiftᵀ then cancels catastrophically for a component whose weight sits on about
-  // one row away from the data mean: its float32 error ≈ 2⁻²⁴·|x − x̄|²·(rows) is comparable to
-  // regCovar = 1e-6 here, so the reported covariance is wrong by ~0.76 in natural units and even
-  // has a diagonal entry BELOW regCovar (7.3e-7 < 1e-6: a negative scatter). Cases found by the
-  // property above (which therefore fails in roughly one run out of five).
+describe('a component carried by about one row (precision regression)', () => {
+  // Statistics about the data mean cancel catastrophically in s2 − n·shift·shiftᵀ for a component
+  // whose weight sits on about one row away from the data mean: the covariance came out wrong by
+  // ~0.76 and even below regCovar (7.3e-7 < 1e-6). Fixed by the centred path, the cancellation
+  // guard (recomputeCancelled) and clamping negative scatter diagonals to 0.
   it.each([
     { k: 2, d: 2, type: 'full' as const, seed: 2147483644 }, // n_k = 0.99984, Σ_11: 7.3e-7 instead of 3.07e-6
     { k: 2, d: 4, type: 'diag' as const, seed: 114952506 }, // n_k = 1.0007, variances ~5e-6 off by 0.7 %

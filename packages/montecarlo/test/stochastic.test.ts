@@ -63,7 +63,7 @@ describe('stochasticEStep: options and registry', () => {
 });
 
 describe('stochasticEStep on log-joint tables (K ≥ 2)', () => {
-  // K = 1 is covered separately below: it currently throws (reported bug).
+  // K = 1 is covered separately below.
   it('weights are averages of S one-hot draws, only on components with positive posterior', async () => {
     await fc.assert(
       fc.asyncProperty(logJointTableArb({ minK: 2 }), fc.constantFrom(1, 3, 8), fc.integer({ min: 0, max: 1e6 }), async ({ table, blockRows }, nDraws, seed) => {
@@ -100,7 +100,7 @@ describe('stochasticEStep on log-joint tables (K ≥ 2)', () => {
 });
 
 describe('stochasticEStep with a single component (K = 1)', () => {
-  // Bug (reported): oneHotFloat → tf.oneHot(depth = 1) throws in tfjs. Expected: weights all 1,
+  // Regression: oneHotFloat → tf.oneHot(depth = 1) threw in tfjs. Expected: weights all 1,
   // bound = log-likelihood exactly (no randomness), standard error 0.
   it('draws the only component', () => {
     const e = stochasticEStep({ nDraws: 4 }).run(tableStructure([[-1], [-2]]), { rng: createRng(0), iteration: 1 });

@@ -25,7 +25,7 @@ describe('hardEStep: contract and registry', () => {
 });
 
 describe('hardEStep on log-joint tables (K ≥ 2)', () => {
-  // K = 1 is covered separately below: it currently throws (reported bug).
+  // K = 1 is covered separately below.
   it('one-hot weights on the first maximal entry, H = 0, bound = Σ max ≤ log-likelihood', async () => {
     await fc.assert(
       fc.asyncProperty(logJointTableArb({ minK: 2 }), async ({ table, blockRows }) => {
@@ -61,8 +61,8 @@ describe('hardEStep on log-joint tables (K ≥ 2)', () => {
 });
 
 describe('hardEStep with a single component (K = 1)', () => {
-  // Bug (reported): oneHotFloat (packages/core/src/logspace.ts) → tf.oneHot(depth = 1) throws
-  // "Error in oneHot: depth must be >=2" from tfjs. Expected: every weight 1, bound = log-likelihood.
+  // Regression: oneHotFloat (core/src/logspace.ts) → tf.oneHot(depth = 1) threw "depth must be
+  // >= 2" from tfjs. Expected: every weight 1, bound = log-likelihood.
   it('assigns every row to the only component', () => {
     const table = [[-1], [-2.5], [0.5]];
     const e = hardEStep().run(tableStructure(table), ctx);
