@@ -268,8 +268,8 @@ async function runRestart<D, P, S, PD extends PreparedData>(
         const tolerance = monotonicityTolerance(before, after, n, scale) + slack;
         if (after < before - tolerance) violations.push({ halfStep, drop: before - after, tolerance });
       };
-      if (prev !== undefined && !prev.events.some((ev) => ev.type === 'reinitialized')) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));
-      if (!events.some((ev) => ev.type === 'reinitialized')) check('M', boundAfterE, boundAfterM, roundoffScale, m.boundSlack ?? 0);
+      if (prev !== undefined && !reinitialized(prev.events)) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));
+      if (!reinitialized(events)) check('M', boundAfterE, boundAfterM, roundoffScale, m.boundSlack ?? 0);
     }
     const record: IterationRecord = {
       iteration: t,
@@ -318,6 +318,11 @@ async function runRestart<D, P, S, PD extends PreparedData>(
   return { params, trace, bound, converged: reason === 'tol', reason };
 }
 
+/** A reinitialization may lower the bound legitimately: such half-steps are not checked or counted. */
+function reinitialized(events: readonly ModelEvent[]): boolean {
+  return events.some((e) => e.type === 'reinitialized');
+}
+
 function hasConverged(trace: readonly IterationRecord[], tol: number, n: number, monteCarlo: boolean): boolean {
   const t = trace.length;
   if (t < 2) return false;
@@ -325,7 +330,7 @@ function hasConverged(trace: readonly IterationRecord[], tol: number, n: number,
   const prev = trace[t - 2] as IterationRecord;
   // tol = 0 means "run maxIter iterations"; a reinitialization restarts the count.
   if (tol === 0) return false;
-  if (last.events.some((e) => e.type === 'reinitialized') || prev.events.some((e) => e.type === 'reinitialized')) return false;
+  if (reinitialized(last.events) || reinitialized(prev.events)) return false;
   if (!monteCarlo) return Math.abs(last.boundAfterM - prev.boundAfterM) <= tol * convergenceScale(prev.boundAfterM, n);
   // Monte Carlo: compare the means of the last two windows of MC_WINDOW iterations; the
   // change must be below tol or within two standard errors of the difference.

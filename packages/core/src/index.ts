@@ -18,7 +18,7 @@ export type { FitOptions, IterationInfo, MonotonicityPolicy } from './fit.js';
 export { saveResult, loadResult, saveParams, loadParams, parseResult, toJson, fromJson, omitTimings } from './result.js';
 export type { FitResult, IterationRecord, ConvergenceReason, MonotonicityViolation, RestartSummary, SavedParams, ParamsValidator } from './result.js';
 export { FLOAT32_UNIT_ROUNDOFF, MONOTONICITY_FACTOR, monotonicityTolerance, convergenceScale } from './tolerance.js';
-export { logSumExpRows, sumToNumber, oneHotFloat } from './logspace.js';
+export { logSumExpRows, oneHotFloat } from './logspace.js';
 export { VERSION } from './version.js';
 export { rejectUnknownOptions, integerOption, numberOption } from './options.js';
 export {

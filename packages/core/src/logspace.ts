@@ -19,18 +19,6 @@ export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * Sums a tensor to one JS double. Use this (not `tf.tidy(() => ...dataSync())`)
- * so no large typed array is ever returned from a tidy scope.
- * @category Numerics
- */
-export function sumToNumber(x: tf.Tensor): number {
-  const s = tf.sum(x);
-  const v = s.dataSync()[0] as number;
-  s.dispose();
-  return v;
-}
-
-/**
  * One-hot rows as float32, `[n, depth]`, from int32 indices `[n]`.
  *
  * Built as int32 and cast: tfjs-backend-wasm 4.22's `oneHot` with dtype

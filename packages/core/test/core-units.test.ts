@@ -133,3 +133,14 @@ describe('JSON and tolerances', () => {
     expect(monotonicityTolerance(-1, -1, 5, 1e6)).toBe(64 * 2 ** -24 * 1e6);
   });
 });
+
+describe('statistics and structure helpers', () => {
+  it('sumStats folds an algebra left to right; isFiniteStructure narrows by kind', async () => {
+    const { sumStats, isFiniteStructure } = await import('../src/index.js');
+    const numbers = { zero: () => 0, add: (a: number, b: number) => a + b, scale: (a: number, c: number) => a * c };
+    expect(sumStats(numbers, [1, 2, 3.5])).toBe(6.5);
+    expect(() => sumStats(numbers, [])).toThrow();
+    expect(isFiniteStructure({ kind: 'finite' })).toBe(true);
+    expect(isFiniteStructure({ kind: 'chain' })).toBe(false);
+  });
+});

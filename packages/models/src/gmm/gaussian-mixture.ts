@@ -122,7 +122,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   }
 
   prepare(data: GmmData): GmmPrepared {
-    return prepareGmmData(data, this.nComponents);
+    return prepareGmmData(data);
   }
 
   /**
@@ -286,7 +286,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
 
   private withData<T>(params: GmmParams, data: GmmData, fn: (prepared: GmmPrepared) => T): T {
     validateGmmParams(params, params.weights.length, undefined);
-    const prepared = prepareGmmData(data, params.weights.length);
+    const prepared = prepareGmmData(data);
     try {
       const d = (params.means[0] as number[]).length;
       if (prepared.nFeatures !== d) {

@@ -17,7 +17,7 @@ import type { DenseMatrix, GmmData, GmmStats } from './gmm-types.js';
 export const BLOCK_ROWS = 4096;
 
 /** Rows per block for a data set (see {@link BLOCK_ROWS}). @category Gaussian mixtures */
-export function blockRows(nRows: number, _k: number, _d: number): number {
+export function blockRows(nRows: number): number {
   return Math.min(nRows, BLOCK_ROWS);
 }
 
@@ -185,7 +185,7 @@ export function blockLayout(block: DataBlock): FeatureLayout {
  * with the features Φ precomputed when they fit in 256 MiB.
  * @category Gaussian mixtures
  */
-export function prepareGmmData(data: GmmData, nComponents: number): GmmPrepared {
+export function prepareGmmData(data: GmmData): GmmPrepared {
   const { values, rows, cols } = readMatrix(data);
   const offset = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) + (values[r * cols + c] as number);
@@ -204,7 +204,7 @@ export function prepareGmmData(data: GmmData, nComponents: number): GmmPrepared 
     maxNorm2 = Math.max(maxNorm2, norm2);
   }
   const precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
-  const per = blockRows(rows, nComponents, cols);
+  const per = blockRows(rows);
   const blocks: DataBlock[] = [];
   for (let start = 0; start < rows; start += per) {
     const n = Math.min(per, rows - start);
