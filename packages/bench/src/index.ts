@@ -1,0 +1,5 @@
+/**
+ * `@emlab/bench`: benchmark suites, metrics, results and the HTML report.
+ * @module
+ */
+export {};
