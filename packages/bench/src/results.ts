@@ -1,0 +1,220 @@
+/**
+ * The results of a benchmark suite: the `results.json` document.
+ *
+ * Everything except the top-level `timings` key is a deterministic function
+ * of the suite (and of the emlab version, Node version, backend and git
+ * revision recorded in the manifest): running a suite twice, serially or on
+ * worker threads, or interrupted and resumed, writes byte-identical
+ * `results.json` files apart from `timings`.
+ *
+ * @module
+ */
+import type { Suite } from './suite-types.js';
+
+/** A run's seed (a suite seed). @category Results */
+export type BenchSeed = number | string;
+
+/**
+ * Where the results came from.
+ * @category Results
+ */
+export interface BenchManifest {
+  /** emlab version (`VERSION` from @emlab/core). */
+  readonly emlabVersion: string;
+  /** `git rev-parse HEAD` of the working directory, or null outside a git checkout. */
+  readonly gitRevision: string | null;
+  /** `process.version`, e.g. `'v20.11.1'`. */
+  readonly nodeVersion: string;
+  /** TensorFlow.js backend the runs used (`'wasm'`, `'cpu'`, `'tensorflow'`). */
+  readonly backend: string;
+  /** The suite's seeds, in order. */
+  readonly seeds: readonly BenchSeed[];
+  /** Absolute path of the suite file, or null for a suite built in code (`emlab compare`). */
+  readonly suitePath: string | null;
+  /** The suite itself, after defaults were filled in (see {@link Suite}). */
+  readonly suite: Suite;
+}
+
+/** A data set as the runs saw it. @category Results */
+export interface DatasetSummary {
+  readonly id: string;
+  /** `'generator'`, `'builtin'`, `'csv'` or `'bn'` (BIF network + sampled data). */
+  readonly source: 'generator' | 'builtin' | 'csv' | 'bn';
+  /** One line: sizes, generator options, file. */
+  readonly description: string;
+  /** Rows before the held-out split. */
+  readonly nRows: number;
+  readonly nTrain: number;
+  /** Held-out rows (0 without a split). */
+  readonly nTest: number;
+  /** Columns / variables. */
+  readonly nFeatures: number;
+  /** Whether true parameters and labels are known (parameter error and ARI are then computed). */
+  readonly hasTruth: boolean;
+  /** Missing entries that were masked (NaN), or null when none. */
+  readonly missing: { readonly rate: number; readonly mechanism: 'mcar' | 'mar'; readonly seed: BenchSeed; readonly nMissing: number } | null;
+}
+
+/** A model as the runs saw it. @category Results */
+export interface ModelSummary {
+  readonly id: string;
+  /** `'gmm'` or `'bn'`. */
+  readonly type: string;
+  /** The emlab model's name (`Model.name`). */
+  readonly name: string;
+  /** Options as passed to the model factory (after defaults from the data, e.g. nComponents). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** A method (E-step or the gradient baseline) as the runs saw it. @category Results */
+export interface MethodSummary {
+  readonly id: string;
+  /** Registry method name (`'exact'`, `'hard'`, `'stochastic'`, a plug-in's name) or `'gradient'`. */
+  readonly method: string;
+  /** `'exact' | 'restricted' | 'monte-carlo'` for E-steps, `'gradient'` for the baseline. */
+  readonly family: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One (data set, model, seed): the shared start and the best bound any method found.
+ * @category Results
+ */
+export interface GroupSummary {
+  /** `${dataset}/${model}/seed=${seed}`. */
+  readonly id: string;
+  readonly dataset: string;
+  readonly model: string;
+  readonly seed: BenchSeed;
+  /** Hash (FNV-1a 64-bit, hex) of the initial parameters' JSON: every run of the group has this `initHash`. */
+  readonly initHash: string;
+  /** Max over the group's successful runs of max_t boundAfterM_t (null when no run succeeded). */
+  readonly bestBound: number | null;
+  /** The run id that reached `bestBound`. */
+  readonly bestRun: string | null;
+}
+
+/**
+ * One iteration of a run (timings are in `timings.runs[id].elapsedMs`).
+ * Same meaning as core's `IterationRecord`; for the gradient baseline
+ * `boundAfterE` = `boundAfterM` = log p(x | θ_t) after step t and `gap` = 0.
+ * @category Results
+ */
+export interface RunIteration {
+  readonly iteration: number;
+  /** L(q_t, θ_t). */
+  readonly boundAfterE: number;
+  /** L(q_t, θ_{t+1}). */
+  readonly boundAfterM: number;
+  /** log p(x | θ_t) when tractable, else null. */
+  readonly logLikelihood: number | null;
+  /** KL(q ‖ posterior) = logLikelihood − boundAfterE, or null. */
+  readonly gap: number | null;
+  /** Standard error of boundAfterE (Monte Carlo E-steps), else null. */
+  readonly boundStdErr: number | null;
+  readonly entropy: number | null;
+}
+
+/**
+ * Final metrics of one run. Log-likelihoods are totals over rows (per-row
+ * means in the `PerRow` fields, comparable across data sets of different sizes).
+ * @category Results
+ */
+export interface RunMetrics {
+  /** Final L(q, θ) (after the last M-step). */
+  readonly bound: number | null;
+  /** `'log-likelihood' | 'lower-bound' | 'estimate'`. */
+  readonly boundKind: string | null;
+  /** log p(x_train | θ_final), or null when not tractable. */
+  readonly trainLogLikelihood: number | null;
+  readonly trainLogLikelihoodPerRow: number | null;
+  /** log p(x_test | θ_final) on the held-out rows, or null (no split / not tractable). */
+  readonly heldOutLogLikelihood: number | null;
+  readonly heldOutLogLikelihoodPerRow: number | null;
+  /** Iterations run. */
+  readonly nIter: number;
+  readonly converged: boolean;
+  /** `'tol' | 'max-iter' | 'callback' | 'aborted'` (or the baseline's own reason). */
+  readonly convergenceReason: string;
+  /**
+   * First iteration t whose boundAfterM_t is within 1e-3 relative of the
+   * group's best bound (bestBound − 1e-3·|bestBound|), or null if never.
+   * The matching wall-clock time is `timings.runs[id].timeToBestMs`.
+   */
+  readonly iterationsToBest: number | null;
+  /**
+   * With known truth: mean absolute error of all parameters (weights, means,
+   * covariances entries) after matching fitted to true components by the
+   * Hungarian assignment on mean distance; for BNs the mean absolute CPT error.
+   * Null without truth.
+   */
+  readonly parameterError: number | null;
+  /** With known labels: adjusted Rand index of the MAP assignments (training rows) vs the true labels. */
+  readonly adjustedRandIndex: number | null;
+  /** ‖∇_φ log p(x | θ_final)‖₂ over unconstrained parameters φ (from @emlab/core's stationarity check), or null when unavailable. */
+  readonly stationarity: number | null;
+}
+
+/** One run: a (data set, model, method, seed). @category Results */
+export interface RunRecord {
+  /** `${dataset}/${model}/${method}/seed=${seed}`. */
+  readonly id: string;
+  /** Position in the suite's run order (data set → model → seed → method). */
+  readonly index: number;
+  /** The group id (shared start). */
+  readonly group: string;
+  readonly dataset: string;
+  readonly model: string;
+  /** Method id (suite `esteps[].id`). */
+  readonly method: string;
+  readonly seed: BenchSeed;
+  /** `'ok'`, or `'error'` when the run threw (then `error` is set and metrics are empty). */
+  readonly status: 'ok' | 'error';
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Hash of the initial parameters (equal for every run of a group). */
+  readonly initHash: string;
+  readonly metrics: RunMetrics;
+  readonly trace: readonly RunIteration[];
+  readonly warnings: readonly string[];
+}
+
+/** Wall-clock numbers of one run. @category Results */
+export interface RunTimings {
+  /** Whole run (fit + metrics), ms. */
+  readonly totalMs: number;
+  /** Fit only, ms. */
+  readonly fitMs: number;
+  /** Cumulative time after each iteration, ms (same length as the run's trace). */
+  readonly elapsedMs: readonly number[];
+  /** Time at `metrics.iterationsToBest`, ms, or null. */
+  readonly timeToBestMs: number | null;
+}
+
+/** Every non-deterministic number, under one key. @category Results */
+export interface BenchTimings {
+  /** ISO time the (last) invocation started. */
+  readonly startedAt: string;
+  /** Wall-clock time of the (last) invocation, ms. */
+  readonly totalMs: number;
+  /** Worker threads used by the (last) invocation. */
+  readonly workers: number;
+  /** By run id. */
+  readonly runs: Readonly<Record<string, RunTimings>>;
+}
+
+/**
+ * The `results.json` document.
+ * @category Results
+ */
+export interface BenchResults {
+  readonly format: 'emlab/bench-results';
+  readonly formatVersion: 1;
+  readonly manifest: BenchManifest;
+  readonly datasets: readonly DatasetSummary[];
+  readonly models: readonly ModelSummary[];
+  readonly methods: readonly MethodSummary[];
+  readonly groups: readonly GroupSummary[];
+  /** Sorted by `index`. */
+  readonly runs: readonly RunRecord[];
+  readonly timings: BenchTimings;
+}
