@@ -209,6 +209,10 @@ export interface BenchTimings {
 export interface BenchResults {
   readonly format: 'emlab/bench-results';
   readonly formatVersion: 1;
+  /** False when the suite was interrupted (Ctrl-C / signal) before every run finished; `--resume` completes it. */
+  readonly complete: boolean;
+  /** Runs the suite defines (`runs.length` when complete). */
+  readonly nRunsPlanned: number;
   readonly manifest: BenchManifest;
   readonly datasets: readonly DatasetSummary[];
   readonly models: readonly ModelSummary[];
