@@ -6,3 +6,14 @@ export { BLOCK_ROWS, blockLayout, blockRows, blockStats, featureCount, quadratic
 export type { DataBlock, FeatureLayout, GmmPrepared } from './gmm/gmm-data.js';
 export { COVARIANCE_TYPES } from './gmm/gmm-types.js';
 export type { CovarianceType, DenseMatrix, GmmData, GmmParams, GmmStats } from './gmm/gmm-types.js';
+export type { BayesNet, BnData, BnNode } from './bn/bn-types.js';
+export { CPT_SUM_EXACT, CPT_SUM_TOLERANCE, bnFreeParameterCount, topologicalOrder, validateNetwork } from './bn/bn-validate.js';
+export type { ValidateNetworkOptions } from './bn/bn-validate.js';
+export { parseBif, writeBif } from './bn/bif.js';
+export { BN_JSON_FORMAT, parseBnJson, writeBnJson } from './bn/bn-json.js';
+export { networkFormat, readBif, readNetwork, writeNetwork } from './bn/bn-io.js';
+export type { NetworkFormat } from './bn/bn-io.js';
+export { BN_MISSING_MARKERS, checkBnData, parseBnCsv, readBnCsv, writeBnCsv } from './bn/bn-data.js';
+export type { BnCsvOptions } from './bn/bn-data.js';
+export { sampleNetwork } from './bn/bn-sample.js';
+export type { SampleNetworkOptions } from './bn/bn-sample.js';
