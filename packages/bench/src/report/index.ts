@@ -1,0 +1,199 @@
+/**
+ * The HTML report of a benchmark suite: one self-contained `report.html`
+ * (inline style, plots as inline SVG rendered with Vega-Lite at generation
+ * time, no script, no network), with the manifest, how to read the bound
+ * kinds, and for each (data set, model) the bound against iteration and time,
+ * the gap of approximate E-steps, and a table of final metrics (mean ± sd over
+ * seeds). The numbers behind every table and plot are embedded as JSON in
+ * `<script type="application/json" id="emlab-report-data">`.
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { emError } from '@emlab/core';
+import type { BenchManifest, BenchResults } from '../results.js';
+import { buildSections, METRIC_COLUMNS, type MeanSd, type ReportSection, type TableRow } from './aggregate.js';
+import { chartSpec, renderSvg, type ChartKind } from './charts.js';
+import { escapeHtml, formatNumber, scriptJson, STYLE } from './html.js';
+
+export { buildSections, isApproximate, meanSd, METRIC_COLUMNS } from './aggregate.js';
+export type { MeanSd, MetricColumn, ReportSection, SeriesPoint, TableRow } from './aggregate.js';
+export { chartSpec, renderSvg } from './charts.js';
+export type { ChartKind } from './charts.js';
+export { escapeHtml, formatNumber } from './html.js';
+
+/** The id of the JSON data element in the report. @category Report */
+export const REPORT_DATA_ELEMENT_ID = 'emlab-report-data';
+
+/**
+ * The embedded data (`JSON.parse` of the `#emlab-report-data` element).
+ * @category Report
+ */
+export interface ReportData {
+  readonly format: 'emlab/report-data';
+  readonly formatVersion: 1;
+  /** The manifest without the suite itself, plus the suite's name. */
+  readonly manifest: Omit<BenchManifest, 'suite'> & { readonly suiteName: string };
+  readonly sections: readonly ReportSection[];
+}
+
+const CHART_CAPTIONS: Record<ChartKind, string> = {
+  'bound-iteration': 'Bound after each M-step against iteration',
+  'bound-time': 'Bound after each M-step against elapsed fit time',
+  'gap-iteration': 'Gap (log-likelihood − bound) of approximate E-steps',
+};
+
+function checkResults(results: unknown): asserts results is BenchResults {
+  const r = results as Partial<BenchResults> | null;
+  if (typeof r !== 'object' || r === null || r.format !== 'emlab/bench-results') {
+    throw emError('INVALID_ARGUMENT', ['results', 'format'], r === null || typeof r !== 'object' ? r : r.format, 'is not an emlab/bench-results document', 'pass the object read from a results.json written by `emlab bench`');
+  }
+  for (const key of ['manifest', 'runs', 'methods', 'datasets', 'models'] as const) {
+    if (r[key] === undefined || r[key] === null) {
+      throw emError('INVALID_ARGUMENT', ['results', key], r[key], 'is missing', 'pass a complete results.json written by `emlab bench`');
+    }
+  }
+}
+
+function cell(stats: MeanSd | null, key: string): string {
+  if (stats === null) return `<td class="missing" data-column="${key}">—</td>`;
+  const attrs = `data-column="${key}" data-mean="${stats.mean}" data-n="${stats.n}"${stats.sd === null ? '' : ` data-sd="${stats.sd}"`}`;
+  const sd = stats.sd === null ? '' : ` <span class="sd">± ${formatNumber(stats.sd, 3)}</span>`;
+  return `<td class="num" ${attrs}><span class="mean">${formatNumber(stats.mean)}</span>${sd}</td>`;
+}
+
+function tableHtml(section: ReportSection): string {
+  const cols = METRIC_COLUMNS.filter((c) => section.columns.includes(c.key));
+  const head = [
+    '<th>method</th><th>family</th><th>bound kind</th><th>runs</th><th>converged</th>',
+    ...cols.map((c) => `<th data-column="${c.key}">${escapeHtml(c.label)}${c.unit === '' ? '' : `<br><small>${escapeHtml(c.unit)}</small>`}</th>`),
+  ].join('');
+  const row = (r: TableRow): string => {
+    const runs = r.nErrors > 0 ? `${r.nRuns} <small>(${r.nErrors} failed)</small>` : String(r.nRuns);
+    return (
+      `<tr data-method="${escapeHtml(r.method)}"><th scope="row">${escapeHtml(r.method)}</th><td>${escapeHtml(r.family)}</td>` +
+      `<td>${escapeHtml(r.boundKind ?? '—')}</td><td data-column="nRuns" data-value="${r.nRuns}">${runs}</td>` +
+      `<td data-column="nConverged" data-value="${r.nConverged}">${r.nConverged} / ${r.nRuns - r.nErrors}</td>` +
+      cols.map((c) => cell(r.cells[c.key] ?? null, c.key)).join('') +
+      '</tr>'
+    );
+  };
+  return `<table class="metrics" data-section="${escapeHtml(section.id)}"><thead><tr>${head}</tr></thead><tbody>${section.table.map(row).join('')}</tbody></table>`;
+}
+
+async function chartsHtml(section: ReportSection): Promise<string> {
+  const charts: { kind: ChartKind; points: ReportSection['bound'] }[] = [{ kind: 'bound-iteration', points: section.bound }];
+  if (section.bound.some((p) => p.timeMs !== null)) charts.push({ kind: 'bound-time', points: section.bound });
+  if (section.gap.length > 0) charts.push({ kind: 'gap-iteration', points: section.gap });
+  const parts: string[] = [];
+  for (const { kind, points } of charts) {
+    if (points.length === 0) continue;
+    const svg = await renderSvg(chartSpec(kind, points, section.methods));
+    parts.push(`<figure class="plot" data-chart="${kind}"><figcaption>${escapeHtml(CHART_CAPTIONS[kind])}</figcaption>${svg}</figure>`);
+  }
+  return parts.length === 0 ? '<p class="note">No successful run has a trace to plot.</p>' : `<div class="plots">${parts.join('')}</div>`;
+}
+
+function manifestHtml(results: BenchResults): string {
+  const m = results.manifest;
+  const ok = results.runs.filter((r) => r.status === 'ok').length;
+  const rows: [string, string][] = [
+    ['suite', `${escapeHtml(m.suite.name)}${m.suitePath === null ? '' : ` <small>(${escapeHtml(m.suitePath)})</small>`}`],
+    ['emlab', escapeHtml(m.emlabVersion)],
+    ['git revision', m.gitRevision === null ? '<span class="muted">none (not a git checkout)</span>' : `<code>${escapeHtml(m.gitRevision)}</code>`],
+    ['Node', escapeHtml(m.nodeVersion)],
+    ['TensorFlow.js backend', escapeHtml(m.backend)],
+    ['seeds', escapeHtml(m.seeds.map(String).join(', '))],
+    ['stopping', `maxIter ${m.suite.stopping.maxIter}, tol ${formatNumber(m.suite.stopping.tol)}`],
+    ['held-out split', m.suite.heldOut === null ? 'none' : `${formatNumber(m.suite.heldOut.fraction)} of rows (seed ${escapeHtml(String(m.suite.heldOut.seed))})`],
+    ['runs', `${results.runs.length} of ${results.nRunsPlanned} planned (${ok} ok, ${results.runs.length - ok} failed)`],
+  ];
+  if (results.timings !== undefined) {
+    rows.push(['started', escapeHtml(results.timings.startedAt)]);
+    rows.push(['wall-clock time', `${formatNumber(results.timings.totalMs / 1000, 4)} s on ${results.timings.workers} worker${results.timings.workers === 1 ? '' : 's'}`]);
+  }
+  const methods = results.methods
+    .map((x) => `<tr><th scope="row">${escapeHtml(x.id)}</th><td>${escapeHtml(x.method)}</td><td>${escapeHtml(x.family)}</td><td><code>${escapeHtml(JSON.stringify(x.options))}</code></td></tr>`)
+    .join('');
+  const datasets = results.datasets
+    .map((d) => `<tr><th scope="row">${escapeHtml(d.id)}</th><td>${escapeHtml(d.description)}</td><td>${d.nTrain}</td><td>${d.nTest}</td><td>${d.nFeatures}</td><td>${d.hasTruth ? 'yes' : 'no'}</td></tr>`)
+    .join('');
+  const interrupted = results.complete === false ? `<p class="note">The suite was interrupted: ${results.runs.length} of ${results.nRunsPlanned} runs finished (<code>emlab bench --resume</code> completes it).</p>` : '';
+  return (
+    `<section id="manifest"><h2>Manifest</h2>${interrupted}<table class="manifest"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>` +
+    `<h3>Methods</h3><table class="methods"><thead><tr><th>id</th><th>method</th><th>family</th><th>options</th></tr></thead><tbody>${methods}</tbody></table>` +
+    `<h3>Data sets</h3><table class="datasets"><thead><tr><th>id</th><th>description</th><th>train rows</th><th>held-out rows</th><th>features</th><th>truth known</th></tr></thead><tbody>${datasets}</tbody></table></section>`
+  );
+}
+
+const READING = `<section id="reading"><h2>Reading the numbers</h2>
+<p>Every method reports the bound L(q, θ) = E<sub>q</sub>[log p(x, z | θ)] + H(q) with every constant included, so numbers from different methods on the same data are directly comparable. What the bound is depends on the E-step's family (the table's <em>bound kind</em>):</p>
+<dl>
+<dt>log-likelihood</dt><dd>Exact E-step (q = p(z | x, θ)) and the gradient baseline: the bound <em>is</em> log p(x | θ); the gap is 0 up to float32 roundoff.</dd>
+<dt>lower bound</dt><dd>Restricted E-steps (hard / classification EM, mean-field): L(q, θ) ≤ log p(x | θ). The gap log p(x | θ) − L = KL(q ‖ posterior) ≥ 0 is plotted when the log-likelihood is tractable. A higher bound is not always a higher likelihood: compare the log-likelihood columns.</dd>
+<dt>estimate ± SE</dt><dd>Monte Carlo E-steps (stochastic EM): the bound is a Monte Carlo estimate with a standard error; it may move down between iterations, and its final value is a noisy estimate.</dd>
+</dl>
+<p>Plots: the line is the mean over seeds, the shaded band spans the minimum to the maximum over seeds, both over the seeds whose run reached that iteration (runs that stopped earlier drop out, so the line may step). The time axis is the mean cumulative fit time at that iteration. Tables: mean ± sample standard deviation over seeds of the successful runs (no ± with a single value); <em>time to best</em> is the time to come within 10<sup>−3</sup> (relative) of the best bound any method found from the same start; <em>parameter error</em> and <em>ARI</em> need the true parameters and labels; <em>stationarity</em> is the norm of the log-likelihood's gradient with respect to unconstrained parameters at the end (near 0 at a stationary point).</p>
+</section>`;
+
+/**
+ * The report as one self-contained HTML document (no network access needed to view it).
+ * @param results - a `results.json` document (as written by `emlab bench`).
+ * @returns the HTML text.
+ * @throws EmError `INVALID_ARGUMENT` when `results` is not an emlab/bench-results document.
+ * @example
+ * ```ts
+ * const results = JSON.parse(await readFile('out/results.json', 'utf8'));
+ * await writeFile('out/report.html', await renderReport(results));
+ * ```
+ * @category Report
+ */
+export async function renderReport(results: BenchResults): Promise<string> {
+  checkResults(results);
+  const sections = buildSections(results);
+  const { suite, ...manifest } = results.manifest;
+  const data: ReportData = { format: 'emlab/report-data', formatVersion: 1, manifest: { ...manifest, suiteName: suite.name }, sections };
+  const body: string[] = [];
+  for (const [i, s] of sections.entries()) {
+    const desc = [s.datasetDescription, s.modelDescription].filter((x): x is string => x !== null).map(escapeHtml).join('<br>');
+    body.push(
+      `<section class="report-section" id="section-${i + 1}" data-section="${escapeHtml(s.id)}" data-dataset="${escapeHtml(s.dataset)}" data-model="${escapeHtml(s.model)}">` +
+        `<h2>${escapeHtml(s.dataset)} × ${escapeHtml(s.model)}</h2>` +
+        (desc === '' ? '' : `<p class="muted">${desc}</p>`) +
+        `<p class="muted">${s.methods.length} method${s.methods.length === 1 ? '' : 's'}, seeds ${escapeHtml(s.seeds.map(String).join(', '))}</p>` +
+        (await chartsHtml(s)) +
+        `<h3>Final metrics (mean ± sd over seeds)</h3>${tableHtml(s)}</section>`,
+    );
+  }
+  const toc = sections.map((s, i) => `<li><a href="#section-${i + 1}">${escapeHtml(s.dataset)} × ${escapeHtml(s.model)}</a></li>`).join('');
+  const title = `emlab benchmark report: ${suite.name}`;
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>` +
+    `<header><h1>${escapeHtml(title)}</h1>${suite.description === '' ? '' : `<p>${escapeHtml(suite.description)}</p>`}</header>` +
+    (sections.length === 0 ? '<p class="note">The results hold no runs.</p>' : `<nav><ol>${toc}</ol></nav>`) +
+    manifestHtml(results) +
+    READING +
+    body.join('\n') +
+    `<script type="application/json" id="${REPORT_DATA_ELEMENT_ID}">${scriptJson(data)}</script>` +
+    '</body></html>\n'
+  );
+}
+
+/**
+ * Writes `report.html` into `outDir` (created if missing).
+ * @returns the path of the file written.
+ * @throws EmError `INVALID_ARGUMENT` (see {@link renderReport}), `IO_ERROR`
+ * @category Report
+ */
+export async function writeReport(results: BenchResults, outDir: string): Promise<string> {
+  const html = await renderReport(results);
+  const path = join(outDir, 'report.html');
+  try {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(path, html, 'utf8');
+  } catch (e) {
+    throw emError('IO_ERROR', ['outDir'], outDir, `cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check that the directory is writable', e);
+  }
+  return path;
+}

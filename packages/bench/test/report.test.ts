@@ -1,0 +1,207 @@
+// The HTML report: structure, numbers, escaping and self-containment, on hand-made results.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EmError } from '@emlab/core';
+import { buildSections, formatNumber, meanSd, renderReport, writeReport, type ReportData } from '../src/report/index.js';
+import { handMadeResults, type HandRun } from './fixtures/hand-made-results.js';
+
+/** Every match of `re` (global) in `text`. */
+function all(text: string, re: RegExp): RegExpExecArray[] {
+  return [...text.matchAll(re)];
+}
+
+/** The HTML of each `<section class="report-section">`. */
+function sections(html: string): string[] {
+  return html.split('<section class="report-section"').slice(1).map((s) => s.slice(0, s.indexOf('</section>')));
+}
+
+function embedded(html: string): ReportData {
+  const m = /<script type="application\/json" id="emlab-report-data">([\s\S]*?)<\/script>/.exec(html);
+  if (m === null) throw new Error('no embedded data');
+  return JSON.parse(m[1] as string) as ReportData;
+}
+
+// Two data sets × two models; on d2/m2 only the exact method ran (no gap plot there).
+const RUNS: HandRun[] = [
+  { dataset: 'd1', model: 'm1', method: 'exact', seed: 1, bounds: [-30, -20, -10], fitMs: 30 },
+  { dataset: 'd1', model: 'm1', method: 'exact', seed: 2, bounds: [-31, -22, -14, -12], fitMs: 50 },
+  { dataset: 'd1', model: 'm1', method: 'exact', seed: 3, bounds: [-33, -24, -14], fitMs: 40 },
+  { dataset: 'd1', model: 'm1', method: 'hard', seed: 1, bounds: [-40, -30], gaps: [5, 4], fitMs: 20 },
+  { dataset: 'd1', model: 'm1', method: 'hard', seed: 2, bounds: [-41, -31], gaps: [6, 2], fitMs: 20 },
+  { dataset: 'd1', model: 'm1', method: 'hard', seed: 3, bounds: [-42, -32], gaps: [7, 3], status: 'error' },
+  { dataset: 'd1', model: 'm2', method: 'exact', seed: 1, bounds: [-5, -4] },
+  { dataset: 'd1', model: 'm2', method: 'hard', seed: 1, bounds: [-6, -5], gaps: [1, 1] },
+  { dataset: 'd2', model: 'm1', method: 'exact', seed: 1, bounds: [-7, -6] },
+  { dataset: 'd2', model: 'm1', method: 'hard', seed: 2, bounds: [-8, -7], gaps: [null, null] },
+  { dataset: 'd2', model: 'm2', method: 'exact', seed: 1, bounds: [-9, -8], metrics: { adjustedRandIndex: 0.5, parameterError: 0.25 } },
+  { dataset: 'd2', model: 'm2', method: 'exact', seed: 2, bounds: [-9, -8], metrics: { adjustedRandIndex: 0.7, parameterError: null } },
+];
+
+describe('renderReport', () => {
+  it('has one section per (data set, model) with runs, in suite order', async () => {
+    const html = await renderReport(handMadeResults(RUNS));
+    const secs = all(html, /<section class="report-section" id="section-\d+" data-section="([^"]*)"/g).map((m) => m[1]);
+    expect(secs).toEqual(['d1/m1', 'd1/m2', 'd2/m1', 'd2/m2']);
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+  });
+
+  it('draws bound vs iteration and vs time everywhere, and the gap only where an approximate E-step has one', async () => {
+    const html = await renderReport(handMadeResults(RUNS));
+    const charts = sections(html).map((s) => all(s, /<figure class="plot" data-chart="([^"]+)">/g).map((m) => m[1]));
+    expect(charts).toEqual([
+      ['bound-iteration', 'bound-time', 'gap-iteration'],
+      ['bound-iteration', 'bound-time', 'gap-iteration'],
+      ['bound-iteration', 'bound-time'], // hard's gaps are all null here
+      ['bound-iteration', 'bound-time'], // exact only
+    ]);
+    // Every figure holds one inline SVG with line marks.
+    for (const fig of html.split('<figure class="plot"').slice(1)) {
+      const body = fig.slice(0, fig.indexOf('</figure>'));
+      expect(all(body, /<svg /g)).toHaveLength(1);
+      expect(body).toMatch(/class="mark-line role-mark[^"]*"[^>]*>\s*<path /);
+    }
+  });
+
+  it('tables mean ± sample sd over the successful seeds, as numbers computed by hand', async () => {
+    const html = await renderReport(handMadeResults(RUNS));
+    const first = sections(html)[0] as string;
+    const cell = (method: string, column: string): { mean: number; sd: number | null; n: number; text: string } => {
+      const row = new RegExp(`<tr data-method="${method}">([\\s\\S]*?)</tr>`).exec(first)?.[1] as string;
+      const td = new RegExp(`<td class="num" data-column="${column}" data-mean="([^"]+)" data-n="(\\d+)"(?: data-sd="([^"]+)")?>(.*?)</td>`).exec(row);
+      if (td === null) throw new Error(`no cell ${method}/${column}`);
+      return { mean: Number(td[1]), n: Number(td[2]), sd: td[3] === undefined ? null : Number(td[3]), text: (td[4] as string).replace(/<[^>]+>/g, '') };
+    };
+    // exact final bounds -10, -12, -14: mean -12, sd 2.
+    expect(cell('exact', 'bound')).toEqual({ mean: -12, sd: 2, n: 3, text: '-12 ± 2' });
+    // iterations 3, 4, 3: mean 10/3, sd sqrt(1/3).
+    const it = cell('exact', 'nIter');
+    expect(it.mean).toBeCloseTo(10 / 3, 14);
+    expect(it.sd).toBeCloseTo(Math.sqrt(1 / 3), 14);
+    expect(it.text).toBe('3.33333 ± 0.577');
+    // fit times 30, 50, 40 ms: mean 40, sd 10.
+    expect(cell('exact', 'fitMs')).toMatchObject({ mean: 40, sd: 10, n: 3 });
+    // hard: the failed seed 3 is left out: -30, -31 → mean -30.5, sd sqrt(0.5).
+    const hb = cell('hard', 'bound');
+    expect(hb.n).toBe(2);
+    expect(hb.mean).toBe(-30.5);
+    expect(hb.sd).toBeCloseTo(Math.SQRT1_2, 14);
+    expect(first).toMatch(/<tr data-method="hard">.*?<td data-column="nRuns" data-value="3">3 <small>\(1 failed\)<\/small><\/td>/);
+    // Columns with no value anywhere in the section are not shown.
+    expect(first).not.toMatch(/data-column="adjustedRandIndex"/);
+    // A single value has no sd; a column with some nulls averages the rest.
+    const last = sections(html)[3] as string;
+    expect(last).toMatch(/data-column="parameterError" data-mean="0.25" data-n="1"><span class="mean">0.25<\/span><\/td>/);
+    expect(last).toMatch(/data-column="adjustedRandIndex" data-mean="0.6" data-n="2" data-sd="0.14142135623730\d*">/);
+  });
+
+  it('embeds the numbers of every table and plot as JSON equal to buildSections', async () => {
+    const results = handMadeResults(RUNS);
+    const data = embedded(await renderReport(results));
+    expect(data.format).toBe('emlab/report-data');
+    expect(data.manifest).toMatchObject({ emlabVersion: '0.1.0', gitRevision: 'abc123', nodeVersion: 'v20.0.0', backend: 'cpu', seeds: [1, 2, 3], suiteName: 'hand-made' });
+    expect(data.sections).toEqual(JSON.parse(JSON.stringify(buildSections(results))));
+    // Mean and range over the seeds that reached each iteration; the time axis is their mean elapsed time.
+    const exact = data.sections[0]?.bound.filter((p) => p.method === 'exact');
+    expect(exact?.map((p) => [p.iteration, p.mean, p.min, p.max, p.n, p.timeMs])).toEqual([
+      [1, -94 / 3, -33, -30, 3, 10],
+      [2, -22, -24, -20, 3, 20],
+      [3, -38 / 3, -14, -10, 3, 30],
+      [4, -12, -12, -12, 1, 40],
+    ]);
+    expect(data.sections[0]?.gap.map((p) => [p.method, p.iteration, p.mean])).toEqual([
+      ['hard', 1, 5.5],
+      ['hard', 2, 3],
+    ]);
+  });
+
+  it('shows the manifest and explains the bound kinds', async () => {
+    const html = await renderReport(handMadeResults(RUNS));
+    const manifest = /<section id="manifest">([\s\S]*?)<\/section>/.exec(html)?.[1] as string;
+    for (const [k, v] of [['emlab', '0.1.0'], ['git revision', '<code>abc123</code>'], ['Node', 'v20.0.0'], ['TensorFlow.js backend', 'cpu'], ['seeds', '1, 2, 3']]) {
+      expect(manifest).toContain(`<tr><th scope="row">${k}</th><td>${v}</td></tr>`);
+    }
+    for (const kind of ['log-likelihood', 'lower bound', 'estimate ± SE']) expect(html).toContain(`<dt>${kind}</dt>`);
+  });
+
+  it('escapes names everywhere (headings, attributes, SVG legends, embedded JSON)', async () => {
+    const evil = '<img src=x onerror="alert(1)">&\'';
+    const results = handMadeResults([
+      { dataset: `d${evil}`, model: `m${evil}`, method: 'exact', seed: 1, bounds: [-2, -1] },
+      { dataset: `d${evil}`, model: `m${evil}`, method: `h${evil}`, seed: 1, bounds: [-3, -2], gaps: [1, 1] },
+      { dataset: `d${evil}`, model: `m${evil}`, method: `h${evil}`, seed: 2, bounds: [-3, -2], gaps: [1, 2] },
+    ], `suite</script>${evil}`);
+    const html = await renderReport(results);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('onerror="');
+    expect(all(html, /<\/script>/g)).toHaveLength(1);
+    expect(html).toContain('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;');
+    // The JSON survives the round trip.
+    const data = embedded(html);
+    expect(data.manifest.suiteName).toBe(`suite</script>${evil}`);
+    expect(data.sections[0]?.methods).toEqual(['exact', `h${evil}`]);
+  });
+
+  it('loads nothing: no external URL in any src, href or CSS url(), no script to run', async () => {
+    const html = await renderReport(handMadeResults(RUNS));
+    expect(html).not.toMatch(/\b(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:|\/\/)/i);
+    expect(html).not.toMatch(/url\(\s*["']?\s*(?:https?:|\/\/)/i);
+    expect(html).not.toMatch(/<link\b|<img\b|<iframe\b|@import/i);
+    // The only script element is the inert JSON data block.
+    expect(all(html, /<script\b[^>]*>/g).map((m) => m[0])).toEqual(['<script type="application/json" id="emlab-report-data">']);
+    // http(s) appears only as SVG namespace names.
+    const urls = all(html, /https?:\/\/[^\s"'<>)]+/g).map((m) => m[0]);
+    expect(new Set(urls)).toEqual(new Set(['http://www.w3.org/2000/svg', 'http://www.w3.org/1999/xlink']));
+  });
+
+  it('renders results without runs, and notes an interrupted suite', async () => {
+    const results = { ...handMadeResults(RUNS.slice(0, 2)), complete: false, nRunsPlanned: 12 };
+    const html = await renderReport(results);
+    expect(html).toContain('The suite was interrupted: 2 of 12 runs finished');
+    const empty = await renderReport({ ...results, runs: [] });
+    expect(sections(empty)).toHaveLength(0);
+    expect(empty).toContain('The results hold no runs.');
+  });
+
+  it('rejects what is not a results document before any work', async () => {
+    const err = await renderReport({ format: 'emlab/fit-result' } as never).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmError);
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT', path: ['results', 'format'] });
+    const missing = await renderReport({ ...handMadeResults(RUNS), runs: undefined } as never).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'INVALID_ARGUMENT', path: ['results', 'runs'] });
+  });
+});
+
+describe('writeReport', () => {
+  it('writes report.html into a new directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emlab-report-'));
+    try {
+      const results = handMadeResults(RUNS);
+      const path = await writeReport(results, join(dir, 'out', 'nested'));
+      expect(path).toBe(join(dir, 'out', 'nested', 'report.html'));
+      expect(await readFile(path, 'utf8')).toBe(await renderReport(results));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('report helpers', () => {
+  it('meanSd skips null and non-finite values and uses the n − 1 denominator', () => {
+    expect(meanSd([])).toBeNull();
+    expect(meanSd([null, Number.NaN, undefined])).toBeNull();
+    expect(meanSd([4])).toEqual({ mean: 4, sd: null, n: 1 });
+    expect(meanSd([1, null, 3, Number.POSITIVE_INFINITY, 5])).toEqual({ mean: 3, sd: 2, n: 3 });
+  });
+
+  it('formatNumber keeps 6 significant digits, integers in full, exponents for the very large and small', () => {
+    expect(formatNumber(-1234.56789)).toBe('-1234.57');
+    expect(formatNumber(123456789)).toBe('123456789');
+    expect(formatNumber(0.000012345)).toBe('1.2345e-5');
+    expect(formatNumber(2.5e7 + 0.5)).toBe('2.5e+7');
+    expect(formatNumber(0.70710678, 3)).toBe('0.707');
+    expect(formatNumber(Number.NEGATIVE_INFINITY)).toBe('−∞');
+  });
+});
