@@ -5,14 +5,16 @@
  * models: they meet here. A model's `structure(prepared, params)` returns one
  * of these; the registry maps (structure kind, method) to E-steps.
  *
- * Kinds planned: `finite` (this file), `chain` (HMM tables per sequence),
- * `factor-graph` (discrete factors per instance after evidence),
- * `conditional-gaussian` (missing entries of Gaussian rows). A new kind is a
- * new interface with a new `kind` string; nothing in `fit` changes.
+ * Kinds: `finite` (this file; rows with missing Gaussian entries are `finite`
+ * too, their chunks adding `latentEntropy` and `sampleStats`), planned
+ * `chain` (HMM tables per sequence) and `factor-graph` (discrete factors per
+ * instance after evidence). A new kind is a new interface with a new `kind`
+ * string; nothing in `fit` changes.
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from './rng.js';
 import type { StatsAlgebra } from './stats.js';
 
 /** Base of every latent structure. @category Structures */
@@ -42,6 +44,20 @@ export interface FiniteChunk<S> {
    * for exact or hard E-steps, the fraction of draws equal to k for Monte Carlo ones.
    */
   stats(weights: tf.Tensor2D): S;
+  /**
+   * Rows whose latent has a continuous part besides z (missing entries of a
+   * Gaussian row): `[rows, K]` entropy h_nk of that part's exact conditional
+   * given x_n and z_n = k, so that H(q) = Σ_nk q_nk (−log q_nk + h_nk) when q
+   * keeps the exact conditional. Absent means 0 (z is the only latent).
+   */
+  latentEntropy?(): tf.Tensor2D;
+  /**
+   * Like `stats`, but with the continuous part of the latent drawn from its
+   * exact conditional given z (one draw per row and component with positive
+   * weight) instead of integrated out: what sampling E-steps use. Absent means
+   * `stats` (z is the only latent).
+   */
+  sampleStats?(weights: tf.Tensor2D, rng: Rng): S;
 }
 
 /**
@@ -73,9 +89,11 @@ export function isFiniteStructure(s: LatentStructure): s is FiniteStructure {
 export type ChunkSums = Readonly<Record<string, tf.Tensor1D>>;
 
 /** What a finite E-step computes for one block. @category Structures */
-export interface FiniteBlockResult {
+export interface FiniteBlockResult<S = unknown> {
   /** `[rows, K]` weights handed to `chunk.stats`. */
   readonly weights: tf.Tensor2D;
+  /** The block's statistics when the step made them itself (e.g. with `chunk.sampleStats`); else `chunk.stats(weights)`. */
+  readonly stats?: S;
   /** Per-row values `[rows]` to add up over all rows in JS doubles (e.g. `bound`, `entropy`). */
   readonly sums: ChunkSums;
 }
@@ -92,7 +110,7 @@ export interface FiniteBlockResult {
  */
 export function reduceFiniteChunks<S>(
   structure: FiniteStructure<S>,
-  step: (logJoint: tf.Tensor2D, logNorm: tf.Tensor1D, chunk: FiniteChunk<S>, posterior: () => tf.Tensor2D) => FiniteBlockResult,
+  step: (logJoint: tf.Tensor2D, logNorm: tf.Tensor1D, chunk: FiniteChunk<S>, posterior: () => tf.Tensor2D) => FiniteBlockResult<S>,
 ): { stats: S; sums: Record<string, number> } {
   let stats: S | undefined;
   const sums: Record<string, number> = {};
@@ -108,7 +126,7 @@ export function reduceFiniteChunks<S>(
       const logNorm = tf.reshape(tf.add(tf.log(total), shift), [chunk.rows]) as tf.Tensor1D;
       const posterior = (): tf.Tensor2D => tf.div(scaled, total) as tf.Tensor2D;
       const res = step(logJoint, logNorm, chunk, posterior);
-      const part = chunk.stats(res.weights);
+      const part = res.stats ?? chunk.stats(res.weights);
       stats = stats === undefined ? part : structure.algebra.add(stats, part);
       const keys = ['logLikelihood', ...Object.keys(res.sums)];
       const values = tf.stack([logNorm, ...Object.values(res.sums)]).dataSync();

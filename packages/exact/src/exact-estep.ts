@@ -8,7 +8,8 @@ import { reduceFiniteChunks, registerEStep, rejectUnknownOptions, type EStep, ty
 /**
  * Exact posterior over a finite latent, in log space:
  * log r_nk = log p(x_n, k | θ) − log Σ_j p(x_n, j | θ). The bound equals the
- * log-likelihood and H(q) = −Σ r log r.
+ * log-likelihood and H(q) = −Σ r log r (+ Σ r h for rows with missing
+ * entries, whose exact conditional is part of q: see `FiniteChunk.latentEntropy`).
  *
  * @example
  * ```ts
@@ -26,10 +27,12 @@ export function exactEStep(options: Readonly<Record<string, unknown>> = {}): ESt
     family: 'exact',
     options: {},
     run(structure) {
-      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, _chunk, posterior) => {
+      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, chunk, posterior) => {
         const logResp = tf.sub(logJoint, tf.expandDims(logNorm, 1));
         const resp = posterior();
-        const entropy = tf.neg(tf.sum(tf.where(tf.greater(resp, 0), tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
+        // −Σ r log r, plus Σ r h for a continuous part of the latent (missing entries) kept exact.
+        const perCell = chunk.latentEntropy === undefined ? tf.neg(logResp) : tf.sub(chunk.latentEntropy(), logResp);
+        const entropy = tf.sum(tf.where(tf.greater(resp, 0), tf.mul(resp, perCell), tf.zerosLike(resp)), 1) as tf.Tensor1D;
         return { weights: resp, sums: { entropy } };
       });
       const logLikelihood = sums['logLikelihood'] as number;

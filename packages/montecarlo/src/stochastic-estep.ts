@@ -21,6 +21,9 @@ const BELOW_ONE = 1 - 2 ** -24; // largest float32 below 1: keeps u·C_K < C_K a
  * The reported bound is a Monte Carlo estimate of L(p(z|x,θ), θ) = log p(x | θ):
  * (1/S) Σ_s Σ_n log p(x_n, z_ns | θ) + H(q), with H(q) computed exactly. Its
  * standard error is exact given θ: sqrt(Σ_n Var_q[log p(x_n, z_n | θ)] / S).
+ * Rows with missing entries draw them with z from their exact conditional
+ * (`FiniteChunk.sampleStats`), and their conditional entropy is part of the
+ * reported H(q).
  *
  * @example
  * ```ts
@@ -58,13 +61,17 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
         const entropy = tf.neg(tf.sum(tf.where(positive, tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
         const mean = tf.sum(tf.mul(resp, safeJoint), 1, true);
         const variance = tf.sum(tf.mul(resp, tf.square(tf.sub(safeJoint, mean))), 1) as tf.Tensor1D;
-        return { weights, sums: { sampled, entropy, variance } };
+        if (chunk.sampleStats === undefined || chunk.latentEntropy === undefined) return { weights, sums: { sampled, entropy, variance } };
+        // Missing entries: drawn with z from their exact conditional; their entropy is part of H(q).
+        const latent = tf.sum(tf.where(positive, tf.mul(resp, chunk.latentEntropy()), tf.zerosLike(resp)), 1) as tf.Tensor1D;
+        return { weights, stats: chunk.sampleStats(weights, rng.child('latent')), sums: { sampled, entropy, variance, latent } };
       });
-      const entropy = sums['entropy'] as number;
+      const zEntropy = sums['entropy'] as number;
       return {
         stats,
-        bound: (sums['sampled'] as number) + entropy,
-        entropy,
+        // log p(x_n, z | θ) already integrates the missing entries out, so only H(z) is added here.
+        bound: (sums['sampled'] as number) + zEntropy,
+        entropy: zEntropy + (sums['latent'] ?? 0),
         boundStdErr: Math.sqrt(Math.max(0, sums['variance'] as number) / nDraws),
         logLikelihood: sums['logLikelihood'] as number,
         diagnostics: { nDraws },

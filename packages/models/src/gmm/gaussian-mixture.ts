@@ -23,8 +23,9 @@ import {
   type Rng,
   type Seed,
 } from '@emlab/core';
-import { blockLayout, blockStats, featureCount, gmmFeatures, matrixShape, prepareGmmData, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
+import { BLOCK_ROWS, blockLayout, blockStats, featureCount, gmmFeatures, inspectMatrix, matrixShape, prepareGmmData, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmExpectedLogJoint, gmmRoundoffScale, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
+import { missingChunks } from './gmm-missing.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -107,11 +108,54 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     return { nComponents: this.nComponents, covarianceType: this.covarianceType, regCovar: this.regCovar, numerics: this.numerics };
   }
 
-  /** @throws EmError `INVALID_DATA` (shape, NaN, Infinity, fewer rows than components). */
+  /**
+   * NaN entries are missing values (fitted through, see the class docs).
+   * @throws EmError `INVALID_DATA`: shape, ±Infinity, fewer rows (with an
+   * observed entry) than components, a column with no observed value or fewer
+   * observed values than components, and for `full`/`tied` covariances two
+   * columns never observed in the same row (their covariance is not identifiable).
+   */
   validate(data: GmmData): void {
-    const { rows } = matrixShape(data);
-    if (this.nComponents > rows) {
-      throw emError('INVALID_DATA', ['data'], rows, `has ${rows} rows, fewer than nComponents = ${this.nComponents}`, 'reduce nComponents or pass more rows');
+    const { rows, cols, at } = inspectMatrix(data, 'data');
+    const k = this.nComponents;
+    if (k > rows) {
+      throw emError('INVALID_DATA', ['data'], rows, `has ${rows} rows, fewer than nComponents = ${k}`, 'reduce nComponents or pass more rows');
+    }
+    const observed = new Float64Array(cols);
+    const together = new Uint8Array(cols * cols);
+    let anyMissing = false;
+    let usable = 0;
+    const row = new Int32Array(cols);
+    for (let r = 0; r < rows; r++) {
+      let o = 0;
+      for (let c = 0; c < cols; c++) if (!Number.isNaN(at(r * cols + c))) row[o++] = c;
+      if (o < cols) anyMissing = true;
+      if (o > 0) usable++;
+      for (let a = 0; a < o; a++) {
+        const i = row[a] as number;
+        observed[i] = (observed[i] as number) + 1;
+        for (let b = a; b < o; b++) together[i * cols + (row[b] as number)] = 1;
+      }
+    }
+    if (!anyMissing) return;
+    if (k > usable) {
+      throw emError('INVALID_DATA', ['data'], usable, `has ${usable} rows with an observed entry (${rows - usable} rows are entirely missing), fewer than nComponents = ${k}`, 'reduce nComponents or pass more rows with observed values');
+    }
+    for (let c = 0; c < cols; c++) {
+      const n = observed[c] as number;
+      if (n === 0) throw emError('INVALID_DATA', ['data', 'column', c], 0, `column ${c} has no observed value`, 'drop the column: nothing can be learned about it');
+      if (n < k) {
+        throw emError('INVALID_DATA', ['data', 'column', c], n, `column ${c} has ${n} observed values, fewer than nComponents = ${k}: not enough to estimate every component's variance of it`, 'reduce nComponents, drop the column, or pass more rows with it observed');
+      }
+    }
+    if (this.covarianceType === 'full' || this.covarianceType === 'tied') {
+      for (let i = 0; i < cols; i++) {
+        for (let j = i + 1; j < cols; j++) {
+          if (together[i * cols + j] === 0) {
+            throw emError('INVALID_DATA', ['data', 'columns', `${i},${j}`], 0, `columns ${i} and ${j} are never observed in the same row, so their covariance cannot be estimated`, "use covarianceType 'diag' or 'spherical', or pass rows where both are observed");
+          }
+        }
+      }
     }
   }
 
@@ -154,7 +198,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     } else {
       throw emError('INVALID_ARGUMENT', ['options', 'init'], method, 'is not an initialization method of gmm', "use 'kmeans++', 'random' or given parameters");
     }
-    const stats = statsFromWeights(prepared, k, weightsFor);
+    const stats = prepared.missing === undefined ? statsFromWeights(prepared, k, weightsFor) : statsFromWeightsOnHost(prepared, k, weightsFor);
     return gmmMStep(stats, this.covarianceType, this.regCovar, rng.child('reinit'), reinitSource(prepared)).params;
   }
 
@@ -187,7 +231,8 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     return this.withData(params, data, (prepared) => {
       const out = new Float64Array(prepared.nRows);
       forEachBlockLogNorm(prepared, params, this.numerics, (lse, start) => out.set(lse, start));
-      return out;
+      // A row with every entry missing has log p = log 1 = 0.
+      return prepared.missing === undefined ? out : Float64Array.from(inCallerOrder(prepared, Array.from(out), () => 0));
     });
   }
 
@@ -215,7 +260,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       } finally {
         s.dispose();
       }
-      return out;
+      return inCallerOrder(prepared, out, () => params.weights.slice());
     });
   }
 
@@ -233,7 +278,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       } finally {
         s.dispose();
       }
-      return out;
+      return inCallerOrder(prepared, out, () => params.weights.indexOf(Math.max(...params.weights)));
     });
   }
 
@@ -306,6 +351,19 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
  */
 export function gaussianMixture(options: GaussianMixtureOptions): GaussianMixture {
   return new GaussianMixture(options);
+}
+
+/**
+ * Per-row results from prepared order back to the caller's row order; rows
+ * with every entry missing (left out of the prepared data) get `fill`.
+ */
+function inCallerOrder<T>(prepared: GmmPrepared, perPosition: T[], fill: () => T): T[] {
+  const m = prepared.missing;
+  if (m === undefined) return perPosition;
+  const out = new Array<T>(m.nOriginalRows);
+  perPosition.forEach((v, p) => (out[m.order[p] as number] = v));
+  for (const r of m.allMissingRows) out[r] = fill();
+  return out;
 }
 
 function reinitSource(prepared: GmmPrepared) {
@@ -438,6 +496,11 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
       },
     };
   });
+  if (prepared.missing !== undefined) {
+    const centredMeans = new Float64Array(k * d);
+    for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) centredMeans[c * d + i] = ((params.means[c] as number[])[i] as number) - (prepared.offset[i] as number);
+    chunks.push(...missingChunks(prepared.missing, params, centredMeans, prepared.offset));
+  }
   return {
     kind: 'finite',
     nRows: prepared.nRows,
@@ -546,6 +609,34 @@ function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (block: 
   }
   if (acc === undefined) throw new EmError('INTERNAL', 'no data blocks');
   return acc as GmmStats;
+}
+
+/**
+ * Statistics for given weights with missing entries at their column means
+ * (float64 on the host): what initialization uses when entries are missing.
+ */
+function statsFromWeightsOnHost(prepared: GmmPrepared, k: number, weightsFor: (block: DataBlock) => Float32Array): GmmStats {
+  const { nRows, nFeatures: d, centred } = prepared;
+  const stats: GmmStats = { k, d, n: new Float64Array(k), s1: new Float64Array(k * d), s2: new Float64Array(k * d * d), ref: new Float64Array(k * d) };
+  for (let c = 0; c < k; c++) stats.ref.set(prepared.offset, c * d);
+  for (let start = 0; start < nRows; start += BLOCK_ROWS) {
+    const rows = Math.min(BLOCK_ROWS, nRows - start);
+    const w = weightsFor({ start, rows } as DataBlock);
+    for (let i = 0; i < rows; i++) {
+      const base = (start + i) * d;
+      for (let c = 0; c < k; c++) {
+        const wc = w[i * k + c] as number;
+        if (wc === 0) continue;
+        stats.n[c] = (stats.n[c] as number) + wc;
+        for (let a = 0; a < d; a++) {
+          const wa = wc * (centred[base + a] as number);
+          stats.s1[c * d + a] = (stats.s1[c * d + a] as number) + wa;
+          for (let j = 0; j < d; j++) stats.s2[c * d * d + a * d + j] = (stats.s2[c * d * d + a * d + j] as number) + wa * (centred[base + j] as number);
+        }
+      }
+    }
+  }
+  return stats;
 }
 
 /** k-means++ seeding (D² sampling) and nearest-centre labels, float64 on the host. */

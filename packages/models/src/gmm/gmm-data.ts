@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { emError, type PreparedData } from '@emlab/core';
 import type { DenseMatrix, GmmData, GmmStats } from './gmm-types.js';
+import type { MissingPrepared, PatternSegment } from './gmm-missing.js';
 
 /**
  * Rows per block: 4096. Each block's statistics are one float32 matmul
@@ -31,8 +32,7 @@ function isDense(x: unknown): x is DenseMatrix {
 
 /**
  * Reads any accepted data form into a row-major Float64Array, checking shape
- * and values. NaN and ±Infinity are rejected (missing values need the
- * missing-data model, which is planned).
+ * and values. NaN is a missing entry; ±Infinity is rejected.
  * @throws EmError `INVALID_DATA` naming the row and column.
  * @category Gaussian mixtures
  */
@@ -54,8 +54,13 @@ export function matrixShape(data: GmmData, name = 'data'): { rows: number; cols:
   return { rows, cols };
 }
 
-/** Shape checks, then a value check through a row-major accessor (no copy, except a tensor's download). */
-function inspectMatrix(data: GmmData, name: string): { rows: number; cols: number; at: (i: number) => number } {
+/**
+ * Shape checks, then a value check through a row-major accessor (no copy,
+ * except a tensor's download). NaN entries are missing values.
+ * @throws EmError `INVALID_DATA` naming the row and column.
+ * @category Gaussian mixtures
+ */
+export function inspectMatrix(data: GmmData, name: string): { rows: number; cols: number; at: (i: number) => number } {
   let rows: number;
   let cols: number;
   let at: (i: number) => number;
@@ -96,12 +101,8 @@ function inspectMatrix(data: GmmData, name: string): { rows: number; cols: numbe
   const n = rows * cols;
   for (let i = 0; i < n; i++) {
     const v = at(i);
-    if (!Number.isFinite(v)) {
-      const r = Math.floor(i / cols);
-      const c = i % cols;
-      throw emError('INVALID_DATA', [name, r, c], v,
-        Number.isNaN(v) ? 'is NaN: missing values are not supported by this model yet (EM through missing entries is planned in emlab)' : 'is infinite',
-        Number.isNaN(v) ? 'drop or impute the rows with missing values for now' : 'remove or clip infinite values');
+    if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
+      throw emError('INVALID_DATA', [name, Math.floor(i / cols), i % cols], v, 'is infinite (NaN marks a missing entry; infinity is not a value)', 'remove or clip infinite values, or mark the cell missing with NaN');
     }
   }
   return { rows, cols, at };
@@ -128,7 +129,15 @@ export interface GmmPrepared extends PreparedData {
   readonly variance: Float64Array;
   /** Largest Euclidean norm of a centred row (for the float32 conditioning of a component). */
   readonly maxNorm: number;
+  /** Blocks of complete rows (all rows when nothing is missing), on the device. */
   readonly blocks: readonly DataBlock[];
+  /**
+   * Present when some entries are missing: then the prepared row order is the
+   * complete rows, then the other rows grouped by pattern (`centred` holds
+   * them in that order with missing entries at the column mean, i.e. 0), and
+   * rows with every entry missing are left out.
+   */
+  readonly missing?: MissingPrepared;
 }
 
 /** Budget for precomputed features Φ over all rows (bytes); above it Φ is built per block and iteration. */
@@ -187,6 +196,7 @@ export function blockLayout(block: DataBlock): FeatureLayout {
  */
 export function prepareGmmData(data: GmmData): GmmPrepared {
   const { values, rows, cols } = readMatrix(data);
+  if (values.some(Number.isNaN)) return prepareWithMissing(values, rows, cols);
   const offset = new Float64Array(cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) + (values[r * cols + c] as number);
   for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) / rows;
@@ -203,14 +213,7 @@ export function prepareGmmData(data: GmmData): GmmPrepared {
     }
     maxNorm2 = Math.max(maxNorm2, norm2);
   }
-  const precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
-  const per = blockRows(rows);
-  const blocks: DataBlock[] = [];
-  for (let start = 0; start < rows; start += per) {
-    const n = Math.min(per, rows - start);
-    const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + n) * cols)), [n, cols]);
-    blocks.push({ start, rows: n, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined });
-  }
+  const blocks = uploadBlocks(centred, rows, cols);
   return {
     nRows: rows,
     nFeatures: cols,
@@ -219,6 +222,114 @@ export function prepareGmmData(data: GmmData): GmmPrepared {
     variance,
     maxNorm: Math.sqrt(maxNorm2),
     blocks,
+    dispose() {
+      for (const b of blocks) {
+        b.x.dispose();
+        b.phi?.dispose();
+      }
+    },
+  };
+}
+
+/** Uploads the first `rows` centred rows as float32 blocks (with Φ when it fits the budget). */
+function uploadBlocks(centred: Float64Array, rows: number, cols: number): DataBlock[] {
+  const precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
+  const per = blockRows(rows);
+  const blocks: DataBlock[] = [];
+  for (let start = 0; start < rows; start += per) {
+    const n = Math.min(per, rows - start);
+    const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + n) * cols)), [n, cols]);
+    blocks.push({ start, rows: n, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined });
+  }
+  return blocks;
+}
+
+/** The missingness pattern of a row as a string of '1' (observed) and '0' (missing). */
+function patternKey(values: Float64Array, r: number, cols: number): string {
+  let key = '';
+  for (let c = 0; c < cols; c++) key += Number.isNaN(values[r * cols + c] as number) ? '0' : '1';
+  return key;
+}
+
+/**
+ * Prepares data with missing (NaN) entries: column means and variances over
+ * the observed entries; complete rows first (uploaded as tensor blocks), then
+ * the other rows grouped by pattern (patterns with fewer missing entries
+ * first, ties in pattern order), rows with every entry missing left out.
+ */
+function prepareWithMissing(values: Float64Array, rows: number, cols: number): GmmPrepared {
+  const offset = new Float64Array(cols);
+  const seen = new Float64Array(cols);
+  let nMissingCells = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * cols + c] as number;
+      if (Number.isNaN(v)) nMissingCells++;
+      else {
+        offset[c] = (offset[c] as number) + v;
+        seen[c] = (seen[c] as number) + 1;
+      }
+    }
+  }
+  for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
+  const groups = new Map<string, number[]>();
+  const allMissing: number[] = [];
+  const complete: number[] = [];
+  const full = '1'.repeat(cols);
+  const none = '0'.repeat(cols);
+  for (let r = 0; r < rows; r++) {
+    const key = patternKey(values, r, cols);
+    if (key === full) complete.push(r);
+    else if (key === none) allMissing.push(r);
+    else {
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = []));
+      g.push(r);
+    }
+  }
+  const missingOf = (key: string): number => key.split('').filter((ch) => ch === '0').length;
+  const keys = [...groups.keys()].sort((a, b) => missingOf(a) - missingOf(b) || (a < b ? 1 : a > b ? -1 : 0));
+  const order = new Int32Array(rows - allMissing.length);
+  order.set(complete, 0);
+  const centred = new Float64Array(order.length * cols);
+  const variance = new Float64Array(cols);
+  const patterns: PatternSegment[] = [];
+  let pos = complete.length;
+  for (const key of keys) {
+    const members = groups.get(key) as number[];
+    const obs = Int32Array.from([...key].flatMap((ch, c) => (ch === '1' ? [c] : [])));
+    const mis = Int32Array.from([...key].flatMap((ch, c) => (ch === '0' ? [c] : [])));
+    const xo = new Float64Array(members.length * obs.length);
+    members.forEach((r, i) => {
+      order[pos + i] = r;
+      obs.forEach((c, j) => (xo[i * obs.length + j] = (values[r * cols + c] as number) - (offset[c] as number)));
+    });
+    patterns.push({ obs, mis, start: pos, count: members.length, xo });
+    pos += members.length;
+  }
+  let maxNorm2 = 0;
+  for (let p = 0; p < order.length; p++) {
+    const r = order[p] as number;
+    let norm2 = 0;
+    for (let c = 0; c < cols; c++) {
+      const raw = values[r * cols + c] as number;
+      const v = Number.isNaN(raw) ? 0 : raw - (offset[c] as number);
+      centred[p * cols + c] = v;
+      if (!Number.isNaN(raw)) variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
+      norm2 += v * v;
+    }
+    maxNorm2 = Math.max(maxNorm2, norm2);
+  }
+  const blocks = complete.length > 0 ? uploadBlocks(centred, complete.length, cols) : [];
+  return {
+    nRows: order.length,
+    nFeatures: cols,
+    offset,
+    centred,
+    variance,
+    maxNorm: Math.sqrt(maxNorm2),
+    blocks,
+    missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns, nMissingCells },
     dispose() {
       for (const b of blocks) {
         b.x.dispose();

@@ -1,0 +1,345 @@
+/**
+ * Gaussian rows with missing entries: the missing entries are latent, like the
+ * component label. Rows are grouped by missingness pattern; for each pattern
+ * and component the conditioning on the observed part (one Cholesky of Σ_oo,
+ * the regression B = Σ_mo Σ_oo⁻¹ and the conditional covariance
+ * C = Σ_mm − B Σ_om) is done once, in float64, and every row of the pattern
+ * reuses it.
+ *
+ * Rows with at least one missing entry are served by {@link missingChunks} in
+ * float64 JS (each row costs O(K·d_o²); per-pattern tensor ops would cost more
+ * in dispatch than in arithmetic, since most patterns hold few rows); complete
+ * rows keep the tensor path of `gaussian-mixture.ts`.
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { choleskyWithJitter, invertLower, type FiniteChunk, type Rng } from '@emlab/core';
+import { flatCovariance } from './gmm-math.js';
+import type { GmmParams, GmmStats } from './gmm-types.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** Rows of one missingness pattern (positions `start … start + count − 1` of the prepared order). @category Gaussian mixtures */
+export interface PatternSegment {
+  /** Observed column indices, increasing. */
+  readonly obs: Int32Array;
+  /** Missing column indices, increasing (non-empty). */
+  readonly mis: Int32Array;
+  /** First position of the pattern's rows in the prepared row order. */
+  readonly start: number;
+  readonly count: number;
+  /** Centred observed values, `[count, obs.length]` row-major, float64. */
+  readonly xo: Float64Array;
+}
+
+/** The missing-data part of prepared Gaussian-mixture data. @category Gaussian mixtures */
+export interface MissingPrepared {
+  /** Prepared position → row index in the caller's data (rows with every entry missing are left out). */
+  readonly order: Int32Array;
+  /** Rows in the caller's data. */
+  readonly nOriginalRows: number;
+  /** Rows with every entry missing: they contribute nothing to the fit. */
+  readonly allMissingRows: Int32Array;
+  /** Rows with at least one observed and one missing entry, by pattern (after the complete rows). */
+  readonly patterns: readonly PatternSegment[];
+  /** Number of missing cells. */
+  readonly nMissingCells: number;
+}
+
+/** The conditioning of one pattern on one component, float64. */
+interface Conditioning {
+  /** Lower inverse of chol(Σ_oo), `[d_o, d_o]`. */
+  readonly linv: Float64Array;
+  /** log π_k − d_o/2 log 2π − ½ log|Σ_oo|. */
+  readonly constant: number;
+  /** Σ_mo Σ_oo⁻¹, `[d_m, d_o]`. */
+  readonly b: Float64Array;
+  /** Σ_mm − B Σ_om, `[d_m, d_m]`. */
+  readonly c: Float64Array;
+  /** chol(C) (sampling). */
+  readonly cChol: Float64Array;
+  /** Entropy of N(·, C): ½ (d_m (1 + log 2π) + log|C|). */
+  readonly entropy: number;
+}
+
+/**
+ * Conditions component `k` (covariance `cov`, `[D, D]`) on the observed set of a pattern.
+ * @category Gaussian mixtures
+ */
+export function conditionOn(cov: Float64Array, d: number, obs: Int32Array, mis: Int32Array, logWeight: number): Conditioning {
+  const o = obs.length;
+  const m = mis.length;
+  const soo = new Float64Array(o * o);
+  for (let i = 0; i < o; i++) for (let j = 0; j < o; j++) soo[i * o + j] = cov[(obs[i] as number) * d + (obs[j] as number)] as number;
+  let linv: Float64Array = new Float64Array(0);
+  let logDetOo = 0;
+  let precOo: Float64Array = new Float64Array(0);
+  if (o > 0) {
+    const f = choleskyWithJitter(soo, o, { maxJitter: 0 });
+    logDetOo = f.logDet;
+    linv = invertLower(f.L, o);
+    precOo = new Float64Array(o * o); // Linvᵀ Linv
+    for (let i = 0; i < o; i++) {
+      for (let j = 0; j < o; j++) {
+        let s = 0;
+        for (let r = Math.max(i, j); r < o; r++) s += (linv[r * o + i] as number) * (linv[r * o + j] as number);
+        precOo[i * o + j] = s;
+      }
+    }
+  }
+  const b = new Float64Array(m * o);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < o; j++) {
+      let s = 0;
+      for (let r = 0; r < o; r++) s += (cov[(mis[i] as number) * d + (obs[r] as number)] as number) * (precOo[r * o + j] as number);
+      b[i * o + j] = s;
+    }
+  }
+  const c = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = i; j < m; j++) {
+      let s = cov[(mis[i] as number) * d + (mis[j] as number)] as number;
+      for (let r = 0; r < o; r++) s -= (b[i * o + r] as number) * (cov[(obs[r] as number) * d + (mis[j] as number)] as number);
+      c[i * m + j] = s;
+      c[j * m + i] = s;
+    }
+  }
+  // C is a Schur complement of a positive definite matrix; jitter only absorbs roundoff.
+  const cf = m > 0 ? choleskyWithJitter(c, m) : { L: new Float64Array(0), logDet: 0 };
+  return {
+    linv,
+    constant: logWeight - 0.5 * o * LOG_2PI - 0.5 * logDetOo,
+    b,
+    c,
+    cChol: cf.L,
+    entropy: 0.5 * (m * (1 + LOG_2PI) + cf.logDet),
+  };
+}
+
+/** Per pattern and component conditionings of `params` (centred means `centredMeans`, `[K·D]`). */
+export function conditionPatterns(patterns: readonly PatternSegment[], params: GmmParams): Conditioning[][] {
+  const k = params.weights.length;
+  const d = (params.means[0] as number[]).length;
+  const covs = Array.from({ length: k }, (_, c) => flatCovariance(params, c));
+  return patterns.map((p) => covs.map((cov, c) => conditionOn(cov, d, p.obs, p.mis, Math.log(params.weights[c] as number))));
+}
+
+/** Rows per chunk of the missing-data path (float64 JS: the size only bounds the tensors handed to E-steps). */
+export const MISSING_CHUNK_ROWS = 8192;
+
+interface Piece {
+  readonly p: number;
+  /** Row range within the pattern. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The `finite` chunks of the rows with missing entries at `params`:
+ * `logJoint` is log π_k + log N(x_o | μ_k,o, Σ_k,oo), `stats` the expected
+ * statistics with x_m replaced by its conditional mean and the conditional
+ * covariance added to the second moment (taken about μ_k, in float64),
+ * `latentEntropy` the entropy of x_m | x_o, z = k, and `sampleStats` the
+ * statistics with x_m drawn from that conditional.
+ * @param centredMeans - `[K·D]` component means minus the data offset.
+ * @param offset - the data offset (statistics' references are in original units).
+ * @category Gaussian mixtures
+ */
+export function missingChunks(missing: MissingPrepared, params: GmmParams, centredMeans: Float64Array, offset: Float64Array): FiniteChunk<GmmStats>[] {
+  const k = params.weights.length;
+  const d = offset.length;
+  const cond = conditionPatterns(missing.patterns, params);
+  // Group pattern rows into chunks of at most MISSING_CHUNK_ROWS rows.
+  const groups: Piece[][] = [];
+  let current: Piece[] = [];
+  let filled = 0;
+  missing.patterns.forEach((pat, p) => {
+    for (let from = 0; from < pat.count; ) {
+      const take = Math.min(pat.count - from, MISSING_CHUNK_ROWS - filled);
+      current.push({ p, from, to: from + take });
+      filled += take;
+      from += take;
+      if (filled === MISSING_CHUNK_ROWS) {
+        groups.push(current);
+        current = [];
+        filled = 0;
+      }
+    }
+  });
+  if (current.length > 0) groups.push(current);
+
+  const ref = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) ref[c * d + i] = (centredMeans[c * d + i] as number) + (offset[i] as number);
+
+  return groups.map((pieces): FiniteChunk<GmmStats> => {
+    const rows = pieces.reduce((n, q) => n + q.to - q.from, 0);
+    const first = pieces[0] as Piece;
+    const start = (missing.patterns[first.p] as PatternSegment).start + first.from;
+    /** Calls fn(pattern, conditionings, row offset in chunk, row index in pattern) for every row. */
+    const eachRow = (fn: (pat: PatternSegment, cs: Conditioning[], r: number, i: number) => void): void => {
+      let r = 0;
+      for (const q of pieces) {
+        const pat = missing.patterns[q.p] as PatternSegment;
+        const cs = cond[q.p] as Conditioning[];
+        for (let i = q.from; i < q.to; i++) fn(pat, cs, r++, i);
+      }
+    };
+    const diff = new Float64Array(d);
+    /** diff ← x_o − μ_k,o (length d_o). */
+    const fillDiff = (pat: PatternSegment, i: number, c: number): number => {
+      const o = pat.obs.length;
+      for (let j = 0; j < o; j++) diff[j] = (pat.xo[i * o + j] as number) - (centredMeans[c * d + (pat.obs[j] as number)] as number);
+      return o;
+    };
+    return {
+      rows,
+      start,
+      logJoint: () => {
+        const out = new Float32Array(rows * k);
+        eachRow((pat, cs, r, i) => {
+          for (let c = 0; c < k; c++) {
+            const cn = cs[c] as Conditioning;
+            const o = fillDiff(pat, i, c);
+            let ss = 0;
+            for (let a = 0; a < o; a++) {
+              let y = 0;
+              for (let j = 0; j <= a; j++) y += (cn.linv[a * o + j] as number) * (diff[j] as number);
+              ss += y * y;
+            }
+            out[r * k + c] = cn.constant - 0.5 * ss;
+          }
+        });
+        return tf.tensor2d(out, [rows, k]);
+      },
+      latentEntropy: () => {
+        const out = new Float32Array(rows * k);
+        eachRow((_pat, cs, r) => {
+          for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
+        });
+        return tf.tensor2d(out, [rows, k]);
+      },
+      stats: (weights) => {
+        const w = weights.dataSync();
+        const stats = emptyStats(k, d, ref);
+        let r = 0;
+        for (const q of pieces) {
+          const pat = missing.patterns[q.p] as PatternSegment;
+          const cs = cond[q.p] as Conditioning[];
+          const o = pat.obs.length;
+          for (let c = 0; c < k; c++) {
+            // Moments of x_o − μ_o over the piece's rows, then completed with B and C.
+            let n = 0;
+            const s1 = new Float64Array(o);
+            const s2 = new Float64Array(o * o);
+            for (let i = q.from, rr = r; i < q.to; i++, rr++) {
+              const wc = w[rr * k + c] as number;
+              if (wc === 0) continue;
+              n += wc;
+              fillDiff(pat, i, c);
+              for (let a = 0; a < o; a++) {
+                const wa = wc * (diff[a] as number);
+                s1[a] = (s1[a] as number) + wa;
+                for (let j = a; j < o; j++) s2[a * o + j] = (s2[a * o + j] as number) + wa * (diff[j] as number);
+              }
+            }
+            if (n === 0) continue;
+            for (let a = 0; a < o; a++) for (let j = 0; j < a; j++) s2[a * o + j] = s2[j * o + a] as number;
+            completeMoments(stats, c, pat, cs[c] as Conditioning, n, s1, s2);
+          }
+          r += q.to - q.from;
+        }
+        return stats;
+      },
+      sampleStats: (weights, rng: Rng) => {
+        const w = weights.dataSync();
+        const stats = emptyStats(k, d, ref);
+        const full = new Float64Array(d);
+        const eps = new Float64Array(d);
+        // One stream per chunk (the E-step's), drawn in row order.
+        eachRow((pat, cs, r, i) => {
+          const o = pat.obs.length;
+          const m = pat.mis.length;
+          for (let c = 0; c < k; c++) {
+            const wc = w[r * k + c] as number;
+            if (wc === 0) continue;
+            const cn = cs[c] as Conditioning;
+            fillDiff(pat, i, c);
+            for (let j = 0; j < o; j++) full[pat.obs[j] as number] = diff[j] as number;
+            for (let j = 0; j < m; j++) eps[j] = rng.normal();
+            for (let a = 0; a < m; a++) {
+              let v = 0;
+              for (let j = 0; j < o; j++) v += (cn.b[a * o + j] as number) * (diff[j] as number);
+              for (let j = 0; j <= a; j++) v += (cn.cChol[a * m + j] as number) * (eps[j] as number);
+              full[pat.mis[a] as number] = v;
+            }
+            addOuter(stats, c, wc, full);
+          }
+        });
+        return stats;
+      },
+    };
+  });
+}
+
+function emptyStats(k: number, d: number, ref: Float64Array): GmmStats {
+  return { k, d, n: new Float64Array(k), s1: new Float64Array(k * d), s2: new Float64Array(k * d * d), ref: ref.slice() };
+}
+
+/** stats[c] += w · (v vᵀ, v, 1). */
+function addOuter(stats: GmmStats, c: number, w: number, v: Float64Array): void {
+  const d = stats.d;
+  stats.n[c] = (stats.n[c] as number) + w;
+  for (let a = 0; a < d; a++) {
+    const wa = w * (v[a] as number);
+    stats.s1[c * d + a] = (stats.s1[c * d + a] as number) + wa;
+    for (let j = 0; j < d; j++) stats.s2[c * d * d + a * d + j] = (stats.s2[c * d * d + a * d + j] as number) + wa * (v[j] as number);
+  }
+}
+
+/**
+ * Adds to component `c` the completed moments of a pattern's rows about μ_c:
+ * with u = x_o − μ_o and x_m − μ_m = B u (conditional mean), Σ w (x − μ) has
+ * blocks (S1, B S1) and Σ w (x − μ)(x − μ)ᵀ blocks (S2, S2 Bᵀ; B S2, B S2 Bᵀ + n C).
+ */
+function completeMoments(stats: GmmStats, c: number, pat: PatternSegment, cn: Conditioning, n: number, s1: Float64Array, s2: Float64Array): void {
+  const d = stats.d;
+  const o = pat.obs.length;
+  const m = pat.mis.length;
+  const base2 = c * d * d;
+  stats.n[c] = (stats.n[c] as number) + n;
+  // B S2 `[m, o]`
+  const bs2 = new Float64Array(m * o);
+  for (let a = 0; a < m; a++) {
+    for (let j = 0; j < o; j++) {
+      let s = 0;
+      for (let r = 0; r < o; r++) s += (cn.b[a * o + r] as number) * (s2[r * o + j] as number);
+      bs2[a * o + j] = s;
+    }
+  }
+  for (let a = 0; a < o; a++) {
+    const ia = pat.obs[a] as number;
+    stats.s1[c * d + ia] = (stats.s1[c * d + ia] as number) + (s1[a] as number);
+    for (let j = 0; j < o; j++) {
+      const ij = pat.obs[j] as number;
+      stats.s2[base2 + ia * d + ij] = (stats.s2[base2 + ia * d + ij] as number) + (s2[a * o + j] as number);
+    }
+  }
+  for (let a = 0; a < m; a++) {
+    const ia = pat.mis[a] as number;
+    let v = 0;
+    for (let r = 0; r < o; r++) v += (cn.b[a * o + r] as number) * (s1[r] as number);
+    stats.s1[c * d + ia] = (stats.s1[c * d + ia] as number) + v;
+    for (let j = 0; j < o; j++) {
+      const ij = pat.obs[j] as number;
+      const x = bs2[a * o + j] as number;
+      stats.s2[base2 + ia * d + ij] = (stats.s2[base2 + ia * d + ij] as number) + x;
+      stats.s2[base2 + ij * d + ia] = (stats.s2[base2 + ij * d + ia] as number) + x;
+    }
+    for (let j = 0; j < m; j++) {
+      const ij = pat.mis[j] as number;
+      let s = n * (cn.c[a * m + j] as number);
+      for (let r = 0; r < o; r++) s += (bs2[a * o + r] as number) * (cn.b[j * o + r] as number);
+      stats.s2[base2 + ia * d + ij] = (stats.s2[base2 + ia * d + ij] as number) + s;
+    }
+  }
+}
