@@ -1,0 +1,274 @@
+/**
+ * One run of a suite: build the model, fit from the group's shared start
+ * with one method, and compute the run's metrics. The same code runs in the
+ * main thread (`workers: 1`) and in worker threads.
+ * @module
+ */
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { EmError, createEStep, fit, type FitResult, type Model, type PreparedData } from '@emlab/core';
+import { gaussianMixture } from '@emlab/models';
+import type { MixtureTruth } from '@emlab/data';
+import '@emlab/exact';
+import '@emlab/variational';
+import '@emlab/montecarlo';
+import { materializeDataset, type MaterializedDataset } from './datasets.js';
+import { gradientFit, stationarityNorm } from './gradient-support.js';
+import { adjustedRandIndex, hashJson, mixtureParameterError } from './metrics.js';
+import type { RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
+import { reanchor } from './suite.js';
+import type { MethodSpec, ModelSpec, Suite } from './suite-types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyModel = Model<any, any, any, PreparedData>;
+
+/** One planned run, as sent to a worker (plain data). @internal */
+export interface RunTask {
+  readonly index: number;
+  readonly id: string;
+  readonly group: string;
+  readonly datasetIndex: number;
+  readonly modelIndex: number;
+  readonly methodIndex: number;
+  readonly seed: number | string;
+  /** The group's initial parameters (shared by every method). */
+  readonly init: unknown;
+}
+
+/** What a run produces: the deterministic record and its timings. @internal */
+export interface RunOutcome {
+  readonly record: RunRecord;
+  readonly timings: RunTimings;
+}
+
+/** Imports a suite's plug-in modules (relative to `baseDir`). @internal */
+export async function importPlugins(plugins: readonly string[], baseDir: string): Promise<void> {
+  for (let i = 0; i < plugins.length; i++) {
+    const spec = plugins[i] as string;
+    const url = spec.startsWith('.') || spec.startsWith('/') ? pathToFileURL(resolve(baseDir, spec)).href : spec;
+    try {
+      await import(url);
+    } catch (e) {
+      throw new EmError('IO_ERROR', `suite.plugins[${i}] = ${JSON.stringify(spec)}: cannot be imported (${(e as Error).message}). Remedy: check the path (relative to the suite file) and that the module loads with node`, {
+        path: ['suite', 'plugins', i],
+        value: spec,
+        cause: e,
+      });
+    }
+  }
+}
+
+/**
+ * Builds the model of `suite.models[m]` for a data set (gmm `nComponents`
+ * defaults to the data set's true K).
+ * @throws EmError anchored at `suite.models[m].options…`
+ * @internal
+ */
+export function buildModel(suite: Suite, m: number, data: MaterializedDataset): AnyModel {
+  const spec = suite.models[m] as ModelSpec;
+  const path = ['suite', 'models', m, 'options'];
+  if (spec.type === 'gmm') {
+    const truth = data.truth as MixtureTruth | null;
+    const options = { ...spec.options } as Record<string, unknown>;
+    if (options['nComponents'] === undefined) {
+      if (truth === null) {
+        throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].options.nComponents = undefined: is required for data set "${data.id}" (no known true K). Remedy: set "nComponents"`, { path: [...path, 'nComponents'] });
+      }
+      options['nComponents'] = truth.weights.length;
+    }
+    try {
+      return gaussianMixture(options as never) as unknown as AnyModel;
+    } catch (e) {
+      throw reanchor(e, path);
+    }
+  }
+  throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].type = "bn": Bayesian-network models are not available in this build. Remedy: remove the model`, { path: ['suite', 'models', m, 'type'] });
+}
+
+/** Whether model `m` runs on data set `d`. @internal */
+export function modelApplies(suite: Suite, m: number, data: MaterializedDataset): boolean {
+  const spec = suite.models[m] as ModelSpec;
+  if (spec.datasets !== undefined) return spec.datasets.includes(data.id);
+  return spec.type === 'gmm' ? data.kind === 'numeric' : data.kind === 'bn';
+}
+
+/**
+ * Checks a method against the registry for a model (E-step name and options,
+ * or the gradient baseline's availability).
+ * @throws EmError anchored at `suite.esteps[j]…`
+ * @internal
+ */
+export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
+  const spec = suite.esteps[j] as MethodSpec;
+  if (spec.method === 'gradient') {
+    if (gradientFit() === undefined) {
+      throw new EmError('UNKNOWN_ESTEP', `suite.esteps[${j}].method = "gradient": the gradient-ascent baseline is not in this build of @emlab/core. Remedy: remove it from the suite`, { path: ['suite', 'esteps', j, 'method'], value: 'gradient' });
+    }
+    return;
+  }
+  try {
+    createEStep(model.structureKind, spec.method, spec.options);
+  } catch (e) {
+    if (e instanceof EmError && e.code === 'UNKNOWN_ESTEP') throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
+    throw reanchor(e, ['suite', 'esteps', j, 'options']);
+  }
+}
+
+/** Methods' family for summaries. @internal */
+export function methodFamily(kind: string, spec: MethodSpec): string {
+  if (spec.method === 'gradient') return 'gradient';
+  return createEStep(kind, spec.method, spec.options).family;
+}
+
+/** Per-process caches of materialized data sets and models. @internal */
+export class RunContext {
+  private readonly data = new Map<number, Promise<MaterializedDataset>>();
+  constructor(
+    readonly suite: Suite,
+    readonly baseDir: string,
+  ) {}
+
+  dataset(i: number): Promise<MaterializedDataset> {
+    let p = this.data.get(i);
+    if (p === undefined) {
+      p = materializeDataset(this.suite, i, this.baseDir);
+      this.data.set(i, p);
+    }
+    return p;
+  }
+}
+
+const nullMetrics = (): RunMetrics => ({
+  bound: null,
+  boundKind: null,
+  trainLogLikelihood: null,
+  trainLogLikelihoodPerRow: null,
+  heldOutLogLikelihood: null,
+  heldOutLogLikelihoodPerRow: null,
+  nIter: 0,
+  converged: false,
+  convergenceReason: 'error',
+  iterationsToBest: null,
+  parameterError: null,
+  adjustedRandIndex: null,
+  stationarity: null,
+});
+
+function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): number | null {
+  if (test === null || model.logLikelihood === undefined) return null;
+  const prepared = model.prepare(test);
+  try {
+    return model.logLikelihood(prepared, params);
+  } finally {
+    prepared.dispose();
+  }
+}
+
+function tryNumber(fn: () => number | null): number | null {
+  try {
+    const v = fn();
+    return v === null || Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs one task to completion (not interruptible mid-run except through `signal`,
+ * in which case it returns null and nothing is recorded).
+ * @internal
+ */
+export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSignal): Promise<RunOutcome | null> {
+  const suite = ctx.suite;
+  const t0 = performance.now();
+  const data = await ctx.dataset(task.datasetIndex);
+  const modelSpec = suite.models[task.modelIndex] as ModelSpec;
+  const methodSpec = suite.esteps[task.methodIndex] as MethodSpec;
+  const initHash = hashJson(task.init);
+  const base = {
+    id: task.id,
+    index: task.index,
+    group: task.group,
+    dataset: data.id,
+    model: modelSpec.id,
+    method: methodSpec.id,
+    seed: task.seed,
+  };
+  const warnings: string[] = [];
+  let result: FitResult;
+  let fitMs = 0;
+  const model = buildModel(suite, task.modelIndex, data);
+  try {
+    const common = {
+      init: task.init,
+      seed: task.seed,
+      maxIter: suite.stopping.maxIter,
+      tol: suite.stopping.tol,
+      onWarning: (m: string) => warnings.push(m),
+      ...(signal === undefined ? {} : { signal }),
+    };
+    const f0 = performance.now();
+    if (methodSpec.method === 'gradient') {
+      const fg = gradientFit();
+      if (fg === undefined) throw new EmError('UNKNOWN_ESTEP', 'the gradient-ascent baseline is not in this build of @emlab/core');
+      result = (await fg(model, data.train, { ...common, ...methodSpec.options })) as FitResult;
+    } else {
+      result = await fit(model, data.train, { ...common, eStep: createEStep(model.structureKind, methodSpec.method, methodSpec.options), monotonicity: 'warn' });
+    }
+    fitMs = performance.now() - f0;
+  } catch (e) {
+    if (signal?.aborted) return null;
+    const code = e instanceof EmError ? e.code : 'INTERNAL';
+    const record: RunRecord = { ...base, status: 'error', error: { code, message: (e as Error).message }, initHash, metrics: nullMetrics(), trace: [], warnings };
+    return { record, timings: { totalMs: performance.now() - t0, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
+  }
+  if (result.convergenceReason === 'aborted' || signal?.aborted) return null;
+
+  const trace: RunIteration[] = result.trace.map((r) => ({
+    iteration: r.iteration,
+    boundAfterE: r.boundAfterE,
+    boundAfterM: r.boundAfterM,
+    logLikelihood: r.logLikelihood,
+    gap: r.gap,
+    boundStdErr: r.boundStdErr,
+    entropy: r.entropy ?? null,
+  }));
+  const elapsedMs: number[] = [];
+  let acc = 0;
+  for (const r of result.trace) {
+    acc += (r.eStepMs ?? 0) + (r.mStepMs ?? 0);
+    elapsedMs.push(acc);
+  }
+  const params = result.params;
+  const nTrain = data.summary.nTrain;
+  const nTest = data.summary.nTest;
+  const trainLL = result.logLikelihood;
+  const testLL = tryNumber(() => heldOutLogLikelihood(model, data.test, params));
+  let ari: number | null = null;
+  const predict = (model as unknown as { predict?: (p: unknown, d: unknown) => number[] }).predict;
+  if (data.trainLabels !== null && typeof predict === 'function') {
+    ari = tryNumber(() => adjustedRandIndex(predict.call(model, params, data.train), data.trainLabels as Int32Array));
+  }
+  let paramError: number | null = null;
+  if (modelSpec.type === 'gmm' && data.truth !== null) {
+    paramError = tryNumber(() => mixtureParameterError(params as never, data.truth as MixtureTruth)?.error ?? null);
+  }
+  const stationarity = tryNumber(() => stationarityNorm(model, data.train, params));
+  const metrics: RunMetrics = {
+    bound: result.bound,
+    boundKind: result.boundKind,
+    trainLogLikelihood: trainLL,
+    trainLogLikelihoodPerRow: trainLL === null ? null : trainLL / nTrain,
+    heldOutLogLikelihood: testLL,
+    heldOutLogLikelihoodPerRow: testLL === null || nTest === 0 ? null : testLL / nTest,
+    nIter: result.nIter,
+    converged: result.converged,
+    convergenceReason: result.convergenceReason,
+    iterationsToBest: null,
+    parameterError: paramError,
+    adjustedRandIndex: ari,
+    stationarity,
+  };
+  const record: RunRecord = { ...base, status: 'ok', error: null, initHash, metrics, trace, warnings: [...result.warnings] };
+  return { record, timings: { totalMs: performance.now() - t0, fitMs, elapsedMs, timeToBestMs: null } };
+}
