@@ -8,6 +8,8 @@ export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
 export { isFiniteStructure, reduceFiniteChunks } from './structures.js';
 export type { LatentStructure, FiniteStructure, FiniteChunk, FiniteBlockResult, ChunkSums } from './structures.js';
+export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, validateFactorGraphSpec } from './factor-graph.js';
+export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';
 export type { EStep, EStepContext, EStepResult, EStepFamily, BoundKind } from './estep.js';
 export { registerEStep, unregisterEStep, listESteps, createEStep } from './registry.js';
@@ -41,3 +43,6 @@ export {
   fromMatrix,
 } from './linalg.js';
 export type { JitteredCholesky } from './linalg.js';
+export { fitGradient, stationarity, initialParams, registerGradientAdapter, unregisterGradientAdapter, gradientAdapterFor, hasGradientAdapter, listGradientAdapters, DEFAULT_ADAM_LEARNING_RATE, DEFAULT_LBFGS_HISTORY } from './gradient.js';
+export type { GradientAdapter, GradientAdapterFactory, GradientProblem, GradientFitOptions, GradientFitResult, GradientOptimizer, StationarityReport, AnyModel } from './gradient.js';
+export { ensureGradientKernels, logSumExpRowsDifferentiable, DIFFERENTIABLE_KERNELS } from './gradient-kernels.js';

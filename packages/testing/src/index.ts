@@ -3,6 +3,7 @@ export { FLOAT32_REL_TOL, RESP_SUM_TOL, closeRel } from './tolerances.js';
 export { mixtureCaseArb, makeMixtureCase, randomResponsibilities, randomPermutation, allPermutations, permuteComponents } from './arbitraries.js';
 export type { MixtureCase, MixtureCaseOptions, ResponsibilityStyle } from './arbitraries.js';
 export { refCholesky, refInverse, refLogDet, refLogSumExp, refLogDensity, refEmStep } from './reference-gmm.js';
+export { refMissingLogDensity, refMissingEmStep } from './reference-missing.js';
 export type { Matrix, RefCovarianceType, RefGmmParams, RefEmStepResult } from './reference-gmm.js';
 export { tableStructure, tableStatsAlgebra } from './finite-table.js';
 export type { TableStats } from './finite-table.js';
@@ -10,3 +11,5 @@ export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expected
 export { logJointTableArb } from './tables.js';
 export type { LogJointTableOptions } from './tables.js';
 export { catchEmError } from './errors.js';
+export { asiaNetwork, bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, gammaDraw, hideCells, randomBayesNet, sampleBayesNetRows, testFactorGraphStructure } from './bn-helpers.js';
+export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';
