@@ -4,7 +4,7 @@
  *
  * Same conventions as `@emlab/data`'s numeric CSV reader: streamed line by line
  * (`createReadStream` + `readline`) into a geometrically grown `Int32Array` (4 bytes per cell),
- * cells trimmed, RFC 4180 double quotes, a UTF-8 BOM, `\r\n` and trailing blank lines accepted,
+ * unquoted cells trimmed (quoted cells kept exactly), RFC 4180 double quotes, a UTF-8 BOM, `\r\n` and trailing blank lines accepted,
  * missing markers `''`, `NA`, `NaN`, `nan`, `?` by default. The in-memory {@link parseBnCsv} feeds
  * the same line processor.
  *
@@ -94,7 +94,7 @@ function splitLine(text: string, fail: (problem: string) => EmError): string[] {
       }
       while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
       if (i < n && text[i] !== ',') throw fail(`unexpected character ${JSON.stringify(text[i])} after a closing quote at character ${i + 1}`);
-      cells.push(cell.trim());
+      cells.push(cell); // quoted content is kept exactly (a state may have surrounding spaces)
     } else {
       const comma = text.indexOf(',', i);
       const end = comma < 0 ? n : comma;

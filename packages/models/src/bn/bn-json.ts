@@ -25,6 +25,100 @@ import { checkCptShapes, checkNetworkStructure } from './bn-validate.js';
 /** The `format` tag of emlab network JSON. @category Bayesian networks */
 export const BN_JSON_FORMAT = 'emlab-bayesnet';
 
+/**
+ * Index of the first JSON syntax error in `text` (V8's messages do not always carry a position):
+ * a small recursive-descent scan that only runs after `JSON.parse` has failed.
+ */
+function jsonErrorPosition(text: string): number {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string): void => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = (): void => {
+    if (text[i] !== '"') fail();
+    i++;
+    for (;;) {
+      const ch = text[i];
+      if (ch === undefined || ch < ' ') fail();
+      i++;
+      if (ch === '"') return;
+      if (ch === '\\') {
+        if (text[i] === 'u') {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+        else i++;
+      }
+    }
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else {
+      const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (m === null) fail();
+      i += (m as RegExpExecArray)[0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (at) {
+    return typeof at === 'number' ? at : text.length;
+  }
+}
+
 function lineColumn(text: string, position: number): { line: number; column: number } {
   let line = 1;
   let last = -1;
@@ -62,10 +156,10 @@ export function parseBnJson(text: string, source = '<json>'): BayesNet {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    const message = (e as Error).message;
-    const m = /position (\d+)/.exec(message);
-    const { line, column } = m === null ? lineColumn(text, text.length) : lineColumn(text, Number(m[1]));
-    throw emError('PARSE_ERROR', [source, 'line', line, 'column', column], text.slice(m === null ? text.length : Number(m[1]), (m === null ? text.length : Number(m[1])) + 20), `${source}:${line}:${column}: invalid JSON (${message})`, 'fix the JSON syntax', e);
+    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+    const at = jsonErrorPosition(text);
+    const { line, column } = lineColumn(text, at);
+    throw emError('PARSE_ERROR', [source, 'line', line, 'column', column], text.slice(at, at + 20), `${source}:${line}:${column}: invalid JSON (${message})`, 'fix the JSON syntax', e);
   }
   const bad = (path: (string | number)[], value: unknown, problem: string, remedy: string): never => {
     throw emError('PARSE_ERROR', [source, ...path], value, problem, remedy);
