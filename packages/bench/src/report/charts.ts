@@ -42,6 +42,8 @@ export function chartSpec(kind: ChartKind, points: readonly SeriesPoint[], metho
     background: 'white',
     data: { values },
     config: { font: 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif', view: { stroke: '#ccc' } },
+    // The band's colour has no legend of its own; the lines' legend names the methods.
+    resolve: { legend: { color: 'independent' } },
     layer: [
       {
         mark: { type: 'area', opacity: 0.18 },

@@ -47,6 +47,7 @@ code { font: 0.9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 thead th { background: var(--band); font-weight: 600; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table.metrics td.num { text-align: right; white-space: nowrap; }
 table.metrics td.missing { color: var(--muted); text-align: center; }
 td .sd { color: var(--muted); }

@@ -78,7 +78,7 @@ function tableHtml(section: ReportSection): string {
       '</tr>'
     );
   };
-  return `<table class="metrics" data-section="${escapeHtml(section.id)}"><thead><tr>${head}</tr></thead><tbody>${section.table.map(row).join('')}</tbody></table>`;
+  return `<div class="table-wrap"><table class="metrics" data-section="${escapeHtml(section.id)}"><thead><tr>${head}</tr></thead><tbody>${section.table.map(row).join('')}</tbody></table></div>`;
 }
 
 async function chartsHtml(section: ReportSection): Promise<string> {
