@@ -1,6 +1,8 @@
 /**
- * The gradient-ascent baseline and the stationarity check, from @emlab/core
- * when that build has them (`fitGradient`, `stationarity`).
+ * The gradient-ascent baseline (`fitGradient`) and the stationarity check
+ * (`stationarity`) of @emlab/core, looked up at run time so a build without
+ * them (or a model without a gradient adapter) degrades to a clear error
+ * (gradient method) or a null metric (stationarity).
  * @module
  */
 import * as core from '@emlab/core';
@@ -11,17 +13,28 @@ const lookup = (name: string): AnyFn | undefined => {
   return typeof v === 'function' ? (v as AnyFn) : undefined;
 };
 
-/** The gradient baseline `fitGradient(model, data, options)`, or undefined. @internal */
+/** Whether gradient ascent and the stationarity check can run on `model`. @internal */
+export function hasGradient(model: { readonly name: string }): boolean {
+  const has = lookup('hasGradientAdapter');
+  return lookup('fitGradient') !== undefined && lookup('stationarity') !== undefined && has !== undefined && has(model) === true;
+}
+
+/** `fitGradient(model, data, options)`, or undefined. @internal */
 export function gradientFit(): AnyFn | undefined {
   return lookup('fitGradient');
 }
 
-/** The stationarity norm ‖∇ log p(x | θ)‖ at `params`, or null when unavailable or not defined for the model. @internal */
-export function stationarityNorm(model: unknown, data: unknown, params: unknown): number | null {
+/** Options of the `gradient` method in suites (checked before any run). @internal */
+export const GRADIENT_OPTIONS = ['optimizer', 'learningRate', 'history'] as const;
+
+/**
+ * ‖∇_ϑ (1/N) log p(x | θ)‖₂ at `params` (core's `stationarity(...).gradNorm`),
+ * or null when the model has no gradient adapter.
+ * @internal
+ */
+export async function stationarityNorm(model: { readonly name: string }, data: unknown, params: unknown): Promise<number | null> {
   const fn = lookup('stationarity');
-  if (fn === undefined) return null;
-  const out = fn(model, data, params) as unknown;
-  if (typeof out === 'number') return out;
-  if (out !== null && typeof out === 'object' && typeof (out as { norm?: unknown }).norm === 'number') return (out as { norm: number }).norm;
-  return null;
+  if (fn === undefined || !hasGradient(model)) return null;
+  const out = (await fn(model, data, params)) as { gradNorm?: unknown } | null;
+  return out !== null && typeof out === 'object' && typeof out.gradNorm === 'number' ? out.gradNorm : null;
 }

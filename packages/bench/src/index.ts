@@ -13,3 +13,5 @@ export { hungarian, adjustedRandIndex, mixtureParameterError, hashJson, canonica
 export type { MixtureParamsLike } from './metrics.js';
 export { maskMissing, splitRows, materializeDataset } from './datasets.js';
 export type { Matrix, MaterializedDataset } from './datasets.js';
+export { renderReport, writeReport, buildSections, meanSd, isApproximate, chartSpec, renderSvg, escapeHtml, formatNumber, METRIC_COLUMNS, REPORT_DATA_ELEMENT_ID } from './report/index.js';
+export type { ReportData, ReportSection, SeriesPoint, TableRow, MeanSd, MetricColumn, ChartKind } from './report/index.js';

@@ -6,14 +6,14 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, fit, type FitResult, type Model, type PreparedData } from '@emlab/core';
+import { EmError, createEStep, emError, fit, type FitResult, type Model, type PreparedData } from '@emlab/core';
 import { gaussianMixture } from '@emlab/models';
 import type { MixtureTruth } from '@emlab/data';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
 import { materializeDataset, type MaterializedDataset } from './datasets.js';
-import { gradientFit, stationarityNorm } from './gradient-support.js';
+import { GRADIENT_OPTIONS, gradientFit, hasGradient, stationarityNorm } from './gradient-support.js';
 import { adjustedRandIndex, hashJson, mixtureParameterError } from './metrics.js';
 import type { RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
 import { reanchor } from './suite.js';
@@ -101,9 +101,10 @@ export function modelApplies(suite: Suite, m: number, data: MaterializedDataset)
 export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
   const spec = suite.esteps[j] as MethodSpec;
   if (spec.method === 'gradient') {
-    if (gradientFit() === undefined) {
-      throw new EmError('UNKNOWN_ESTEP', `suite.esteps[${j}].method = "gradient": the gradient-ascent baseline is not in this build of @emlab/core. Remedy: remove it from the suite`, { path: ['suite', 'esteps', j, 'method'], value: 'gradient' });
+    if (!hasGradient(model)) {
+      throw new EmError('UNKNOWN_ESTEP', `suite.esteps[${j}].method = "gradient": no gradient-ascent baseline for model "${model.name}" in this build. Remedy: remove it from the suite, or register a gradient adapter for the model`, { path: ['suite', 'esteps', j, 'method'], value: 'gradient' });
     }
+    checkGradientOptions(spec.options, ['suite', 'esteps', j, 'options']);
     return;
   }
   try {
@@ -112,6 +113,18 @@ export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
     if (e instanceof EmError && e.code === 'UNKNOWN_ESTEP') throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
     throw reanchor(e, ['suite', 'esteps', j, 'options']);
   }
+}
+
+function checkGradientOptions(o: Readonly<Record<string, unknown>>, path: (string | number)[]): void {
+  for (const key of Object.keys(o)) {
+    if (!(GRADIENT_OPTIONS as readonly string[]).includes(key)) throw emError('INVALID_ARGUMENT', [...path, key], o[key], 'is not an option of the gradient method', `use: ${GRADIENT_OPTIONS.join(', ')}`);
+  }
+  const opt = o['optimizer'];
+  if (opt !== undefined && opt !== 'lbfgs' && opt !== 'adam') throw emError('INVALID_ARGUMENT', [...path, 'optimizer'], opt, 'must be "lbfgs" or "adam"', 'pass "lbfgs" (default) or "adam"');
+  const lr = o['learningRate'];
+  if (lr !== undefined && (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0)) throw emError('INVALID_ARGUMENT', [...path, 'learningRate'], lr, 'must be a finite number > 0', 'pass e.g. 0.05');
+  const h = o['history'];
+  if (h !== undefined && (typeof h !== 'number' || !Number.isInteger(h) || h < 1)) throw emError('INVALID_ARGUMENT', [...path, 'history'], h, 'must be an integer >= 1', 'pass e.g. 10');
 }
 
 /** Methods' family for summaries. @internal */
@@ -167,6 +180,15 @@ function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): 
 function tryNumber(fn: () => number | null): number | null {
   try {
     const v = fn();
+    return v === null || Number.isFinite(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+async function tryNumberAsync(fn: () => Promise<number | null>): Promise<number | null> {
+  try {
+    const v = await fn();
     return v === null || Number.isFinite(v) ? v : null;
   } catch {
     return null;
@@ -253,7 +275,9 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   if (modelSpec.type === 'gmm' && data.truth !== null) {
     paramError = tryNumber(() => mixtureParameterError(params as never, data.truth as MixtureTruth)?.error ?? null);
   }
-  const stationarity = tryNumber(() => stationarityNorm(model, data.train, params));
+  // The gradient baseline reports the check at its final parameters; every other method gets it computed here.
+  const own = (result as { gradient?: { stationarity?: { gradNorm?: unknown } } }).gradient?.stationarity?.gradNorm;
+  const stationarity = typeof own === 'number' && Number.isFinite(own) ? own : await tryNumberAsync(() => stationarityNorm(model, data.train, params));
   const metrics: RunMetrics = {
     bound: result.bound,
     boundKind: result.boundKind,

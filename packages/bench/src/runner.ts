@@ -390,13 +390,20 @@ export async function runSuite(suite: Suite | unknown, options: RunSuiteOptions 
   const total = p.tasks.length;
   let doneHere = 0;
   if (resumed > 0) options.onProgress?.({ done: resumed, total, resumed, elapsedMs: 0, etaMs: null });
+  // Journal appends are chained so lines never interleave; progress counts are taken synchronously.
+  let writes: Promise<void> = Promise.resolve();
   const finish = async (o: RunOutcome): Promise<void> => {
     outcomes.set(o.record.index, o);
-    if (journal !== undefined) await appendFile(journal, `${toJson({ type: 'run', outcome: o }, 0)}\n`, 'utf8');
+    const done = outcomes.size;
     doneHere++;
+    const line = `${toJson({ type: 'run', outcome: o }, 0)}\n`;
+    if (journal !== undefined) {
+      const file = journal;
+      writes = writes.then(() => appendFile(file, line, 'utf8'));
+      await writes;
+    }
     const elapsedMs = performance.now() - t0;
-    const remaining = total - outcomes.size;
-    options.onProgress?.({ done: outcomes.size, total, resumed, run: { id: o.record.id, status: o.record.status }, elapsedMs, etaMs: (elapsedMs / doneHere) * remaining });
+    options.onProgress?.({ done, total, resumed, run: { id: o.record.id, status: o.record.status }, elapsedMs, etaMs: (elapsedMs / doneHere) * (total - done) });
   };
   const pending = p.tasks.filter((t) => !outcomes.has(t.index));
   if (pending.length > 0 && options.signal?.aborted !== true) {

@@ -12,6 +12,7 @@ import '@emlab/variational';
 import '@emlab/montecarlo';
 import { loadBuiltin, readNumericCsv } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, type CovarianceType, type GmmParams } from '@emlab/models';
+import { BENCH_USAGE, runBench, runCompare } from './bench.js';
 
 /** Where the CLI writes; injectable for tests. @category CLI */
 export interface CliIo {
@@ -29,6 +30,7 @@ Usage:
             [--n-init R] [--reg-covar R] [--init kmeans++|random] [--out result.json] [--json]
   emlab demo [--dataset mix5] [--seed S]     fit a mixture with every E-step, print a comparison
   emlab esteps                                list registered E-steps
+${BENCH_USAGE}
   emlab --help | --version
 
 The CSV needs a header row of column names and numeric cells.
@@ -254,6 +256,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runFit(rest, io);
       case 'demo':
         return await runDemo(rest, io);
+      case 'bench':
+        return await runBench(rest, io);
+      case 'compare':
+        return await runCompare(rest, io);
       case 'esteps':
         await import('@emlab/exact');
         return runEsteps(io);
@@ -270,7 +276,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout(`${USAGE}\n`);
         return 0;
       default:
-        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, demo, esteps)', 'see emlab --help');
+        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, demo, esteps, bench, compare)', 'see emlab --help');
     }
   } catch (e) {
     if (e instanceof EmError) {

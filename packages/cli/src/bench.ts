@@ -1,0 +1,286 @@
+/**
+ * `emlab bench <suite.json>` and `emlab compare <data.csv>`: run a benchmark
+ * suite (or a one-line suite built from flags), show progress, write the
+ * output directory and print where the report is and a summary table.
+ * @module
+ */
+import { basename, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EmError, emError } from '@emlab/core';
+import { loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
+
+/** Where the commands write; the CLI's `CliIo`. @category CLI */
+export interface BenchIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly isTty: boolean;
+}
+
+export const BENCH_USAGE = `  emlab bench <suite.json> --out <dir> [--workers N] [--resume]
+                                              run a benchmark suite (docs/bench.md)
+  emlab compare <data.csv> --model gmm --components K --esteps exact,hard,stochastic[,gradient]
+            [--seeds 5] [--covariance full] [--draws S] [--max-iter N] [--tol T]
+            [--held-out F] [--workers N] --out <dir>
+                                              compare E-steps from shared starts (a one-line suite)`;
+
+function fail(flag: string, value: unknown, problem: string, remedy: string): never {
+  throw emError('INVALID_ARGUMENT', [flag], value, problem, remedy);
+}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
+  } catch (e) {
+    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.+$/, '');
+    throw new EmError('INVALID_ARGUMENT', `${message}. Remedy: see emlab --help`, { path: ['argv'] });
+  }
+}
+
+function intFlag(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isInteger(v) || v < min) fail(`--${name}`, text, `must be an integer >= ${min}`, `pass e.g. --${name} ${Math.max(min, 2)}`);
+  return v;
+}
+
+function numFlag(name: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) fail(`--${name}`, text, `must be a number in [${min}, ${max}]`, `pass a number in that range`);
+  return v;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** A progress bar redrawn in place on a terminal; one plain line per run otherwise. */
+function progressPrinter(io: BenchIo): (e: ProgressEvent) => void {
+  return (e) => {
+    const eta = e.etaMs === null ? '' : e.done === e.total ? '' : `, ETA ${duration(e.etaMs)}`;
+    if (io.isTty) {
+      const width = 30;
+      const filled = Math.round((width * e.done) / e.total);
+      io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${e.done}/${e.total} runs, ${duration(e.elapsedMs)}${eta}\u001b[K`);
+      if (e.done === e.total) io.stderr('\n');
+    } else if (e.run === undefined) {
+      io.stderr(`resumed ${e.resumed}/${e.total} finished runs\n`);
+    } else {
+      io.stderr(`[${e.done}/${e.total}] ${e.run.id} ${e.run.status}${eta}\n`);
+    }
+  };
+}
+
+const fmt = (x: number | null, digits = 3): string => {
+  if (x === null || !Number.isFinite(x)) return '—';
+  return Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits);
+};
+
+function mean(xs: readonly (number | null)[]): number | null {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+/**
+ * The summary table: one row per (data set, model, method), means over seeds.
+ * @category CLI
+ */
+export function summaryTable(results: BenchResults): string {
+  const header = ['data set', 'model', 'method', 'ok', 'final bound', 'train ll/row', 'held-out ll/row', 'iters', 'reached best', 'ARI', 'param err', '‖∇‖', 'fit ms'];
+  const rows: string[][] = [header];
+  const keys: string[] = [];
+  const byKey = new Map<string, BenchResults['runs'][number][]>();
+  for (const r of results.runs) {
+    const key = `${r.dataset}\u0000${r.model}\u0000${r.method}`;
+    if (!byKey.has(key)) {
+      byKey.set(key, []);
+      keys.push(key);
+    }
+    byKey.get(key)?.push(r);
+  }
+  for (const key of keys) {
+    const runs = byKey.get(key) ?? [];
+    const ok = runs.filter((r) => r.status === 'ok');
+    const first = runs[0] as BenchResults['runs'][number];
+    const reached = ok.filter((r) => r.metrics.iterationsToBest !== null).length;
+    rows.push([
+      first.dataset,
+      first.model,
+      first.method,
+      `${ok.length}/${runs.length}`,
+      fmt(mean(ok.map((r) => r.metrics.bound)), 2),
+      fmt(mean(ok.map((r) => r.metrics.trainLogLikelihoodPerRow)), 4),
+      fmt(mean(ok.map((r) => r.metrics.heldOutLogLikelihoodPerRow)), 4),
+      fmt(mean(ok.map((r) => r.metrics.nIter)), 1),
+      `${reached}/${ok.length}`,
+      fmt(mean(ok.map((r) => r.metrics.adjustedRandIndex)), 3),
+      fmt(mean(ok.map((r) => r.metrics.parameterError)), 3),
+      fmt(mean(ok.map((r) => r.metrics.stationarity)), 3),
+      fmt(mean(ok.map((r) => results.timings.runs[r.id]?.fitMs ?? null)), 0),
+    ]);
+  }
+  const widths = header.map((_, c) => Math.max(...rows.map((row) => [...(row[c] as string)].length)));
+  const lines: string[] = [];
+  rows.forEach((row, i) => {
+    lines.push(row.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
+    if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+async function execute(suite: Suite, io: BenchIo, opts: { outDir: string; workers: number | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130); // second Ctrl-C: leave now
+    io.stderr(`${io.isTty ? '\n' : ''}emlab: interrupted: finishing cleanly (press Ctrl-C again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let results: BenchResults;
+  try {
+    results = await runSuite(suite, {
+      outDir: opts.outDir,
+      ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      resume: opts.resume,
+      baseDir: opts.baseDir,
+      suitePath: opts.suitePath,
+      signal: controller.signal,
+      onProgress: progressPrinter(io),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const out = resolve(opts.outDir);
+  if (!results.complete) {
+    io.stderr(`emlab: ${results.runs.length} of ${results.nRunsPlanned} runs finished and kept in ${out}; continue with --resume\n`);
+    return 130;
+  }
+  io.stdout(`\n${summaryTable(results)}\n`);
+  const errors = results.runs.filter((r) => r.status === 'error');
+  for (const r of errors) io.stderr(`emlab: run ${r.id} failed: ${r.error?.message ?? ''}\n`);
+  io.stdout(`report:  ${join(out, 'report.html')}\nresults: ${join(out, 'results.json')}\nruns:    ${join(out, 'runs.csv')}\n`);
+  return 0;
+}
+
+const BENCH_OPTIONS = {
+  out: { type: 'string' },
+  workers: { type: 'string' },
+  resume: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * `emlab bench <suite.json> --out <dir> [--workers N] [--resume]`.
+ * @returns the exit code (130 when interrupted).
+ * @category CLI
+ */
+export async function runBench(args: string[], io: BenchIo): Promise<number> {
+  const { values, positionals } = parse(args, BENCH_OPTIONS);
+  if (values.help) {
+    io.stdout(`Usage:\n${BENCH_USAGE}\n`);
+    return 0;
+  }
+  const [file, ...extra] = positionals;
+  if (file === undefined) fail('<suite.json>', undefined, 'is missing', 'pass a suite file: emlab bench benchmarks/suites/default.json --out bench-out');
+  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one suite file');
+  if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out bench-out');
+  const workers = intFlag('workers', values.workers, 1);
+  const loaded = await loadSuite(file);
+  return execute(loaded.suite, io, { outDir: values.out, workers, resume: values.resume === true, baseDir: loaded.baseDir, suitePath: loaded.path });
+}
+
+const COMPARE_OPTIONS = {
+  model: { type: 'string' },
+  components: { type: 'string' },
+  covariance: { type: 'string' },
+  esteps: { type: 'string' },
+  draws: { type: 'string' },
+  seeds: { type: 'string' },
+  'max-iter': { type: 'string' },
+  tol: { type: 'string' },
+  'held-out': { type: 'string' },
+  workers: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * The one-line suite of `emlab compare` (exported for tests and docs).
+ * @category CLI
+ */
+export function compareSuite(csvPath: string, o: { components: number; covariance?: string; esteps: readonly string[]; draws?: number; seeds: number; maxIter?: number; tol?: number; heldOut?: number }): Suite {
+  const id = basename(csvPath).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
+  return validateSuite({
+    name: `compare ${basename(csvPath)}`,
+    description: `emlab compare: ${o.esteps.join(', ')} on ${basename(csvPath)}, K = ${o.components}, seeds 0..${o.seeds - 1}`,
+    datasets: [{ id, csv: resolve(csvPath) }],
+    models: [{ id: 'gmm', type: 'gmm', options: { nComponents: o.components, ...(o.covariance === undefined ? {} : { covarianceType: o.covariance }) } }],
+    esteps: o.esteps.map((m) => ({ method: m, options: m === 'stochastic' && o.draws !== undefined ? { nDraws: o.draws } : {} })),
+    seeds: Array.from({ length: o.seeds }, (_, i) => i),
+    stopping: { ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }), ...(o.tol === undefined ? {} : { tol: o.tol }) },
+    ...(o.heldOut === undefined || o.heldOut === 0 ? {} : { heldOut: { fraction: o.heldOut, seed: 0 } }),
+  });
+}
+
+/**
+ * `emlab compare <data.csv> --model gmm --components K --esteps a,b,c [--seeds 5] --out <dir>`.
+ * @category CLI
+ */
+export async function runCompare(args: string[], io: BenchIo): Promise<number> {
+  const { values, positionals } = parse(args, COMPARE_OPTIONS);
+  if (values.help) {
+    io.stdout(`Usage:\n${BENCH_USAGE}\n`);
+    return 0;
+  }
+  const [file, ...extra] = positionals;
+  if (file === undefined) fail('<data.csv>', undefined, 'is missing', 'pass a CSV file: emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp');
+  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
+  const model = values.model ?? 'gmm';
+  if (model !== 'gmm') fail('--model', model, 'is not a model compare supports (known: gmm)', 'pass --model gmm, or write a suite file for other models');
+  const components = intFlag('components', values.components, 1);
+  if (components === undefined) fail('--components', undefined, 'is required', 'pass --components K');
+  if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out cmp-out');
+  const esteps = (values.esteps ?? 'exact,hard,stochastic').split(',').map((s) => s.trim());
+  esteps.forEach((e, i) => {
+    if (e === '') fail('--esteps', values.esteps, `item ${i + 1} is empty`, 'pass comma-separated method names, e.g. exact,hard,stochastic');
+    if (esteps.indexOf(e) !== i) fail('--esteps', values.esteps, `lists "${e}" twice`, 'list each method once');
+  });
+  const draws = intFlag('draws', values.draws, 1);
+  const seeds = intFlag('seeds', values.seeds, 1) ?? 5;
+  const maxIter = intFlag('max-iter', values['max-iter'], 1);
+  const tol = numFlag('tol', values.tol, 0, Number.MAX_VALUE);
+  const heldOut = numFlag('held-out', values['held-out'], 0, 0.9);
+  const workers = intFlag('workers', values.workers, 1);
+  const suite = compareSuite(file, {
+    components,
+    esteps,
+    seeds,
+    ...(values.covariance === undefined ? {} : { covariance: values.covariance }),
+    ...(draws === undefined ? {} : { draws }),
+    ...(maxIter === undefined ? {} : { maxIter }),
+    ...(tol === undefined ? {} : { tol }),
+    ...(heldOut === undefined ? {} : { heldOut }),
+  });
+  try {
+    return await execute(suite, io, { outDir: values.out, workers, resume: values.resume === true, baseDir: process.cwd(), suitePath: null });
+  } catch (e) {
+    throw compareFlagTerms(e);
+  }
+}
+
+const COMPARE_FLAG: Readonly<Record<string, string>> = { nComponents: '--components', covarianceType: '--covariance', nDraws: '--draws' };
+
+/** `suite.models[0].options.nComponents` → `--components` in compare's errors. */
+function compareFlagTerms(e: unknown): unknown {
+  if (!(e instanceof EmError) || e.path[0] !== 'suite') return e;
+  const last = e.path[e.path.length - 1];
+  let flag: string | undefined = typeof last === 'string' ? COMPARE_FLAG[last] : undefined;
+  if (e.path[1] === 'esteps' && e.path[3] === 'method') flag = '--esteps';
+  if (flag === undefined) return e;
+  const prefix = e.path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '');
+  return new EmError(e.code, e.message.replace(prefix, flag), { path: [flag], value: e.value, cause: e });
+}
