@@ -1,0 +1,204 @@
+/**
+ * The suite runner in this thread (`workers: 1`; worker threads are tested on
+ * the built binary in packages/cli/test/bench-cli.test.ts): the shared start
+ * of every (data set, model, seed), determinism of results.json apart from
+ * `timings`, resume after an interruption equal to an uninterrupted run,
+ * runs.csv equal to results.json, metrics with known truth, held-out and
+ * missing-entry masks.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng, fit, fromJson, type FitResult } from '@emlab/core';
+import '@emlab/exact';
+import { makeGaussianMixture } from '@emlab/data';
+import { gaussianMixture, type GmmParams } from '@emlab/models';
+import { JOURNAL_FILE, RUNS_CSV_COLUMNS, hashJson, maskMissing, runSuite, splitRows, type BenchResults } from '@emlab/bench';
+
+const SUITE = {
+  name: 'test',
+  datasets: [
+    { id: 'two', generator: 'gaussianMixture', options: { nSamples: 240, nComponents: 2, nFeatures: 2, seed: 3, separation: 3 } },
+    { id: 'three', generator: 'gaussianMixture', options: { nSamples: 180, nComponents: 3, nFeatures: 2, seed: 4 } },
+  ],
+  models: [{ id: 'gmm', type: 'gmm', options: { covarianceType: 'full' } }],
+  esteps: ['exact', 'hard', { id: 'mc2', method: 'stochastic', options: { nDraws: 2 } }],
+  seeds: [0, 7],
+  stopping: { maxIter: 15, tol: 1e-5 },
+  heldOut: { fraction: 0.25, seed: 1 },
+};
+const N_RUNS = 2 * 1 * 2 * 3;
+
+let dir: string;
+let first: BenchResults;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'emlab-runner-'));
+  first = await runSuite(SUITE, { outDir: join(dir, 'a'), workers: 1, report: false });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const withoutTimings = (r: BenchResults): unknown => ({ ...r, timings: undefined });
+const readResults = async (d: string): Promise<BenchResults> => fromJson(await readFile(join(d, 'results.json'), 'utf8')) as BenchResults;
+
+describe('runSuite', () => {
+  it('runs every (data set, model, seed, method) in order, all ok', () => {
+    expect(first.complete).toBe(true);
+    expect(first.nRunsPlanned).toBe(N_RUNS);
+    expect(first.runs.map((r) => r.index)).toEqual(Array.from({ length: N_RUNS }, (_, i) => i));
+    expect(first.runs.every((r) => r.status === 'ok')).toBe(true);
+    expect(first.runs[0]?.id).toBe('two/gmm/exact/seed=0');
+    expect(first.runs[3]?.id).toBe('two/gmm/exact/seed=7');
+    expect(first.groups).toHaveLength(4);
+    expect(first.methods.map((m) => [m.id, m.family])).toEqual([['exact', 'exact'], ['hard', 'restricted'], ['mc2', 'monte-carlo']]);
+    expect(first.datasets.map((d) => [d.nTrain, d.nTest])).toEqual([[180, 60], [135, 45]]);
+    expect(Object.keys(first.timings.runs)).toHaveLength(N_RUNS);
+    for (const r of first.runs) expect(first.timings.runs[r.id]?.elapsedMs).toHaveLength(r.trace.length);
+  });
+
+  it('starts every method of a (data set, model, seed) from the same parameters: the ones fit would make with that seed', async () => {
+    for (const g of first.groups) {
+      const runs = first.runs.filter((r) => r.group === g.id);
+      expect(runs).toHaveLength(3);
+      for (const r of runs) expect(r.initHash).toBe(g.initHash);
+    }
+    // (Seeds may give the same start: k-means++ centres differ but well-separated clusters give the same partition.)
+    expect(first.groups.find((g) => g.dataset === 'two')?.initHash).not.toBe(first.groups.find((g) => g.dataset === 'three')?.initHash);
+    // Independently: fit's own kmeans++ start for seed 7 on the training rows of "two" is that start,
+    // so the exact run equals a plain fit with that seed.
+    const g = makeGaussianMixture({ nSamples: 240, nComponents: 2, nFeatures: 2, seed: 3, separation: 3 });
+    const { train } = splitRows(240, SUITE.heldOut, 'two');
+    const x = train.map((i) => Array.from(g.x.subarray(i * 2, i * 2 + 2)));
+    const model = gaussianMixture({ nComponents: 2, covarianceType: 'full' });
+    const prepared = model.prepare(x);
+    const init = model.init(prepared, 'kmeans++', createRng(7).child('restart', 0).child('init'));
+    prepared.dispose();
+    expect(hashJson(init)).toBe(first.groups.find((q) => q.id === 'two/gmm/seed=7')?.initHash);
+    const direct: FitResult<GmmParams> = await fit(model, x, { seed: 7, maxIter: 15, tol: 1e-5, onWarning: () => undefined });
+    const run = first.runs.find((r) => r.id === 'two/gmm/exact/seed=7');
+    expect(run?.trace.map((t) => t.boundAfterM)).toEqual(direct.trace.map((t) => t.boundAfterM));
+    expect(run?.metrics.trainLogLikelihood).toBe(direct.logLikelihood);
+  });
+
+  it('computes metrics: held-out log-likelihood, ARI and parameter error against the truth, best bound reached', () => {
+    for (const r of first.runs) {
+      const m = r.metrics;
+      expect(m.heldOutLogLikelihoodPerRow).not.toBeNull();
+      expect(m.adjustedRandIndex).not.toBeNull();
+      expect(m.parameterError).not.toBeNull();
+      expect(m.trainLogLikelihoodPerRow).toBeCloseTo((m.trainLogLikelihood as number) / (r.dataset === 'two' ? 180 : 135), 10);
+    }
+    for (const g of first.groups) {
+      const exact = first.runs.find((r) => r.group === g.id && r.method === 'exact');
+      // Exact EM reaches its own final bound, hence within 1e-3 of the best unless another method beat it by more.
+      expect(g.bestBound).not.toBeNull();
+      const best = g.bestBound as number;
+      for (const r of first.runs.filter((q) => q.group === g.id)) {
+        const it = r.metrics.iterationsToBest;
+        if (it !== null) {
+          expect(r.trace[it - 1]?.boundAfterM).toBeGreaterThanOrEqual(best - 1e-3 * Math.abs(best));
+          if (it > 1) expect(r.trace[it - 2]?.boundAfterM).toBeLessThan(best - 1e-3 * Math.abs(best));
+          expect(first.timings.runs[r.id]?.timeToBestMs).toBe(first.timings.runs[r.id]?.elapsedMs[it - 1]);
+        }
+      }
+      expect(exact?.metrics.adjustedRandIndex).toBeGreaterThan(0.8);
+    }
+  });
+
+  it('writes identical results.json apart from timings when run again', async () => {
+    const again = await runSuite(SUITE, { outDir: join(dir, 'b'), workers: 1, report: false });
+    const [a, b] = [await readResults(join(dir, 'a')), await readResults(join(dir, 'b'))];
+    expect(withoutTimings(b)).toEqual(withoutTimings(a));
+    expect(withoutTimings(again)).toEqual(withoutTimings(first));
+    const textA = (await readFile(join(dir, 'a', 'results.json'), 'utf8')).replace(/"timings": \{[\s\S]*$/, '');
+    const textB = (await readFile(join(dir, 'b', 'results.json'), 'utf8')).replace(/"timings": \{[\s\S]*$/, '');
+    expect(textB).toBe(textA); // byte-identical up to the timings key (which is last)
+  });
+
+  it('resumes an interrupted suite to the same results as an uninterrupted run', async () => {
+    const out = join(dir, 'resume');
+    const controller = new AbortController();
+    const k = 5;
+    const partial = await runSuite(SUITE, {
+      outDir: out,
+      workers: 1,
+      report: false,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.done === k) controller.abort();
+      },
+    });
+    expect(partial.complete).toBe(false);
+    expect(partial.runs).toHaveLength(k);
+    expect((await readResults(out)).runs).toHaveLength(k);
+    const journal = (await readFile(join(out, JOURNAL_FILE), 'utf8')).trim().split('\n');
+    expect(journal).toHaveLength(k + 1);
+    const events: number[] = [];
+    const resumed = await runSuite(SUITE, { outDir: out, workers: 1, resume: true, report: false, onProgress: (e) => events.push(e.done) });
+    expect(events[0]).toBe(k);
+    expect(events).toHaveLength(N_RUNS - k + 1);
+    expect(resumed.complete).toBe(true);
+    expect(withoutTimings(await readResults(out))).toEqual(withoutTimings(await readResults(join(dir, 'a'))));
+    // Resuming a complete directory runs nothing and changes nothing.
+    const noop: number[] = [];
+    await runSuite(SUITE, { outDir: out, workers: 1, resume: true, report: false, onProgress: (e) => noop.push(e.done) });
+    expect(noop).toEqual([N_RUNS]);
+    // A different suite cannot resume this directory.
+    await expect(runSuite({ ...SUITE, seeds: [1] }, { outDir: out, workers: 1, resume: true, report: false })).rejects.toThrow(/holds runs of a different suite/);
+  });
+
+  it('writes runs.csv with one row per run matching results.json', async () => {
+    const csv = (await readFile(join(dir, 'a', 'runs.csv'), 'utf8')).trimEnd().split('\n');
+    const header = (csv[0] as string).split(',');
+    expect(header).toEqual(RUNS_CSV_COLUMNS.map((c) => c.name));
+    expect(csv).toHaveLength(N_RUNS + 1);
+    const results = await readResults(join(dir, 'a'));
+    results.runs.forEach((r, i) => {
+      const cells = (csv[i + 1] as string).split(',');
+      const row = Object.fromEntries(header.map((h, j) => [h, cells[j] as string]));
+      expect(row['id']).toBe(r.id);
+      expect(row['method']).toBe(r.method);
+      expect(Number(row['nIter'])).toBe(r.metrics.nIter);
+      expect(row['converged']).toBe(String(r.metrics.converged));
+      for (const key of ['bound', 'trainLogLikelihood', 'heldOutLogLikelihood', 'parameterError', 'adjustedRandIndex'] as const) {
+        expect(Number(row[key])).toBe(r.metrics[key]);
+      }
+      expect(row['iterationsToBest']).toBe(r.metrics.iterationsToBest === null ? '' : String(r.metrics.iterationsToBest));
+      expect(Number(row['fitMs'])).toBe(results.timings.runs[r.id]?.fitMs);
+    });
+  });
+});
+
+describe('data set preparation', () => {
+  it('masks missing entries reproducibly (mcar and mar), never a whole row', () => {
+    const make = (): { values: Float64Array; rows: number; cols: number } => ({ values: Float64Array.from({ length: 3000 }, (_, i) => (i * 7919) % 101), rows: 1000, cols: 3 });
+    const a = make();
+    const b = make();
+    const na = maskMissing(a, { rate: 0.2, mechanism: 'mcar', seed: 5 }, 'x');
+    maskMissing(b, { rate: 0.2, mechanism: 'mcar', seed: 5 }, 'x');
+    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    expect(na).toBe(a.values.filter(Number.isNaN).length);
+    expect(na / 3000).toBeGreaterThan(0.15);
+    expect(na / 3000).toBeLessThan(0.25);
+    for (let r = 0; r < 1000; r++) expect(Array.from(a.values.subarray(r * 3, r * 3 + 3)).some((v) => !Number.isNaN(v))).toBe(true);
+    const m = make();
+    const first = Array.from({ length: 1000 }, (_, r) => m.values[r * 3] as number);
+    maskMissing(m, { rate: 0.2, mechanism: 'mar', seed: 5 }, 'x');
+    const median = [...first].sort((p, q) => p - q)[500] as number;
+    for (let r = 0; r < 1000; r++) {
+      expect(Number.isNaN(m.values[r * 3] as number)).toBe(false);
+      if ((first[r] as number) <= median) expect(Number.isNaN(m.values[r * 3 + 1] as number) || Number.isNaN(m.values[r * 3 + 2] as number)).toBe(false);
+    }
+  });
+
+  it('splits held-out rows reproducibly and disjointly', () => {
+    const s = splitRows(100, { fraction: 0.3, seed: 2 }, 'd');
+    expect(s.test).toHaveLength(30);
+    expect([...s.train, ...s.test].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(splitRows(100, { fraction: 0.3, seed: 2 }, 'd')).toEqual(s);
+    expect(splitRows(100, { fraction: 0.3, seed: 3 }, 'd')).not.toEqual(s);
+    expect(splitRows(10, null, 'd')).toEqual({ train: Array.from({ length: 10 }, (_, i) => i), test: [] });
+  });
+});
