@@ -5,6 +5,7 @@ export type { CovarianceFactors, ReinitSource } from './gmm/gmm-math.js';
 export { BLOCK_ROWS, blockLayout, blockRows, blockStats, featureCount, quadraticPairs, gmmFeatures, matrixShape, prepareGmmData, readMatrix } from './gmm/gmm-data.js';
 export type { DataBlock, FeatureLayout, GmmPrepared } from './gmm/gmm-data.js';
 export { COVARIANCE_TYPES } from './gmm/gmm-types.js';
+export { gmmGradientAdapter, gmmGradientDim, gmmParametrization } from './gmm/gmm-gradient.js';
 export type { CovarianceType, DenseMatrix, GmmData, GmmParams, GmmStats } from './gmm/gmm-types.js';
 export type { BayesNet, BnData, BnNode } from './bn/bn-types.js';
 export { CPT_SUM_EXACT, CPT_SUM_TOLERANCE, bnFreeParameterCount, topologicalOrder, validateNetwork } from './bn/bn-validate.js';
