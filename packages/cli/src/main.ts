@@ -13,6 +13,7 @@ import '@emlab/montecarlo';
 import { loadBuiltin, readNumericCsv } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, type CovarianceType, type GmmParams } from '@emlab/models';
 import { BENCH_USAGE, runBench, runCompare } from './bench.js';
+import { runBn } from './bn.js';
 
 /** Where the CLI writes; injectable for tests. @category CLI */
 export interface CliIo {
@@ -30,6 +31,8 @@ Usage:
             [--n-init R] [--reg-covar R] [--init kmeans++|random] [--out result.json] [--json]
   emlab demo [--dataset mix5] [--seed S]     fit a mixture with every E-step, print a comparison
   emlab esteps                                list registered E-steps
+  emlab bn fit|sample|query <network.bif|json> ...   Bayesian networks: EM with hidden nodes and
+                                              missing cells, forward sampling, exact queries (emlab bn --help)
 ${BENCH_USAGE}
   emlab --help | --version
 
@@ -260,6 +263,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return await runBench(rest, io);
       case 'compare':
         return await runCompare(rest, io);
+      case 'bn':
+        return await runBn(rest, io);
       case 'esteps':
         await import('@emlab/exact');
         return runEsteps(io);
@@ -276,7 +281,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout(`${USAGE}\n`);
         return 0;
       default:
-        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, demo, esteps, bench, compare)', 'see emlab --help');
+        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, demo, esteps, bench, compare, bn)', 'see emlab --help');
     }
   } catch (e) {
     if (e instanceof EmError) {
