@@ -69,8 +69,7 @@ describe('renderReport', () => {
     const html = await renderReport(handMadeResults(RUNS));
     const first = sections(html)[0] as string;
     const cell = (method: string, column: string): { mean: number; sd: number | null; n: number; text: string } => {
-      const row = new RegExp(`<tr data-method="${method}">([\\s\\S]*?)</tr>`).exec(first)?.[1] as string;
-      const td = new RegExp(`<td class="num" data-column="${column}" data-mean="([^"]+)" data-n="(\\d+)"(?: data-sd="([^"]+)")?>(.*?)</td>`).exec(row);
+      const td = new RegExp(`<td class="num" data-method="${method}" data-column="${column}" data-mean="([^"]+)" data-n="(\\d+)"(?: data-sd="([^"]+)")?>(.*?)</td>`).exec(first);
       if (td === null) throw new Error(`no cell ${method}/${column}`);
       return { mean: Number(td[1]), n: Number(td[2]), sd: td[3] === undefined ? null : Number(td[3]), text: (td[4] as string).replace(/<[^>]+>/g, '') };
     };
@@ -88,13 +87,17 @@ describe('renderReport', () => {
     expect(hb.n).toBe(2);
     expect(hb.mean).toBe(-30.5);
     expect(hb.sd).toBeCloseTo(Math.SQRT1_2, 14);
-    expect(first).toMatch(/<tr data-method="hard">.*?<td data-column="nRuns" data-value="3">3 <small>\(1 failed\)<\/small><\/td>/);
+    expect(first).toContain('<td class="num" data-method="hard" data-column="nRuns" data-value="3">3 <small>(1 failed)</small></td>');
+    expect(first).toContain('<td class="num" data-method="hard" data-column="nConverged" data-value="2">2 / 2</td>');
+    // Methods are columns in suite order, metrics are rows.
+    expect(all(first, /<th scope="col" data-method="([^"]+)">/g).map((m) => m[1])).toEqual(['exact', 'hard']);
+    expect(all(first, /<tr data-column="([^"]+)">/g).map((m) => m[1])).toEqual(['nRuns', 'nConverged', 'bound', 'nIter', 'fitMs']);
     // Columns with no value anywhere in the section are not shown.
     expect(first).not.toMatch(/data-column="adjustedRandIndex"/);
     // A single value has no sd; a column with some nulls averages the rest.
     const last = sections(html)[3] as string;
-    expect(last).toMatch(/data-column="parameterError" data-mean="0.25" data-n="1"><span class="mean">0.25<\/span><\/td>/);
-    expect(last).toMatch(/data-column="adjustedRandIndex" data-mean="0.6" data-n="2" data-sd="0.14142135623730\d*">/);
+    expect(last).toContain('data-method="exact" data-column="parameterError" data-mean="0.25" data-n="1"><span class="mean">0.25</span></td>');
+    expect(last).toMatch(/data-method="exact" data-column="adjustedRandIndex" data-mean="0.6" data-n="2" data-sd="0.14142135623730\d*">/);
   });
 
   it('embeds the numbers of every table and plot as JSON equal to buildSections', async () => {
@@ -103,18 +106,39 @@ describe('renderReport', () => {
     expect(data.format).toBe('emlab/report-data');
     expect(data.manifest).toMatchObject({ emlabVersion: '0.1.0', gitRevision: 'abc123', nodeVersion: 'v20.0.0', backend: 'cpu', seeds: [1, 2, 3], suiteName: 'hand-made' });
     expect(data.sections).toEqual(JSON.parse(JSON.stringify(buildSections(results))));
-    // Mean and range over the seeds that reached each iteration; the time axis is their mean elapsed time.
+    // Mean and range over seeds at each iteration; a stopped run keeps its final value.
     const exact = data.sections[0]?.bound.filter((p) => p.method === 'exact');
-    expect(exact?.map((p) => [p.iteration, p.mean, p.min, p.max, p.n, p.timeMs])).toEqual([
-      [1, -94 / 3, -33, -30, 3, 10],
-      [2, -22, -24, -20, 3, 20],
-      [3, -38 / 3, -14, -10, 3, 30],
-      [4, -12, -12, -12, 1, 40],
+    expect(exact?.map((p) => [p.x, p.mean, p.min, p.max, p.n])).toEqual([
+      [1, -94 / 3, -33, -30, 3],
+      [2, -22, -24, -20, 3],
+      [3, -38 / 3, -14, -10, 3],
+      [4, -12, -14, -10, 3],
     ]);
-    expect(data.sections[0]?.gap.map((p) => [p.method, p.iteration, p.mean])).toEqual([
+    expect(data.sections[0]?.gap.map((p) => [p.method, p.x, p.mean])).toEqual([
       ['hard', 1, 5.5],
       ['hard', 2, 3],
     ]);
+    // Gaps that are all null give no gap series.
+    expect(data.sections[2]?.gap).toEqual([]);
+  });
+
+  it('aggregates bound against time on the union of the seeds\' times, each value holding until the next', () => {
+    const results = handMadeResults([
+      { dataset: 'd', model: 'm', method: 'exact', seed: 1, bounds: [-10, -5], elapsedMs: [10, 30] },
+      { dataset: 'd', model: 'm', method: 'exact', seed: 2, bounds: [-8, -6, -4], elapsedMs: [20, 25, 40] },
+    ]);
+    const [section] = buildSections(results);
+    expect(section?.boundTime.map((p) => [p.x, p.mean, p.min, p.max, p.n])).toEqual([
+      [10, -10, -10, -10, 1],
+      [20, -9, -10, -8, 2],
+      [25, -8, -10, -6, 2],
+      [30, -5.5, -6, -5, 2],
+      [40, -4.5, -5, -4, 2],
+    ]);
+    // Without timings there is no time series (and no bound-time chart).
+    const untimed = buildSections({ ...results, timings: { ...results.timings, runs: {} } });
+    expect(untimed[0]?.boundTime).toEqual([]);
+    expect(untimed[0]?.bound).toHaveLength(3);
   });
 
   it('shows the manifest and explains the bound kinds', async () => {

@@ -71,15 +71,19 @@ export interface TableRow {
   readonly cells: Readonly<Record<string, MeanSd | null>>;
 }
 
-/** One point of a per-method series: mean and range over the seeds that reached `iteration`. @category Report */
+/**
+ * One point of a per-method series: mean and range over seeds at `x` (an
+ * iteration, or elapsed ms). A run that has stopped keeps its last value, so
+ * after its first point every run counts at every later `x`.
+ * @category Report
+ */
 export interface SeriesPoint {
   readonly method: string;
-  readonly iteration: number;
-  /** Mean elapsed time (ms) at this iteration over the same seeds, or null without timings. */
-  readonly timeMs: number | null;
+  readonly x: number;
   readonly mean: number;
   readonly min: number;
   readonly max: number;
+  /** Seeds that contributed. */
   readonly n: number;
 }
 
@@ -98,9 +102,11 @@ export interface ReportSection {
   /** Keys of {@link METRIC_COLUMNS} with at least one value. */
   readonly columns: readonly string[];
   readonly table: readonly TableRow[];
-  /** boundAfterM per iteration. */
+  /** boundAfterM against iteration. */
   readonly bound: readonly SeriesPoint[];
-  /** gap = log-likelihood − bound per iteration, for methods that are neither exact nor the gradient baseline. */
+  /** boundAfterM against cumulative fit time (ms); empty without timings. */
+  readonly boundTime: readonly SeriesPoint[];
+  /** gap = log-likelihood − bound against iteration, for methods that are neither exact nor the gradient baseline. */
   readonly gap: readonly SeriesPoint[];
 }
 
@@ -113,33 +119,38 @@ export function isApproximate(family: string): boolean {
   return family !== 'exact' && family !== 'gradient';
 }
 
-function series(runs: readonly RunRecord[], timings: BenchResults['timings'] | undefined, pick: (it: RunRecord['trace'][number]) => number | null, method: string): SeriesPoint[] {
-  const maxIter = runs.reduce((m, r) => Math.max(m, r.trace.length), 0);
+/** A run's curve: (x, y) pairs in increasing x, non-finite and null values left out. */
+type Curve = readonly (readonly [number, number])[];
+
+/**
+ * Mean and range over curves on the union of their x values; a curve counts
+ * from its first x on, with its latest value at or before x (so a stopped run
+ * keeps its final value).
+ */
+function aggregate(method: string, curves: readonly Curve[]): SeriesPoint[] {
+  const xs = [...new Set(curves.flatMap((c) => c.map(([x]) => x)))].sort((a, b) => a - b);
+  const at = curves.map(() => -1);
   const out: SeriesPoint[] = [];
-  for (let i = 0; i < maxIter; i++) {
+  for (const x of xs) {
     const ys: number[] = [];
-    const ts: number[] = [];
-    for (const r of runs) {
-      const it = r.trace[i];
-      if (it === undefined) continue;
-      const y = pick(it);
-      if (y === null || !Number.isFinite(y)) continue;
-      ys.push(y);
-      const t = timings?.runs[r.id]?.elapsedMs[i];
-      if (typeof t === 'number' && Number.isFinite(t)) ts.push(t);
-    }
-    if (ys.length === 0) continue;
-    const iteration = runs.find((r) => r.trace[i] !== undefined)?.trace[i]?.iteration ?? i + 1;
-    out.push({
-      method,
-      iteration,
-      timeMs: ts.length === ys.length ? ts.reduce((a, b) => a + b, 0) / ts.length : null,
-      mean: ys.reduce((a, b) => a + b, 0) / ys.length,
-      min: Math.min(...ys),
-      max: Math.max(...ys),
-      n: ys.length,
+    curves.forEach((c, i) => {
+      let j = at[i] as number;
+      while (j + 1 < c.length && (c[j + 1] as readonly [number, number])[0] <= x) j++;
+      at[i] = j;
+      if (j >= 0) ys.push((c[j] as readonly [number, number])[1]);
     });
+    out.push({ method, x, mean: ys.reduce((a, b) => a + b, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys), n: ys.length });
   }
+  return out;
+}
+
+function curve(run: RunRecord, xOf: (i: number) => number | null | undefined, pick: (it: RunRecord['trace'][number]) => number | null): Curve {
+  const out: [number, number][] = [];
+  run.trace.forEach((it, i) => {
+    const x = xOf(i);
+    const y = pick(it);
+    if (typeof x === 'number' && Number.isFinite(x) && y !== null && Number.isFinite(y) && (out.length === 0 || x > (out.at(-1) as [number, number])[0])) out.push([x, y]);
+  });
   return out;
 }
 
@@ -183,10 +194,14 @@ export function buildSections(results: BenchResults): ReportSection[] {
         };
       });
       const columns = METRIC_COLUMNS.filter((c) => table.some((row) => row.cells[c.key] != null)).map((c) => c.key);
-      const bound = methods.flatMap((m) => series(ok.filter((r) => r.method === m), results.timings, (it) => it.boundAfterM, m));
+      const okOf = (m: string): RunRecord[] => ok.filter((r) => r.method === m);
+      const byIteration = (r: RunRecord) => (i: number) => r.trace[i]?.iteration;
+      const byTime = (r: RunRecord) => (i: number) => results.timings?.runs[r.id]?.elapsedMs[i];
+      const bound = methods.flatMap((m) => aggregate(m, okOf(m).map((r) => curve(r, byIteration(r), (it) => it.boundAfterM))));
+      const boundTime = methods.flatMap((m) => aggregate(m, okOf(m).map((r) => curve(r, byTime(r), (it) => it.boundAfterM))));
       const gap = methods
         .filter((m) => isApproximate(familyOf(results, m)))
-        .flatMap((m) => series(ok.filter((r) => r.method === m), results.timings, (it) => it.gap, m));
+        .flatMap((m) => aggregate(m, okOf(m).map((r) => curve(r, byIteration(r), (it) => it.gap))));
       sections.push({
         id: `${dataset}/${model}`,
         dataset,
@@ -198,6 +213,7 @@ export function buildSections(results: BenchResults): ReportSection[] {
         columns,
         table,
         bound,
+        boundTime,
         gap,
       });
     }

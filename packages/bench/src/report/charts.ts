@@ -21,21 +21,23 @@ const AXIS_TITLES: Record<ChartKind, { x: string; y: string }> = {
 
 /**
  * The Vega-Lite specification of one chart: a line per method (mean over
- * seeds) over a band (min to max over seeds).
+ * seeds) over a band (min to max over seeds); on the time axis the line
+ * steps (a run's value holds until its next iteration ends).
  * @param methods - the section's methods, fixing the colour of each.
  * @category Report
  */
 export function chartSpec(kind: ChartKind, points: readonly SeriesPoint[], methods: readonly string[]): TopLevelSpec {
-  const x = kind === 'bound-time' ? 'timeMs' : 'iteration';
-  const values = points.filter((p) => kind !== 'bound-time' || p.timeMs !== null).map((p) => ({ ...p }));
+  const values = points.map((p) => ({ ...p }));
   const titles = AXIS_TITLES[kind];
-  const longest = values.reduce((m, p) => Math.max(m, p.iteration), 0);
+  // On the time axis a run's value holds until its next iteration ends.
+  const interpolate = kind === 'bound-time' ? ('step-after' as const) : ('linear' as const);
+  const perMethod = Math.max(0, ...methods.map((m) => values.filter((p) => p.method === m).length));
   // Only the methods drawn are in the legend; each keeps its section-wide colour.
   const drawn = methods.filter((m) => values.some((p) => p.method === m));
   const scale = { domain: drawn, range: drawn.map((m) => PALETTE[methods.indexOf(m) % PALETTE.length] as string) };
   const color = { field: 'method', type: 'nominal' as const, title: 'method', scale };
-  const axis = x === 'iteration' ? { tickMinStep: 1, format: 'd' } : {};
-  const xEnc = { field: x, type: 'quantitative' as const, title: titles.x, scale: { zero: false, nice: false }, axis };
+  const axis = kind === 'bound-time' ? {} : { tickMinStep: 1, format: 'd' };
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: titles.x, scale: { zero: false, nice: false }, axis };
   return {
     width: 380,
     height: 230,
@@ -46,11 +48,11 @@ export function chartSpec(kind: ChartKind, points: readonly SeriesPoint[], metho
     resolve: { legend: { color: 'independent' } },
     layer: [
       {
-        mark: { type: 'area', opacity: 0.18 },
+        mark: { type: 'area', opacity: 0.18, interpolate },
         encoding: { x: xEnc, y: { field: 'min', type: 'quantitative', title: titles.y, scale: { zero: false } }, y2: { field: 'max' }, color: { ...color, legend: null } },
       },
       {
-        mark: { type: 'line', strokeWidth: 2, point: longest <= 40 ? { filled: true, size: 22 } : false },
+        mark: { type: 'line', strokeWidth: 2, interpolate, point: perMethod <= 40 ? { filled: true, size: 22 } : false },
         encoding: { x: xEnc, y: { field: 'mean', type: 'quantitative', title: titles.y, scale: { zero: false } }, color },
       },
     ],

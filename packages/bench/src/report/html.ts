@@ -49,6 +49,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: le
 thead th { background: var(--band); font-weight: 600; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 table.metrics td.num { text-align: right; white-space: nowrap; }
+table.metrics thead th[data-method] { text-align: right; }
 table.metrics td.missing { color: var(--muted); text-align: center; }
 td .sd { color: var(--muted); }
 dt { font-weight: 600; margin-top: 8px; }

@@ -55,36 +55,44 @@ function checkResults(results: unknown): asserts results is BenchResults {
   }
 }
 
-function cell(stats: MeanSd | null, key: string): string {
-  if (stats === null) return `<td class="missing" data-column="${key}">—</td>`;
-  const attrs = `data-column="${key}" data-mean="${stats.mean}" data-n="${stats.n}"${stats.sd === null ? '' : ` data-sd="${stats.sd}"`}`;
+function cell(stats: MeanSd | null, method: string, key: string): string {
+  const at = `data-method="${escapeHtml(method)}" data-column="${key}"`;
+  if (stats === null) return `<td class="missing" ${at}>—</td>`;
+  const attrs = `${at} data-mean="${stats.mean}" data-n="${stats.n}"${stats.sd === null ? '' : ` data-sd="${stats.sd}"`}`;
   const sd = stats.sd === null ? '' : ` <span class="sd">± ${formatNumber(stats.sd, 3)}</span>`;
   return `<td class="num" ${attrs}><span class="mean">${formatNumber(stats.mean)}</span>${sd}</td>`;
 }
 
+/** Methods as columns, metrics as rows (a suite has few methods and many metrics). */
 function tableHtml(section: ReportSection): string {
   const cols = METRIC_COLUMNS.filter((c) => section.columns.includes(c.key));
-  const head = [
-    '<th>method</th><th>family</th><th>bound kind</th><th>runs</th><th>converged</th>',
-    ...cols.map((c) => `<th data-column="${c.key}">${escapeHtml(c.label)}${c.unit === '' ? '' : `<br><small>${escapeHtml(c.unit)}</small>`}</th>`),
-  ].join('');
-  const row = (r: TableRow): string => {
-    const runs = r.nErrors > 0 ? `${r.nRuns} <small>(${r.nErrors} failed)</small>` : String(r.nRuns);
-    return (
-      `<tr data-method="${escapeHtml(r.method)}"><th scope="row">${escapeHtml(r.method)}</th><td>${escapeHtml(r.family)}</td>` +
-      `<td>${escapeHtml(r.boundKind ?? '—')}</td><td data-column="nRuns" data-value="${r.nRuns}">${runs}</td>` +
-      `<td data-column="nConverged" data-value="${r.nConverged}">${r.nConverged} / ${r.nRuns - r.nErrors}</td>` +
-      cols.map((c) => cell(r.cells[c.key] ?? null, c.key)).join('') +
-      '</tr>'
-    );
-  };
-  return `<div class="table-wrap"><table class="metrics" data-section="${escapeHtml(section.id)}"><thead><tr>${head}</tr></thead><tbody>${section.table.map(row).join('')}</tbody></table></div>`;
+  const head = section.table
+    .map((r) => `<th scope="col" data-method="${escapeHtml(r.method)}">${escapeHtml(r.method)}<br><small>${escapeHtml(r.family)} · ${escapeHtml(r.boundKind ?? '—')}</small></th>`)
+    .join('');
+  const runs = section.table
+    .map((r) => `<td class="num" data-method="${escapeHtml(r.method)}" data-column="nRuns" data-value="${r.nRuns}">${r.nRuns}${r.nErrors > 0 ? ` <small>(${r.nErrors} failed)</small>` : ''}</td>`)
+    .join('');
+  const converged = section.table
+    .map((r) => `<td class="num" data-method="${escapeHtml(r.method)}" data-column="nConverged" data-value="${r.nConverged}">${r.nConverged} / ${r.nRuns - r.nErrors}</td>`)
+    .join('');
+  const rows = cols.map(
+    (c) =>
+      `<tr data-column="${c.key}"><th scope="row">${escapeHtml(c.label)}${c.unit === '' ? '' : ` <small>${escapeHtml(c.unit)}</small>`}</th>` +
+      section.table.map((r) => cell(r.cells[c.key] ?? null, r.method, c.key)).join('') +
+      '</tr>',
+  );
+  return (
+    `<div class="table-wrap"><table class="metrics" data-section="${escapeHtml(section.id)}"><thead><tr><th scope="col">metric</th>${head}</tr></thead><tbody>` +
+    `<tr data-column="nRuns"><th scope="row">runs</th>${runs}</tr><tr data-column="nConverged"><th scope="row">converged</th>${converged}</tr>${rows.join('')}</tbody></table></div>`
+  );
 }
 
 async function chartsHtml(section: ReportSection): Promise<string> {
-  const charts: { kind: ChartKind; points: ReportSection['bound'] }[] = [{ kind: 'bound-iteration', points: section.bound }];
-  if (section.bound.some((p) => p.timeMs !== null)) charts.push({ kind: 'bound-time', points: section.bound });
-  if (section.gap.length > 0) charts.push({ kind: 'gap-iteration', points: section.gap });
+  const charts: { kind: ChartKind; points: ReportSection['bound'] }[] = [
+    { kind: 'bound-iteration', points: section.bound },
+    { kind: 'bound-time', points: section.boundTime },
+    { kind: 'gap-iteration', points: section.gap },
+  ];
   const parts: string[] = [];
   for (const { kind, points } of charts) {
     if (points.length === 0) continue;
@@ -133,7 +141,7 @@ const READING = `<section id="reading"><h2>Reading the numbers</h2>
 <dt>lower bound</dt><dd>Restricted E-steps (hard / classification EM, mean-field): L(q, θ) ≤ log p(x | θ). The gap log p(x | θ) − L = KL(q ‖ posterior) ≥ 0 is plotted when the log-likelihood is tractable. A higher bound is not always a higher likelihood: compare the log-likelihood columns.</dd>
 <dt>estimate ± SE</dt><dd>Monte Carlo E-steps (stochastic EM): the bound is a Monte Carlo estimate with a standard error; it may move down between iterations, and its final value is a noisy estimate.</dd>
 </dl>
-<p>Plots: the line is the mean over seeds, the shaded band spans the minimum to the maximum over seeds, both over the seeds whose run reached that iteration (runs that stopped earlier drop out, so the line may step). The time axis is the mean cumulative fit time at that iteration. Tables: mean ± sample standard deviation over seeds of the successful runs (no ± with a single value); <em>time to best</em> is the time to come within 10<sup>−3</sup> (relative) of the best bound any method found from the same start; <em>parameter error</em> and <em>ARI</em> need the true parameters and labels; <em>stationarity</em> is the norm of the log-likelihood's gradient with respect to unconstrained parameters at the end (near 0 at a stationary point).</p>
+<p>Plots: the line is the mean over seeds and the shaded band spans the minimum to the maximum over seeds. A run that has stopped keeps its final value, so every seed counts at every later iteration. Against time (cumulative fit time), each seed's value holds until its next iteration ends, and a seed counts from its first iteration on. Tables: mean ± sample standard deviation over seeds of the successful runs (no ± with a single value); <em>time to best</em> is the time to come within 10<sup>−3</sup> (relative) of the best bound any method found from the same start; <em>parameter error</em> and <em>ARI</em> need the true parameters and labels; <em>stationarity</em> is the norm of the log-likelihood's gradient with respect to unconstrained parameters at the end (near 0 at a stationary point).</p>
 </section>`;
 
 /**
