@@ -31,12 +31,12 @@ describe('fit rejects bad data before any work', () => {
   const g = gaussianMixture({ nComponents: 2 });
   const noWork = (extra: FitOptions<GmmParams> = {}) => ({ ...extra, onIteration: () => { throw new Error('no iteration may run'); } });
 
-  it('NaN, with a message that says missing data comes later', async () => {
+  it('a column with no observed value (NaN marks a missing entry)', async () => {
     const data = rows(10);
-    (data[3] as number[])[1] = Number.NaN;
-    const e = await expectEmError(() => fit(g, data, noWork()), 'INVALID_DATA', 3, 'NaN');
-    expect(e.path).toEqual(['data', 3, 1]);
-    expect(e.message).toMatch(/missing values are not supported/);
+    for (const r of data) (r as number[])[1] = Number.NaN;
+    const e = await expectEmError(() => fit(g, data, noWork()), 'INVALID_DATA', 'column');
+    expect(e.path).toEqual(['data', 'column', 1]);
+    expect(e.message).toMatch(/Remedy: drop the column/);
   });
   it('Infinity', async () => {
     const data = rows(10);

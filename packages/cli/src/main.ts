@@ -1,5 +1,5 @@
 /**
- * The `emlab` command line: `emlab fit`, `emlab demo`, `emlab esteps`.
+ * The `emlab` command line: `emlab fit`, `emlab impute`, `emlab demo`, `emlab esteps` (and `bn`, `bench`, `compare` from their own files).
  *
  * Exit codes: 0 success, 2 user error (bad flags, bad data, bad options: one
  * line on stderr, no stack trace), 1 internal error.
@@ -10,8 +10,8 @@ import { EmError, emError, fit, initBackend, listESteps, saveResult, toJson, typ
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
-import { loadBuiltin, readNumericCsv } from '@emlab/data';
-import { COVARIANCE_TYPES, gaussianMixture, type CovarianceType, type GmmParams } from '@emlab/models';
+import { loadBuiltin, readNumericCsv, writeNumericCsv, type NumericTable } from '@emlab/data';
+import { COVARIANCE_TYPES, gaussianMixture, impute, missingSummary, type CovarianceType, type GaussianMixture, type GmmParams, type MissingSummary } from '@emlab/models';
 import { BENCH_USAGE, runBench, runCompare } from './bench.js';
 import { runBn } from './bn.js';
 
@@ -29,6 +29,11 @@ Usage:
   emlab fit <data.csv> --model gmm --components K [--covariance full|diag|spherical|tied]
             [--estep exact|hard|stochastic] [--draws S] [--seed S] [--max-iter N] [--tol T]
             [--n-init R] [--reg-covar R] [--init kmeans++|random] [--out result.json] [--json]
+  emlab impute <data.csv> --components K [--covariance ...] [--seed S] [--draws M]
+            [--max-iter N] [--tol T] [--n-init R] [--reg-covar R] --out imputed.csv [--variance var.csv]
+                                              fit through the missing cells, write the completed table
+                                              (conditional means; with --draws M, M draws stacked with a
+                                              leading "draw" column)
   emlab demo [--dataset mix5] [--seed S]     fit a mixture with every E-step, print a comparison
   emlab esteps                                list registered E-steps
   emlab bn fit|sample|query <network.bif|json> ...   Bayesian networks: EM with hidden nodes and
@@ -36,7 +41,8 @@ Usage:
 ${BENCH_USAGE}
   emlab --help | --version
 
-The CSV needs a header row of column names and numeric cells.
+The CSV needs a header row of column names and numeric cells; empty, NA, NaN, nan and ? cells
+are missing values, fitted through as latent variables.
 Exit codes: 0 ok, 2 user error, 1 internal error.`;
 
 const FIT_OPTIONS = {
@@ -136,47 +142,132 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
   const model = values.model ?? 'gmm';
   if (model !== 'gmm') throw emError('INVALID_ARGUMENT', ['--model'], model, 'is not a known model (known: gmm)', 'pass --model gmm');
   const components = flagNumber('components', values.components, 'int');
-  if (components === undefined) throw emError('INVALID_ARGUMENT', ['--components'], undefined, 'is required', 'pass --components K, e.g. --components 3');
   const covariance = values.covariance ?? 'full';
-  if (!COVARIANCE_TYPES.includes(covariance as CovarianceType)) {
-    throw emError('INVALID_ARGUMENT', ['--covariance'], covariance, 'is not a covariance type', `pass one of ${COVARIANCE_TYPES.join(', ')}`);
-  }
   const estep = values.estep ?? 'exact';
   const draws = flagNumber('draws', values.draws, 'int');
   if (draws !== undefined && estep !== 'stochastic') throw emError('INVALID_ARGUMENT', ['--draws'], values.draws, 'only applies to --estep stochastic', 'drop --draws or pass --estep stochastic');
-  const regCovar = flagNumber('reg-covar', values['reg-covar'], 'float');
-  const gmm = gaussianMixture({ nComponents: components, covarianceType: covariance as CovarianceType, ...(regCovar === undefined ? {} : { regCovar }) });
-  const maxIter = flagNumber('max-iter', values['max-iter'], 'int');
-  const tol = flagNumber('tol', values.tol, 'float');
-  const nInit = flagNumber('n-init', values['n-init'], 'int');
+  const gmm = mixtureFromFlags(components, covariance, values['reg-covar']);
   const table = await readNumericCsv(file);
   const warnings: string[] = [];
-  const result = await fit(gmm, table, {
+  const result = await fitFromFlags(gmm, table, values, io, `fit ${file}`, warnings, {
     eStep: estep,
     ...(draws === undefined ? {} : { eStepOptions: { nDraws: draws } }),
-    ...(maxIter === undefined ? {} : { maxIter }),
-    ...(tol === undefined ? {} : { tol }),
-    ...(nInit === undefined ? {} : { nInit }),
-    ...(values.init === undefined ? {} : { init: values.init }),
-    seed: seedOf(values.seed),
-    onIteration: progress(io, `fit ${file}`),
-    onWarning: (m) => warnings.push(m),
   });
-  if (io.isTty) io.stderr('\r\u001b[K');
   if (values.out !== undefined) await saveResult(values.out, result);
+  const missing = missingSummary(table);
   if (values.json) {
-    io.stdout(`${toJson({ ...result, columns: table.columns })}\n`);
+    const patterns = missing.patterns.map((p) => ({ missing: p.missing.map((c) => table.columns[c] as string), count: p.count }));
+    io.stdout(`${toJson({ ...result, columns: table.columns, nMissing: missing.nMissing, nRowsAllMissing: missing.nRowsAllMissing, missingPatterns: patterns })}\n`);
   } else {
-    io.stdout(describeFit(result, table.columns));
+    io.stdout(describeFit(result, table.columns, missing));
     if (values.out !== undefined) io.stdout(`result written to ${values.out}\n`);
   }
   for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
   return 0;
 }
 
-function describeFit(r: FitResult<GmmParams>, columns: readonly string[]): string {
+function mixtureFromFlags(components: number | undefined, covariance: string, regCovarText: string | undefined): GaussianMixture {
+  if (components === undefined) throw emError('INVALID_ARGUMENT', ['--components'], undefined, 'is required', 'pass --components K, e.g. --components 3');
+  if (!COVARIANCE_TYPES.includes(covariance as CovarianceType)) {
+    throw emError('INVALID_ARGUMENT', ['--covariance'], covariance, 'is not a covariance type', `pass one of ${COVARIANCE_TYPES.join(', ')}`);
+  }
+  const regCovar = flagNumber('reg-covar', regCovarText, 'float');
+  return gaussianMixture({ nComponents: components, covarianceType: covariance as CovarianceType, ...(regCovar === undefined ? {} : { regCovar }) });
+}
+
+/** `fit` with the shared flags (--max-iter, --tol, --n-init, --init, --seed), a progress line and collected warnings. */
+async function fitFromFlags(
+  gmm: GaussianMixture,
+  table: NumericTable,
+  values: { 'max-iter'?: string | undefined; tol?: string | undefined; 'n-init'?: string | undefined; init?: string | undefined; seed?: string | undefined },
+  io: CliIo,
+  label: string,
+  warnings: string[],
+  extra: { eStep?: string; eStepOptions?: Record<string, unknown> } = {},
+): Promise<FitResult<GmmParams>> {
+  const maxIter = flagNumber('max-iter', values['max-iter'], 'int');
+  const tol = flagNumber('tol', values.tol, 'float');
+  const nInit = flagNumber('n-init', values['n-init'], 'int');
+  const result = await fit(gmm, table, {
+    ...extra,
+    ...(maxIter === undefined ? {} : { maxIter }),
+    ...(tol === undefined ? {} : { tol }),
+    ...(nInit === undefined ? {} : { nInit }),
+    ...(values.init === undefined ? {} : { init: values.init }),
+    seed: seedOf(values.seed),
+    onIteration: progress(io, label),
+    onWarning: (m) => warnings.push(m),
+  });
+  if (io.isTty) io.stderr('\r\u001b[K');
+  return result;
+}
+
+const IMPUTE_OPTIONS = {
+  components: { type: 'string' },
+  covariance: { type: 'string' },
+  seed: { type: 'string' },
+  draws: { type: 'string' },
+  'max-iter': { type: 'string' },
+  tol: { type: 'string' },
+  'n-init': { type: 'string' },
+  'reg-covar': { type: 'string' },
+  init: { type: 'string' },
+  out: { type: 'string' },
+  variance: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * `emlab impute`: fits a Gaussian mixture through the missing cells, then
+ * writes the completed table (conditional means), or with `--draws M` the M
+ * multiple-imputation draws stacked with a leading `draw` column (1…M).
+ */
+async function runImpute(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, IMPUTE_OPTIONS);
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return 0;
+  }
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw emError('INVALID_ARGUMENT', ['<data.csv>'], undefined, 'is missing', 'pass the path of a CSV file: emlab impute data.csv --components 3 --out imputed.csv');
+  if (extra.length > 0) throw emError('INVALID_ARGUMENT', ['argv'], extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
+  if (values.out === undefined) throw emError('INVALID_ARGUMENT', ['--out'], undefined, 'is required', 'pass --out imputed.csv');
+  const gmm = mixtureFromFlags(flagNumber('components', values.components, 'int'), values.covariance ?? 'full', values['reg-covar']);
+  const draws = flagNumber('draws', values.draws, 'int');
+  if (draws !== undefined && draws < 1) throw emError('INVALID_ARGUMENT', ['--draws'], values.draws, 'must be an integer >= 1', 'pass e.g. --draws 5, or omit it for conditional means');
+  const table = await readNumericCsv(file);
+  const warnings: string[] = [];
+  const result = await fitFromFlags(gmm, table, values, io, `impute ${file}`, warnings);
+  const out = impute(result, table, { draws: draws ?? 0, seed: seedOf(values.seed) });
+  if (draws === undefined) {
+    await writeNumericCsv(values.out, table.columns, out.values, table.cols);
+  } else {
+    const stacked = new Float64Array(draws * table.rows * (table.cols + 1));
+    out.draws.forEach((d, t) => {
+      for (let r = 0; r < table.rows; r++) {
+        const base = (t * table.rows + r) * (table.cols + 1);
+        stacked[base] = t + 1;
+        stacked.set(d.subarray(r * table.cols, (r + 1) * table.cols), base + 1);
+      }
+    });
+    await writeNumericCsv(values.out, ['draw', ...table.columns], stacked, table.cols + 1);
+  }
+  if (values.variance !== undefined) await writeNumericCsv(values.variance, table.columns, out.variance, table.cols);
+  io.stdout(
+    `imputed ${out.nMissing} missing cells of ${table.rows} rows × ${table.cols} columns with a ${result.params.weights.length}-component ${result.params.covarianceType} mixture ` +
+      `(log-likelihood ${fmt(result.logLikelihood)}, ${result.converged ? 'converged' : 'not converged'} after ${result.nIter} iterations)\n` +
+      `${draws === undefined ? 'conditional means' : `${draws} draws (column "draw")`} written to ${values.out}${values.variance === undefined ? '' : `; conditional variances to ${values.variance}`}\n`,
+  );
+  for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
+  return 0;
+}
+
+function describeFit(r: FitResult<GmmParams>, columns: readonly string[], missing: MissingSummary): string {
   const lines = [
     `model      gmm, ${r.params.weights.length} components, ${r.params.covarianceType} covariance, ${r.nRows} rows × ${columns.length} columns`,
+    ...(missing.nMissing === 0
+      ? []
+      : [`missing    ${missing.nMissing} cells in ${missing.patterns.filter((p) => p.missing.length > 0).length} patterns, fitted through as latent variables${missing.nRowsAllMissing > 0 ? `; ${missing.nRowsAllMissing} rows entirely missing (they contribute nothing)` : ''}`]),
     `E-step     ${r.eStep.name} (${r.eStep.family}); backend ${r.backend}; seed ${String(r.seed)}`,
     `converged  ${r.converged ? 'yes' : 'no'} (${r.convergenceReason}) after ${r.nIter} iterations; best of ${r.restarts.length} restart(s): #${r.restart}`,
     `bound      ${fmt(r.bound)} (${r.boundKind})`,
@@ -257,6 +348,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     switch (command) {
       case 'fit':
         return await runFit(rest, io);
+      case 'impute':
+        return await runImpute(rest, io);
       case 'demo':
         return await runDemo(rest, io);
       case 'bench':
@@ -281,7 +374,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout(`${USAGE}\n`);
         return 0;
       default:
-        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, demo, esteps, bench, compare, bn)', 'see emlab --help');
+        throw emError('INVALID_ARGUMENT', ['command'], command, 'is not an emlab command (commands: fit, impute, demo, esteps, bench, compare, bn)', 'see emlab --help');
     }
   } catch (e) {
     if (e instanceof EmError) {

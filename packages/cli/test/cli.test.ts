@@ -87,6 +87,7 @@ beforeAll(async () => {
     writeFile(file('ragged.csv'), 'x,y,z\n1,2,3\n4,5\n7,8,9\n'),
     writeFile(file('empty.csv'), ''),
     writeFile(file('missing.csv'), 'x,y,z\n1,2,3\n4,,6\n7,8,9\n'),
+    writeFile(file('nocolumn.csv'), 'x,y,z\n1,,3\n4,NA,6\n7,?,9\n'),
   ]);
 });
 
@@ -280,7 +281,7 @@ describe('emlab fit (user errors: exit 2, one line, no stack)', () => {
     ['non-numeric cell', () => ['fit', file('nonnumeric.csv'), '--components', '1'], [/PARSE_ERROR/, /line 4/, /column "y"/, /"abc"/]],
     ['ragged row', () => ['fit', file('ragged.csv'), '--components', '1'], [/PARSE_ERROR/, /line 3/, /expected 3 cells/]],
     ['empty file', () => ['fit', file('empty.csv'), '--components', '1'], [/PARSE_ERROR/, /empty/]],
-    ['missing (empty) cell', () => ['fit', file('missing.csv'), '--components', '1'], [/missing values are not supported/]],
+    ['a column with no observed value', () => ['fit', file('nocolumn.csv'), '--components', '1'], [/INVALID_DATA/, /column 1 has no observed value/, /drop the column/]],
     ['unknown command', () => ['bogus'], [/bogus/, /not an emlab command/]],
     ['demo with an unknown dataset', () => ['demo', '--dataset', 'nope'], [/nope/]],
   ];

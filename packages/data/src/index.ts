@@ -9,3 +9,5 @@ export { makeGaussianMixture, toRows } from './generators.js';
 export type { MixtureTruth, MixtureCovarianceShape, GaussianMixtureOptions, GeneratedMixture } from './generators.js';
 export { builtinDatasets, loadBuiltin } from './builtin.js';
 export type { BuiltinDataset, BuiltinDatasetSpec } from './builtin.js';
+export { maskMissing, dropIncompleteRows, fillMissing } from './missing.js';
+export type { NumericMatrix, MaskOptions, MissingMechanism } from './missing.js';
