@@ -19,13 +19,13 @@ const REPORT_DIR = join(OUT, 'report');
 const SUITE = {
   format: 'emlab/suite',
   name: 'report browser test',
-  description: 'Two generated mixtures, three E-steps, two seeds.',
+  description: 'Two generated mixtures, three E-steps and the gradient baseline, two seeds.',
   datasets: [
     { id: 'separated', generator: 'gaussianMixture', options: { nSamples: 240, nComponents: 3, nFeatures: 2, seed: 7 } },
     { id: 'overlapping', generator: 'gaussianMixture', options: { nSamples: 300, nComponents: 4, nFeatures: 2, seed: 3, separation: 1.5 } },
   ],
   models: [{ id: 'gmm', type: 'gmm', options: {} }],
-  esteps: ['exact', 'hard', { method: 'stochastic', options: { nDraws: 4 } }],
+  esteps: ['exact', 'hard', { method: 'stochastic', options: { nDraws: 4 } }, 'gradient'],
   seeds: [1, 2],
   stopping: { maxIter: 40, tol: 1e-7 },
   heldOut: { fraction: 0.2, seed: 0 },

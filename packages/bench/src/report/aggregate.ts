@@ -207,7 +207,7 @@ export function buildSections(results: BenchResults): ReportSection[] {
         dataset,
         model,
         datasetDescription: results.datasets.find((d) => d.id === dataset)?.description ?? null,
-        modelDescription: describeModel(results.models.find((m) => m.id === model)),
+        modelDescription: describeModel(results, model),
         methods,
         seeds,
         columns,
@@ -221,8 +221,15 @@ export function buildSections(results: BenchResults): ReportSection[] {
   return sections;
 }
 
-function describeModel(m: BenchResults['models'][number] | undefined): string | null {
-  if (m === undefined) return null;
-  const opts = Object.entries(m.options).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return `${m.name}${opts.length > 0 ? ` (${opts.join(', ')})` : ''}`;
+/**
+ * The model's name and its options as the suite gives them (the same for every
+ * data set; options filled in per data set, such as nComponents from the true
+ * K, are not repeated here).
+ */
+function describeModel(results: BenchResults, id: string): string | null {
+  const summary = results.models.find((m) => m.id === id);
+  const spec = results.manifest.suite.models.find((m) => m.id === id);
+  if (summary === undefined && spec === undefined) return null;
+  const opts = Object.entries(spec?.options ?? {}).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return `${summary?.name ?? spec?.type ?? id}${opts.length > 0 ? ` (${opts.join(', ')})` : ''}`;
 }
