@@ -188,8 +188,6 @@ describe('gradient ascent vs exact EM', () => {
     const grLL = gr.logLikelihood as number;
     const atEm = await stationarity(gmm, rows, em.params);
     const atStart = await stationarity(gmm, rows, start);
-    console.log(gr.trace.slice(-4).map((r) => JSON.stringify([r.boundAfterM, r.diagnostics])).join('\n'));
-    console.log(type, k, 'EM', em.nIter, 'grad', gr.nIter, gr.gradient.nEvaluations, 'gradNorm em', atEm.gradNorm, 'gr', gr.gradient.stationarity.gradNorm, 'start', atStart.gradNorm, 'ΔL', grLL - emLL, gr.convergenceReason);
     expect(em.converged).toBe(true);
     expect(gr.converged).toBe(true);
     expect(Math.abs(grLL - emLL)).toBeLessThan(1e-6 * Math.abs(emLL));
@@ -198,5 +196,68 @@ describe('gradient ascent vs exact EM', () => {
     // float32 objective values limit how close the line search gets: about 1e-3 here (EM's closed-form M-step is not limited by them).
     expect(gr.gradient.stationarity.gradNorm).toBeLessThan(2e-3);
     expect(atStart.gradNorm).toBeGreaterThan(0.05);
+  });
+});
+
+describe('fitGradient on a Gaussian mixture: contract', () => {
+  const rows = easy('full', 3, 9);
+  const gmm = gaussianMixture({ nComponents: 3, covarianceType: 'full' });
+
+  it('starts from the same parameters as fit with the same seed', async () => {
+    const em = await fit(gmm, rows, { seed: 4, maxIter: 1, ...quiet });
+    const gr = await fitGradient(gmm, rows, { seed: 4, maxIter: 1, ...quiet });
+    // Record 1 holds L(θ₀) in both: fit from the statistics, fitGradient from the model's logLikelihood.
+    expect(Math.abs((gr.trace[0]?.boundAfterE as number) - (em.trace[0]?.boundAfterE as number))).toBeLessThan(1e-6 * Math.abs(em.trace[0]?.boundAfterE as number));
+    const start = await initialParams(gmm, rows, { seed: 4 });
+    const again = await fitGradient(gmm, rows, { init: start, maxIter: 1, ...quiet });
+    expect(again.trace[0]?.boundAfterE).toBe(gr.trace[0]?.boundAfterE);
+    expect(again.params).toEqual(gr.params);
+  });
+
+  it('Adam reaches the exact-EM optimum too (more iterations)', async () => {
+    const em = await fit(gmm, rows, { seed: 0, maxIter: 500, tol: 1e-9, ...quiet });
+    const gr = await fitGradient(gmm, rows, { seed: 0, optimizer: 'adam', learningRate: 0.01, maxIter: 3000, tol: 1e-9, ...quiet });
+    expect(Math.abs((gr.logLikelihood as number) - (em.logLikelihood as number))).toBeLessThan(1e-5 * Math.abs(em.logLikelihood as number));
+    expect(paramsDistance(em.params, gr.params)).toBeLessThan(2e-2);
+  });
+
+  it('result saves and loads exactly, and the model accepts the loaded parameters', async () => {
+    const r: GradientFitResult = await fitGradient(gmm, rows, { seed: 1, maxIter: 20, ...quiet });
+    const path = join(mkdtempSync(join(tmpdir(), 'emlab-gmm-grad-')), 'r.json');
+    await saveResult(path, r);
+    const back = await loadResult<GmmParams>(path, gmm);
+    expect(back).toEqual(r);
+    expect(gmm.predict(back.params, rows)).toEqual(gmm.predict(r.params, rows));
+  });
+
+  it('frees every tensor (fitGradient, stationarity, adapter)', async () => {
+    await expectNoTensorLeak(async () => {
+      await fitGradient(gmm, rows, { seed: 2, maxIter: 10, ...quiet });
+      await stationarity(gmm, rows, await initialParams(gmm, rows, { seed: 2 }));
+      const problem = gradientAdapterFor(gmm).prepare(rows);
+      problem.dispose();
+    }, 'gradient ascent');
+  });
+
+  it('missing entries are rejected with INVALID_DATA naming the cell', async () => {
+    const adapter = gmmGradientAdapter(2, 'diag');
+    const withNaN = rows.map((r) => r.slice());
+    (withNaN[5] as number[])[1] = Number.NaN;
+    let caught: unknown;
+    try {
+      adapter.prepare(withNaN);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(EmError);
+    expect((caught as EmError).code).toBe('INVALID_DATA');
+    expect((caught as EmError).path).toEqual(['data', 5, 1]);
+  });
+
+  it('typed errors: wrong parameters, bad adapter arguments', async () => {
+    const e = await catchEmAsync(stationarity(gmm, rows, { covarianceType: 'full', weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] }));
+    expect(e.code).toBe('INVALID_PARAMS');
+    expect((await catchEmAsync(Promise.resolve().then(() => gmmGradientAdapter(0, 'full')))).code).toBe('INVALID_ARGUMENT');
+    expect((await catchEmAsync(Promise.resolve().then(() => gmmGradientAdapter(2, 'banded' as CovarianceType)))).code).toBe('INVALID_ARGUMENT');
   });
 });
