@@ -133,9 +133,9 @@ async function loadNetwork(path: string, warnings: string[]): Promise<BayesNet> 
   return readNetwork(path, { onWarning: (m) => warnings.push(m) });
 }
 
-function fmt(x: number | null, digits = 4): string {
-  if (x === null) return '—';
-  return Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(digits) : x.toFixed(digits);
+/** A log-likelihood in fixed notation (they are large; exponents would hide the digits that change). */
+function loglik(x: number | null): string {
+  return x === null ? '—' : x.toFixed(4);
 }
 
 /** A probability with 6 significant digits (the E-step runs in float32), trailing zeros dropped. */
@@ -302,7 +302,7 @@ function progress(io: CliIo, label: string): (r: IterationRecord, info: { restar
     const now = performance.now();
     if (now - started < 1000 || now - lastPrint < (io.isTty ? 100 : 5000)) return;
     lastPrint = now;
-    const line = `${label}: restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}/${info.maxIter}, log-likelihood ${fmt(r.boundAfterM)}`;
+    const line = `${label}: restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}/${info.maxIter}, log-likelihood ${loglik(r.boundAfterM)}`;
     io.stderr(io.isTty ? `\r${line}\u001b[K` : `${line}\n`);
   };
 }
@@ -315,7 +315,7 @@ function traceSummary(trace: readonly IterationRecord[]): string {
     const mantissa = t / 10 ** Math.floor(Math.log10(t));
     if (mantissa === 1 || mantissa === 2 || mantissa === 5 || r === trace[trace.length - 1]) picks.push(r);
   }
-  return picks.map((r) => `${r.iteration}: ${fmt(r.logLikelihood ?? r.boundAfterE, 4)}`).join(', ');
+  return picks.map((r) => `${r.iteration}: ${loglik(r.logLikelihood ?? r.boundAfterE)}`).join(', ');
 }
 
 async function runFit(args: string[], io: CliIo): Promise<number> {
@@ -371,7 +371,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
       `data       ${dataFile}: ${data.nRows} rows × ${data.columns.length} columns, ${missing} missing cells (${((100 * missing) / Math.max(1, data.values.length)).toFixed(1)}%)`,
       `E-step     ${result.eStep.name} (${result.eStep.family}); backend ${result.backend}; seed ${String(result.seed)}${pseudoCount === undefined ? '' : `; pseudo-count ${pseudoCount}`}`,
       `converged  ${result.converged ? 'yes' : 'no'} (${result.convergenceReason}) after ${result.nIter} iterations; best of ${result.restarts.length} restart(s): #${result.restart + 1}`,
-      `log-lik    ${fmt(result.logLikelihood)}${pseudoCount === undefined ? '' : ` (objective with log-prior ${fmt(result.bound)})`}`,
+      `log-lik    ${loglik(result.logLikelihood)}${pseudoCount === undefined ? '' : ` (objective with log-prior ${loglik(result.bound)})`}`,
       `trace      ${traceSummary(result.trace)}`,
     ];
     if (values.out !== undefined) lines.push(`written    ${values.out}`);

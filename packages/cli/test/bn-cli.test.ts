@@ -1,0 +1,379 @@
+/**
+ * End-to-end tests of `emlab bn fit|sample|query` on the built binary (`packages/cli/dist/bin.js`):
+ * every user error is exit 2 with one line naming the flag, node, row or column; sample → fit
+ * recovers asia's CPTs; query matches brute-force enumeration of asia's joint distribution.
+ * `npm test` builds first; by hand run `npx tsc -b packages/cli` before vitest.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBif, parseBnCsv, readNetwork, type BayesNet, type BnNode } from '@emlab/models';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const ASIA = '/work/shared/data/bn/asia.bif';
+const asia = parseBif(readFileSync(ASIA, 'utf8'));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Runs at most `width` processes at a time (the machine is shared). */
+async function runAll(cases: readonly (readonly string[])[], width = 3): Promise<Run[]> {
+  const out: Run[] = new Array(cases.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cases.length) {
+      const i = next++;
+      out[i] = await run(cases[i] as readonly string[]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, cases.length) }, worker));
+  return out;
+}
+
+function expectUserError(r: Run, ...patterns: RegExp[]): void {
+  const context = `stderr: ${r.stderr}\nstdout: ${r.stdout}`;
+  expect(r.code, context).toBe(2);
+  expect(r.stdout, context).toBe('');
+  const lines = r.stderr.replace(/\n$/, '').split('\n');
+  expect(lines, context).toHaveLength(1);
+  expect(lines[0], context).toMatch(/^emlab: error \[[A-Z_]+\]: /);
+  expect(r.stderr, context).not.toContain('    at ');
+  for (const p of patterns) expect(r.stderr, context).toMatch(p);
+}
+
+/** P(target | evidence) for every state of target, by enumerating the joint (asia: 256 terms). */
+function bruteForce(net: BayesNet, target: string, evidence: Record<string, string>): number[] {
+  const nodes = net.nodes;
+  const idx = new Map(nodes.map((n, i) => [n.name, i]));
+  const t = idx.get(target) as number;
+  const fixed = new Map(Object.entries(evidence).map(([k, v]) => [idx.get(k) as number, (nodes[idx.get(k) as number] as BnNode).states.indexOf(v)]));
+  const acc = new Array<number>((nodes[t] as BnNode).states.length).fill(0);
+  const x = new Array<number>(nodes.length).fill(0);
+  const rec = (i: number, p: number): void => {
+    if (p === 0) return;
+    if (i === nodes.length) {
+      acc[x[t] as number] = (acc[x[t] as number] as number) + p;
+      return;
+    }
+    const node = nodes[i] as BnNode;
+    let c = 0;
+    for (const par of node.parents) {
+      const j = idx.get(par) as number;
+      c = c * (nodes[j] as BnNode).states.length + (x[j] as number);
+    }
+    for (let s = 0; s < node.states.length; s++) {
+      if (fixed.has(i) && fixed.get(i) !== s) continue;
+      x[i] = s;
+      rec(i + 1, p * (node.cpt[c * node.states.length + s] as number));
+    }
+  };
+  rec(0, 1); // asia's nodes are listed parents first
+  const z = acc.reduce((a, b) => a + b, 0);
+  return acc.map((a) => a / z);
+}
+
+let dir = '';
+const file = (name: string): string => join(dir, name);
+
+beforeAll(async () => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b packages/cli\` (npm test builds first)`);
+  dir = await mkdtemp(join(tmpdir(), 'emlab-bn-cli-'));
+  await Promise.all([
+    writeFile(file('cycle.json'), JSON.stringify({ nodes: [
+      { name: 'A', states: ['a0', 'a1'], parents: ['C'], cpt: [0.5, 0.5, 0.5, 0.5] },
+      { name: 'B', states: ['b0', 'b1'], parents: ['A'], cpt: [0.5, 0.5, 0.5, 0.5] },
+      { name: 'C', states: ['c0', 'c1'], parents: ['B'], cpt: [0.5, 0.5, 0.5, 0.5] },
+    ] })),
+    writeFile(file('badsum.json'), JSON.stringify({ nodes: [{ name: 'A', states: ['a0', 'a1'], parents: [], cpt: [0.5, 0.6] }] })),
+    writeFile(file('broken.bif'), 'network n {\n}\nvariable A {\n  type discrete [ 2 ] { yes, no };\n}\nprobability ( A ) {\n  table 0.5, 0.5\n}\n'),
+    writeFile(file('net.xml'), '<net/>'),
+    writeFile(file('unknown-state.csv'), 'smoke,xray\nyes,no\nno,perhaps\n'),
+    writeFile(file('unknown-column.csv'), 'smoke,weather\nyes,sunny\n'),
+    writeFile(file('ragged.csv'), 'smoke,xray\nyes,no\nno\n'),
+    writeFile(file('empty.csv'), ''),
+    writeFile(file('with-either.csv'), 'smoke,either\nyes,no\n'),
+    writeFile(file('small.csv'), 'smoke,lung,xray\nyes,no,no\nno,,yes\n0,1,?\n'),
+  ]);
+});
+
+afterAll(async () => {
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+});
+
+describe('emlab bn sample', () => {
+  it('writes a reproducible CSV of state names; the same to stdout without --out; --missing-rate and --hide', async () => {
+    const [a, b, c, d] = await runAll([
+      ['bn', 'sample', ASIA, '--n', '300', '--seed', '5', '--out', file('s1.csv')],
+      ['bn', 'sample', ASIA, '--n', '300', '--seed', '5', '--out', file('s2.csv')],
+      ['bn', 'sample', ASIA, '--n', '300', '--seed', '5'],
+      ['bn', 'sample', ASIA, '--n', '300', '--seed', '5', '--missing-rate', '0.25', '--hide', 'either,asia', '--out', file('s3.csv')],
+    ]);
+    for (const r of [a, b, c, d] as Run[]) expect(r.code, r.stderr).toBe(0);
+    expect(a?.stdout).toBe(`sampled 300 rows × 8 columns from ${ASIA} (seed 5; 0 missing cells)\nwritten to ${file('s1.csv')}\n`);
+    const s1 = await readFile(file('s1.csv'), 'utf8');
+    expect(await readFile(file('s2.csv'), 'utf8')).toBe(s1);
+    expect(c?.stdout).toBe(s1);
+    expect(s1.split('\n')[0]).toBe('asia,tub,smoke,lung,bronc,either,xray,dysp');
+    expect(parseBnCsv(s1, asia).nRows).toBe(300);
+    const masked = parseBnCsv(await readFile(file('s3.csv'), 'utf8'), asia);
+    expect(masked.columns).toEqual(['tub', 'smoke', 'lung', 'bronc', 'xray', 'dysp']);
+    const missing = [...masked.values].filter((v) => v < 0).length;
+    expect(d?.stdout).toContain(`(seed 5; ${missing} missing cells; hidden: either, asia)`);
+    expect(Math.abs(missing / masked.values.length - 0.25)).toBeLessThan(0.04);
+  });
+
+  it('errors name the flag', async () => {
+    const rs = await runAll([
+      ['bn', 'sample', ASIA, '--seed', '1'],
+      ['bn', 'sample', ASIA, '--n', '0'],
+      ['bn', 'sample', ASIA, '--n', '2.5'],
+      ['bn', 'sample', ASIA, '--n', '10', '--missing-rate', '1'],
+      ['bn', 'sample', ASIA, '--n', '10', '--missing-rate', '-0.1'],
+      ['bn', 'sample', ASIA, '--n', '10', '--hide', 'either,Ghost'],
+      ['bn', 'sample', ASIA, '--n', '10', '--bogus'],
+      ['bn', 'sample', '--n', '10'],
+      ['bn', 'sample', ASIA, ASIA, '--n', '10'],
+      ['bn', 'sample', ASIA, '--n', '10', '--out', join(dir, 'no-such-dir', 'x.csv')],
+    ]);
+    const want: RegExp[][] = [
+      [/\[INVALID_ARGUMENT\]: --n = undefined: is required/],
+      [/--n = "0": must be an integer >= 1/],
+      [/--n = "2\.5": must be an integer >= 1/],
+      [/--missing-rate = "1": must be a number in \[0, 1\)/],
+      [/--missing-rate = "-0\.1": must be a number in \[0, 1\)/],
+      [/--hide = "Ghost": is not a node of the network/],
+      [/Unknown option '--bogus'/],
+      [/<network> = undefined: is missing/],
+      [/unexpected extra arguments/],
+      [/\[IO_ERROR\]: --out = .*could not write the file/],
+    ];
+    rs.forEach((r, i) => expectUserError(r, ...(want[i] as RegExp[])));
+  });
+});
+
+describe('network files through the CLI', () => {
+  it('bad networks: cycle named, CPT sum, BIF syntax with line:column, extension, missing file', async () => {
+    const rs = await runAll([
+      ['bn', 'query', file('cycle.json'), '--target', 'A'],
+      ['bn', 'sample', file('badsum.json'), '--n', '5'],
+      ['bn', 'query', file('broken.bif'), '--target', 'A'],
+      ['bn', 'sample', file('net.xml'), '--n', '5'],
+      ['bn', 'sample', file('nope.bif'), '--n', '5'],
+    ]);
+    expectUserError(rs[0] as Run, /\[INVALID_ARGUMENT\]: network\.nodes\.A\.parents = "A -> B -> C -> A": the network has a directed cycle A -> B -> C -> A/);
+    expectUserError(rs[1] as Run, /\[INVALID_PARAMS\]: network\.nodes\.A\.cpt = 1\.1: node "A": the distribution P\(A\) sums to 1\.1/);
+    expectUserError(rs[2] as Run, /\[PARSE_ERROR\]: .*broken\.bif:8:1: expected a probability or ";" in the table of A but found "}"/);
+    expectUserError(rs[3] as Run, /\[INVALID_ARGUMENT\]: path = ".*net\.xml": has an unknown network file extension \(known: \.bif, \.json\)/);
+    expectUserError(rs[4] as Run, /\[IO_ERROR\]: .*nope\.bif/);
+  });
+});
+
+describe('emlab bn query', () => {
+  it('asia marginals without evidence: P(lung=yes) = 0.055, P(tub=yes) = 0.0104', async () => {
+    const r = await run(['bn', 'query', ASIA, '--target', 'lung,tub']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('P(lung=yes) = 0.055\nP(lung=no) = 0.945\nP(tub=yes) = 0.0104\nP(tub=no) = 0.9896\n');
+  });
+
+  it('posteriors with evidence equal brute-force enumeration (--json, 1e-6)', async () => {
+    const queries: [string, Record<string, string>][] = [
+      ['either', { xray: 'yes' }],
+      ['lung', { smoke: 'yes', dysp: 'yes' }],
+      ['bronc', { dysp: 'yes', xray: 'no' }],
+      ['tub', { asia: 'yes', xray: 'yes', dysp: 'no' }],
+      ['smoke', { either: 'no', dysp: 'yes' }],
+    ];
+    const rs = await runAll(queries.map(([t, ev]) => ['bn', 'query', ASIA, '--target', t, '--evidence', Object.entries(ev).map(([k, v]) => `${k}=${v}`).join(','), '--json']));
+    rs.forEach((r, i) => {
+      const [target, evidence] = queries[i] as [string, Record<string, string>];
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { evidence: Record<string, string>; logEvidence: number; posterior: Record<string, Record<string, number>> };
+      expect(out.evidence).toEqual(evidence);
+      const want = bruteForce(asia, target, evidence);
+      const got = out.posterior[target] as Record<string, number>;
+      expect(Object.keys(got)).toEqual(['yes', 'no']);
+      expect(Math.abs((got.yes as number) - (want[0] as number)), `${target} | ${JSON.stringify(evidence)}`).toBeLessThan(1e-6);
+      expect(Math.abs((got.no as number) - (want[1] as number))).toBeLessThan(1e-6);
+    });
+  });
+
+  it('text output names the evidence; state indices work as evidence', async () => {
+    const r = await run(['bn', 'query', ASIA, '--target', 'either', '--evidence', 'xray=0']);
+    expect(r.code, r.stderr).toBe(0);
+    const [yes] = bruteForce(asia, 'either', { xray: 'yes' });
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^P\(either=yes \| xray=yes\) = /);
+    expect(Number(lines[0]?.split(' = ')[1])).toBeCloseTo(yes as number, 5);
+  });
+
+  it('errors name the flag, node and state', async () => {
+    const rs = await runAll([
+      ['bn', 'query', ASIA],
+      ['bn', 'query', ASIA, '--target', 'Ghost'],
+      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'Ghost=yes'],
+      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke=maybe'],
+      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke'],
+      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke=yes,smoke=no'],
+      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'either=yes,lung=no,tub=no'],
+      ['bn', 'frobnicate'],
+    ]);
+    expectUserError(rs[0] as Run, /--target = undefined: is required/);
+    expectUserError(rs[1] as Run, /--target = "Ghost": is not a node of the network/);
+    expectUserError(rs[2] as Run, /--evidence = "Ghost": is not a node of the network/);
+    expectUserError(rs[3] as Run, /--evidence\.smoke = "maybe": is not a state of smoke \(states: yes, no\)/);
+    expectUserError(rs[4] as Run, /--evidence = "smoke": is not of the form NODE=STATE/);
+    expectUserError(rs[5] as Run, /--evidence = "smoke": is given twice/);
+    expectUserError(rs[6] as Run, /--evidence = "either=yes,lung=no,tub=no": has probability 0/);
+    expectUserError(rs[7] as Run, /bn = "frobnicate": is not a bn command \(commands: fit, sample, query\)/);
+  });
+});
+
+describe('emlab bn fit', () => {
+  it('sample -> fit round trip on asia (20% of cells missing): CPTs recovered, monotone trace, --json schema, --out file', async () => {
+    const sample = await run(['bn', 'sample', ASIA, '--n', '20000', '--seed', '11', '--missing-rate', '0.2', '--out', file('asia20k.csv')]);
+    expect(sample.code, sample.stderr).toBe(0);
+    const [text, json] = await runAll([
+      ['bn', 'fit', ASIA, file('asia20k.csv'), '--seed', '3', '--out', file('fitted.bif')],
+      ['bn', 'fit', ASIA, file('asia20k.csv'), '--seed', '3', '--out', file('fitted.json'), '--json'],
+    ]);
+    expect(text?.code, text?.stderr).toBe(0);
+    expect(text?.stdout).toMatch(/^network {4}.*asia\.bif: 8 nodes, 18 free parameters; hidden: none\n/);
+    expect(text?.stdout).toMatch(/\ndata {7}.*asia20k\.csv: 20000 rows × 8 columns, \d+ missing cells \(20\.\d%\)\n/);
+    expect(text?.stdout).toMatch(/\nconverged {2}yes \(/);
+    expect(text?.stdout).toMatch(/\nlog-lik {4}-\d+\.\d{4}\n/);
+    expect(text?.stdout).toMatch(/\ntrace {6}1: -\d+\.\d+, 2: -\d+\.\d+/);
+    expect(text?.stdout).toContain(`\nwritten    ${file('fitted.bif')}\n`);
+
+    expect(json?.code, json?.stderr).toBe(0);
+    const res = JSON.parse(json?.stdout as string) as {
+      logLikelihood: number;
+      converged: boolean;
+      nIter: number;
+      trace: { logLikelihood: number | null }[];
+      cpts: Record<string, { states: string[]; parents: string[]; cpt: number[] }>;
+    };
+    expect(typeof res.logLikelihood).toBe('number');
+    expect(res.converged).toBe(true);
+    expect(res.nIter).toBeGreaterThan(1);
+    expect(Object.keys(res.cpts)).toEqual(asia.nodes.map((n) => n.name));
+    const ll = res.trace.map((r) => r.logLikelihood as number);
+    for (let i = 1; i < ll.length; i++) expect(ll[i] as number).toBeGreaterThanOrEqual((ll[i - 1] as number) - 1e-6 * Math.abs(ll[i - 1] as number));
+    // the written networks hold the same CPTs as the JSON
+    const fromJson = await readNetwork(file('fitted.json'));
+    const fromBif = await readNetwork(file('fitted.bif'));
+    for (const node of fromJson.nodes) expect(node.cpt).toEqual(res.cpts[node.name]?.cpt);
+    for (const node of fromBif.nodes) for (const [k, p] of node.cpt.entries()) expect(p).toBeCloseTo(res.cpts[node.name]?.cpt[k] as number, 12);
+    // Recovery: every CPT row whose parent configuration has expected support >= 500 rows is
+    // within 0.03 of the truth (binomial s.e. <= 0.022 at 500 rows, less with 20% missing cells).
+    for (const node of asia.nodes) {
+      const fitted = res.cpts[node.name]?.cpt as number[];
+      for (let c = 0; c < node.cpt.length / 2; c++) {
+        const ev: Record<string, string> = {};
+        let rest = c;
+        for (let j = node.parents.length - 1; j >= 0; j--) {
+          ev[node.parents[j] as string] = rest % 2 === 0 ? 'yes' : 'no';
+          rest = Math.floor(rest / 2);
+        }
+        // P(parents = c) by the chain rule, each parent given the ones already fixed (brute force)
+        let pc = 1;
+        const fixed: Record<string, string> = {};
+        for (const p of node.parents) {
+          pc *= bruteForce(asia, p, fixed)[ev[p] === 'yes' ? 0 : 1] as number;
+          fixed[p] = ev[p] as string;
+        }
+        if (20000 * 0.8 * pc < 500) continue;
+        expect(Math.abs((fitted[2 * c] as number) - (node.cpt[2 * c] as number)), `${node.name} ${JSON.stringify(ev)}`).toBeLessThan(0.03);
+      }
+    }
+  }, 120_000);
+
+  it('hidden node (absent column), --n-init, --pseudo-count, --init network, --max-iter', async () => {
+    await run(['bn', 'sample', ASIA, '--n', '2000', '--seed', '2', '--hide', 'either', '--out', file('noeither.csv')]);
+    const [a, b, c] = await runAll([
+      ['bn', 'fit', ASIA, file('noeither.csv'), '--n-init', '3', '--seed', '1', '--max-iter', '40', '--json'],
+      ['bn', 'fit', ASIA, file('noeither.csv'), '--pseudo-count', '1', '--init', 'network', '--tol', '1e-9', '--max-iter', '5', '--out', file('map.json')],
+      ['bn', 'fit', ASIA, file('small.csv'), '--hidden', 'either', '--max-iter', '3', '--json'],
+    ]);
+    expect(a?.code, a?.stderr).toBe(0);
+    const res = JSON.parse(a?.stdout as string) as { restarts: unknown[]; hidden: string[]; nIter: number; options: { nInit: number; maxIter: number } };
+    expect(res.restarts).toHaveLength(3);
+    expect(res.options.maxIter).toBe(40);
+    expect(b?.code, b?.stderr).toBe(0);
+    expect(b?.stdout).toMatch(/hidden: either\n/);
+    expect(b?.stdout).toMatch(/pseudo-count 1/);
+    expect(b?.stdout).toMatch(/log-lik {4}-\d+\.\d+ \(objective with log-prior -\d+\.\d+\)/);
+    expect(b?.stdout).toMatch(/converged {2}no \(max-iter\) after 5 iterations/);
+    expect(b?.stderr).toMatch(/^emlab: warning: .*did not converge/m);
+    expect(c?.code, c?.stderr).toBe(0);
+    expect((JSON.parse(c?.stdout as string) as { nRows: number }).nRows).toBe(3);
+  }, 120_000);
+
+  it('errors name the flag, node, row and column', async () => {
+    const csv = file('small.csv');
+    const rs = await runAll([
+      ['bn', 'fit', ASIA, csv],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.txt')],
+      ['bn', 'fit', ASIA, '--out', file('x.bif')],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--max-iter', '0'],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--tol', '-1'],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--n-init', '0'],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--pseudo-count', '-1'],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--init', 'kmeans'],
+      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--hidden', 'Ghost'],
+      ['bn', 'fit', ASIA, file('with-either.csv'), '--out', file('x.bif'), '--hidden', 'either'],
+      ['bn', 'fit', ASIA, file('unknown-state.csv'), '--out', file('x.bif')],
+      ['bn', 'fit', ASIA, file('unknown-column.csv'), '--out', file('x.bif')],
+      ['bn', 'fit', ASIA, file('ragged.csv'), '--out', file('x.bif')],
+      ['bn', 'fit', ASIA, file('empty.csv'), '--out', file('x.bif')],
+      ['bn', 'fit', ASIA, file('missing.csv'), '--out', file('x.bif')],
+    ]);
+    const want: RegExp[] = [
+      /--out = undefined: is required \(or --json/,
+      /path = ".*x\.txt": has an unknown network file extension/,
+      /<data\.csv> = undefined: is missing/,
+      /--max-iter = "0": must be an integer >= 1/,
+      /--tol = "-1": must be a number >= 0/,
+      /--n-init = "0": must be an integer >= 1/,
+      /--pseudo-count = "-1": must be a number >= 0/,
+      /--init = "kmeans": is not an initialization \(random, network\)/,
+      /--hidden = "Ghost": is not a node of the network/,
+      /\[INVALID_DATA\]: .*with-either\.csv\.header\.column\.either = "either": line 1, column 2: node "either" is declared hidden but the data has a column for it/,
+      /\[PARSE_ERROR\]: .*unknown-state\.csv\.row\[1\]\.column\.xray = "perhaps": line 3 \(data row 2\), column "xray": "perhaps" is not a state of xray/,
+      /\[PARSE_ERROR\]: .*unknown-column\.csv\.header\.column\.weather = "weather": line 1, column 2: "weather" is not a node of network/,
+      /\[PARSE_ERROR\]: .*ragged\.csv\.row\[1\] = "no": line 3 \(data row 2\): expected 2 cells/,
+      /\[PARSE_ERROR\]: .*empty\.csv = .*the file is empty/,
+      /\[IO_ERROR\]: .*missing\.csv/,
+    ];
+    rs.forEach((r, i) => expectUserError(r, want[i] as RegExp));
+  }, 120_000);
+});
+
+describe('help', () => {
+  it('emlab --help mentions bn; emlab bn --help prints the bn usage', async () => {
+    const [top, bn] = await runAll([['--help'], ['bn', '--help']]);
+    expect(top?.stdout).toMatch(/emlab bn fit\|sample\|query/);
+    expect(bn?.code).toBe(0);
+    expect(bn?.stdout).toMatch(/emlab bn fit <network\.bif\|json> <data\.csv> --out fitted\.bif\|json/);
+    expect(bn?.stdout).toMatch(/emlab bn query <network\.bif\|json> --target C \[--evidence A=yes,B=no\]/);
+  });
+});
