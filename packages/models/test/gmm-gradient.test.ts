@@ -222,7 +222,7 @@ describe('fitGradient on a Gaussian mixture: contract', () => {
   });
 
   it('result saves and loads exactly, and the model accepts the loaded parameters', async () => {
-    const r: GradientFitResult = await fitGradient(gmm, rows, { seed: 1, maxIter: 20, ...quiet });
+    const r: GradientFitResult<GmmParams> = await fitGradient(gmm, rows, { seed: 1, maxIter: 20, ...quiet });
     const path = join(mkdtempSync(join(tmpdir(), 'emlab-gmm-grad-')), 'r.json');
     await saveResult(path, r);
     const back = await loadResult<GmmParams>(path, gmm);
