@@ -36,8 +36,10 @@ export interface MaterializedDataset {
   readonly trainLabels: Int32Array | null;
   /** True parameters: mixture truth (numeric) or the network (bn), else null. */
   readonly truth: MixtureTruth | unknown | null;
-  /** For bn data: the network (the model may need it). */
+  /** For bn data: the network (the model is built on it). */
   readonly network?: unknown;
+  /** For bn data: the hidden nodes. */
+  readonly hidden?: readonly string[];
 }
 
 /**

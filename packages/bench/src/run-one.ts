@@ -6,12 +6,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, emError, fit, type FitResult, type Model, type PreparedData } from '@emlab/core';
-import { gaussianMixture } from '@emlab/models';
+import { EmError, createEStep, emError, fit, listESteps, type FitResult, type Model, type PreparedData } from '@emlab/core';
+import { bayesianNetwork, gaussianMixture, type BayesNet, type BayesianNetworkOptions, type BnParams } from '@emlab/models';
 import type { MixtureTruth } from '@emlab/data';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
+import { cptError } from './bn-support.js';
 import { materializeDataset, type MaterializedDataset } from './datasets.js';
 import { GRADIENT_OPTIONS, gradientFit, hasGradient, stationarityNorm } from './gradient-support.js';
 import { adjustedRandIndex, hashJson, mixtureParameterError } from './metrics.js';
@@ -82,7 +83,33 @@ export function buildModel(suite: Suite, m: number, data: MaterializedDataset): 
       throw reanchor(e, path);
     }
   }
-  throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].type = "bn": Bayesian-network models are not available in this build. Remedy: remove the model`, { path: ['suite', 'models', m, 'type'] });
+  const net = data.network as BayesNet | undefined;
+  if (net === undefined) {
+    throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].datasets: data set "${data.id}" is not network data. Remedy: run "bn" models on data sets with "bif"`, { path: ['suite', 'models', m, 'datasets'] });
+  }
+  const options = { ...spec.options } as Record<string, unknown>;
+  if (options['hidden'] === undefined && (data.hidden ?? []).length > 0) options['hidden'] = [...(data.hidden ?? [])];
+  try {
+    return bayesianNetwork(net, options as BayesianNetworkOptions) as unknown as AnyModel;
+  } catch (e) {
+    throw reanchor(e, path);
+  }
+}
+
+/** The initialization method of `suite.models[m]`, and where it was set (for errors). @internal */
+export function initMethodOf(suite: Suite, m: number, model: AnyModel): { method: string; path: (string | number)[] } {
+  const spec = suite.models[m] as ModelSpec;
+  if (spec.init !== undefined) return { method: spec.init, path: ['suite', 'models', m, 'init'] };
+  if (suite.init !== null) return { method: suite.init, path: ['suite', 'init'] };
+  return { method: model.initMethods[0] ?? 'given', path: ['suite', 'init'] };
+}
+
+/** Whether method `suite.esteps[j]` can run on `model` (registered for its structure kind, or the gradient baseline with an adapter). @internal */
+export function methodAvailable(suite: Suite, j: number, model: AnyModel, data?: MaterializedDataset): boolean {
+  const spec = suite.esteps[j] as MethodSpec;
+  // The gradient baseline maximizes the complete-data log-likelihood only: not on data with missing entries.
+  if (spec.method === 'gradient') return hasGradient(model) && (data === undefined || !hasMissing(data));
+  return listESteps(model.structureKind).some((e) => e.method === spec.method);
 }
 
 /** Whether model `m` runs on data set `d`. @internal */
@@ -125,6 +152,14 @@ function checkGradientOptions(o: Readonly<Record<string, unknown>>, path: (strin
   if (lr !== undefined && (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0)) throw emError('INVALID_ARGUMENT', [...path, 'learningRate'], lr, 'must be a finite number > 0', 'pass e.g. 0.05');
   const h = o['history'];
   if (h !== undefined && (typeof h !== 'number' || !Number.isInteger(h) || h < 1)) throw emError('INVALID_ARGUMENT', [...path, 'history'], h, 'must be an integer >= 1', 'pass e.g. 10');
+}
+
+/** Whether numeric training data have NaN entries. @internal */
+export function hasMissing(data: MaterializedDataset): boolean {
+  if (data.kind !== 'numeric') return data.summary.missing !== null;
+  const v = (data.train as { values: Float64Array }).values;
+  for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) return true;
+  return false;
 }
 
 /** Methods' family for summaries. @internal */
@@ -274,6 +309,8 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   let paramError: number | null = null;
   if (modelSpec.type === 'gmm' && data.truth !== null) {
     paramError = tryNumber(() => mixtureParameterError(params as never, data.truth as MixtureTruth)?.error ?? null);
+  } else if (modelSpec.type === 'bn' && data.network !== undefined) {
+    paramError = tryNumber(() => cptError(params as BnParams, data.network as BayesNet, (model as unknown as { hidden: readonly string[] }).hidden ?? []));
   }
   // The gradient baseline reports the check at its final parameters; every other method gets it computed here.
   const own = (result as { gradient?: { stationarity?: { gradNorm?: unknown } } }).gradient?.stationarity?.gradNorm;

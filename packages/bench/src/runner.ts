@@ -16,7 +16,7 @@ import { EmError, VERSION, createRng, emError, fromJson, initBackend, toJson } f
 import { renderReport } from './report/index.js';
 import type { BenchResults, DatasetSummary, GroupSummary, MethodSummary, ModelSummary, RunRecord, RunTimings } from './results.js';
 import { runsCsv } from './runs-csv.js';
-import { RunContext, buildModel, checkMethod, importPlugins, methodFamily, modelApplies, runTask, type RunOutcome, type RunTask } from './run-one.js';
+import { RunContext, buildModel, checkMethod, importPlugins, initMethodOf, methodAvailable, methodFamily, modelApplies, runTask, type RunOutcome, type RunTask } from './run-one.js';
 import { loadSuite, validateSuite } from './suite.js';
 import type { Suite } from './suite-types.js';
 import { hashJson } from './metrics.js';
@@ -87,6 +87,8 @@ async function plan(suite: Suite, baseDir: string, ctx: RunContext): Promise<Pla
   const models = new Map<string, ModelSummary>();
   const methods = new Map<string, MethodSummary>();
   for (let d = 0; d < suite.datasets.length; d++) datasets.push((await ctx.dataset(d)).summary);
+  const used = new Set<number>();
+  let firstModel: ReturnType<typeof buildModel> | undefined;
   for (let d = 0; d < suite.datasets.length; d++) {
     const data = await ctx.dataset(d);
     for (let m = 0; m < suite.models.length; m++) {
@@ -94,8 +96,9 @@ async function plan(suite: Suite, baseDir: string, ctx: RunContext): Promise<Pla
       const model = buildModel(suite, m, data);
       const mSpec = suite.models[m] as Suite['models'][number];
       if (!models.has(mSpec.id)) models.set(mSpec.id, { id: mSpec.id, type: mSpec.type, name: model.name, options: model.options });
-      if (!model.initMethods.includes(suite.init)) {
-        throw emError('INVALID_ARGUMENT', ['suite', 'init'], suite.init, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'use one of those');
+      const init = initMethodOf(suite, m, model);
+      if (!model.initMethods.includes(init.method)) {
+        throw emError('INVALID_ARGUMENT', init.path, init.method, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'use one of those, or set "init" per model');
       }
       try {
         model.validate(data.train);
@@ -103,28 +106,43 @@ async function plan(suite: Suite, baseDir: string, ctx: RunContext): Promise<Pla
         if (e instanceof EmError) throw new EmError(e.code, `suite.datasets[${d}] ("${data.id}") cannot be fitted by suite.models[${m}] ("${mSpec.id}"): ${e.message}`, { path: ['suite', 'datasets', d], cause: e });
         throw e;
       }
+      // Methods of this model: those it lists (each must run on it), else every suite method that runs on its structure kind.
+      const methodIdx: number[] = [];
       for (let j = 0; j < suite.esteps.length; j++) {
-        checkMethod(suite, j, model);
         const spec = suite.esteps[j] as Suite['esteps'][number];
+        const listed = mSpec.esteps === undefined || mSpec.esteps.includes(spec.id);
+        if (!listed) continue;
+        if (!methodAvailable(suite, j, model, data)) {
+          if (mSpec.esteps !== undefined) checkMethod(suite, j, model); // throws: named by this model but not runnable on it
+          continue;
+        }
+        checkMethod(suite, j, model);
+        used.add(j);
+        methodIdx.push(j);
         if (!methods.has(spec.id)) methods.set(spec.id, { id: spec.id, method: spec.method, family: methodFamily(model.structureKind, spec), options: spec.options });
       }
+      firstModel ??= model;
       for (const seed of suite.seeds) {
         const prepared = model.prepare(data.train);
         let init: unknown;
         try {
           // The stream fit itself would use for restart 0: the same start as fit(model, data, { seed }).
-          init = model.init(prepared, suite.init, createRng(seed).child('restart', 0).child('init'));
+          init = model.init(prepared, initMethodOf(suite, m, model).method, createRng(seed).child('restart', 0).child('init'));
         } finally {
           prepared.dispose();
         }
         const group = `${data.id}/${mSpec.id}/seed=${String(seed)}`;
         groups.push({ id: group, dataset: data.id, model: mSpec.id, seed, initHash: hashJson(init) });
-        for (let j = 0; j < suite.esteps.length; j++) {
+        for (const j of methodIdx) {
           const spec = suite.esteps[j] as Suite['esteps'][number];
           tasks.push({ index: tasks.length, id: `${data.id}/${mSpec.id}/${spec.id}/seed=${String(seed)}`, group, datasetIndex: d, modelIndex: m, methodIndex: j, seed, init });
         }
       }
     }
+  }
+  for (let j = 0; j < suite.esteps.length; j++) {
+    // A method no model can run: name it (checkMethod throws UNKNOWN_ESTEP with what is registered).
+    if (!used.has(j) && firstModel !== undefined) checkMethod(suite, j, firstModel);
   }
   if (tasks.length === 0) {
     throw emError('INVALID_ARGUMENT', ['suite', 'models'], suite.models.length, 'no model applies to any data set', 'check the models\' "type" and "datasets" fields');
@@ -263,11 +281,15 @@ export const REACH_TOLERANCE = 1e-3;
  */
 function assemble(suite: Suite, p: Plan, outcomes: ReadonlyMap<number, RunOutcome>, manifest: BenchResults['manifest'], meta: { startedAt: string; totalMs: number; workers: number }): BenchResults {
   const finished = [...outcomes.values()].sort((a, b) => a.record.index - b.record.index);
+  // Monte Carlo bounds are estimates (noisy, possibly biased upwards): they set the best bound only
+  // when a group has no other method; they can still reach it.
+  const monteCarlo = new Set(p.methods.filter((m) => m.family === 'monte-carlo').map((m) => m.id));
   const groups: GroupSummary[] = p.groups.map((g) => {
     let best: number | null = null;
     let bestRun: string | null = null;
-    for (const o of finished) {
-      if (o.record.group !== g.id || o.record.status !== 'ok') continue;
+    const mine = finished.filter((o) => o.record.group === g.id && o.record.status === 'ok');
+    const setters = mine.some((o) => !monteCarlo.has(o.record.method)) ? mine.filter((o) => !monteCarlo.has(o.record.method)) : mine;
+    for (const o of setters) {
       for (const it of o.record.trace) {
         if (Number.isFinite(it.boundAfterM) && (best === null || it.boundAfterM > best)) {
           best = it.boundAfterM;

@@ -52,6 +52,7 @@ export interface BnDatasetSpec {
   readonly seed: number | string;
   /** Variables to hide (latent in every row). */
   readonly hidden?: readonly string[];
+  /** Missing cells (`mcar` only for networks). */
   readonly missing?: MissingSpec;
 }
 
@@ -70,6 +71,10 @@ export interface ModelSpec {
   readonly options: Readonly<Record<string, unknown>>;
   /** Data set ids this model runs on (default: every data set of a matching kind). */
   readonly datasets?: readonly string[];
+  /** Method ids this model runs with (default: every method registered for its structure kind). */
+  readonly esteps?: readonly string[];
+  /** Initialization method (default: the suite's `init`, else the model's first: gmm `kmeans++`, bn `random`). */
+  readonly init?: string;
 }
 
 /** A method entry: a registered E-step, or `'gradient'` (the gradient-ascent baseline). @category Suites */
@@ -109,8 +114,8 @@ export interface Suite {
   readonly esteps: readonly MethodSpec[];
   readonly seeds: readonly (number | string)[];
   readonly stopping: StoppingSpec;
-  /** Initialization method of the model (`'kmeans++'`, `'random'`), run once per (data set, model, seed). */
-  readonly init: string;
+  /** Initialization method for every model without its own `init`, or null for each model's default; run once per (data set, model, seed). */
+  readonly init: string | null;
   /** Held-out split, or null for none. */
   readonly heldOut: HeldOutSpec | null;
 }

@@ -118,6 +118,7 @@ function dataset(v: unknown, path: Path, i: number): DatasetSpec {
     return withMissing(spec);
   }
   keysOnly(o, path, ['id', 'bif', 'nSamples', 'seed', 'hidden', 'missing']);
+  if (miss !== undefined && miss.mechanism !== 'mcar') fail([...path, 'missing', 'mechanism'], miss.mechanism, 'is not supported for network data (cells are masked while sampling)', 'use "mcar"');
   const bif = string(o, 'bif', path, 'pass a BIF path relative to the suite file, or a built-in network name such as "asia"');
   const spec: { id: string; bif: string; nSamples: number; seed: number | string; hidden?: string[] } = {
     id: id(o, 'id', path, `data${i}`),
@@ -135,12 +136,12 @@ function dataset(v: unknown, path: Path, i: number): DatasetSpec {
   return withMissing(spec);
 }
 
-function model(v: unknown, path: Path, datasetIds: readonly string[]): ModelSpec {
+function model(v: unknown, path: Path, datasetIds: readonly string[], methodIds: readonly string[]): ModelSpec {
   const o = object(v, path, '{ "id": "gmm", "type": "gmm", "options": { "nComponents": 3 } }');
-  keysOnly(o, path, ['id', 'type', 'options', 'datasets']);
+  keysOnly(o, path, ['id', 'type', 'options', 'datasets', 'esteps', 'init']);
   const type = o['type'];
   if (type !== 'gmm' && type !== 'bn') fail([...path, 'type'], type, 'is not a model type', 'use "gmm" (Gaussian mixture) or "bn" (Bayesian network)');
-  const spec: { id: string; type: 'gmm' | 'bn'; options: Obj; datasets?: string[] } = { id: id(o, 'id', path, type), type, options: options(o, 'options', path) };
+  const spec: { id: string; type: 'gmm' | 'bn'; options: Obj; datasets?: string[]; esteps?: string[]; init?: string } = { id: id(o, 'id', path, type), type, options: options(o, 'options', path) };
   if (o['datasets'] !== undefined) {
     const ds = array(o['datasets'], [...path, 'datasets'], 'list data set ids from "datasets"');
     ds.forEach((d, j) => {
@@ -148,6 +149,14 @@ function model(v: unknown, path: Path, datasetIds: readonly string[]): ModelSpec
     });
     spec.datasets = ds as string[];
   }
+  if (o['esteps'] !== undefined) {
+    const es = array(o['esteps'], [...path, 'esteps'], 'list method ids from "esteps"');
+    es.forEach((d, j) => {
+      if (typeof d !== 'string' || !methodIds.includes(d)) fail([...path, 'esteps', j], d, 'is not the id of a method of this suite', `use one of: ${methodIds.join(', ')}`);
+    });
+    spec.esteps = es as string[];
+  }
+  if (o['init'] !== undefined) spec.init = string(o, 'init', path, 'pass an initialization method of the model, e.g. "kmeans++" (gmm) or "random" (bn)');
   return spec;
 }
 
@@ -192,10 +201,10 @@ export function validateSuite(raw: unknown): Suite {
   const datasets = array(o['datasets'], [...ROOT, 'datasets'], 'list at least one data set').map((d, i) => dataset(d, [...ROOT, 'datasets', i], i));
   uniqueIds(datasets, [...ROOT, 'datasets']);
   const ids = datasets.map((d) => d.id);
-  const models = array(o['models'], [...ROOT, 'models'], 'list at least one model, e.g. { "type": "gmm", "options": { "nComponents": 3 } }').map((m, i) => model(m, [...ROOT, 'models', i], ids));
-  uniqueIds(models, [...ROOT, 'models']);
   const esteps = array(o['esteps'], [...ROOT, 'esteps'], 'list at least one method, e.g. ["exact", "hard"]').map((m, i) => method(m, [...ROOT, 'esteps', i]));
   uniqueIds(esteps, [...ROOT, 'esteps']);
+  const models = array(o['models'], [...ROOT, 'models'], 'list at least one model, e.g. { "type": "gmm", "options": { "nComponents": 3 } }').map((m, i) => model(m, [...ROOT, 'models', i], ids, esteps.map((e) => e.id)));
+  uniqueIds(models, [...ROOT, 'models']);
   const seedList = o['seeds'] === undefined ? [0] : array(o['seeds'], [...ROOT, 'seeds'], 'list seeds, e.g. [0, 1, 2]');
   seedList.forEach((s, i) => validateSeed(s, [...ROOT, 'seeds', i]));
   const seedKeys = new Set<string>();
@@ -208,7 +217,7 @@ export function validateSuite(raw: unknown): Suite {
   keysOnly(stop, [...ROOT, 'stopping'], ['maxIter', 'tol']);
   const maxIter = stop['maxIter'] === undefined ? 100 : integer(stop, 'maxIter', [...ROOT, 'stopping'], 1);
   const tol = stop['tol'] === undefined ? 1e-6 : number(stop, 'tol', [...ROOT, 'stopping'], 0, Number.MAX_VALUE);
-  const init = o['init'] === undefined ? 'kmeans++' : string(o, 'init', ROOT, 'pass an initialization method of the models, e.g. "kmeans++" or "random"');
+  const init = o['init'] === undefined || o['init'] === null ? null : string(o, 'init', ROOT, 'pass an initialization method of the models, e.g. "kmeans++" or "random"');
   return {
     format: 'emlab/suite',
     name,

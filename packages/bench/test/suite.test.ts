@@ -54,7 +54,7 @@ describe('validateSuite', () => {
     expect(s.models[0]?.id).toBe('gmm');
     expect(s.stopping).toEqual({ maxIter: 3, tol: 1e-6 });
     expect(s.heldOut).toBeNull();
-    expect(s.init).toBe('kmeans++');
+    expect(s.init).toBeNull(); // each model's default (gmm kmeans++, bn random)
     expect(s.plugins).toEqual([]);
     expect(validateSuite(s)).toEqual(s); // idempotent: a validated suite (as in the manifest) validates to itself
   });
