@@ -167,10 +167,11 @@ const runsShape = (b: number, runs: readonly number[]): number[] => (runs.length
 
 /**
  * One batched Hugin calibration. Returns, as ONE tensor `[1, B + Σ clique sizes]`, the per-pattern
- * log p(e_p | θ) followed by Σ_p m_p q_p(clique) for every clique (flattened in its axis order).
+ * log p(e_p | θ) followed by Σ_p m_p q_p(clique) for every clique (flattened in its axis order), the
+ * cliques in the order `order`.
  * Runs inside the caller's `tf.tidy`; large intermediates are disposed as soon as they are used.
  */
-function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[]): tf.Tensor2D {
+function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[]): { packed: tf.Tensor2D; order: number[] } {
   const B = batch.size;
   const nc = plan.cliques.length;
   const psi: (tf.Tensor | undefined)[] = new Array(nc);
@@ -230,7 +231,7 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
       });
       const s = tf.sum(raw, 1) as tf.Tensor1D;
       muRaw[ci] = raw;
-      muNorm[ci] = tf.tidy(() => tf.divNoNan(raw, tf.reshape(s, [tb, 1])) as tf.Tensor2D);
+      muNorm[ci] = tf.tidy(() => tf.div(raw, tf.reshape(safeDenominator(s), [tb, 1])) as tf.Tensor2D);
       addLog(s);
       s.dispose();
     } else {
@@ -241,18 +242,19 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     psi[ci] = t;
   }
 
-  // Distribute: parents before children. beta holds each clique's posterior table (roots: unnormalized).
+  // Distribute: parents before children. beta holds each clique's posterior table, normalized
+  // per pattern (a root's table is divided by its total once).
   const beta: (tf.Tensor2D | undefined)[] = new Array(nc);
-  const pieces: tf.Tensor2D[] = [tf.reshape(logZ, [1, B]) as tf.Tensor2D];
-  const countSums: (tf.Tensor2D | undefined)[] = new Array(nc);
   for (let i = plan.tree.postOrder.length - 1; i >= 0; i--) {
     const ci = plan.tree.postOrder[i] as number;
     const c = plan.cliques[ci] as CliquePlan;
     let b: tf.Tensor2D;
     if (c.parent < 0) {
-      b = psi[ci] as tf.Tensor2D;
+      const own = psi[ci] as tf.Tensor2D;
+      const s = rootSum[ci] as tf.Tensor1D;
+      b = tf.tidy(() => tf.div(own, tf.reshape(safeDenominator(s), [s.shape[0], 1])) as tf.Tensor2D);
+      own.dispose();
     } else {
-      const p = plan.cliques[c.parent] as CliquePlan;
       b = tf.tidy(() => {
         const bp = beta[c.parent] as tf.Tensor2D;
         const pb = bp.shape[0];
@@ -261,9 +263,7 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
         // In the parent's separator order; bring it to ours.
         if (c.sepPermBack !== null) delta = tf.transpose(tf.reshape(delta, [pb, ...c.sepShapeInParent]), [0, ...c.sepPermBack.map((a) => a + 1)]);
         delta = tf.reshape(delta, [pb, sepSize]);
-        const rootOfParent = p.parent < 0 ? (rootSum[c.parent] as tf.Tensor1D) : undefined;
-        if (rootOfParent !== undefined) delta = tf.divNoNan(delta, tf.reshape(rootOfParent, [rootOfParent.shape[0], 1]));
-        const ratio = tf.divNoNan(delta, muRaw[ci] as tf.Tensor2D);
+        const ratio = tf.div(delta, safeDenominator(muRaw[ci] as tf.Tensor2D));
         const own = psi[ci] as tf.Tensor2D;
         const ob = own.shape[0];
         const rb = ratio.shape[0] as number;
@@ -275,31 +275,35 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     }
     psi[ci] = undefined;
     beta[ci] = b;
-    // Expected counts of this clique: Σ_p w_p β_p, with w_p = m_p (÷ the root's total for a root).
-    countSums[ci] = tf.tidy((): tf.Tensor2D => {
-      let w = batch.counts;
-      if (c.parent < 0) w = tf.divNoNan(w, tf.reshape(rootSum[ci] as tf.Tensor1D, [1, (rootSum[ci] as tf.Tensor1D).shape[0]])) as tf.Tensor2D;
-      if (b.shape[0] === 1) return tf.mul(tf.sum(w), b);
-      return tf.matMul(w, b);
-    });
-    // A parent's table is no longer needed once all its children have it.
-    if (c.parent >= 0) {
-      const p = plan.cliques[c.parent] as CliquePlan;
-      if (p.children.every((k) => beta[k] !== undefined)) {
-        (beta[c.parent] as tf.Tensor2D).dispose();
-        beta[c.parent] = undefined as unknown as tf.Tensor2D;
-      }
-    }
   }
+  // Expected counts Σ_p m_p β_p(clique): a [1, B] × [B, clique] matmul per clique with a batch
+  // axis, m · β for those without one (no evidence anywhere in their tree).
+  const order = plan.cliques.map((_, ci) => ci);
+  const out = tf.tidy(() => {
+    const total = tf.sum(batch.counts);
+    const pieces: tf.Tensor2D[] = [tf.reshape(logZ, [1, B]) as tf.Tensor2D];
+    for (const ci of order) {
+      const b = beta[ci] as tf.Tensor2D;
+      pieces.push(b.shape[0] === 1 ? (tf.mul(total, b) as tf.Tensor2D) : tf.matMul(batch.counts, b));
+    }
+    return tf.concat(pieces, 1) as tf.Tensor2D;
+  });
   for (let ci = 0; ci < nc; ci++) {
-    pieces.push(countSums[ci] as tf.Tensor2D);
     beta[ci]?.dispose();
     rootSum[ci]?.dispose();
   }
-  const out = tf.concat(pieces, 1) as tf.Tensor2D;
-  for (const p of pieces) p.dispose();
   logZ.dispose();
-  return out;
+  return { packed: out, order };
+}
+
+/**
+ * A denominator safe for per-pattern division: entries below 1e-35 (in practice exact zeros, where
+ * the numerator is zero too: impossible evidence, structural zeros) become 1e-35, so 0/0 gives 0,
+ * never NaN. Genuine values that small (far below any product of a clique's CPT entries and
+ * normalized messages) would be scaled down, and they carry no mass anyway.
+ */
+function safeDenominator<T extends tf.Tensor>(x: T): T {
+  return tf.clipByValue(x, 1e-35, 3e38) as T;
 }
 
 /** What one full calibration over all patterns returns (float64). */
@@ -321,7 +325,12 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
   let logLikelihood = 0;
   try {
     for (const batch of evidence.batches) {
-      const packed = tf.tidy(() => calibrateBatch(plan, thetaTables, batch, ones));
+      let order: number[] = [];
+      const packed = tf.tidy(() => {
+        const r = calibrateBatch(plan, thetaTables, batch, ones);
+        order = r.order;
+        return r.packed;
+      });
       const v = packed.dataSync();
       packed.dispose();
       for (let i = 0; i < batch.size; i++) {
@@ -330,7 +339,8 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
         if (patternLogLik) patternLogLik[batch.start + i] = l;
       }
       let o = batch.size;
-      for (const counts of cliqueCounts) {
+      for (const ci of order) {
+        const counts = cliqueCounts[ci] as Float64Array;
         for (let j = 0; j < counts.length; j++) counts[j] = (counts[j] as number) + (v[o + j] as number);
         o += counts.length;
       }
