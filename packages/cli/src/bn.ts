@@ -358,14 +358,14 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
   }
   if (io.isTty) io.stderr('\r\u001b[K');
   if (values.out !== undefined) await writeNetwork(values.out, fitted);
+  const observed = new Set(data.columns);
+  const latent = net.nodes.filter((n) => !observed.has(n.name)).map((n) => n.name);
   if (values.json) {
     const cpts = Object.fromEntries(fitted.nodes.map((n) => [n.name, { states: n.states, parents: n.parents, cpt: n.cpt }]));
-    io.stdout(`${toJson({ ...result, network: netFile, data: dataFile, hidden, cpts })}\n`);
+    io.stdout(`${toJson({ ...result, network: netFile, data: dataFile, hidden: latent, cpts })}\n`);
   } else {
     let missing = 0;
     for (const v of data.values) if (v < 0) missing++;
-    const observed = new Set(data.columns);
-    const latent = net.nodes.filter((n) => !observed.has(n.name)).map((n) => n.name);
     const lines = [
       `network    ${netFile}: ${net.nodes.length} nodes, ${bnFreeParameterCount(net)} free parameters; hidden: ${latent.length === 0 ? 'none' : latent.join(', ')}`,
       `data       ${dataFile}: ${data.nRows} rows × ${data.columns.length} columns, ${missing} missing cells (${((100 * missing) / Math.max(1, data.values.length)).toFixed(1)}%)`,

@@ -317,6 +317,7 @@ describe('emlab bn fit', () => {
     expect(a?.code, a?.stderr).toBe(0);
     const res = JSON.parse(a?.stdout as string) as { restarts: unknown[]; hidden: string[]; nIter: number; options: { nInit: number; maxIter: number } };
     expect(res.restarts).toHaveLength(3);
+    expect(res.hidden).toEqual(['either']);
     expect(res.options.maxIter).toBe(40);
     expect(b?.code, b?.stderr).toBe(0);
     expect(b?.stdout).toMatch(/hidden: either\n/);
