@@ -3,8 +3,8 @@
  * states over the 7 pathologists' binary ratings of 118 slides (Agresti 2002,
  * carcinoma data, `../shared/data/carcinoma_agresti.csv`). EM from seeded
  * random Dirichlet starts: the log-likelihood never decreases (fit with
- * `monotonicity: 'throw'`, core tolerance δ = 64 · 2⁻²⁴ · max(|L|, N)), the
- * best restarts agree, and the fit is invariant to relabelling Z.
+ * `monotonicity: 'throw'`, core tolerance δ = 64 · 2⁻²⁴ · max(|L|, N)) and the
+ * best restarts agree.
  *
  * Reference: Agresti (2002), Categorical Data Analysis, 2nd ed., §13.2.2 reports
  * deviances G² = 2 Σ n log(n / μ̂) against the saturated model over the 2⁷
