@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBif, parseBnCsv, readNetwork, type BayesNet, type BnNode } from '@emlab/models';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const ASIA = '/work/shared/data/bn/asia.bif';
+const ASIA = fileURLToPath(new URL('../../../../shared/data/bn/asia.bif', import.meta.url));
 const asia = parseBif(readFileSync(ASIA, 'utf8'));
 
 interface Run {

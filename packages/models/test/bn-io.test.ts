@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmError } from '@emlab/core';
 import { catchEmError } from '@emlab/testing';
@@ -24,7 +25,7 @@ import {
   type BayesNet,
 } from '@emlab/models';
 
-const BN_DIR = '/work/shared/data/bn';
+const BN_DIR = fileURLToPath(new URL('../../../../shared/data/bn/', import.meta.url));
 /** Known sizes: nodes and free parameters Σ (states − 1) × parent configurations (bnlearn repository). */
 const KNOWN: Record<string, { nodes: number; params: number }> = {
   asia: { nodes: 8, params: 18 },
