@@ -202,3 +202,51 @@ describe('data set preparation', () => {
     expect(splitRows(10, null, 'd')).toEqual({ train: Array.from({ length: 10 }, (_, i) => i), test: [] });
   });
 });
+
+describe('mixed suites: missing entries, Bayesian networks, per-model methods', () => {
+  it('runs each method only where it applies, with the truth metrics of each model', async () => {
+    const r = await runSuite(
+      {
+        datasets: [
+          { id: 'mix-mcar', generator: 'gaussianMixture', options: { nSamples: 200, nComponents: 2, nFeatures: 3, seed: 2 }, missing: { rate: 0.1, mechanism: 'mcar', seed: 1 } },
+          { id: 'asia', bif: 'asia', nSamples: 400, seed: 1, missing: { rate: 0.1, mechanism: 'mcar', seed: 2 } },
+        ],
+        models: [
+          { id: 'gmm', type: 'gmm', options: {} },
+          { id: 'bn', type: 'bn', options: { pseudoCount: 1 } },
+        ],
+        esteps: ['exact', 'hard', 'gradient'],
+        seeds: [0],
+        stopping: { maxIter: 10 },
+        heldOut: { fraction: 0.2, seed: 0 },
+      },
+      { workers: 1 },
+    );
+    // gradient needs complete data; the network has only the exact E-step registered.
+    expect(r.runs.map((x) => x.id)).toEqual(['mix-mcar/gmm/exact/seed=0', 'mix-mcar/gmm/hard/seed=0', 'asia/bn/exact/seed=0']);
+    expect(r.runs.every((x) => x.status === 'ok')).toBe(true);
+    const [gmmExact, , bn] = r.runs;
+    expect(r.datasets[0]?.missing?.nMissing).toBeGreaterThan(0);
+    expect(gmmExact?.metrics.adjustedRandIndex).not.toBeNull();
+    expect(bn?.metrics.parameterError).toBeGreaterThan(0);
+    expect(bn?.metrics.parameterError).toBeLessThan(0.2);
+    expect(bn?.metrics.heldOutLogLikelihoodPerRow).toBeLessThan(0);
+    expect(bn?.metrics.adjustedRandIndex).toBeNull();
+    expect(r.models.map((m) => m.name)).toEqual(['gmm', 'bayesian-network']);
+  });
+
+  it('rejects a method that no model can run, and a model listing a method it cannot run', async () => {
+    const asiaOnly = { datasets: [{ id: 'asia', bif: 'asia', nSamples: 50, seed: 1 }], models: [{ type: 'bn' }], seeds: [0] };
+    await expect(runSuite({ ...asiaOnly, esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard": no E-step registered for structure kind "factor-graph"/);
+    await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', esteps: ['exact', 'hard'] }], esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard"/);
+    await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', init: 'kmeans++' }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.models\[0\]\.init = "kmeans\+\+": is not an initialization method of bayesian-network/);
+    await expect(runSuite({ ...asiaOnly, datasets: [{ id: 'asia', bif: 'alarm', nSamples: 50, seed: 1 }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.datasets\[0\]\.bif = "alarm": is neither a \.bif\/\.json file nor a built-in network/);
+  });
+
+  it('the default suite validates', async () => {
+    const { loadSuite } = await import('@emlab/bench');
+    const loaded = await loadSuite(new URL('../../../benchmarks/suites/default.json', import.meta.url).pathname);
+    expect(loaded.suite.esteps.map((e) => e.method)).toEqual(['exact', 'hard', 'stochastic', 'gradient']);
+    expect(loaded.suite.seeds).toHaveLength(3);
+  });
+});
