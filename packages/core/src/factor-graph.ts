@@ -29,10 +29,14 @@
  *
  * 1. For every distinct pattern p (multiplicity m_p), q_p is a distribution
  *    over the variables; evidence enters as the likelihood vector λ_{p,v}
- *    (`EvidenceBatch.indicators`, 1 where a state is consistent with the
- *    evidence, all ones for unobserved variables). The unnormalized
- *    posterior of pattern p is exp(logConstant) Π_f φ_f(x_f) Π_v λ_{p,v}(x_v),
- *    and log p(e_p | θ) is the log of its sum.
+ *    (`EvidenceBatch.indicators[v]`, `[batchSize, card]`, 1 where a state is
+ *    consistent with the evidence, all ones for unobserved variables; `null`
+ *    when v is unobserved in the whole batch). Patterns are distinct, so an
+ *    E-step's cost grows with `nPatterns`, not `nRows`; E-steps loop over
+ *    `evidence.batches` and may build per-batch tensors from the indicators.
+ *    The unnormalized posterior of pattern p is
+ *    exp(logConstant) Π_f φ_f(x_f) Π_v λ_{p,v}(x_v), and log p(e_p | θ) is the
+ *    log of its sum.
  * 2. The statistics are `stats(counts)` with `counts[i]` = Σ_p m_p q_p(x_{family i}),
  *    a row-major table over `spec.families[i]` (last variable fastest),
  *    added over batches in float64 JS.
@@ -44,11 +48,18 @@
  *    - mean field: q_p = Π_v q_{p,v}, each `[batchSize, card]` tensor updated by
  *      q_v ∝ λ_v · exp(Σ_{f ∋ v} E_{q_{−v}} log φ_f); family counts are products
  *      of variable marginals; H = −Σ_v Σ q_v log q_v.
- *    - Gibbs: per pattern, draws states of variables not fixed by the evidence
- *      from φ-products times λ (batched over the patterns of a batch); family
- *      counts are draw frequencies; H is that of the empirical draws' source
- *      (a Monte Carlo E-step reports an estimate).
+ *    - Gibbs (`monte-carlo`): per pattern, sweeps over the variables not fixed by
+ *      the evidence, drawing x_v ∝ λ_v(x_v) Π_{f ∋ v} φ_f(x_f) for all patterns of a
+ *      batch at once (`[batchSize, card]` tables); family counts are the draws'
+ *      frequencies times m_p; the bound is a Monte Carlo estimate (E_q log p from
+ *      the draws, H from the chain's conditionals), with its standard error.
  *    None of these needs anything from the model beyond this interface.
+ * 4. Caching: `spec` is one object per model and `evidence` one per fit, so
+ *    θ-free plans (junction trees, schedules) may be cached in a `WeakMap`
+ *    keyed on them. Tensors must not outlive a `run` (`fit` checks for leaks);
+ *    the indicator tensors belong to the prepared data and are freed with it.
+ *    Factor tables are float64 host arrays, small (Σ table sizes); E-steps
+ *    upload them as float32 once per `run`.
  *
  * @module
  */

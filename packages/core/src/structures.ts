@@ -6,9 +6,9 @@
  * of these; the registry maps (structure kind, method) to E-steps.
  *
  * Kinds: `finite` (this file; rows with missing Gaussian entries are `finite`
- * too, their chunks adding `latentEntropy` and `sampleStats`), planned
- * `chain` (HMM tables per sequence) and `factor-graph` (discrete factors per
- * instance after evidence). A new kind is a new interface with a new `kind`
+ * too, their chunks adding `latentEntropy` and `sampleStats`), `factor-graph`
+ * (discrete factors per instance after evidence: `factor-graph.ts`), planned
+ * `chain` (HMM tables per sequence). A new kind is a new interface with a new `kind`
  * string; nothing in `fit` changes.
  *
  * @module

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRng, createEStep, EmError, type FactorGraph, type FactorGraphSpec } from '@emlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, createEStep, EmError, evidencePatterns, marginalizeTable, type FactorGraph, type FactorGraphSpec } from '@emlab/core';
 import { buildJunctionTree, factorGraphExactEStep, mergeRuns, posteriorMarginals } from '@emlab/exact';
 import {
   asiaNetwork,
@@ -261,6 +262,46 @@ describe('evidence patterns and the registry', () => {
     } finally {
       s.dispose();
     }
+  });
+
+  it('evidencePatterns: distinct patterns, multiplicities, indicators, typed errors, no leaks', async () => {
+    await expectNoTensorLeak(() => {
+      const values = Int32Array.from([0, -1, -1, 0, -1, -1, 1, 2, -1, 0, -1, -1]);
+      const ev = evidencePatterns(values, 4, [2, 3, 2], { batchSize: 2 });
+      try {
+        expect(ev.nPatterns).toBe(2);
+        expect(Array.from(ev.counts)).toEqual([3, 1]);
+        expect(Array.from(ev.rowPattern)).toEqual([0, 0, 1, 0]);
+        expect(ev.batches.length).toBe(1);
+        const b = ev.batches[0];
+        // Variable 1 is missing in pattern 0 (all ones) and observed = 2 in pattern 1.
+        expect(Array.from((b?.indicators[1] as tf.Tensor2D).dataSync())).toEqual([1, 1, 1, 0, 0, 1]);
+        // Variable 2 is missing everywhere in the batch: null.
+        expect(b?.indicators[2]).toBeNull();
+        expect(Array.from(b?.counts.dataSync() ?? [])).toEqual([3, 1]);
+      } finally {
+        ev.dispose();
+        ev.dispose();
+      }
+    });
+    const e = (() => {
+      try {
+        evidencePatterns(Int32Array.from([0, 3]), 1, [2, 3]);
+      } catch (err) {
+        return err as EmError;
+      }
+      return undefined;
+    })();
+    expect(e?.code).toBe('INVALID_DATA');
+    expect(e?.path).toEqual(['data', 0, 1]);
+  });
+
+  it('marginalizeTable sums a table down to a sub-scope in the requested order', () => {
+    const spec: FactorGraphSpec = { variables: [{ name: 'a', cardinality: 2 }, { name: 'b', cardinality: 3 }], factorScopes: [], families: [] };
+    const t = [1, 2, 3, 4, 5, 6]; // t[a][b]
+    expect(Array.from(marginalizeTable(spec, t, [0, 1], [1]))).toEqual([5, 7, 9]);
+    expect(Array.from(marginalizeTable(spec, t, [0, 1], [0]))).toEqual([6, 15]);
+    expect(Array.from(marginalizeTable(spec, t, [0, 1], [1, 0]))).toEqual([1, 4, 2, 5, 3, 6]);
   });
 
   it("is registered as (factor-graph, exact) and rejects options", () => {

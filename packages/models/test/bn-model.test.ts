@@ -15,6 +15,7 @@ import { createRng, EmError, fit, monotonicityTolerance, type FitResult } from '
 import '@emlab/exact';
 import {
   bayesianNetwork,
+  BayesianNetwork,
   bnMStepCpt,
   bnParamsFromNetwork,
   logGamma,
@@ -189,7 +190,7 @@ describe('initialization and restarts', () => {
   it('random init: seeded, different per restart, valid CPTs; network init = the network', async () => {
     const net = asiaNetwork();
     const data = sampleNetwork(net, 100, 5, { hide: ['tub'] });
-    const model = bayesianNetwork(net, { hidden: ['tub'] });
+    const model: BayesianNetwork = bayesianNetwork(net, { hidden: ['tub'] });
     const prepared = model.prepare(data);
     try {
       const a = model.init(prepared, 'random', createRng(1).child('a'));
