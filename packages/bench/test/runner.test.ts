@@ -243,6 +243,22 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     await expect(runSuite({ ...asiaOnly, datasets: [{ id: 'asia', bif: 'alarm', nSamples: 50, seed: 1 }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.datasets\[0\]\.bif = "alarm": is neither a \.bif\/\.json file nor a built-in network/);
   });
 
+  it('reads CSV data sets relative to the base directory (label column → ARI) and built-in data sets', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const lines = ['x,label,y'];
+    for (let i = 0; i < 120; i++) lines.push(`${(i % 2) * 10 + ((i * 37) % 11) / 10},${i % 2},${(i % 2) * 10 + ((i * 53) % 7) / 10}`);
+    await writeFile(join(dir, 'two.csv'), `${lines.join('\n')}\n`);
+    const r = await runSuite(
+      { datasets: [{ id: 'csv', csv: 'two.csv', labelColumn: 'label' }, { id: 'blobs', builtin: 'blobs3' }], models: [{ type: 'gmm', options: { nComponents: 2 }, datasets: ['csv'] }, { id: 'gmm-true-k', type: 'gmm' , datasets: ['blobs'] }], esteps: ['exact'], seeds: [0], stopping: { maxIter: 5 } },
+      { workers: 1, baseDir: dir },
+    );
+    expect(r.datasets.map((d) => [d.source, d.nRows, d.nFeatures, d.hasTruth])).toEqual([['csv', 120, 2, false], ['builtin', 600, 2, true]]);
+    expect(r.runs[0]?.metrics.adjustedRandIndex).toBe(1);
+    expect(r.runs[0]?.metrics.parameterError).toBeNull();
+    expect(r.models[1]?.options['nComponents']).toBe(3); // the true K of blobs3
+    await expect(runSuite({ datasets: [{ id: 'csv', csv: 'two.csv', labelColumn: 'species' }], models: [{ type: 'gmm', options: { nComponents: 2 } }], esteps: ['exact'] }, { workers: 1, baseDir: dir })).rejects.toThrow(/^suite\.datasets\[0\]\.labelColumn = "species": is not a column of two\.csv/);
+  });
+
   it('the default suite validates', async () => {
     const { loadSuite } = await import('@emlab/bench');
     const loaded = await loadSuite(new URL('../../../benchmarks/suites/default.json', import.meta.url).pathname);
