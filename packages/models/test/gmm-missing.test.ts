@@ -72,6 +72,39 @@ describe('observed-data log-likelihood and one EM step against a float64 referen
   });
 });
 
+describe('large patterns on the device (one matmul per block)', () => {
+  // ≥ TENSOR_PATTERN_ROWS rows share a pattern, so its rows are uploaded; 'fast' forces the device path.
+  const caseOf = (type: CovarianceType): { c: MixtureCase; x: number[][] } => {
+    const c = makeMixtureCase(2, 3, type, 31, { perComponent: 300 });
+    const rng = createRng(31).child('cols');
+    return { c, x: c.rows.map((row) => row.map((v, j) => (j === 2 && rng.uniform() < 0.6 ? Number.NaN : j === 0 && rng.uniform() < 0.02 ? Number.NaN : v))) };
+  };
+
+  it('uses device blocks for the large pattern', () => {
+    const prepared = prepareGmmData(caseOf('full').x);
+    try {
+      expect(prepared.missing?.patterns.some((p) => p.blocks !== undefined)).toBe(true);
+    } finally {
+      prepared.dispose();
+    }
+  });
+
+  for (const numerics of ['fast', 'auto', 'centred'] as const) {
+    it(`numerics '${numerics}': densities and one EM step equal the float64 reference, every covariance type`, async () => {
+      for (const type of ['full', 'diag', 'spherical', 'tied'] as CovarianceType[]) {
+        const { c, x } = caseOf(type);
+        const model = gaussianMixture({ nComponents: 2, covarianceType: type, numerics });
+        const got = model.scoreSamples(c.params, x);
+        refMissingLogDensity(x, c.params).forEach((v, r) => expect(Math.abs((got[r] as number) - v)).toBeLessThan(2e-4 * Math.max(1, Math.abs(v))));
+        const r = await fit(model, x, { init: c.params, maxIter: 1, tol: 0, ...quiet });
+        expect(maxParamError(r.params, refMissingEmStep(x, c.params, type, 1e-6))).toBeLessThan(2e-5);
+        const run = await fit(model, x, { seed: 3, maxIter: 30, monotonicity: 'throw', ...quiet });
+        for (const t of run.trace) expect(t.violations).toEqual([]);
+      }
+    });
+  }
+});
+
 describe('monotonicity with random missingness', () => {
   for (const eStep of ['exact', 'hard'] as const) {
     it(`${eStep}: the bound never decreases (every covariance type, K = 1…3, 10–50% missing, some empty rows)`, async () => {

@@ -491,7 +491,7 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
         const centredAt = (c: number, centredRef: Float64Array, diffOf: () => tf.Tensor2D): void => centredStats(stats, c, w, diffOf(), centredRef, prepared.offset);
         centredPath.forEach((cp, j) => centredAt(cp.c, cp.centredMean, () => diff(j)));
         // Also after the centred path: its reference is the old mean, and a mean can move by more than its width.
-        recomputeCancelled(stats, block, w, prepared.offset);
+        recomputeCancelled(stats, block, w, prepared.offset, (c) => (centredPath.some((cp) => cp.c === c) ? CENTRED_CANCELLED_BITS : MAX_CANCELLED_BITS));
         return stats;
       },
     };
@@ -499,7 +499,7 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
   if (prepared.missing !== undefined) {
     const centredMeans = new Float64Array(k * d);
     for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) centredMeans[c * d + i] = ((params.means[c] as number[])[i] as number) - (prepared.offset[i] as number);
-    chunks.push(...missingChunks(prepared.missing, params, centredMeans, prepared.offset));
+    chunks.push(...missingChunks(prepared.missing, params, centredMeans, prepared.offset, { mode: allCentred ? 'never' : numerics === 'fast' ? 'always' : 'auto', maxNorm: prepared.maxNorm }));
   }
   return {
     kind: 'finite',
@@ -521,12 +521,21 @@ function gmmStructure(prepared: GmmPrepared, params: GmmParams, numerics: GmmNum
 const MAX_CANCELLED_BITS = 10;
 
 /**
+ * The same for centred-path components, whose statistics are taken about the
+ * component's previous mean: when that mean is far from the rows it now
+ * weights (early iterations, or a start far from the data), float32 error is
+ * amplified by (distance/spread)²; 4 bits keeps that below 16×. The recompute
+ * costs little there (small data, or a few ill-conditioned components).
+ */
+const CENTRED_CANCELLED_BITS = 4;
+
+/**
  * When the scatter M = s2 − s1 s1ᵀ/n of component `c` (statistics about its
  * reference point) is below 2⁻¹⁰ of the raw second moment s2, float32
  * cancellation has eaten more than 10 bits: returns the component's weighted
  * mean (centred coordinates) to recompute about, else undefined.
  */
-function cancelledMean(stats: GmmStats, c: number, offset: Float64Array): Float64Array | undefined {
+function cancelledMean(stats: GmmStats, c: number, offset: Float64Array, bits = MAX_CANCELLED_BITS): Float64Array | undefined {
   const { d } = stats;
   const n = stats.n[c] as number;
   if (!(n > 0)) return undefined;
@@ -538,7 +547,7 @@ function cancelledMean(stats: GmmStats, c: number, offset: Float64Array): Float6
     raw += s2;
     scatter += s2 - (s1 * s1) / n;
   }
-  if (scatter > raw * 2 ** -MAX_CANCELLED_BITS) return undefined;
+  if (scatter > raw * 2 ** -bits) return undefined;
   const mean = new Float64Array(d);
   // s1/n is relative to the statistics' reference (original units); return centred coordinates.
   for (let i = 0; i < d; i++) mean[i] = (stats.ref[c * d + i] as number) - (offset[i] as number) + (stats.s1[c * d + i] as number) / n;
@@ -550,9 +559,9 @@ function cancelledMean(stats: GmmStats, c: number, offset: Float64Array): Float6
  * {@link MAX_CANCELLED_BITS} of float32's 24 bits lost): recomputed about the
  * block's weighted mean of that component.
  */
-function recomputeCancelled(stats: GmmStats, block: DataBlock, w: tf.Tensor2D, offset: Float64Array): void {
+function recomputeCancelled(stats: GmmStats, block: DataBlock, w: tf.Tensor2D, offset: Float64Array, bitsOf: (c: number) => number = () => MAX_CANCELLED_BITS): void {
   for (let c = 0; c < stats.k; c++) {
-    const local = cancelledMean(stats, c, offset);
+    const local = cancelledMean(stats, c, offset, bitsOf(c));
     if (local !== undefined) centredStats(stats, c, w, tf.sub(block.x, tf.tensor2d(Float32Array.from(local), [1, stats.d])) as tf.Tensor2D, local, offset);
   }
 }

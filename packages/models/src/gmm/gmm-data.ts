@@ -140,6 +140,13 @@ export interface GmmPrepared extends PreparedData {
   readonly missing?: MissingPrepared;
 }
 
+/**
+ * Missingness patterns with at least this many rows are also uploaded as tensor
+ * blocks (one matmul per block per E-step); smaller ones are served in float64
+ * JS, where a row costs less than the dispatch of per-pattern tensor ops.
+ */
+export const TENSOR_PATTERN_ROWS = 512;
+
 /** Budget for precomputed features Φ over all rows (bytes); above it Φ is built per block and iteration. */
 const PHI_BUDGET_BYTES = 256 * 1024 * 1024;
 
@@ -231,13 +238,12 @@ export function prepareGmmData(data: GmmData): GmmPrepared {
   };
 }
 
-/** Uploads the first `rows` centred rows as float32 blocks (with Φ when it fits the budget). */
-function uploadBlocks(centred: Float64Array, rows: number, cols: number): DataBlock[] {
-  const precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
+/** Uploads centred rows `from … from + rows − 1` as float32 blocks (with Φ when it fits the budget). */
+function uploadBlocks(centred: Float64Array, rows: number, cols: number, from = 0, precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES): DataBlock[] {
   const per = blockRows(rows);
   const blocks: DataBlock[] = [];
-  for (let start = 0; start < rows; start += per) {
-    const n = Math.min(per, rows - start);
+  for (let start = from; start < from + rows; start += per) {
+    const n = Math.min(per, from + rows - start);
     const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + n) * cols)), [n, cols]);
     blocks.push({ start, rows: n, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined });
   }
@@ -321,6 +327,11 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     maxNorm2 = Math.max(maxNorm2, norm2);
   }
   const blocks = complete.length > 0 ? uploadBlocks(centred, complete.length, cols) : [];
+  // Large patterns also go to the device (missing entries at 0, Φ precomputed): one matmul per block then.
+  const tensorRows = patterns.reduce((n, p) => n + (p.count >= TENSOR_PATTERN_ROWS ? p.count : 0), 0);
+  const precompute = (complete.length + tensorRows) * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
+  const withBlocks = patterns.map((p) => (p.count >= TENSOR_PATTERN_ROWS && precompute ? { ...p, blocks: uploadBlocks(centred, p.count, cols, p.start, true) } : p));
+  const allBlocks = [...blocks, ...withBlocks.flatMap((p) => p.blocks ?? [])];
   return {
     nRows: order.length,
     nFeatures: cols,
@@ -329,9 +340,9 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     variance,
     maxNorm: Math.sqrt(maxNorm2),
     blocks,
-    missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns, nMissingCells },
+    missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns: withBlocks, nMissingCells },
     dispose() {
-      for (const b of blocks) {
+      for (const b of allBlocks) {
         b.x.dispose();
         b.phi?.dispose();
       }

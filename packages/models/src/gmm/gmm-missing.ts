@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { choleskyWithJitter, invertLower, type FiniteChunk, type Rng } from '@emlab/core';
 import { flatCovariance } from './gmm-math.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
+import { featureCount, quadraticPairs, type DataBlock } from './gmm-data.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -30,6 +31,8 @@ export interface PatternSegment {
   readonly count: number;
   /** Centred observed values, `[count, obs.length]` row-major, float64. */
   readonly xo: Float64Array;
+  /** For large patterns: the rows on the device (missing entries 0, packed Φ), in blocks. */
+  readonly blocks?: readonly DataBlock[];
 }
 
 /** The missing-data part of prepared Gaussian-mixture data. @category Gaussian mixtures */
@@ -73,25 +76,25 @@ export function conditionOn(cov: Float64Array, d: number, obs: Int32Array, mis: 
   for (let i = 0; i < o; i++) for (let j = 0; j < o; j++) soo[i * o + j] = cov[(obs[i] as number) * d + (obs[j] as number)] as number;
   let linv: Float64Array = new Float64Array(0);
   let logDetOo = 0;
-  let precOo: Float64Array = new Float64Array(0);
   if (o > 0) {
     const f = choleskyWithJitter(soo, o, { maxJitter: 0 });
     logDetOo = f.logDet;
     linv = invertLower(f.L, o);
-    precOo = new Float64Array(o * o); // Linvᵀ Linv
-    for (let i = 0; i < o; i++) {
-      for (let j = 0; j < o; j++) {
-        let s = 0;
-        for (let r = Math.max(i, j); r < o; r++) s += (linv[r * o + i] as number) * (linv[r * o + j] as number);
-        precOo[i * o + j] = s;
-      }
+  }
+  // W = L⁻¹ Σ_om `[o, m]`; then B = Σ_mo Σ_oo⁻¹ = Wᵀ L⁻¹ and C = Σ_mm − Wᵀ W.
+  const w = new Float64Array(o * m);
+  for (let i = 0; i < o; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let r = 0; r <= i; r++) s += (linv[i * o + r] as number) * (cov[(obs[r] as number) * d + (mis[j] as number)] as number);
+      w[i * m + j] = s;
     }
   }
   const b = new Float64Array(m * o);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < o; j++) {
       let s = 0;
-      for (let r = 0; r < o; r++) s += (cov[(mis[i] as number) * d + (obs[r] as number)] as number) * (precOo[r * o + j] as number);
+      for (let r = j; r < o; r++) s += (w[r * m + i] as number) * (linv[r * o + j] as number);
       b[i * o + j] = s;
     }
   }
@@ -99,7 +102,7 @@ export function conditionOn(cov: Float64Array, d: number, obs: Int32Array, mis: 
   for (let i = 0; i < m; i++) {
     for (let j = i; j < m; j++) {
       let s = cov[(mis[i] as number) * d + (mis[j] as number)] as number;
-      for (let r = 0; r < o; r++) s -= (b[i * o + r] as number) * (cov[(obs[r] as number) * d + (mis[j] as number)] as number);
+      for (let r = 0; r < o; r++) s -= (w[r * m + i] as number) * (w[r * m + j] as number);
       c[i * m + j] = s;
       c[j * m + i] = s;
     }
@@ -145,15 +148,42 @@ interface Piece {
  * @param offset - the data offset (statistics' references are in original units).
  * @category Gaussian mixtures
  */
-export function missingChunks(missing: MissingPrepared, params: GmmParams, centredMeans: Float64Array, offset: Float64Array): FiniteChunk<GmmStats>[] {
+export function missingChunks(
+  missing: MissingPrepared,
+  params: GmmParams,
+  centredMeans: Float64Array,
+  offset: Float64Array,
+  tensors: { readonly mode: 'auto' | 'never' | 'always'; readonly maxNorm: number } = { mode: 'auto', maxNorm: 0 },
+): FiniteChunk<GmmStats>[] {
   const k = params.weights.length;
   const d = offset.length;
   const cond = conditionPatterns(missing.patterns, params);
-  // Group pattern rows into chunks of at most MISSING_CHUNK_ROWS rows.
+  const ref = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) ref[c * d + i] = (centredMeans[c * d + i] as number) + (offset[i] as number);
+  const observedMean = (c: number, pat: PatternSegment): Float64Array => Float64Array.from(pat.obs, (j) => centredMeans[c * d + j] as number);
+  // Large patterns on the device, unless a component is too ill-conditioned for the quadratic-feature
+  // path (the same criterion as complete rows: ρ = tr(Σ_oo⁻¹)(R + ‖μ_o‖)² > CENTRED_PATH_CONDITION).
+  const onDevice = missing.patterns.map((pat, p) => {
+    if (pat.blocks === undefined || tensors.mode === 'never') return false;
+    if (tensors.mode === 'always') return true;
+    return (cond[p] as Conditioning[]).every((cn, c) => {
+      const o = pat.obs.length;
+      let trace = 0;
+      for (let i = 0; i < o * o; i++) trace += (cn.linv[i] as number) ** 2; // ‖L⁻¹‖_F² = tr(Σ_oo⁻¹)
+      const norm = Math.hypot(...observedMean(c, pat));
+      return trace * (tensors.maxNorm + norm) ** 2 <= TENSOR_CONDITION_LIMIT;
+    });
+  });
+  const device: FiniteChunk<GmmStats>[] = [];
+  missing.patterns.forEach((pat, p) => {
+    if (onDevice[p]) for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, cond[p] as Conditioning[], k, d, ref, observedMean));
+  });
+  // Group the other patterns' rows into chunks of at most MISSING_CHUNK_ROWS rows.
   const groups: Piece[][] = [];
   let current: Piece[] = [];
   let filled = 0;
   missing.patterns.forEach((pat, p) => {
+    if (onDevice[p]) return;
     for (let from = 0; from < pat.count; ) {
       const take = Math.min(pat.count - from, MISSING_CHUNK_ROWS - filled);
       current.push({ p, from, to: from + take });
@@ -168,10 +198,7 @@ export function missingChunks(missing: MissingPrepared, params: GmmParams, centr
   });
   if (current.length > 0) groups.push(current);
 
-  const ref = new Float64Array(k * d);
-  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) ref[c * d + i] = (centredMeans[c * d + i] as number) + (offset[i] as number);
-
-  return groups.map((pieces): FiniteChunk<GmmStats> => {
+  const host = groups.map((pieces): FiniteChunk<GmmStats> => {
     const rows = pieces.reduce((n, q) => n + q.to - q.from, 0);
     const first = pieces[0] as Piece;
     const start = (missing.patterns[first.p] as PatternSegment).start + first.from;
@@ -184,31 +211,37 @@ export function missingChunks(missing: MissingPrepared, params: GmmParams, centr
         for (let i = q.from; i < q.to; i++) fn(pat, cs, r++, i);
       }
     };
-    const diff = new Float64Array(d);
-    /** diff ← x_o − μ_k,o (length d_o). */
-    const fillDiff = (pat: PatternSegment, i: number, c: number): number => {
-      const o = pat.obs.length;
-      for (let j = 0; j < o; j++) diff[j] = (pat.xo[i * o + j] as number) - (centredMeans[c * d + (pat.obs[j] as number)] as number);
-      return o;
-    };
     return {
       rows,
       start,
       logJoint: () => {
         const out = new Float32Array(rows * k);
-        eachRow((pat, cs, r, i) => {
+        let r0 = 0;
+        for (const q of pieces) {
+          const pat = missing.patterns[q.p] as PatternSegment;
+          const cs = cond[q.p] as Conditioning[];
+          const o = pat.obs.length;
+          const xo = pat.xo;
+          const y = new Float64Array(o);
           for (let c = 0; c < k; c++) {
-            const cn = cs[c] as Conditioning;
-            const o = fillDiff(pat, i, c);
-            let ss = 0;
-            for (let a = 0; a < o; a++) {
-              let y = 0;
-              for (let j = 0; j <= a; j++) y += (cn.linv[a * o + j] as number) * (diff[j] as number);
-              ss += y * y;
+            const { linv, constant } = cs[c] as Conditioning;
+            const mo = observedMean(c, pat);
+            // Component-outer, rows-inner: the triangular factor stays in cache.
+            for (let i = q.from, r = r0; i < q.to; i++, r++) {
+              const base = i * o;
+              for (let j = 0; j < o; j++) y[j] = (xo[base + j] as number) - (mo[j] as number);
+              let ss = 0;
+              for (let a = 0; a < o; a++) {
+                let v = 0;
+                const row = a * o;
+                for (let j = 0; j <= a; j++) v += (linv[row + j] as number) * (y[j] as number);
+                ss += v * v;
+              }
+              out[r * k + c] = constant - 0.5 * ss;
             }
-            out[r * k + c] = cn.constant - 0.5 * ss;
           }
-        });
+          r0 += q.to - q.from;
+        }
         return tf.tensor2d(out, [rows, k]);
       },
       latentEntropy: () => {
@@ -228,22 +261,8 @@ export function missingChunks(missing: MissingPrepared, params: GmmParams, centr
           const o = pat.obs.length;
           for (let c = 0; c < k; c++) {
             // Moments of x_o − μ_o over the piece's rows, then completed with B and C.
-            let n = 0;
-            const s1 = new Float64Array(o);
-            const s2 = new Float64Array(o * o);
-            for (let i = q.from, rr = r; i < q.to; i++, rr++) {
-              const wc = w[rr * k + c] as number;
-              if (wc === 0) continue;
-              n += wc;
-              fillDiff(pat, i, c);
-              for (let a = 0; a < o; a++) {
-                const wa = wc * (diff[a] as number);
-                s1[a] = (s1[a] as number) + wa;
-                for (let j = a; j < o; j++) s2[a * o + j] = (s2[a * o + j] as number) + wa * (diff[j] as number);
-              }
-            }
+            const { n, s1, s2 } = hostMoments(pat, q.from, q.to, w, r, k, c, observedMean(c, pat));
             if (n === 0) continue;
-            for (let a = 0; a < o; a++) for (let j = 0; j < a; j++) s2[a * o + j] = s2[j * o + a] as number;
             completeMoments(stats, c, pat, cs[c] as Conditioning, n, s1, s2);
           }
           r += q.to - q.from;
@@ -253,32 +272,205 @@ export function missingChunks(missing: MissingPrepared, params: GmmParams, centr
       sampleStats: (weights, rng: Rng) => {
         const w = weights.dataSync();
         const stats = emptyStats(k, d, ref);
-        const full = new Float64Array(d);
-        const eps = new Float64Array(d);
         // One stream per chunk (the E-step's), drawn in row order.
-        eachRow((pat, cs, r, i) => {
-          const o = pat.obs.length;
-          const m = pat.mis.length;
-          for (let c = 0; c < k; c++) {
-            const wc = w[r * k + c] as number;
-            if (wc === 0) continue;
-            const cn = cs[c] as Conditioning;
-            fillDiff(pat, i, c);
-            for (let j = 0; j < o; j++) full[pat.obs[j] as number] = diff[j] as number;
-            for (let j = 0; j < m; j++) eps[j] = rng.normal();
-            for (let a = 0; a < m; a++) {
-              let v = 0;
-              for (let j = 0; j < o; j++) v += (cn.b[a * o + j] as number) * (diff[j] as number);
-              for (let j = 0; j <= a; j++) v += (cn.cChol[a * m + j] as number) * (eps[j] as number);
-              full[pat.mis[a] as number] = v;
-            }
-            addOuter(stats, c, wc, full);
-          }
-        });
+        let r = 0;
+        for (const q of pieces) {
+          sampleInto(stats, missing.patterns[q.p] as PatternSegment, q.from, q.to, w, r, cond[q.p] as Conditioning[], observedMean, rng);
+          r += q.to - q.from;
+        }
         return stats;
       },
     };
   });
+  return [...device, ...host];
+}
+
+/** Above this ρ a component's quadratic-feature table loses too much in float32 (see `CENTRED_PATH_CONDITION`). */
+const TENSOR_CONDITION_LIMIT = 2 ** 20;
+
+/**
+ * Weighted moments of u = x_o − μ_c,o over rows `from … to − 1` of a pattern
+ * (weights `w[(r0 + i − from)·K + c]`), float64: n = Σ w, s1 = Σ w u, s2 = Σ w u uᵀ.
+ */
+function hostMoments(pat: PatternSegment, from: number, to: number, w: ArrayLike<number>, r0: number, k: number, c: number, mo: Float64Array): { n: number; s1: Float64Array; s2: Float64Array } {
+  const o = pat.obs.length;
+  const xo = pat.xo;
+  const diff = new Float64Array(o);
+  let n = 0;
+  const s1 = new Float64Array(o);
+  const s2 = new Float64Array(o * o);
+  for (let i = from, rr = r0; i < to; i++, rr++) {
+    const wc = w[rr * k + c] as number;
+    if (wc === 0) continue;
+    n += wc;
+    const base = i * o;
+    for (let j = 0; j < o; j++) diff[j] = (xo[base + j] as number) - (mo[j] as number);
+    for (let a = 0; a < o; a++) {
+      const wa = wc * (diff[a] as number);
+      s1[a] = (s1[a] as number) + wa;
+      const row = a * o;
+      for (let j = a; j < o; j++) s2[row + j] = (s2[row + j] as number) + wa * (diff[j] as number);
+    }
+  }
+  for (let a = 0; a < o; a++) for (let j = 0; j < a; j++) s2[a * o + j] = s2[j * o + a] as number;
+  return { n, s1, s2 };
+}
+
+/** Bits of float32's 24 the device moments may lose to cancellation before a component is recomputed on the host. */
+const MAX_CANCELLED_BITS = 10;
+
+/**
+ * A block of a large pattern on the device: the table is one matmul of the
+ * block's packed features Φ (missing entries 0) with Q_p, whose columns hold
+ * −½ Σ_oo⁻¹ (padded with zeros), Σ_oo⁻¹ μ_o and the constants; the statistics
+ * are one matmul Wᵀ Φ, restricted to the observed columns, moved to μ_o in
+ * float64 and completed like the host path's. A component whose scatter lost
+ * more than 10 bits to cancellation is recomputed on the host, exactly.
+ */
+function tensorChunk(
+  pat: PatternSegment,
+  block: DataBlock,
+  cs: readonly Conditioning[],
+  k: number,
+  d: number,
+  ref: Float64Array,
+  observedMean: (c: number, pat: PatternSegment) => Float64Array,
+): FiniteChunk<GmmStats> {
+  const o = pat.obs.length;
+  const pairs = quadraticPairs(d, 'packed');
+  const f = featureCount(d, 'packed');
+  const np = pairs.length;
+  const from = block.start - pat.start;
+  const to = from + block.rows;
+  let q: tf.Tensor2D | undefined;
+  const table = (): tf.Tensor2D => {
+    if (q !== undefined && !q.isDisposed) return q;
+    const values = new Float32Array(f * k);
+    const place = new Int32Array(d).fill(-1);
+    pat.obs.forEach((col, a) => (place[col] = a));
+    cs.forEach((cn, c) => {
+      const prec = new Float64Array(o * o); // Σ_oo⁻¹ = L⁻ᵀ L⁻¹
+      for (let a = 0; a < o; a++) for (let b = 0; b < o; b++) {
+        let v = 0;
+        for (let r = Math.max(a, b); r < o; r++) v += (cn.linv[r * o + a] as number) * (cn.linv[r * o + b] as number);
+        prec[a * o + b] = v;
+      }
+      const mo = observedMean(c, pat);
+      pairs.forEach(([i, j], r) => {
+        const a = place[i] as number;
+        const b = place[j] as number;
+        if (a >= 0 && b >= 0) values[r * k + c] = -0.5 * (prec[a * o + b] as number) * (i === j ? 1 : 2);
+      });
+      let quad = 0;
+      for (let a = 0; a < o; a++) {
+        let pc = 0;
+        for (let b = 0; b < o; b++) pc += (prec[a * o + b] as number) * (mo[b] as number);
+        values[(np + (pat.obs[a] as number)) * k + c] = pc;
+        quad += pc * (mo[a] as number);
+      }
+      values[(f - 1) * k + c] = cn.constant - 0.5 * quad;
+    });
+    q = tf.tensor2d(values, [f, k]);
+    return q;
+  };
+  const phi = block.phi as tf.Tensor2D;
+  return {
+    rows: block.rows,
+    start: block.start,
+    logJoint: () => tf.matMul(phi, table()),
+    latentEntropy: () => {
+      const out = new Float32Array(block.rows * k);
+      for (let r = 0; r < block.rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
+      return tf.tensor2d(out, [block.rows, k]);
+    },
+    stats: (weights) => {
+      const acc = tf.matMul(tf.transpose(weights), phi).dataSync();
+      let w: ArrayLike<number> | undefined;
+      const stats = emptyStats(k, d, ref);
+      for (let c = 0; c < k; c++) {
+        const row = c * f;
+        const n = acc[row + f - 1] as number;
+        if (!(n > 0)) continue;
+        const mo = observedMean(c, pat);
+        // Raw moments about the data centre, observed columns only (Φ holds x_i x_j for i ≤ j).
+        const raw1 = Float64Array.from(pat.obs, (col) => acc[row + np + col] as number);
+        const raw2 = new Float64Array(o * o);
+        pairs.forEach(([i, j], r) => {
+          const a = pat.obs.indexOf(i);
+          const b = pat.obs.indexOf(j);
+          if (a >= 0 && b >= 0) raw2[a * o + b] = raw2[b * o + a] = acc[row + r] as number;
+        });
+        // About μ_o: s1 = raw1 − n μ, s2 = raw2 − raw1 μᵀ − μ raw1ᵀ + n μ μᵀ.
+        const s1 = raw1.map((v, a) => v - n * (mo[a] as number));
+        const s2 = raw2.map((v, idx) => {
+          const a = Math.floor(idx / o);
+          const b = idx % o;
+          return v - (raw1[a] as number) * (mo[b] as number) - (mo[a] as number) * (raw1[b] as number) + n * (mo[a] as number) * (mo[b] as number);
+        });
+        let rawTrace = 0;
+        let scatter = 0;
+        for (let a = 0; a < o; a++) {
+          rawTrace += raw2[a * o + a] as number;
+          scatter += (s2[a * o + a] as number) - (s1[a] as number) ** 2 / n;
+        }
+        if (scatter <= rawTrace * 2 ** -MAX_CANCELLED_BITS) {
+          w ??= weights.dataSync();
+          const exact = hostMoments(pat, from, to, w, 0, k, c, mo);
+          if (exact.n > 0) completeMoments(stats, c, pat, cs[c] as Conditioning, exact.n, exact.s1, exact.s2);
+          continue;
+        }
+        completeMoments(stats, c, pat, cs[c] as Conditioning, n, s1, s2);
+      }
+      return stats;
+    },
+    sampleStats: (weights, rng) => {
+      const stats = emptyStats(k, d, ref);
+      sampleInto(stats, pat, from, to, weights.dataSync(), 0, cs, observedMean, rng);
+      return stats;
+    },
+  };
+}
+
+/**
+ * Adds to `stats` the moments about μ_c of the rows `from … to − 1` of a
+ * pattern with x_m drawn from N(μ_m + B u, C) per row and component with
+ * positive weight (`w[(r0 + i − from)·K + c]`).
+ */
+function sampleInto(
+  stats: GmmStats,
+  pat: PatternSegment,
+  from: number,
+  to: number,
+  w: ArrayLike<number>,
+  r0: number,
+  cs: readonly Conditioning[],
+  observedMean: (c: number, pat: PatternSegment) => Float64Array,
+  rng: Rng,
+): void {
+  const { k, d } = stats;
+  const o = pat.obs.length;
+  const m = pat.mis.length;
+  const full = new Float64Array(d);
+  const eps = new Float64Array(m);
+  const diff = new Float64Array(o);
+  const means = Array.from({ length: k }, (_, c) => observedMean(c, pat));
+  for (let i = from, r = r0; i < to; i++, r++) {
+    for (let c = 0; c < k; c++) {
+      const wc = w[r * k + c] as number;
+      if (wc === 0) continue;
+      const cn = cs[c] as Conditioning;
+      const mo = means[c] as Float64Array;
+      for (let j = 0; j < o; j++) full[pat.obs[j] as number] = diff[j] = (pat.xo[i * o + j] as number) - (mo[j] as number);
+      for (let j = 0; j < m; j++) eps[j] = rng.normal();
+      for (let a = 0; a < m; a++) {
+        let v = 0;
+        for (let j = 0; j < o; j++) v += (cn.b[a * o + j] as number) * (diff[j] as number);
+        for (let j = 0; j <= a; j++) v += (cn.cChol[a * m + j] as number) * (eps[j] as number);
+        full[pat.mis[a] as number] = v;
+      }
+      addOuter(stats, c, wc, full);
+    }
+  }
 }
 
 function emptyStats(k: number, d: number, ref: Float64Array): GmmStats {
