@@ -65,6 +65,8 @@ interface Plan {
   /** Every scope whose counts are wanted: the families, then the factor scopes, with the clique that holds each. */
   readonly familyClique: readonly number[];
   readonly factorClique: readonly number[];
+  /** Cliques holding a family or factor scope: only their expected counts are computed. */
+  readonly countedCliques: readonly number[];
 }
 
 const planCache = new WeakMap<FactorGraphSpec, WeakMap<EvidencePatterns, Plan>>();
@@ -135,7 +137,8 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
       parentRuns: mergeRuns(parentAxes.map((v) => cards[v] as number), parentAxes.map((v) => sepSet.has(v))),
     };
   });
-  return { tree, cliques, familyClique, factorClique };
+  const held = new Set<number>([...familyClique, ...factorClique, ...tree.variableClique]);
+  return { tree, cliques, familyClique, factorClique, countedCliques: cliques.map((_, ci) => ci).filter((ci) => held.has(ci)) };
 }
 
 /** The θ table of every clique: the product of its factors, in its axis order (float64). */
@@ -167,11 +170,11 @@ const runsShape = (b: number, runs: readonly number[]): number[] => (runs.length
 
 /**
  * One batched Hugin calibration. Returns, as ONE tensor `[1, B + Σ clique sizes]`, the per-pattern
- * log p(e_p | θ) followed by Σ_p m_p q_p(clique) for every clique (flattened in its axis order), the
- * cliques in the order `order`.
+ * log p(e_p | θ) followed by Σ_p m_p q_p(clique) for the cliques in `order` (those holding a family,
+ * factor or variable marginal), each flattened in its axis order.
  * Runs inside the caller's `tf.tidy`; large intermediates are disposed as soon as they are used.
  */
-function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[]): { packed: tf.Tensor2D; order: number[] } {
+function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[]): { packed: tf.Tensor2D; order: readonly number[] } {
   const B = batch.size;
   const nc = plan.cliques.length;
   const psi: (tf.Tensor | undefined)[] = new Array(nc);
@@ -276,9 +279,9 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     psi[ci] = undefined;
     beta[ci] = b;
   }
-  // Expected counts Σ_p m_p β_p(clique): a [1, B] × [B, clique] matmul per clique with a batch
-  // axis, m · β for those without one (no evidence anywhere in their tree).
-  const order = plan.cliques.map((_, ci) => ci);
+  // Expected counts Σ_p m_p β_p(clique) of the cliques that hold a scope: a [1, B] × [B, clique]
+  // matmul per clique with a batch axis, m · β for those without one (no evidence in their tree).
+  const order = plan.countedCliques;
   const out = tf.tidy(() => {
     const total = tf.sum(batch.counts);
     const pieces: tf.Tensor2D[] = [tf.reshape(logZ, [1, B]) as tf.Tensor2D];
@@ -325,7 +328,7 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
   let logLikelihood = 0;
   try {
     for (const batch of evidence.batches) {
-      let order: number[] = [];
+      let order: readonly number[] = [];
       const packed = tf.tidy(() => {
         const r = calibrateBatch(plan, thetaTables, batch, ones);
         order = r.order;
