@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,11 +243,12 @@ describe('emlab fit (successful runs)', () => {
     const parsedB = fromJson(b.stdout) as FitResult & { columns: string[] };
     expect(omitTimings(parsedA)).toEqual(omitTimings(parsedB));
 
-    // --out writes the same result that --json prints (without the CLI's extra `columns`)
+    // --out writes the same result that --json prints (without the CLI's extra data description)
     const loaded = await loadResult<GmmParams>(out);
     expect(loaded.params).toEqual(resA.params);
-    const { columns: _columns, ...withoutColumns } = parsedA;
-    expect(loaded).toEqual(withoutColumns);
+    const { columns: _columns, nMissing, nRowsAllMissing: _all, missingPatterns: _patterns, ...withoutExtras } = parsedA as typeof parsedA & { nMissing: number; nRowsAllMissing: number; missingPatterns: unknown };
+    expect(nMissing).toBe(0);
+    expect(loaded).toEqual(withoutExtras);
   });
 });
 
@@ -301,6 +302,67 @@ describe('emlab fit (user errors: exit 2, one line, no stack)', () => {
     const r = await run(['fit', good(), '--components', '2', '--max-iter', '3', '--tol', '0', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as FitResult).nIter).toBe(3);
+  });
+});
+
+// ---------------------------------------------------------------- missing cells
+
+describe('missing cells (emlab fit, emlab impute)', () => {
+  const apple = fileURLToPath(new URL('../../../../shared/data/apple_littlerubin.csv', import.meta.url));
+
+  it('emlab fit fits through missing cells and reports them (text and JSON)', async () => {
+    const [text, json] = await Promise.all([run(['fit', apple, '--components', '1']), run(['fit', apple, '--components', '1', '--json'])]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/missing {4}6 cells in 1 patterns, fitted through as latent variables/);
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout) as { nMissing: number; nRowsAllMissing: number; missingPatterns: { missing: string[]; count: number }[]; converged: boolean };
+    expect(out.nMissing).toBe(6);
+    expect(out.nRowsAllMissing).toBe(0);
+    expect(out.missingPatterns).toEqual([{ missing: [], count: 12 }, { missing: ['worms'], count: 6 }]);
+    expect(out.converged).toBe(true);
+  });
+
+  it('emlab impute writes the completed table (same header, observed cells unchanged) and variances', async () => {
+    const r = await run(['impute', apple, '--components', '1', '--out', file('imputed.csv'), '--variance', file('var.csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/imputed 6 missing cells of 18 rows × 2 columns/);
+    const input = (await readFile(apple, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const lines = (await readFile(file('imputed.csv'), 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('size,worms');
+    const rows = lines.slice(1).map((l) => l.split(',').map(Number));
+    expect(rows).toHaveLength(18);
+    rows.forEach((row, i) => {
+      const cells = input[i] as string[];
+      expect(row[0]).toBe(Number(cells[0]));
+      if (cells[1] !== '') expect(row[1]).toBe(Number(cells[1]));
+      else expect(Number.isFinite(row[1])).toBe(true);
+    });
+    const variance = (await readFile(file('var.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    variance.forEach((row, i) => expect(row[1] as number > 0).toBe((input[i] as string[])[1] === ''));
+  });
+
+  it('emlab impute --draws M stacks M draws with a leading draw column, reproducibly', async () => {
+    const args = (out: string, seed: string): string[] => ['impute', apple, '--components', '1', '--draws', '3', '--seed', seed, '--out', file(out)];
+    const [a, b, c] = await Promise.all([run(args('d1.csv', '4')), run(args('d2.csv', '4')), run(args('d3.csv', '5'))]);
+    for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
+    const [t1, t2, t3] = await Promise.all(['d1.csv', 'd2.csv', 'd3.csv'].map((f) => readFile(file(f), 'utf8')));
+    expect(t1).toBe(t2);
+    expect(t1).not.toBe(t3);
+    const lines = (t1 as string).trim().split('\n');
+    expect(lines[0]).toBe('draw,size,worms');
+    expect(lines).toHaveLength(1 + 3 * 18);
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['1', '2', '3']));
+  });
+
+  it('emlab impute errors: --out missing, bad --draws, a column with nothing observed', async () => {
+    const [noOut, badDraws, noColumn] = await Promise.all([
+      run(['impute', apple, '--components', '1']),
+      run(['impute', apple, '--components', '1', '--draws', '0', '--out', file('x.csv')]),
+      run(['impute', file('nocolumn.csv'), '--components', '1', '--out', file('x.csv')]),
+    ]);
+    expectUserError(noOut, /--out/, /is required/);
+    expectUserError(badDraws, /--draws/, /must be an integer >= 1/);
+    expectUserError(noColumn, /column 1 has no observed value/);
   });
 });
 
