@@ -10,5 +10,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     setupFiles: ['./test/setup-backend.ts'],
+    globalSetup: ['./test/ensure-chromium.ts'],
   },
 });
