@@ -56,6 +56,50 @@ interface CliquePlan {
   readonly parentRuns: { shape: number[]; keepShape: number[]; otherAxes: number[] };
   /** The inverse permutation (parent's separator order back to ours). */
   readonly sepPermBack: readonly number[] | null;
+  /**
+   * 0/1 matrices used instead of reshapes when a reshape would need more than {@link MAX_RANK} axes
+   * (tfjs-backend-wasm's broadcasting kernels (XNNPACK) fail silently beyond 6): `sumProj`
+   * `[size, sep]` maps this clique's entries to its separator configurations (our order),
+   * `parentProj` `[parent size, sep]` the parent's entries to them (parent's order), `permProj`
+   * `[sep, sep]` our separator order to the parent's. `null` when reshapes suffice.
+   */
+  readonly sumProj: Float32Array | null;
+  readonly parentProj: Float32Array | null;
+  readonly permProj: Float32Array | null;
+}
+
+/** Largest tensor rank used with broadcasting or transposes (batch axis included). */
+const MAX_RANK = 6;
+
+/**
+ * The 0/1 matrix `[Π shape, Π sep cards]` whose row x has a 1 at the separator configuration of
+ * entry x of a table over `vars` (row-major, last fastest); `sep` in the wanted order.
+ */
+function projection(vars: readonly number[], shape: readonly number[], sep: readonly number[], cards: readonly number[]): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const sepSize = sep.reduce((a, v) => a * (cards[v] as number), 1);
+  // Stride of each table axis in the separator index (0 when the axis is not in the separator).
+  const stride = vars.map((v) => {
+    const j = sep.indexOf(v);
+    if (j < 0) return 0;
+    let st = 1;
+    for (let k = j + 1; k < sep.length; k++) st *= cards[sep[k] as number] as number;
+    return st;
+  });
+  const out = new Float32Array(size * sepSize);
+  const idx = new Array<number>(shape.length).fill(0);
+  let o = 0;
+  for (let x = 0; x < size; x++) {
+    out[x * sepSize + o] = 1;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      idx[a] = (idx[a] as number) + 1;
+      o += stride[a] as number;
+      if ((idx[a] as number) < (shape[a] as number)) break;
+      o -= (stride[a] as number) * (shape[a] as number);
+      idx[a] = 0;
+    }
+  }
+  return out;
 }
 
 /** The θ-free plan for one (spec, evidence) pair, cached. */
@@ -120,6 +164,10 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
     const parentAxes = p >= 0 ? (axesOf[p] as { axes: number[] }).axes : [];
     const sepTheirs = parentAxes.filter((v) => sepSet.has(v));
     const identity = sepOurs.every((v, i) => sepTheirs[i] === v);
+    const sumRuns = mergeRuns(shape, axes.map((v) => sepSet.has(v)));
+    const parentShape = parentAxes.map((v) => cards[v] as number);
+    const parentRuns = mergeRuns(parentShape, parentAxes.map((v) => sepSet.has(v)));
+    const tooHigh = (runs: { shape: number[] }): boolean => p >= 0 && runs.shape.length + 1 > MAX_RANK;
     return {
       axes,
       shape,
@@ -130,11 +178,14 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
       parent: p,
       children: c.children,
       sepShape: sepOurs.map((v) => cards[v] as number),
-      sumRuns: mergeRuns(shape, axes.map((v) => sepSet.has(v))),
+      sumRuns,
       sepPerm: identity ? null : sepTheirs.map((v) => sepOurs.indexOf(v)),
       sepPermBack: identity ? null : sepOurs.map((v) => sepTheirs.indexOf(v)),
       sepShapeInParent: sepTheirs.map((v) => cards[v] as number),
-      parentRuns: mergeRuns(parentAxes.map((v) => cards[v] as number), parentAxes.map((v) => sepSet.has(v))),
+      parentRuns,
+      sumProj: tooHigh(sumRuns) ? projection(axes, shape, sepOurs, cards) : null,
+      parentProj: tooHigh(parentRuns) ? projection(parentAxes, parentShape, sepTheirs, cards) : null,
+      permProj: !identity && sepOurs.length + 1 > MAX_RANK ? projection(sepOurs, sepOurs.map((v) => cards[v] as number), sepTheirs, cards) : null,
     };
   });
   const held = new Set<number>([...familyClique, ...factorClique, ...tree.variableClique]);
@@ -168,13 +219,71 @@ function cliqueTables(graph: FactorGraph, plan: Plan): Float64Array[] {
 
 const runsShape = (b: number, runs: readonly number[]): number[] => (runs.length === 0 ? [b, 1] : [b, ...runs]);
 
+/** The plan's 0/1 matrices as tensors, in both orientations; uploaded once per calibration. */
+interface Projections {
+  readonly sum: (tf.Tensor2D | null)[];
+  readonly sumT: (tf.Tensor2D | null)[];
+  readonly parent: (tf.Tensor2D | null)[];
+  readonly parentT: (tf.Tensor2D | null)[];
+  readonly perm: (tf.Tensor2D | null)[];
+  readonly permT: (tf.Tensor2D | null)[];
+}
+
+function transposeHost(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c] as number;
+  return out;
+}
+
+function uploadProjections(plan: Plan): Projections {
+  const up = (m: Float32Array | null, rows: number, cols: number, transpose: boolean): tf.Tensor2D | null =>
+    m === null ? null : transpose ? tf.tensor2d(transposeHost(m, rows, cols), [cols, rows]) : tf.tensor2d(m, [rows, cols]);
+  const sepSize = (c: CliquePlan): number => c.sepShape.reduce((a, b) => a * b, 1);
+  const parentSize = (c: CliquePlan): number => (c.parent >= 0 ? (plan.cliques[c.parent] as CliquePlan).size : 1);
+  return {
+    sum: plan.cliques.map((c) => up(c.sumProj, c.size, sepSize(c), false)),
+    sumT: plan.cliques.map((c) => up(c.sumProj, c.size, sepSize(c), true)),
+    parent: plan.cliques.map((c) => up(c.parentProj, parentSize(c), sepSize(c), false)),
+    parentT: plan.cliques.map((c) => up(c.parentProj, parentSize(c), sepSize(c), true)),
+    perm: plan.cliques.map((c) => up(c.permProj, sepSize(c), sepSize(c), false)),
+    permT: plan.cliques.map((c) => up(c.permProj, sepSize(c), sepSize(c), true)),
+  };
+}
+
+function disposeProjections(p: Projections): void {
+  for (const list of [p.sum, p.sumT, p.parent, p.parentT, p.perm, p.permT]) for (const t of list) t?.dispose();
+}
+
+/** Sums a table `[tb, size]` down to a separator `[tb, sepSize]` (runs, or a 0/1 matrix `[size, sep]`). */
+function sumToSeparator(table: tf.Tensor2D, runs: { shape: number[]; otherAxes: number[] }, proj: tf.Tensor2D | null, sepSize: number): tf.Tensor2D {
+  if (proj !== null) return tf.matMul(table, proj);
+  const tb = table.shape[0];
+  const r = runs.otherAxes.length === 0 ? table : tf.sum(tf.reshape(table, runsShape(tb, runs.shape)), runs.otherAxes);
+  return tf.reshape(r, [tb, sepSize]) as tf.Tensor2D;
+}
+
+/** Multiplies a table `[tb, size]` by a separator function `[mb, sep]` (runs, or a 0/1 matrix `[sep, size]`). */
+function multiplyBySeparator(table: tf.Tensor2D, sep: tf.Tensor2D, runs: { shape: number[]; keepShape: number[] }, projT: tf.Tensor2D | null, size: number): tf.Tensor2D {
+  if (projT !== null) return tf.mul(table, tf.matMul(sep, projT));
+  const out = tf.mul(tf.reshape(table, runsShape(table.shape[0], runs.shape)), tf.reshape(sep, runsShape(sep.shape[0], runs.keepShape)));
+  return tf.reshape(out, [out.shape[0] as number, size]) as tf.Tensor2D;
+}
+
+/** Reorders a separator function `[b, sep]` from one clique's axis order to another's. */
+function reorderSeparator(x: tf.Tensor2D, perm: readonly number[] | null, fromShape: readonly number[], proj: tf.Tensor2D | null): tf.Tensor2D {
+  if (perm === null) return x;
+  if (proj !== null) return tf.matMul(x, proj);
+  const b = x.shape[0];
+  return tf.reshape(tf.transpose(tf.reshape(x, [b, ...fromShape]), [0, ...perm.map((a) => a + 1)]), [b, x.shape[1]]) as tf.Tensor2D;
+}
+
 /**
  * One batched Hugin calibration. Returns, as ONE tensor `[1, B + Σ clique sizes]`, the per-pattern
  * log p(e_p | θ) followed by Σ_p m_p q_p(clique) for the cliques in `order` (those holding a family,
  * factor or variable marginal), each flattened in its axis order.
  * Runs inside the caller's `tf.tidy`; large intermediates are disposed as soon as they are used.
  */
-function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[]): { packed: tf.Tensor2D; order: readonly number[] } {
+function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: EvidenceBatch, ones: readonly tf.Tensor2D[], pr: Projections): { packed: tf.Tensor2D; order: readonly number[] } {
   const B = batch.size;
   const nc = plan.cliques.length;
   const psi: (tf.Tensor | undefined)[] = new Array(nc);
@@ -212,12 +321,8 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
       // Messages from the children.
       for (const k of c.children) {
         const kc = plan.cliques[k] as CliquePlan;
-        let msg: tf.Tensor = muNorm[k] as tf.Tensor2D;
-        const mb = msg.shape[0] as number;
-        if (kc.sepPerm !== null) msg = tf.transpose(tf.reshape(msg, [mb, ...kc.sepShape]), [0, ...kc.sepPerm.map((a) => a + 1)]);
-        const tb = table.shape[0] as number;
-        const out = tf.mul(tf.reshape(table, runsShape(tb, kc.parentRuns.shape)), tf.reshape(msg, runsShape(mb, kc.parentRuns.keepShape)));
-        table = tf.reshape(out, [out.shape[0] as number, c.size]);
+        const msg = reorderSeparator(muNorm[k] as tf.Tensor2D, kc.sepPerm, kc.sepShape, pr.perm[k] ?? null);
+        table = multiplyBySeparator(table as tf.Tensor2D, msg, kc.parentRuns, pr.parentT[k] ?? null, c.size);
       }
       return table as tf.Tensor2D;
     });
@@ -228,10 +333,7 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     const tb = t.shape[0];
     if (c.parent >= 0) {
       const sepSize = c.sepShape.reduce((a, b) => a * b, 1);
-      const raw = tf.tidy(() => {
-        const r = c.sumRuns.otherAxes.length === 0 ? t : tf.sum(tf.reshape(t, runsShape(tb, c.sumRuns.shape)), c.sumRuns.otherAxes);
-        return tf.reshape(r, [tb, sepSize]) as tf.Tensor2D;
-      });
+      const raw = tf.tidy(() => sumToSeparator(t, c.sumRuns, pr.sum[ci] ?? null, sepSize));
       const s = tf.sum(raw, 1) as tf.Tensor1D;
       muRaw[ci] = raw;
       muNorm[ci] = tf.tidy(() => tf.div(raw, tf.reshape(safeDenominator(s), [tb, 1])) as tf.Tensor2D);
@@ -260,18 +362,11 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     } else {
       b = tf.tidy(() => {
         const bp = beta[c.parent] as tf.Tensor2D;
-        const pb = bp.shape[0];
         const sepSize = c.sepShape.reduce((x, y) => x * y, 1);
-        let delta: tf.Tensor = c.parentRuns.otherAxes.length === 0 ? bp : tf.sum(tf.reshape(bp, runsShape(pb, c.parentRuns.shape)), c.parentRuns.otherAxes);
-        // In the parent's separator order; bring it to ours.
-        if (c.sepPermBack !== null) delta = tf.transpose(tf.reshape(delta, [pb, ...c.sepShapeInParent]), [0, ...c.sepPermBack.map((a) => a + 1)]);
-        delta = tf.reshape(delta, [pb, sepSize]);
-        const ratio = tf.div(delta, safeDenominator(muRaw[ci] as tf.Tensor2D));
-        const own = psi[ci] as tf.Tensor2D;
-        const ob = own.shape[0];
-        const rb = ratio.shape[0] as number;
-        const out = tf.mul(tf.reshape(own, runsShape(ob, c.sumRuns.shape)), tf.reshape(ratio, runsShape(rb, c.sumRuns.keepShape)));
-        return tf.reshape(out, [out.shape[0] as number, c.size]) as tf.Tensor2D;
+        // The parent's posterior summed to the separator, in the parent's order, brought to ours.
+        const delta = reorderSeparator(sumToSeparator(bp, c.parentRuns, pr.parent[ci] ?? null, sepSize), c.sepPermBack, c.sepShapeInParent, pr.permT[ci] ?? null);
+        const ratio = tf.div(delta, safeDenominator(muRaw[ci] as tf.Tensor2D)) as tf.Tensor2D;
+        return multiplyBySeparator(psi[ci] as tf.Tensor2D, ratio, c.sumRuns, pr.sumT[ci] ?? null, c.size);
       });
       (psi[ci] as tf.Tensor2D).dispose();
       (muRaw[ci] as tf.Tensor2D).dispose();
@@ -323,6 +418,7 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
   const thetaHost = cliqueTables(graph, plan);
   const thetaTables = thetaHost.map((t, ci) => tf.tensor2d(Float32Array.from(t), [1, (plan.cliques[ci] as CliquePlan).size]));
   const ones = graph.spec.variables.map((v) => tf.ones([1, v.cardinality]) as tf.Tensor2D);
+  const projections = uploadProjections(plan);
   const cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
   const patternLogLik = keepPatternLogLik ? new Float64Array(evidence.nPatterns) : undefined;
   let logLikelihood = 0;
@@ -330,7 +426,7 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
     for (const batch of evidence.batches) {
       let order: readonly number[] = [];
       const packed = tf.tidy(() => {
-        const r = calibrateBatch(plan, thetaTables, batch, ones);
+        const r = calibrateBatch(plan, thetaTables, batch, ones, projections);
         order = r.order;
         return r.packed;
       });
@@ -351,6 +447,7 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
   } finally {
     for (const t of thetaTables) t.dispose();
     for (const t of ones) t.dispose();
+    disposeProjections(projections);
   }
   logLikelihood += (graph.logConstant ?? 0) * evidence.nRows;
   return patternLogLik ? { logLikelihood, cliqueCounts, patternLogLik } : { logLikelihood, cliqueCounts };

@@ -193,6 +193,32 @@ describe('exact marginals equal brute-force enumeration', () => {
   });
 });
 
+describe('wide cliques (reshapes beyond rank 6 are replaced by 0/1 matrices)', () => {
+  /** Binary variables; factors given by scopes; random positive tables. */
+  function graphOf(nVars: number, scopes: number[][], seed: number): FactorGraph {
+    const rng = createRng(seed).child('wide');
+    return {
+      spec: { variables: Array.from({ length: nVars }, (_, i) => ({ name: `W${i}`, cardinality: 2 })), factorScopes: scopes, families: scopes },
+      factorTables: scopes.map((sc) => Float64Array.from({ length: 2 ** sc.length }, () => 0.1 + rng.uniform())),
+    };
+  }
+
+  it('separator interleaved with the other variables of a 10-variable clique', async () => {
+    // Evidence on 0, 2, ..., 10 goes to the small clique; the big one keeps ascending axis order,
+    // so the separator alternates with the hidden odd variables: 10 runs.
+    const g = graphOf(11, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [0, 2, 4, 6, 8, 10]], 1);
+    const values = randomEvidence(g.spec.variables.map(() => 2), 8, 5, 0.6, [1, 3, 5, 7, 9]);
+    await checkAgainstBruteForce(g, values, 8, 3);
+  });
+
+  it('a 7-variable separator in different axis orders on its two sides', async () => {
+    // Variables 0–2 observed (their evidence goes to the smaller clique, last in its axis order), 3–6 hidden.
+    const g = graphOf(10, [[0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 1, 2, 3, 4, 5, 6, 9]], 2);
+    const values = randomEvidence(g.spec.variables.map(() => 2), 8, 6, 0.7, [3, 4, 5, 6]);
+    await checkAgainstBruteForce(g, values, 8, 3);
+  });
+});
+
 describe('asia', () => {
   const g = bnAsFactorGraph(asiaNetwork());
 
