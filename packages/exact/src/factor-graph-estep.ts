@@ -536,7 +536,8 @@ export interface PosteriorMarginals {
  * given one instance's evidence: one junction-tree calibration.
  *
  * @param graph - a factor graph at fixed parameters (for a Bayesian network: `bnFactorGraph(net)` from `@emlab/models`).
- * @param evidence - observed variables by name, each a state name (needs `states` in the spec) or index. Default none.
+ * @param evidence - observed variables by name, each a state name (needs `states` in the spec), an index, or an
+ *   index as a string when no state has that name. Default none.
  * @example
  * ```ts
  * const q = posteriorMarginals(bnFactorGraph(asia), { smoke: 'yes', xray: 'yes' });
@@ -557,7 +558,8 @@ export function posteriorMarginals(graph: FactorGraph, evidence: FactorGraphEvid
     }
     const variable = spec.variables[v] as FactorGraph['spec']['variables'][number];
     let s = typeof value === 'number' ? value : (variable.states ?? []).indexOf(value);
-    if (typeof value === 'string' && s < 0 && /^\d+$/.test(value) && variable.states === undefined) s = Number(value);
+    // A string that names no state may be a state index ("0", "1", ...).
+    if (typeof value === 'string' && s < 0 && /^\d+$/.test(value)) s = Number(value);
     if (!Number.isInteger(s) || s < 0 || s >= variable.cardinality) {
       throw emError('INVALID_ARGUMENT', ['evidence', name], value, `is not a state of "${name}"`, variable.states ? `use one of: ${variable.states.join(', ')}` : `use an index in [0, ${variable.cardinality})`);
     }

@@ -251,6 +251,8 @@ describe('asia', () => {
     })();
     expect(e).toBeInstanceOf(EmError);
     expect((e as EmError).code).toBe('INVALID_PARAMS');
+    // State indices, as numbers or digit strings, name the same states.
+    expect(posteriorMarginals(g, { asia: 0, xray: '0', dysp: 'no' }).marginals).toEqual(q.marginals);
     expect(() => posteriorMarginals(g, { smoker: 'yes' })).toThrow(/names no variable/);
     expect(() => posteriorMarginals(g, { smoke: 'maybe' })).toThrow(/not a state/);
   });
