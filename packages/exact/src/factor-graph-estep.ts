@@ -20,6 +20,7 @@ import {
   emError,
   evidencePatterns,
   expectedLogFactors,
+  integerOption,
   marginalizeTable,
   registerEStep,
   rejectUnknownOptions,
@@ -408,40 +409,52 @@ function safeDenominator<T extends tf.Tensor>(x: T): T {
 interface Calibration {
   /** Σ_p m_p log p(e_p | θ) (+ logConstant · N). */
   readonly logLikelihood: number;
-  /** Σ_p m_p q_p(clique), per clique, in its axis order. */
+  /** Σ_p m_p q_p(clique), per clique, in its axis order (zeros for cliques that hold no scope). */
   readonly cliqueCounts: readonly Float64Array[];
-  /** Per pattern log p(e_p | θ) when requested. */
-  readonly patternLogLik?: Float64Array;
 }
 
-function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, keepPatternLogLik = false): Calibration {
+/** Default {@link FactorGraphExactOptions.maxTableEntries}: 2²² float32 entries (16 MB) per set of clique tables. */
+export const MAX_TABLE_ENTRIES = 2 ** 22;
+
+/** A batch's patterns [from, from + len) as a batch of its own (slices; call inside a `tf.tidy`). */
+function sliceBatch(batch: EvidenceBatch, from: number, len: number): EvidenceBatch {
+  if (from === 0 && len === batch.size) return batch;
+  return {
+    start: batch.start + from,
+    size: len,
+    indicators: batch.indicators.map((t) => (t === null ? null : tf.slice(t, [from, 0], [len, t.shape[1]]))),
+    counts: tf.slice(batch.counts, [0, from], [1, len]),
+  };
+}
+
+function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, maxTableEntries = MAX_TABLE_ENTRIES): Calibration {
   const thetaHost = cliqueTables(graph, plan);
   const thetaTables = thetaHost.map((t, ci) => tf.tensor2d(Float32Array.from(t), [1, (plan.cliques[ci] as CliquePlan).size]));
   const ones = graph.spec.variables.map((v) => tf.ones([1, v.cardinality]) as tf.Tensor2D);
   const projections = uploadProjections(plan);
   const cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
-  const patternLogLik = keepPatternLogLik ? new Float64Array(evidence.nPatterns) : undefined;
+  // Patterns per calibration: the batch, or less when its clique tables would exceed the budget.
+  const step = Math.max(1, Math.floor(maxTableEntries / plan.tree.totalSize));
   let logLikelihood = 0;
   try {
     for (const batch of evidence.batches) {
-      let order: readonly number[] = [];
-      const packed = tf.tidy(() => {
-        const r = calibrateBatch(plan, thetaTables, batch, ones, projections);
-        order = r.order;
-        return r.packed;
-      });
-      const v = packed.dataSync();
-      packed.dispose();
-      for (let i = 0; i < batch.size; i++) {
-        const l = v[i] as number;
-        logLikelihood += (evidence.counts[batch.start + i] as number) * l;
-        if (patternLogLik) patternLogLik[batch.start + i] = l;
-      }
-      let o = batch.size;
-      for (const ci of order) {
-        const counts = cliqueCounts[ci] as Float64Array;
-        for (let j = 0; j < counts.length; j++) counts[j] = (counts[j] as number) + (v[o + j] as number);
-        o += counts.length;
+      for (let from = 0; from < batch.size; from += step) {
+        const len = Math.min(step, batch.size - from);
+        let order: readonly number[] = [];
+        const packed = tf.tidy(() => {
+          const r = calibrateBatch(plan, thetaTables, sliceBatch(batch, from, len), ones, projections);
+          order = r.order;
+          return r.packed;
+        });
+        const v = packed.dataSync();
+        packed.dispose();
+        for (let i = 0; i < len; i++) logLikelihood += (evidence.counts[batch.start + from + i] as number) * (v[i] as number);
+        let o = len;
+        for (const ci of order) {
+          const counts = cliqueCounts[ci] as Float64Array;
+          for (let j = 0; j < counts.length; j++) counts[j] = (counts[j] as number) + (v[o + j] as number);
+          o += counts.length;
+        }
       }
     }
   } finally {
@@ -450,7 +463,7 @@ function calibrate(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, k
     disposeProjections(projections);
   }
   logLikelihood += (graph.logConstant ?? 0) * evidence.nRows;
-  return patternLogLik ? { logLikelihood, cliqueCounts, patternLogLik } : { logLikelihood, cliqueCounts };
+  return { logLikelihood, cliqueCounts };
 }
 
 function scopeCounts(spec: FactorGraphSpec, plan: Plan, cal: Calibration, scopes: readonly (readonly number[])[], cliqueOf: readonly number[]): Float64Array[] {
@@ -458,6 +471,16 @@ function scopeCounts(spec: FactorGraphSpec, plan: Plan, cal: Calibration, scopes
     const ci = cliqueOf[i] as number;
     return marginalizeTable(spec, cal.cliqueCounts[ci] as Float64Array, (plan.cliques[ci] as CliquePlan).axes, scope);
   });
+}
+
+/** Options of {@link factorGraphExactEStep}. @category E-steps */
+export interface FactorGraphExactOptions {
+  /**
+   * Memory budget: at most this many float32 entries per set of clique tables (patterns × Σ clique
+   * sizes); evidence batches are split further to stay below it. Default {@link MAX_TABLE_ENTRIES}
+   * (2²², 16 MB; peak memory is a few times that). ALARM (1020 entries per pattern) fits 4112 patterns.
+   */
+  readonly maxTableEntries?: number;
 }
 
 /**
@@ -475,19 +498,23 @@ function scopeCounts(spec: FactorGraphSpec, plan: Plan, cal: Calibration, scopes
  * import { factorGraphExactEStep } from '@emlab/exact';
  * const r = await fit(bayesianNetwork(net, { hidden: ['Z'] }), data, { eStep: factorGraphExactEStep() });
  * ```
- * @throws EmError `INVALID_ARGUMENT` for any option (it takes none).
+ * @throws EmError `INVALID_ARGUMENT` for an unknown option or a `maxTableEntries` that is not an integer >= 1.
  * @category E-steps
  */
-export function factorGraphExactEStep(options: Readonly<Record<string, unknown>> = {}): EStep<FactorGraphStructure> {
-  rejectUnknownOptions(options, [], 'factorGraphExactEStep');
+export function factorGraphExactEStep(options: FactorGraphExactOptions = {}): EStep<FactorGraphStructure> {
+  if (typeof options !== 'object' || options === null) {
+    throw emError('INVALID_ARGUMENT', ['factorGraphExactEStep'], options, 'must be an options object', 'pass { maxTableEntries } or omit it');
+  }
+  rejectUnknownOptions(options as Readonly<Record<string, unknown>>, ['maxTableEntries'], 'factorGraphExactEStep');
+  const maxTableEntries = integerOption(options.maxTableEntries ?? MAX_TABLE_ENTRIES, ['factorGraphExactEStep', 'maxTableEntries'], 1);
   return {
     name: 'exact',
     kind: 'factor-graph',
     family: 'exact',
-    options: {},
+    options: { maxTableEntries },
     run(structure) {
       const plan = planFor(structure.spec, structure.evidence);
-      const cal = calibrate(structure, structure.evidence, plan);
+      const cal = calibrate(structure, structure.evidence, plan, maxTableEntries);
       const spec = structure.spec;
       const familyCounts = scopeCounts(spec, plan, cal, spec.families, plan.familyClique);
       const factorCounts = scopeCounts(spec, plan, cal, spec.factorScopes, plan.factorClique);

@@ -54,12 +54,12 @@ function bruteTotals(graph: FactorGraph, values: Int32Array, nRows: number): { l
 }
 
 /** Runs the E-step on rows and compares with brute force (float32 tables: 1e-4 relative on sums of ≤ 40 rows). */
-async function checkAgainstBruteForce(graph: FactorGraph, values: Int32Array, nRows: number, batchSize?: number): Promise<void> {
+async function checkAgainstBruteForce(graph: FactorGraph, values: Int32Array, nRows: number, batchSize?: number, maxTableEntries?: number): Promise<void> {
   const ref = bruteTotals(graph, values, nRows);
   await expectNoTensorLeak(() => {
     const s = testFactorGraphStructure(graph, values, nRows, batchSize);
     try {
-      const res = factorGraphExactEStep().run(s, ctx);
+      const res = factorGraphExactEStep(maxTableEntries === undefined ? {} : { maxTableEntries }).run(s, ctx);
       expect(res.logLikelihood).toBeCloseTo(ref.ll, 3);
       expect(Math.abs((res.logLikelihood as number) - ref.ll)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.ll)));
       expect(res.bound).toBe(res.logLikelihood);
@@ -149,6 +149,15 @@ describe('exact marginals equal brute-force enumeration', () => {
       ),
       { numRuns: 60, seed: 11 },
     );
+  });
+
+  it('a memory budget smaller than a batch splits it (same answers)', async () => {
+    const net = randomBayesNet(77, { nNodes: 7 });
+    const g = bnAsFactorGraph(net);
+    const values = randomEvidence(g.spec.variables.map((v) => v.cardinality), 30, 78, 0.5, [2]);
+    // Budget of one pattern's tables, then of a few patterns' (uneven last slice).
+    await checkAgainstBruteForce(g, values, 30, 16, 1);
+    await checkAgainstBruteForce(g, values, 30, 16, 3 * 200);
   });
 
   it('random factor graphs (unnormalized tables with zeros, a log constant, extra families)', async () => {
@@ -334,6 +343,8 @@ describe('evidence patterns and the registry', () => {
 
   it("is registered as (factor-graph, exact) and rejects options", () => {
     expect(createEStep('factor-graph', 'exact').kind).toBe('factor-graph');
-    expect(() => factorGraphExactEStep({ nope: 1 })).toThrow(EmError);
+    expect(() => factorGraphExactEStep({ nope: 1 } as never)).toThrow(EmError);
+    expect(() => factorGraphExactEStep({ maxTableEntries: 0 })).toThrow(/maxTableEntries/);
+    expect(factorGraphExactEStep().options).toEqual({ maxTableEntries: 2 ** 22 });
   });
 });
