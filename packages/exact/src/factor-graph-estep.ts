@@ -304,7 +304,7 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
     const t = tf.tidy(() => {
       // Evidence: outer product of the indicators this clique receives, times its θ table.
       const theta = thetaTables[ci] as tf.Tensor2D;
-      let table: tf.Tensor = tf.clone(theta);
+      let table: tf.Tensor = theta;
       if (c.evidenceVars.some((v) => batch.indicators[v] !== null)) {
         let ev: tf.Tensor2D | undefined;
         let evSize = 1;
@@ -325,7 +325,8 @@ function calibrateBatch(plan: Plan, thetaTables: readonly tf.Tensor2D[], batch: 
         const msg = reorderSeparator(muNorm[k] as tf.Tensor2D, kc.sepPerm, kc.sepShape, pr.perm[k] ?? null);
         table = multiplyBySeparator(table as tf.Tensor2D, msg, kc.parentRuns, pr.parentT[k] ?? null, c.size);
       }
-      return table as tf.Tensor2D;
+      // A copy when nothing multiplied the θ table (it is freed with the clique, θ is reused).
+      return (table === theta ? tf.clone(theta) : table) as tf.Tensor2D;
     });
     for (const k of c.children) {
       (muNorm[k] as tf.Tensor2D).dispose();
