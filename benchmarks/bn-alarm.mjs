@@ -11,7 +11,7 @@
  * Reported: seconds per EM iteration (E-step + M-step from the trace; mean and
  * median over iterations 2..MAX_ITER, the first one also pays for building the
  * junction tree plan), the number of distinct evidence patterns, the junction
- * tree's size, the time to group and upload the evidence (prepare), and the
+ * tree's size, the time to group and upload the evidence (prepare), peak RSS, and the
  * machine's load: the average number of cores that OTHER processes kept busy
  * during the fit (from /proc/stat and this process's CPU time), since the
  * figure is only meaningful on an idle machine.
@@ -85,6 +85,17 @@ const busy1 = machineBusySeconds();
 const ownCpuS = (cpu.user + cpu.system) / 1e6;
 const otherCores = busy0 === undefined ? undefined : Math.max(0, (busy1 - busy0 - ownCpuS) / fitWallS);
 
+/** Peak resident set size in MB (Linux VmHWM), or the current RSS elsewhere. */
+function peakRssMB() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
 const iterS = result.trace.map((t) => (t.eStepMs + t.mStepMs) / 1000);
 const steady = iterS.slice(1);
 const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
@@ -116,12 +127,13 @@ const out = {
   otherCoresBusy: otherCores,
   loadavg: loadavg(),
   numTensorsAfter: tf.memory().numTensors,
+  peakRssMB: peakRssMB(),
   warnings,
 };
 console.log(JSON.stringify(out));
 console.error(
   `ALARM N=${o.rows} missing=${o.missing}: ${nPatterns} distinct patterns, junction tree ${d.nCliques} cliques / ${d.totalCliqueSize} entries; ` +
     `prepare ${(prepareMs / 1000).toFixed(2)} s; ${mean.toFixed(3)} s per EM iteration (median ${median.toFixed(3)}, first ${iterS[0].toFixed(3)}); ` +
-    `other processes kept ${otherCores === undefined ? '?' : otherCores.toFixed(2)} of ${cpus().length} cores busy`,
+    `peak RSS ${peakRssMB().toFixed(0)} MB; other processes kept ${otherCores === undefined ? '?' : otherCores.toFixed(2)} of ${cpus().length} cores busy`,
 );
 if (o.json) writeFileSync(o.json, JSON.stringify(out, null, 2));
