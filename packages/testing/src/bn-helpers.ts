@@ -191,45 +191,6 @@ export function testFactorGraphStructure(graph: FactorGraph, values: Int32Array,
 }
 
 /**
- * Ancestral sampling, test-only (the library's sampler is `sampleNetwork` in `@emlab/models`):
- * `[n, nodes]` state indices in node order. Needs the nodes in a topological order.
- * @category Testing
- */
-export function sampleBayesNetRows(net: BayesNet, n: number, seed: number): Int32Array {
-  const rng = createRng(seed).child('test-sample');
-  const index = new Map(net.nodes.map((x, i) => [x.name, i]));
-  const nv = net.nodes.length;
-  const out = new Int32Array(n * nv);
-  for (let r = 0; r < n; r++) {
-    net.nodes.forEach((node, i) => {
-      let config = 0;
-      for (const p of node.parents) {
-        const j = index.get(p) as number;
-        if (j >= i) throw new Error('sampleBayesNetRows: nodes are not in topological order');
-        config = config * (net.nodes[j] as BnNode).states.length + (out[r * nv + j] as number);
-      }
-      const k = node.states.length;
-      out[r * nv + i] = rng.categorical(node.cpt.slice(config * k, (config + 1) * k));
-    });
-  }
-  return out;
-}
-
-/** Blanks cells at random (missing completely at random) in place; returns how many. @category Testing */
-export function hideCells(values: Int32Array, rate: number, seed: number, columns?: readonly number[], nColumns?: number): number {
-  const rng = createRng(seed).child('hide-cells');
-  let hidden = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (columns !== undefined && nColumns !== undefined && !columns.includes(i % nColumns)) continue;
-    if (rng.uniform() < rate) {
-      values[i] = -1;
-      hidden++;
-    }
-  }
-  return hidden;
-}
-
-/**
  * The asia network (Lauritzen & Spiegelhalter 1988) as in bnlearn's asia.bif, written by hand,
  * states ["yes", "no"] everywhere.
  * @category Testing

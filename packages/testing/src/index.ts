@@ -11,5 +11,5 @@ export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expected
 export { logJointTableArb } from './tables.js';
 export type { LogJointTableOptions } from './tables.js';
 export { catchEmError } from './errors.js';
-export { asiaNetwork, bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, gammaDraw, hideCells, randomBayesNet, sampleBayesNetRows, testFactorGraphStructure } from './bn-helpers.js';
+export { asiaNetwork, bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, gammaDraw, randomBayesNet, testFactorGraphStructure } from './bn-helpers.js';
 export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';
