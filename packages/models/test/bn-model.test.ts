@@ -86,7 +86,7 @@ describe('log-likelihood and monotonicity', () => {
     expect(r.trace[0]?.diagnostics['nPatterns']).toBeLessThanOrEqual(300);
   });
 
-  it('monotone over random networks, hidden sets and missingness (ML and MAP)', async () => {
+  it('monotone over random networks, hidden sets, frozen nodes and missingness (ML and MAP)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 1e6 }),
@@ -97,8 +97,10 @@ describe('log-likelihood and monotonicity', () => {
           const net = randomBayesNet(seed, { nNodes, concentration: 0.8 });
           const rng = createRng(seed).child('hidden');
           const hidden = net.nodes.filter(() => rng.uniform() < 0.3).map((n) => n.name).slice(0, nNodes - 1);
+          const frozen = net.nodes.filter(() => rng.uniform() < 0.2).map((n) => n.name);
           const data = sampleNetwork(net, 60, seed, { missingRate, hide: hidden });
-          const model = bayesianNetwork(net, { hidden, pseudoCount });
+          // Small batches: several evidence batches per E-step.
+          const model = bayesianNetwork(net, { hidden, frozen, pseudoCount, batchSize: 1 + rng.int(40) });
           const r = await fit(model, data, { seed, maxIter: 12, tol: 0, monotonicity: 'throw', ...quiet });
           checkTraceMonotone(r, data.nRows, pseudoCount > 0);
           for (const t of r.trace) {
