@@ -9,7 +9,7 @@ export { gmmGradientAdapter, gmmGradientDim, gmmParametrization } from './gmm/gm
 export { impute, missingSummary } from './gmm/gmm-impute.js';
 export type { Imputation, ImputeOptions, MissingSummary } from './gmm/gmm-impute.js';
 export { conditionOn, missingChunks, MISSING_CHUNK_ROWS } from './gmm/gmm-missing.js';
-export type { MissingPrepared, PatternSegment } from './gmm/gmm-missing.js';
+export type { Conditioning, MissingPrepared, PatternSegment } from './gmm/gmm-missing.js';
 export type { CovarianceType, DenseMatrix, GmmData, GmmParams, GmmStats } from './gmm/gmm-types.js';
 export type { BayesNet, BnData, BnNode } from './bn/bn-types.js';
 export { CPT_SUM_EXACT, CPT_SUM_TOLERANCE, bnFreeParameterCount, topologicalOrder, validateNetwork } from './bn/bn-validate.js';

@@ -160,7 +160,7 @@ describe('rows, patterns and errors', () => {
     expect(s.patterns.reduce((n, p) => n + p.count, 0)).toBe(x.length + 1);
     const a = await fit(model, x, { seed: 1, ...quiet });
     const b = await fit(model, [empty, ...x, empty], { seed: 1, ...quiet });
-    expect(relErr(b.logLikelihood, a.logLikelihood)).toBeLessThan(1e-6);
+    expect(relErr(b.logLikelihood as number, a.logLikelihood as number)).toBeLessThan(1e-6);
   });
 
   it('groups rows by pattern: one conditioning per pattern, complete rows on the tensor path', () => {

@@ -49,8 +49,8 @@ export interface MissingPrepared {
   readonly nMissingCells: number;
 }
 
-/** The conditioning of one pattern on one component, float64. */
-interface Conditioning {
+/** The conditioning of one pattern on one component, float64 (see {@link conditionOn}). @category Gaussian mixtures */
+export interface Conditioning {
   /** Lower inverse of chol(Σ_oo), `[d_o, d_o]`. */
   readonly linv: Float64Array;
   /** log π_k − d_o/2 log 2π − ½ log|Σ_oo|. */
