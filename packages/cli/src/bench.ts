@@ -5,9 +5,10 @@
  * @module
  */
 import { basename, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { EmError, emError } from '@emlab/core';
 import { loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
+import { flagNumber, parseFlags } from './args.js';
 
 /** Where the commands write; the CLI's `CliIo`. @category CLI */
 export interface BenchIo {
@@ -25,29 +26,6 @@ export const BENCH_USAGE = `  emlab bench <suite.json> --out <dir> [--workers N]
 
 function fail(flag: string, value: unknown, problem: string, remedy: string): never {
   throw emError('INVALID_ARGUMENT', [flag], value, problem, remedy);
-}
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true } as const);
-  } catch (e) {
-    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.+$/, '');
-    throw new EmError('INVALID_ARGUMENT', `${message}. Remedy: see emlab --help`, { path: ['argv'] });
-  }
-}
-
-function intFlag(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < min) fail(`--${name}`, text, `must be an integer >= ${min}`, `pass e.g. --${name} ${Math.max(min, 2)}`);
-  return v;
-}
-
-function numFlag(name: string, text: string | undefined, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) fail(`--${name}`, text, `must be a number in [${min}, ${max}]`, `pass a number in that range`);
-  return v;
 }
 
 function duration(ms: number): string {
@@ -181,7 +159,7 @@ const BENCH_OPTIONS = {
  * @category CLI
  */
 export async function runBench(args: string[], io: BenchIo): Promise<number> {
-  const { values, positionals } = parse(args, BENCH_OPTIONS);
+  const { values, positionals } = parseFlags(args, BENCH_OPTIONS);
   if (values.help) {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
@@ -190,7 +168,7 @@ export async function runBench(args: string[], io: BenchIo): Promise<number> {
   if (file === undefined) fail('<suite.json>', undefined, 'is missing', 'pass a suite file: emlab bench benchmarks/suites/default.json --out bench-out');
   if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one suite file');
   if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out bench-out');
-  const workers = intFlag('workers', values.workers, 1);
+  const workers = flagNumber('workers', values.workers, 'int', 1);
   const loaded = await loadSuite(file);
   return execute(loaded.suite, io, { outDir: values.out, workers, resume: values.resume === true, baseDir: loaded.baseDir, suitePath: loaded.path });
 }
@@ -234,7 +212,7 @@ export function compareSuite(csvPath: string, o: { components: number; covarianc
  * @category CLI
  */
 export async function runCompare(args: string[], io: BenchIo): Promise<number> {
-  const { values, positionals } = parse(args, COMPARE_OPTIONS);
+  const { values, positionals } = parseFlags(args, COMPARE_OPTIONS);
   if (values.help) {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
@@ -244,7 +222,7 @@ export async function runCompare(args: string[], io: BenchIo): Promise<number> {
   if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
   const model = values.model ?? 'gmm';
   if (model !== 'gmm') fail('--model', model, 'is not a model compare supports (known: gmm)', 'pass --model gmm, or write a suite file for other models');
-  const components = intFlag('components', values.components, 1);
+  const components = flagNumber('components', values.components, 'int', 1);
   if (components === undefined) fail('--components', undefined, 'is required', 'pass --components K');
   if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out cmp-out');
   const esteps = (values.esteps ?? 'exact,hard,stochastic').split(',').map((s) => s.trim());
@@ -252,12 +230,12 @@ export async function runCompare(args: string[], io: BenchIo): Promise<number> {
     if (e === '') fail('--esteps', values.esteps, `item ${i + 1} is empty`, 'pass comma-separated method names, e.g. exact,hard,stochastic');
     if (esteps.indexOf(e) !== i) fail('--esteps', values.esteps, `lists "${e}" twice`, 'list each method once');
   });
-  const draws = intFlag('draws', values.draws, 1);
-  const seeds = intFlag('seeds', values.seeds, 1) ?? 5;
-  const maxIter = intFlag('max-iter', values['max-iter'], 1);
-  const tol = numFlag('tol', values.tol, 0, Number.MAX_VALUE);
-  const heldOut = numFlag('held-out', values['held-out'], 0, 0.9);
-  const workers = intFlag('workers', values.workers, 1);
+  const draws = flagNumber('draws', values.draws, 'int', 1);
+  const seeds = flagNumber('seeds', values.seeds, 'int', 1) ?? 5;
+  const maxIter = flagNumber('max-iter', values['max-iter'], 'int', 1);
+  const tol = flagNumber('tol', values.tol, 'float', 0);
+  const heldOut = flagNumber('held-out', values['held-out'], 'float', 0, 0.9);
+  const workers = flagNumber('workers', values.workers, 'int', 1);
   const suite = compareSuite(file, {
     components,
     esteps,

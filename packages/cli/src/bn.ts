@@ -7,7 +7,7 @@
  * @module
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { EmError, emError, fit, formatPath, initBackend, toJson, type ErrorPath, type FitResult, type IterationRecord } from '@emlab/core';
 import { posteriorMarginals } from '@emlab/exact';
 import {
@@ -24,6 +24,7 @@ import {
   type BayesNet,
   type BnData,
 } from '@emlab/models';
+import { flagNumber, parseFlags, progressLine, seedOf } from './args.js';
 import type { CliIo } from './main.js';
 
 /** Usage of `emlab bn` (also shown by `emlab bn --help`). @category CLI */
@@ -44,53 +45,6 @@ Usage:
 Exit codes: 0 ok, 2 user error, 1 internal error.`;
 
 // ---------------------------------------------------------------- flags
-
-/** `--tol -1` → `--tol=-1` (node's parseArgs refuses a dash-leading value of a string option). */
-function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const next = args[i + 1];
-    const name = a.startsWith('--') ? a.slice(2) : undefined;
-    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(?:\d|\.\d|Infinity$)/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true } as const);
-  } catch (e) {
-    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.+$/, '');
-    throw new EmError('INVALID_ARGUMENT', `${message}. Remedy: see emlab bn --help`, { path: ['argv'] });
-  }
-}
-
-function flagNumber(name: string, text: string | undefined, kind: 'int' | 'float', min: number, max = Number.POSITIVE_INFINITY, maxOpen = false): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  const range = max === Number.POSITIVE_INFINITY ? `>= ${min}` : `in [${min}, ${max}${maxOpen ? ')' : ']'}`;
-  if (text.trim() === '' || !Number.isFinite(v) || (kind === 'int' && !Number.isInteger(v)) || v < min || v > max || (maxOpen && v === max)) {
-    throw emError('INVALID_ARGUMENT', [`--${name}`], text, `must be ${kind === 'int' ? 'an integer' : 'a number'} ${range}`, `pass e.g. --${name} ${kind === 'int' ? String(Math.max(min, 1)) : String(min === 0 && max === 1 ? 0.2 : 1e-6)}`);
-  }
-  return v;
-}
-
-function seedOf(text: string | undefined): number | string {
-  if (text === undefined) return 0;
-  const v = Number(text);
-  if (text.trim() === '') throw emError('INVALID_ARGUMENT', ['--seed'], text, 'must be an integer or a non-empty string', 'pass e.g. --seed 42');
-  return Number.isSafeInteger(v) ? v : text;
-}
 
 /** `A,B` → ['A', 'B'], each a node of `net` (named in the error otherwise). */
 function nodeList(flag: string, text: string | undefined, net: BayesNet): string[] {
@@ -165,7 +119,7 @@ const SAMPLE_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 async function runSample(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, SAMPLE_OPTIONS);
+  const { values, positionals } = parseFlags(args, SAMPLE_OPTIONS, 'emlab bn --help');
   if (values.help) {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
@@ -228,7 +182,7 @@ function parseEvidence(text: string | undefined, net: BayesNet): Record<string, 
 }
 
 async function runQuery(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { evidence: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const);
+  const { values, positionals } = parseFlags(args, { evidence: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const, 'emlab bn --help');
   if (values.help) {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
@@ -295,18 +249,6 @@ const FIT_FLAGS: Readonly<Record<string, string>> = {
   'options.init': '--init',
 };
 
-function progress(io: CliIo, label: string): (r: IterationRecord, info: { restart: number; nInit: number; maxIter: number }) => void {
-  const started = performance.now();
-  let lastPrint = 0;
-  return (r, info) => {
-    const now = performance.now();
-    if (now - started < 1000 || now - lastPrint < (io.isTty ? 100 : 5000)) return;
-    lastPrint = now;
-    const line = `${label}: restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}/${info.maxIter}, log-likelihood ${loglik(r.boundAfterM)}`;
-    io.stderr(io.isTty ? `\r${line}\u001b[K` : `${line}\n`);
-  };
-}
-
 /** The log-likelihood after iterations 1, 2, 5, 10, 20, 50, ... and the last one. */
 function traceSummary(trace: readonly IterationRecord[]): string {
   const picks: IterationRecord[] = [];
@@ -319,7 +261,7 @@ function traceSummary(trace: readonly IterationRecord[]): string {
 }
 
 async function runFit(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, FIT_OPTIONS);
+  const { values, positionals } = parseFlags(args, FIT_OPTIONS, 'emlab bn --help');
   if (values.help) {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
@@ -349,7 +291,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
       ...(maxIter === undefined ? {} : { maxIter }),
       ...(tol === undefined ? {} : { tol }),
       ...(nInit === undefined ? {} : { nInit }),
-      onIteration: progress(io, `bn fit ${dataFile}`),
+      onIteration: progressLine(io, `bn fit ${dataFile}`, 'log-likelihood', loglik),
       onWarning: (m) => warnings.push(m),
     })) as FitResult<unknown>;
     fitted = networkWithParams(net, result.params as Parameters<typeof networkWithParams>[1]);

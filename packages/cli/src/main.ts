@@ -5,13 +5,14 @@
  * line on stderr, no stack trace), 1 internal error.
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { EmError, emError, fit, initBackend, listESteps, saveResult, toJson, type FitResult, type IterationRecord } from '@emlab/core';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
 import { loadBuiltin, readNumericCsv, writeNumericCsv, type NumericTable } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, impute, missingSummary, type CovarianceType, type GaussianMixture, type GmmParams, type MissingSummary } from '@emlab/models';
+import { flagNumber, parseFlags, progressLine, seedOf } from './args.js';
 import { BENCH_USAGE, runBench, runCompare } from './bench.js';
 import { runBn } from './bn.js';
 
@@ -62,76 +63,13 @@ const FIT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-function flagNumber(name: string, text: string | undefined, kind: 'int' | 'float'): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (kind === 'int' && !Number.isInteger(v))) {
-    throw emError('INVALID_ARGUMENT', [`--${name}`], text, `must be ${kind === 'int' ? 'an integer' : 'a number'}`, `pass e.g. --${name} ${kind === 'int' ? '3' : '1e-6'}`);
-  }
-  return v;
-}
-
-function seedOf(text: string | undefined): number | string {
-  if (text === undefined) return 0;
-  const v = Number(text);
-  return text.trim() !== '' && Number.isSafeInteger(v) ? v : text;
-}
-
-/**
- * `--tol -1` → `--tol=-1`: node's parseArgs refuses a string option's value
- * that starts with a dash, but a negative number is a value (which the option
- * checks then reject or accept with a proper message).
- */
-function joinNegativeValues(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      out.push(...args.slice(i));
-      break;
-    }
-    const next = args[i + 1];
-    const name = a.startsWith('--') ? a.slice(2) : undefined;
-    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(?:\d|\.\d|Infinity$)/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else {
-      out.push(a);
-    }
-  }
-  return out;
-}
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals: true, strict: true } as const);
-  } catch (e) {
-    // One line: node's messages span several lines and end with a period.
-    const message = (e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.+$/, '');
-    throw new EmError('INVALID_ARGUMENT', `${message}. Remedy: see emlab --help`, { path: ['argv'] });
-  }
-}
-
 function fmt(x: number | null, digits = 4): string {
   if (x === null) return '—';
   return Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(digits) : x.toFixed(digits);
 }
 
-function progress(io: CliIo, label: string): (r: IterationRecord, info: { restart: number; nInit: number; maxIter: number }) => void {
-  const started = performance.now();
-  let lastPrint = 0;
-  return (r, info) => {
-    const now = performance.now();
-    // Only long fits get a progress line: after 1 s, redrawn in place on a terminal, every 5 s otherwise.
-    if (now - started < 1000 || now - lastPrint < (io.isTty ? 100 : 5000)) return;
-    lastPrint = now;
-    const line = `${label}: restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}/${info.maxIter}, bound ${fmt(r.boundAfterM)}`;
-    io.stderr(io.isTty ? `\r${line}\u001b[K` : `${line}\n`);
-  };
-}
-
 async function runFit(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, FIT_OPTIONS);
+  const { values, positionals } = parseFlags(args, FIT_OPTIONS);
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return 0;
@@ -195,7 +133,7 @@ async function fitFromFlags(
     ...(nInit === undefined ? {} : { nInit }),
     ...(values.init === undefined ? {} : { init: values.init }),
     seed: seedOf(values.seed),
-    onIteration: progress(io, label),
+    onIteration: progressLine(io, label, 'bound', (x) => fmt(x)),
     onWarning: (m) => warnings.push(m),
   });
   if (io.isTty) io.stderr('\r\u001b[K');
@@ -223,7 +161,7 @@ const IMPUTE_OPTIONS = {
  * multiple-imputation draws stacked with a leading `draw` column (1…M).
  */
 async function runImpute(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, IMPUTE_OPTIONS);
+  const { values, positionals } = parseFlags(args, IMPUTE_OPTIONS);
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return 0;
@@ -282,7 +220,7 @@ function describeFit(r: FitResult<GmmParams>, columns: readonly string[], missin
 }
 
 async function runDemo(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { dataset: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
+  const { values } = parseFlags(args, { dataset: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return 0;
