@@ -6,7 +6,6 @@
  * Ctrl-C (SIGINT) keeping finished runs and `--resume` completing them to the
  * uninterrupted results, and user errors.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,41 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromJson } from '@emlab/core';
 import type { BenchResults } from '@emlab/bench';
+import { BIN, expectUserError as expectCliError, run as runCli, type Run } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const run = (args: readonly string[], onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> => runCli(args, { cwd: dir, ...(onStderr === undefined ? {} : { onStderr }) });
+const expectUserError = (r: Run, pattern: RegExp): void => expectCliError(r, pattern);
+
 const CORE_DIST = pathToFileURL(fileURLToPath(new URL('../../core/dist/index.js', import.meta.url))).href;
-
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin.js ...args`; `onStderr` may send the child a signal. */
-function run(args: readonly string[], onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => {
-      stderr += t;
-      onStderr?.(stderr, (s) => child.kill(s));
-    });
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-function expectUserError(r: Run, pattern: RegExp): void {
-  const context = `stderr: ${r.stderr}\nstdout: ${r.stdout}`;
-  expect(r.code, context).toBe(2);
-  expect(r.stderr.trimEnd().split('\n'), context).toHaveLength(1);
-  expect(r.stderr, context).toMatch(/^emlab: error \[/);
-  expect(r.stderr, context).not.toContain('    at ');
-  expect(r.stderr, context).toMatch(pattern);
-}
 
 let dir = '';
 const file = (name: string): string => join(dir, name);

@@ -4,7 +4,6 @@
  * recovers asia's CPTs; query matches brute-force enumeration of asia's joint distribution.
  * `npm test` builds first; by hand run `npx tsc -b packages/cli` before vitest.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,28 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBif, parseBnCsv, readNetwork, type BayesNet, type BnNode } from '@emlab/models';
+import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const ASIA = fileURLToPath(new URL('../../../../shared/data/bn/asia.bif', import.meta.url));
 const asia = parseBif(readFileSync(ASIA, 'utf8'));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Runs at most `width` processes at a time (the machine is shared). */
 async function runAll(cases: readonly (readonly string[])[], width = 3): Promise<Run[]> {
@@ -47,17 +28,6 @@ async function runAll(cases: readonly (readonly string[])[], width = 3): Promise
   };
   await Promise.all(Array.from({ length: Math.min(width, cases.length) }, worker));
   return out;
-}
-
-function expectUserError(r: Run, ...patterns: RegExp[]): void {
-  const context = `stderr: ${r.stderr}\nstdout: ${r.stdout}`;
-  expect(r.code, context).toBe(2);
-  expect(r.stdout, context).toBe('');
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  expect(lines, context).toHaveLength(1);
-  expect(lines[0], context).toMatch(/^emlab: error \[[A-Z_]+\]: /);
-  expect(r.stderr, context).not.toContain('    at ');
-  for (const p of patterns) expect(r.stderr, context).toMatch(p);
 }
 
 /** P(target | evidence) for every state of target, by enumerating the joint (asia: 256 terms). */

@@ -3,7 +3,6 @@
  * spawned with node on CSV files written to a temp directory.
  * `npm test` builds first; by hand run `npx tsc -b` before vitest.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,39 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromJson, loadResult, omitTimings, type FitResult } from '@emlab/core';
 import type { GmmParams } from '@emlab/models';
-
-const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin.js ...args` and collects its output (never rejects on a non-zero exit). */
-function run(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Asserts a clean user error: exit 2, nothing on stdout, one `emlab: error` line, no stack. */
-function expectUserError(r: Run, ...patterns: RegExp[]): void {
-  const context = `stderr: ${r.stderr}\nstdout: ${r.stdout}`;
-  expect(r.code, context).toBe(2);
-  expect(r.stdout, context).toBe('');
-  const lines = r.stderr.replace(/\n$/, '').split('\n');
-  expect(lines, context).toHaveLength(1);
-  expect(lines[0], context).toMatch(/^emlab: error/);
-  expect(r.stderr, context).not.toContain('    at ');
-  for (const p of patterns) expect(r.stderr, context).toMatch(p);
-}
+import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
 // ---------------------------------------------------------------- data
 
