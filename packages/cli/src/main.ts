@@ -46,12 +46,10 @@ The CSV needs a header row of column names and numeric cells; empty, NA, NaN, na
 are missing values, fitted through as latent variables.
 Exit codes: 0 ok, 2 user error, 1 internal error.`;
 
-const FIT_OPTIONS = {
-  model: { type: 'string' },
+/** Flags of every command that fits a Gaussian mixture (fit, impute). */
+const MIXTURE_FLAGS = {
   components: { type: 'string' },
   covariance: { type: 'string' },
-  estep: { type: 'string' },
-  draws: { type: 'string' },
   seed: { type: 'string' },
   'max-iter': { type: 'string' },
   tol: { type: 'string' },
@@ -59,8 +57,15 @@ const FIT_OPTIONS = {
   'reg-covar': { type: 'string' },
   init: { type: 'string' },
   out: { type: 'string' },
-  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const FIT_OPTIONS = {
+  ...MIXTURE_FLAGS,
+  model: { type: 'string' },
+  estep: { type: 'string' },
+  draws: { type: 'string' },
+  json: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 function fmt(x: number | null, digits = 4): string {
@@ -141,18 +146,9 @@ async function fitFromFlags(
 }
 
 const IMPUTE_OPTIONS = {
-  components: { type: 'string' },
-  covariance: { type: 'string' },
-  seed: { type: 'string' },
+  ...MIXTURE_FLAGS,
   draws: { type: 'string' },
-  'max-iter': { type: 'string' },
-  tol: { type: 'string' },
-  'n-init': { type: 'string' },
-  'reg-covar': { type: 'string' },
-  init: { type: 'string' },
-  out: { type: 'string' },
   variance: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /**

@@ -30,23 +30,12 @@ import {
   bnAsFactorGraph,
   bruteForceFactorGraph,
   catchEmError,
+  catchEmErrorAsync,
   expectNoTensorLeak,
   randomBayesNet,
 } from '@emlab/testing';
 
 const quiet = { onWarning: (): void => {} };
-
-function catchEmAsync(p: Promise<unknown>): Promise<EmError> {
-  return p.then(
-    () => {
-      throw new Error('expected an EmError');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(EmError);
-      return e as EmError;
-    },
-  );
-}
 
 /** Brute-force log-likelihood of BnData (columns may be a subset of nodes). */
 function bruteLogLik(net: BayesNet, params: BnParams, data: BnData): number {
@@ -230,19 +219,19 @@ describe('validation (typed errors before any work)', () => {
   const good = sampleNetwork(net, 10, 0, { hide: ['tub'] });
 
   it('data', async () => {
-    let e = await catchEmAsync(fit(model, { ...good, columns: ['asia', 'smokes', ...good.columns.slice(2)] }, quiet));
+    let e = await catchEmErrorAsync(fit(model, { ...good, columns: ['asia', 'smokes', ...good.columns.slice(2)] }, quiet));
     expect(e.code).toBe('INVALID_DATA');
     expect(e.path).toEqual(['data', 'columns', 1]);
     const bad = Int32Array.from(good.values);
     bad[3 * good.columns.length + 1] = 2;
-    e = await catchEmAsync(fit(model, { ...good, values: bad }, quiet));
+    e = await catchEmErrorAsync(fit(model, { ...good, values: bad }, quiet));
     expect(e.code).toBe('INVALID_DATA');
     expect(e.message).toMatch(/row 4/);
     const withTub = sampleNetwork(net, 10, 0);
-    e = await catchEmAsync(fit(model, withTub, quiet));
+    e = await catchEmErrorAsync(fit(model, withTub, quiet));
     expect(e.code).toBe('INVALID_DATA');
     expect(e.message).toMatch(/declared hidden/);
-    e = await catchEmAsync(fit(model, { columns: good.columns, nRows: 0, values: new Int32Array(0) }, quiet));
+    e = await catchEmErrorAsync(fit(model, { columns: good.columns, nRows: 0, values: new Int32Array(0) }, quiet));
     expect(e.code).toBe('INVALID_DATA');
   });
 
@@ -266,7 +255,7 @@ describe('tensor hygiene', () => {
     const model = bayesianNetwork(net, { hidden: ['either'], batchSize: 64 });
     await expectNoTensorLeak(() => fit(model, data, { seed: 1, nInit: 2, maxIter: 20, ...quiet }), 'bn fit');
     await expectNoTensorLeak(async () => {
-      await catchEmAsync(fit(model, data, { seed: 1, maxIter: 20, onIteration: () => { throw new EmError('INTERNAL', 'stop'); }, ...quiet }));
+      await catchEmErrorAsync(fit(model, data, { seed: 1, maxIter: 20, onIteration: () => { throw new EmError('INTERNAL', 'stop'); }, ...quiet }));
     }, 'bn fit throwing');
   });
 });

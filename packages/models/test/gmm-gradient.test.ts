@@ -14,36 +14,9 @@ import { createRng, EmError, ensureGradientKernels, fit, fitGradient, gradientAd
 import '@emlab/exact';
 import { makeGaussianMixture, toRows } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, gmmGradientAdapter, gmmGradientDim, type CovarianceType, type GmmParams } from '@emlab/models';
-import { allPermutations, expectNoTensorLeak, refLogDensity } from '@emlab/testing';
+import { catchEmErrorAsync, expectNoTensorLeak, matchComponents, refLogDensity } from '@emlab/testing';
 
 const quiet = { onWarning: (): void => {} };
-
-function catchEmAsync(p: Promise<unknown>): Promise<EmError> {
-  return p.then(
-    () => {
-      throw new Error('expected an EmError');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(EmError);
-      return e as EmError;
-    },
-  );
-}
-
-/** est component perm[j] ↔ ref component j, by squared distance of means. */
-function matchComponents(ref: number[][], est: number[][]): number[] {
-  let best: number[] = [];
-  let bestCost = Number.POSITIVE_INFINITY;
-  for (const perm of allPermutations(ref.length)) {
-    let cost = 0;
-    perm.forEach((e, j) => (ref[j] as number[]).forEach((v, i) => (cost += (v - ((est[e] as number[])[i] as number)) ** 2)));
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = perm;
-    }
-  }
-  return best;
-}
 
 /** Largest absolute difference of weights, means and covariances after matching components. */
 function paramsDistance(a: GmmParams, b: GmmParams): number {
@@ -255,9 +228,9 @@ describe('fitGradient on a Gaussian mixture: contract', () => {
   });
 
   it('typed errors: wrong parameters, bad adapter arguments', async () => {
-    const e = await catchEmAsync(stationarity(gmm, rows, { covarianceType: 'full', weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] }));
+    const e = await catchEmErrorAsync(stationarity(gmm, rows, { covarianceType: 'full', weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] }));
     expect(e.code).toBe('INVALID_PARAMS');
-    expect((await catchEmAsync(Promise.resolve().then(() => gmmGradientAdapter(0, 'full')))).code).toBe('INVALID_ARGUMENT');
-    expect((await catchEmAsync(Promise.resolve().then(() => gmmGradientAdapter(2, 'banded' as CovarianceType)))).code).toBe('INVALID_ARGUMENT');
+    expect((await catchEmErrorAsync(Promise.resolve().then(() => gmmGradientAdapter(0, 'full')))).code).toBe('INVALID_ARGUMENT');
+    expect((await catchEmErrorAsync(Promise.resolve().then(() => gmmGradientAdapter(2, 'banded' as CovarianceType)))).code).toBe('INVALID_ARGUMENT');
   });
 });

@@ -11,36 +11,9 @@ import '@emlab/variational';
 import '@emlab/montecarlo';
 import { makeGaussianMixture, toRows } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, type CovarianceType, type GmmParams } from '@emlab/models';
-import { allPermutations, expectNoTensorLeak, refLogDensity, RESP_SUM_TOL } from '@emlab/testing';
+import { catchEmErrorAsync, expectNoTensorLeak, matchComponents, refLogDensity, RESP_SUM_TOL } from '@emlab/testing';
 
 const quiet = { onWarning: (): void => {} };
-
-function catchEmAsync(p: Promise<unknown>): Promise<EmError> {
-  return p.then(
-    () => {
-      throw new Error('expected an EmError');
-    },
-    (e: unknown) => {
-      expect(e).toBeInstanceOf(EmError);
-      return e as EmError;
-    },
-  );
-}
-
-/** The relabelling of `est` that best matches `truth` by squared distance of means: est component perm[j] ↔ truth j. */
-function matchComponents(truth: number[][], est: number[][]): number[] {
-  let best: number[] = [];
-  let bestCost = Number.POSITIVE_INFINITY;
-  for (const perm of allPermutations(truth.length)) {
-    let cost = 0;
-    perm.forEach((e, j) => (truth[j] as number[]).forEach((v, i) => (cost += (v - ((est[e] as number[])[i] as number)) ** 2)));
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = perm;
-    }
-  }
-  return best;
-}
 
 function allFinite(p: GmmParams): boolean {
   return [...p.weights, ...p.means.flat(), ...p.covariances.flat(2)].every(Number.isFinite);
@@ -338,7 +311,7 @@ describe('tensor hygiene', () => {
   it('a fit that throws (callback error, invalid init) frees every tensor, and a tensor input is left alone', async () => {
     const boom = expectNoTensorLeak(() => fit(g, rows, { maxIter: 5, onIteration: () => { throw new Error('boom'); }, ...quiet }));
     await expect(boom).rejects.toThrow('boom');
-    const bad = await catchEmAsync(expectNoTensorLeak(() => fit(g, rows, { init: { covarianceType: 'diag', weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] } as GmmParams, ...quiet })));
+    const bad = await catchEmErrorAsync(expectNoTensorLeak(() => fit(g, rows, { init: { covarianceType: 'diag', weights: [1], means: [[0, 0]], covariances: [[[1, 0], [0, 1]]] } as GmmParams, ...quiet })));
     expect(bad.code).toBe('INVALID_PARAMS');
     const t = tf.tensor2d(rows);
     await expectNoTensorLeak(() => fit(g, t, { maxIter: 3, ...quiet }));

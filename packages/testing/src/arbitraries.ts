@@ -242,3 +242,22 @@ export function permuteComponents(params: GmmParams, perm: readonly number[]): G
   const pick = <T>(xs: readonly T[]): T[] => perm.map((i) => xs[i] as T);
   return { covarianceType: params.covarianceType, weights: pick(params.weights), means: pick(params.means), covariances: pick(params.covariances) };
 }
+
+/**
+ * The relabelling of `est` that best matches `ref` by squared distance of the
+ * means (all K! permutations): est component perm[j] ↔ ref component j.
+ * @category Testing
+ */
+export function matchComponents(ref: readonly (readonly number[])[], est: readonly (readonly number[])[]): number[] {
+  let best: number[] = [];
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (const perm of allPermutations(ref.length)) {
+    let cost = 0;
+    perm.forEach((e, j) => (ref[j] as readonly number[]).forEach((v, i) => (cost += (v - ((est[e] as readonly number[])[i] as number)) ** 2)));
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = perm;
+    }
+  }
+  return best;
+}

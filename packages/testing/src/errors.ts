@@ -17,3 +17,17 @@ export function catchEmError(f: () => unknown): EmError {
   }
   throw new Error('expected an EmError, nothing was thrown');
 }
+
+/**
+ * Awaits `p` and returns the `EmError` it rejects with; throws if it resolves or rejects with something else.
+ * @category Testing
+ */
+export async function catchEmErrorAsync(p: Promise<unknown>): Promise<EmError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof EmError) return e;
+    throw new Error(`expected an EmError, got ${String(e)}`);
+  }
+  throw new Error('expected an EmError, the promise resolved');
+}

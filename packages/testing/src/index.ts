@@ -1,6 +1,6 @@
 export { expectNoTensorLeak } from './leak.js';
 export { FLOAT32_REL_TOL, RESP_SUM_TOL, closeRel } from './tolerances.js';
-export { mixtureCaseArb, makeMixtureCase, randomResponsibilities, randomPermutation, allPermutations, permuteComponents } from './arbitraries.js';
+export { mixtureCaseArb, makeMixtureCase, randomResponsibilities, randomPermutation, allPermutations, permuteComponents, matchComponents } from './arbitraries.js';
 export type { MixtureCase, MixtureCaseOptions, ResponsibilityStyle } from './arbitraries.js';
 export { refCholesky, refInverse, refLogDet, refLogSumExp, refLogDensity, refEmStep } from './reference-gmm.js';
 export { refMissingLogDensity, refMissingEmStep } from './reference-missing.js';
@@ -10,6 +10,6 @@ export type { TableStats } from './finite-table.js';
 export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expectedUnder, gmmStatsDiscrepancy, gmmParamsDiscrepancy } from './finite-helpers.js';
 export { logJointTableArb } from './tables.js';
 export type { LogJointTableOptions } from './tables.js';
-export { catchEmError } from './errors.js';
+export { catchEmError, catchEmErrorAsync } from './errors.js';
 export { asiaNetwork, bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, gammaDraw, randomBayesNet, testFactorGraphStructure } from './bn-helpers.js';
 export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';

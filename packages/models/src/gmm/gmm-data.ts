@@ -229,13 +229,15 @@ export function prepareGmmData(data: GmmData): GmmPrepared {
     variance,
     maxNorm: Math.sqrt(maxNorm2),
     blocks,
-    dispose() {
-      for (const b of blocks) {
-        b.x.dispose();
-        b.phi?.dispose();
-      }
-    },
+    dispose: () => disposeBlocks(blocks),
   };
+}
+
+function disposeBlocks(blocks: readonly DataBlock[]): void {
+  for (const b of blocks) {
+    b.x.dispose();
+    b.phi?.dispose();
+  }
 }
 
 /** Uploads centred rows `from … from + rows − 1` as float32 blocks (with Φ when it fits the budget). */
@@ -341,12 +343,7 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     maxNorm: Math.sqrt(maxNorm2),
     blocks,
     missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns: withBlocks, nMissingCells },
-    dispose() {
-      for (const b of allBlocks) {
-        b.x.dispose();
-        b.phi?.dispose();
-      }
-    },
+    dispose: () => disposeBlocks(allBlocks),
   };
 }
 
