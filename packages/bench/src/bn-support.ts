@@ -6,13 +6,12 @@
  */
 import { resolve } from 'node:path';
 import { emError } from '@emlab/core';
-import { readNetwork, sampleNetwork, type BayesNet, type BnData } from '@emlab/models';
+import { BUILTIN_NETWORKS, readNetwork, sampleNetwork, type BayesNet, type BnData } from '@emlab/models';
 import type { DatasetSummary } from './results.js';
 import { reanchor } from './suite.js';
 import type { BnDatasetSpec, HeldOutSpec } from './suite-types.js';
 import type { MaterializedDataset } from './datasets.js';
 import { splitRows } from './datasets.js';
-import { BUILTIN_NETWORKS } from './networks.js';
 
 function takeRows(d: BnData, idx: readonly number[]): BnData {
   const c = d.columns.length;

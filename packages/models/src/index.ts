@@ -22,5 +22,6 @@ export { BN_MISSING_MARKERS, checkBnData, parseBnCsv, readBnCsv, writeBnCsv } fr
 export type { BnCsvOptions } from './bn/bn-data.js';
 export { sampleNetwork } from './bn/bn-sample.js';
 export type { SampleNetworkOptions } from './bn/bn-sample.js';
-export { BayesianNetwork, bayesianNetwork, bnFactorGraph, bnFactorGraphSpec, bnMStepCpt, bnParamsFromNetwork, bnStatsAlgebra, logGamma, networkWithParams, validateBnParams } from './bn/bn-model.js';
+export { BayesianNetwork, bayesianNetwork, bnFactorGraph, bnFactorGraphSpec, bnMStepCpt, bnParamsFromNetwork, bnStatsAlgebra, gammaDraw, logGamma, networkWithParams, validateBnParams } from './bn/bn-model.js';
 export type { BayesianNetworkOptions, BnParams, BnPrepared, BnStats, BnStructure } from './bn/bn-model.js';
+export { asiaNetwork, BUILTIN_NETWORKS } from './bn/bn-builtin.js';

@@ -17,7 +17,7 @@ import {
   type Rng,
   type StatsAlgebra,
 } from '@emlab/core';
-import type { BayesNet, BnNode } from '@emlab/models';
+import { gammaDraw, type BayesNet, type BnNode } from '@emlab/models';
 
 /** Options of {@link randomBayesNet}. @category Testing */
 export interface RandomBayesNetOptions {
@@ -33,23 +33,6 @@ export interface RandomBayesNetOptions {
   readonly concentration?: number;
 }
 
-/** A Gamma(shape, 1) draw (Marsaglia–Tsang; shape < 1 by the boost u^(1/shape)). @category Testing */
-export function gammaDraw(rng: Rng, shape: number): number {
-  if (shape < 1) return gammaDraw(rng, shape + 1) * Math.pow(Math.max(rng.uniform(), 1e-300), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.uniform();
-    if (Math.log(Math.max(u, 1e-300)) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
 
 /**
  * A random DAG (edges only from lower to higher index, so index order is topological) with
@@ -190,30 +173,6 @@ export function testFactorGraphStructure(graph: FactorGraph, values: Int32Array,
   };
 }
 
-/**
- * The asia network (Lauritzen & Spiegelhalter 1988) as in bnlearn's asia.bif, written by hand,
- * states ["yes", "no"] everywhere.
- * @category Testing
- */
-export function asiaNetwork(): BayesNet {
-  const yn = ['yes', 'no'];
-  const node = (name: string, parents: string[], cpt: number[]): BnNode => ({ name, states: yn, parents, cpt });
-  return {
-    name: 'asia',
-    nodes: [
-      node('asia', [], [0.01, 0.99]),
-      node('tub', ['asia'], [0.05, 0.95, 0.01, 0.99]),
-      node('smoke', [], [0.5, 0.5]),
-      node('lung', ['smoke'], [0.1, 0.9, 0.01, 0.99]),
-      node('bronc', ['smoke'], [0.6, 0.4, 0.3, 0.7]),
-      // either | lung, tub: (yes,yes), (yes,no), (no,yes), (no,no) with lung slowest.
-      node('either', ['lung', 'tub'], [1, 0, 1, 0, 1, 0, 0, 1]),
-      node('xray', ['either'], [0.98, 0.02, 0.05, 0.95]),
-      // dysp | bronc, either: (yes,yes) .9, (yes,no) .8, (no,yes) .7, (no,no) .1
-      node('dysp', ['bronc', 'either'], [0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.1, 0.9]),
-    ],
-  };
-}
 
 /**
  * KL divergence between two networks with the same structure, averaged over

@@ -140,8 +140,11 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; shape < 1 by the u^(1/shape) boost). */
-function gammaDraw(rng: Rng, shape: number): number {
+/**
+ * A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; shape < 1 by the u^(1/shape) boost).
+ * @category Bayesian networks
+ */
+export function gammaDraw(rng: Rng, shape: number): number {
   if (shape < 1) return gammaDraw(rng, shape + 1) * Math.pow(Math.max(rng.uniform(), Number.MIN_VALUE), 1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);

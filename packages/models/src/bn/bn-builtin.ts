@@ -1,8 +1,8 @@
 /**
- * Built-in Bayesian networks for suites (`"bif": "asia"`).
+ * Built-in Bayesian networks (suites name them as `"bif": "asia"`; tests use them directly).
  * @module
  */
-import type { BayesNet, BnNode } from '@emlab/models';
+import type { BayesNet, BnNode } from './bn-types.js';
 
 const yn = ['yes', 'no'];
 const node = (name: string, parents: string[], cpt: number[]): BnNode => ({ name, states: yn, parents, cpt });
@@ -11,9 +11,9 @@ const node = (name: string, parents: string[], cpt: number[]): BnNode => ({ name
  * The asia network (Lauritzen & Spiegelhalter 1988; bnlearn's `asia.bif`):
  * 8 binary nodes, states `["yes", "no"]`, CPT rows with the first parent slowest.
  * @see Lauritzen, S. L. & Spiegelhalter, D. J. (1988). Local computations with probabilities on graphical structures and their application to expert systems. JRSS B 50, 157–224.
- * @category Suites
+ * @category Bayesian networks
  */
-export function asia(): BayesNet {
+export function asiaNetwork(): BayesNet {
   return {
     name: 'asia',
     nodes: [
@@ -29,5 +29,5 @@ export function asia(): BayesNet {
   };
 }
 
-/** Built-in networks by name. @category Suites */
-export const BUILTIN_NETWORKS: Readonly<Record<string, () => BayesNet>> = Object.freeze({ asia });
+/** Built-in networks by name. @category Bayesian networks */
+export const BUILTIN_NETWORKS: Readonly<Record<string, () => BayesNet>> = Object.freeze({ asia: asiaNetwork });
