@@ -276,7 +276,7 @@ async function runRestart<D, P, S, PD extends PreparedData>(
       boundAfterE,
       boundAfterM,
       logLikelihood: e.logLikelihood ?? null,
-      gap: e.logLikelihood === undefined ? null : e.logLikelihood - boundAfterE,
+      gap: e.logLikelihood === undefined ? null : e.logLikelihood + (model.logPrior?.(params) ?? 0) - boundAfterE,
       entropy: e.entropy,
       boundStdErr: e.boundStdErr ?? null,
       mStepSlack: m.boundSlack ?? 0,

@@ -84,8 +84,16 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   structure(prepared: PD, params: P): LatentStructure;
   /** argmax over θ of E_q[log p(x, z | θ)] (+ log prior), from statistics. */
   mStep(stats: S, prev: P, ctx: MStepContext<PD>): MStepResult<P>;
-  /** E_q[log p(x, z | θ)] from statistics, every constant included (float64). */
+  /**
+   * E_q[log p(x, z | θ)] from statistics, every constant included (float64);
+   * for a MAP M-step, plus `logPrior(θ)`, so the bound is that of the objective the M-step maximizes.
+   */
   expectedLogJoint(stats: S, params: P): number;
+  /**
+   * log p(θ) when the M-step is MAP and `expectedLogJoint` includes it: `fit` then
+   * reports gap = log p(x | θ) + log p(θ) − L(q, θ), which is KL(q ‖ posterior) again.
+   */
+  logPrior?(params: P): number;
   /** log p(x | θ) when tractable. */
   logLikelihood?(prepared: PD, params: P): number;
   /**

@@ -34,7 +34,7 @@ export interface IterationRecord {
   readonly boundAfterM: number;
   /** log p(x | θ_t) when the E-step computed it, else null. */
   readonly logLikelihood: number | null;
-  /** log p(x | θ_t) − L(q_t, θ_t) = KL(q ‖ posterior) (≥ 0 up to roundoff), or null. */
+  /** log p(x | θ_t) (+ log p(θ_t) for MAP models, see `Model.logPrior`) − L(q_t, θ_t) = KL(q ‖ posterior) (≥ 0 up to roundoff), or null. */
   readonly gap: number | null;
   /** H(q_t). */
   readonly entropy: number;

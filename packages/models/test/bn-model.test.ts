@@ -75,6 +75,15 @@ describe('log-likelihood and monotonicity', () => {
     expect(r.trace[0]?.diagnostics['nPatterns']).toBeLessThanOrEqual(300);
   });
 
+  it('MAP: the bound includes the log prior, and the gap (log-likelihood + log prior − bound) is still ~0', async () => {
+    const net = asiaNetwork();
+    const data = sampleNetwork(net, 300, 1, { missingRate: 0.3 });
+    const model = bayesianNetwork(net, { pseudoCount: 1 });
+    const r = await fit(model, data, { seed: 2, maxIter: 5, tol: 0, monotonicity: 'throw', ...quiet });
+    expect(model.logPrior(r.params)).toBeLessThan(-1);
+    for (const t of r.trace) expect(Math.abs(t.gap as number)).toBeLessThanOrEqual(1e-4 * Math.abs(t.boundAfterE));
+  });
+
   it('monotone over random networks, hidden sets, frozen nodes and missingness (ML and MAP)', async () => {
     await fc.assert(
       fc.asyncProperty(
