@@ -89,6 +89,27 @@ describe('large patterns on the device (one matmul per block)', () => {
     }
   });
 
+  it('predictions stay in row order when small host patterns surround a large device pattern', () => {
+    // Pattern order is by number missing, then key: '110' (col 2 missing, few rows), '101' (col 1, many), '011' (col 0, few).
+    const { c } = caseOf('full');
+    const rng = createRng(33).child('mix');
+    const x = c.rows.map((row) => {
+      const u = rng.uniform();
+      return row.map((v, j) => ((u < 0.6 && j === 1) || (u >= 0.6 && u < 0.63 && j === 2) || (u >= 0.63 && u < 0.66 && j === 0) ? Number.NaN : v));
+    });
+    const model = gaussianMixture({ nComponents: 2, numerics: 'fast' });
+    const prepared = prepareGmmData(x);
+    try {
+      expect(prepared.missing?.patterns.map((p) => [p.blocks !== undefined, Array.from(p.mis)])).toEqual([[false, [2]], [true, [1]], [false, [0]]]);
+    } finally {
+      prepared.dispose();
+    }
+    const got = model.scoreSamples(c.params, x);
+    refMissingLogDensity(x, c.params).forEach((v, r) => expect(Math.abs((got[r] as number) - v)).toBeLessThan(2e-4 * Math.max(1, Math.abs(v))));
+    const proba = model.predictProba(c.params, x);
+    expect(model.predict(c.params, x)).toEqual(proba.map((p) => p.indexOf(Math.max(...p))));
+  });
+
   for (const numerics of ['fast', 'auto', 'centred'] as const) {
     it(`numerics '${numerics}': densities and one EM step equal the float64 reference, every covariance type`, async () => {
       for (const type of ['full', 'diag', 'spherical', 'tied'] as CovarianceType[]) {

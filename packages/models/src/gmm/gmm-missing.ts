@@ -6,10 +6,11 @@
  * C = Σ_mm − B Σ_om) is done once, in float64, and every row of the pattern
  * reuses it.
  *
- * Rows with at least one missing entry are served by {@link missingChunks} in
- * float64 JS (each row costs O(K·d_o²); per-pattern tensor ops would cost more
- * in dispatch than in arithmetic, since most patterns hold few rows); complete
- * rows keep the tensor path of `gaussian-mixture.ts`.
+ * Rows with at least one missing entry are served by {@link missingChunks}:
+ * patterns with many rows (`TENSOR_PATTERN_ROWS`) as tensor blocks, one
+ * matmul each; the others in float64 JS (each row costs O(K·d_o²), less than
+ * the dispatch of per-pattern tensor ops when a pattern holds few rows).
+ * Complete rows keep the tensor path of `gaussian-mixture.ts`.
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -178,12 +179,20 @@ export function missingChunks(
   missing.patterns.forEach((pat, p) => {
     if (onDevice[p]) for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, cond[p] as Conditioning[], k, d, ref, observedMean));
   });
-  // Group the other patterns' rows into chunks of at most MISSING_CHUNK_ROWS rows.
+  // Group the other patterns' rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
+  // (a chunk's rows are positions start … start + rows − 1: predictions are placed by them).
   const groups: Piece[][] = [];
   let current: Piece[] = [];
   let filled = 0;
+  let next = -1;
   missing.patterns.forEach((pat, p) => {
     if (onDevice[p]) return;
+    if (pat.start !== next && current.length > 0) {
+      groups.push(current);
+      current = [];
+      filled = 0;
+    }
+    next = pat.start + pat.count;
     for (let from = 0; from < pat.count; ) {
       const take = Math.min(pat.count - from, MISSING_CHUNK_ROWS - filled);
       current.push({ p, from, to: from + take });
