@@ -199,6 +199,7 @@ export async function fit<D, P, S, PD extends PreparedData>(
       eStep: { name: eStep.name, kind: eStep.kind, family: eStep.family, options: eStep.options },
       options: { maxIter, tol, nInit, init: given ? 'given' : (init as string), monotonicity: policy },
       nRows: prepared.nRows,
+      ...(model.summarizeData === undefined ? {} : { data: model.summarizeData(prepared) }),
       backend,
       version: VERSION,
       warnings,

@@ -96,6 +96,8 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   logPrior?(params: P): number;
   /** log p(x | θ) when tractable. */
   logLikelihood?(prepared: PD, params: P): number;
+  /** Numbers about the prepared data worth keeping in the result (`FitResult.data`), e.g. missing cells. */
+  summarizeData?(prepared: PD): Readonly<Record<string, number>>;
   /**
    * The magnitude float32 roundoff in L(q, θ) is relative to, beyond |L| and N
    * (see `monotonicityTolerance`): large when the model is ill-conditioned.

@@ -89,7 +89,10 @@ export interface FitResult<P = unknown> {
   readonly seed: Seed;
   readonly eStep: { readonly name: string; readonly kind: string; readonly family: EStepFamily; readonly options: Readonly<Record<string, unknown>> };
   readonly options: { readonly maxIter: number; readonly tol: number; readonly nInit: number; readonly init: string; readonly monotonicity: string };
+  /** Rows the fit used (rows with nothing observed are left out). */
   readonly nRows: number;
+  /** What the model says about the data (`Model.summarizeData`: e.g. missing cells and patterns), when it says anything. */
+  readonly data?: Readonly<Record<string, number>>;
   readonly backend: string;
   readonly version: string;
   readonly warnings: readonly string[];

@@ -182,6 +182,10 @@ describe('rows, patterns and errors', () => {
     const a = await fit(model, x, { seed: 1, ...quiet });
     const b = await fit(model, [empty, ...x, empty], { seed: 1, ...quiet });
     expect(relErr(b.logLikelihood as number, a.logLikelihood as number)).toBeLessThan(1e-6);
+    // the result reports them (FitResult.data) and fits without them
+    expect(b.data?.['nRowsAllMissing']).toBe((a.data?.['nRowsAllMissing'] as number) + 2);
+    expect(b.nRows).toBe(a.nRows);
+    expect(b.data?.['nMissing']).toBe(s.nMissing - 3 + 6);
   });
 
   it('groups rows by pattern: one conditioning per pattern, complete rows on the tensor path', () => {

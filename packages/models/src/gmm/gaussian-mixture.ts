@@ -218,6 +218,17 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     return gmmRoundoffScale(stats, params);
   }
 
+  /**
+   * Missing cells: `nMissing`, `nRowsAllMissing` (left out of the fit: they contribute
+   * nothing), `nPatterns` (distinct patterns of rows with some but not all entries
+   * missing) and `nCompleteRows`.
+   */
+  summarizeData(prepared: GmmPrepared): Readonly<Record<string, number>> {
+    const m = prepared.missing;
+    if (m === undefined) return { nMissing: 0, nRowsAllMissing: 0, nPatterns: 0, nCompleteRows: prepared.nRows };
+    return { nMissing: m.nMissingCells, nRowsAllMissing: m.allMissingRows.length, nPatterns: m.patterns.length, nCompleteRows: prepared.nRows - m.patterns.reduce((n, p) => n + p.count, 0) };
+  }
+
   logLikelihood(prepared: GmmPrepared, params: GmmParams): number {
     let total = 0;
     forEachBlockLogNorm(prepared, params, this.numerics, (lse) => {
