@@ -29,12 +29,13 @@ export const GRADIENT_OPTIONS = ['optimizer', 'learningRate', 'history'] as cons
 
 /**
  * ‖∇_ϑ (1/N) log p(x | θ)‖₂ at `params` (core's `stationarity(...).gradNorm`),
- * or null when the model has no gradient adapter.
+ * or null when the model has neither a gradient adapter nor a parametrization hook.
  * @internal
  */
-export async function stationarityNorm(model: { readonly name: string }, data: unknown, params: unknown): Promise<number | null> {
+export async function stationarityNorm(model: { readonly name: string; readonly parametrization?: unknown }, data: unknown, params: unknown): Promise<number | null> {
   const fn = lookup('stationarity');
-  if (fn === undefined || !hasGradient(model)) return null;
+  // autodiff through a gradient adapter, or Fisher's identity through the model's parametrization hook
+  if (fn === undefined || (!hasGradient(model) && typeof model.parametrization !== 'function')) return null;
   const out = (await fn(model, data, params)) as { gradNorm?: unknown } | null;
   return out !== null && typeof out === 'object' && typeof out.gradNorm === 'number' ? out.gradNorm : null;
 }

@@ -151,7 +151,7 @@ export interface RunMetrics {
   readonly parameterError: number | null;
   /** With known labels: adjusted Rand index of the MAP assignments (training rows) vs the true labels. */
   readonly adjustedRandIndex: number | null;
-  /** ‖∇_φ log p(x | θ_final)‖₂ over unconstrained parameters φ (from @emlab/core's stationarity check), or null when unavailable. */
+  /** ‖∇_φ (1/N) log p(x | θ_final)‖₂ over unconstrained parameters φ (@emlab/core's stationarity check: autodiff, or Fisher's identity for missing entries and networks), or null when unavailable. */
   readonly stationarity: number | null;
 }
 

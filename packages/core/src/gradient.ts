@@ -27,8 +27,9 @@ import { initBackend } from './backend.js';
 import { EmError, emError } from './errors.js';
 import type { FitOptions, IterationInfo } from './fit.js';
 import { ensureGradientKernels } from './gradient-kernels.js';
-import type { Model, PreparedData } from './model.js';
+import type { Model, Parametrization, PreparedData } from './model.js';
 import { integerOption, rejectUnknownOptions } from './options.js';
+import { createEStep } from './registry.js';
 import type { ConvergenceReason, FitResult, IterationRecord, RestartSummary } from './result.js';
 import { createRng, validateSeed, type Seed } from './rng.js';
 import { convergenceScale } from './tolerance.js';
@@ -164,8 +165,14 @@ export interface StationarityReport {
   /** Length of ϑ. */
   readonly dim: number;
   readonly nRows: number;
-  /** What was differentiated. */
-  readonly objective: 'mean-log-likelihood';
+  /** What was differentiated: the log-likelihood, or for MAP models (`Model.logPrior`) the log posterior, per row. */
+  readonly objective: 'mean-log-likelihood' | 'mean-log-posterior';
+  /**
+   * How: `autodiff` of the adapter's log-likelihood, or `fisher-identity`:
+   * ∇ log p(x | θ) = ∇_θ' E_q[log p(x, z | θ')] at θ' = θ with q the exact posterior at θ,
+   * from the model's float64 `expectedLogJoint` by central differences in its `parametrization`.
+   */
+  readonly method: 'autodiff' | 'fisher-identity';
   /** log p(x | θ) (total, float32 block sums added in float64). */
   readonly logLikelihood: number;
   /** The adapter's parametrization. */
@@ -355,6 +362,7 @@ function report<P>(problem: GradientProblem<P>, e: Evaluation, parametrization: 
     dim: problem.dim,
     nRows: problem.nRows,
     objective: 'mean-log-likelihood',
+    method: 'autodiff',
     logLikelihood: e.value * problem.nRows,
     parametrization,
   };
@@ -373,17 +381,97 @@ function report<P>(problem: GradientProblem<P>, e: Evaluation, parametrization: 
  * @throws EmError `INVALID_ARGUMENT` (no adapter for the model), `INVALID_DATA`, `INVALID_PARAMS`
  * @category Gradient ascent
  */
-export async function stationarity<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, data: D, params: P): Promise<StationarityReport> {
-  const adapter = gradientAdapterFor<D, P>(model);
+export async function stationarity<D, P, S, PD extends PreparedData>(
+  model: Model<D, P, S, PD>,
+  data: D,
+  params: P,
+  options: { readonly method?: 'auto' | 'autodiff' | 'fisher-identity' } = {},
+): Promise<StationarityReport> {
+  const method = options.method ?? 'auto';
+  if (!['auto', 'autodiff', 'fisher-identity'].includes(method)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'method'], method, "must be 'auto', 'autodiff' or 'fisher-identity'", "omit it ('auto': autodiff when the model's gradient adapter accepts the data, else Fisher's identity)");
+  }
+  const fisherOk = model.parametrization !== undefined;
+  if (method === 'fisher-identity' && !fisherOk) {
+    throw emError('INVALID_ARGUMENT', ['model'], model.name, 'has no parametrization hook, so the Fisher-identity stationarity check cannot run on it', 'give the model a parametrization(prepared) hook, or use the autodiff method');
+  }
+  if (method === 'autodiff' || (method === 'auto' && (hasGradientAdapter(model) || !fisherOk))) {
+    const adapter = gradientAdapterFor<D, P>(model);
+    model.validate(data);
+    model.validateParams(params, data);
+    await initBackend();
+    ensureGradientKernels();
+    let problem: GradientProblem<P> | undefined;
+    try {
+      problem = adapter.prepare(data);
+    } catch (e) {
+      // Data the adapter cannot differentiate (e.g. missing entries): Fisher's identity, when the model allows it.
+      if (!(method === 'auto' && fisherOk && e instanceof EmError && e.code === 'INVALID_DATA')) throw e;
+    }
+    if (problem !== undefined) {
+      try {
+        return report(problem, evaluate(problem, problem.toUnconstrained(params)), adapter.parametrization);
+      } finally {
+        problem.dispose();
+      }
+    }
+  }
   model.validate(data);
   model.validateParams(params, data);
   await initBackend();
-  ensureGradientKernels();
-  const problem = adapter.prepare(data);
+  return fisherStationarity(model, data, params);
+}
+
+/**
+ * The stationarity check through Fisher's identity: with q the exact posterior
+ * at θ, ∇ log p(x | θ) = ∇_θ' E_q[log p(x, z | θ')] at θ' = θ (plus ∇ log p(θ)
+ * for MAP models, whose `expectedLogJoint` includes the prior). One exact
+ * E-step (from the registry) gives the statistics; the gradient of the
+ * model's float64 `expectedLogJoint` in its `parametrization` is taken by
+ * central differences (step 1e-5·max(1, |ϑ_i|): error ~1e-10 of the value).
+ */
+function fisherStationarity<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, data: D, params: P): StationarityReport {
+  const prepared = model.prepare(data);
   try {
-    return report(problem, evaluate(problem, problem.toUnconstrained(params)), adapter.parametrization);
+    const coords = (model.parametrization as (prepared: PD) => Parametrization<P>)(prepared);
+    const structure = model.structure(prepared, params);
+    let stats: S;
+    let logLikelihood: number;
+    try {
+      const e = createEStep(model.structureKind, 'exact').run(structure, { rng: createRng(0).child('stationarity'), iteration: 1 });
+      stats = e.stats as S;
+      logLikelihood = e.logLikelihood ?? e.bound;
+    } finally {
+      structure.dispose?.();
+    }
+    const theta = coords.toVector(params);
+    const n = prepared.nRows;
+    const q = (v: Float64Array): number => model.expectedLogJoint(stats, coords.fromVector(v));
+    const grad = new Float64Array(coords.dim);
+    const v = Float64Array.from(theta);
+    for (let i = 0; i < coords.dim; i++) {
+      const t = theta[i] as number;
+      const h = 1e-5 * Math.max(1, Math.abs(t));
+      v[i] = t + h;
+      const up = q(v);
+      v[i] = t - h;
+      const down = q(v);
+      v[i] = t;
+      grad[i] = (up - down) / (2 * h) / n;
+    }
+    const prior = model.logPrior?.(params) ?? 0;
+    return {
+      gradNorm: norm2(grad),
+      gradMaxAbs: maxAbs(grad),
+      dim: coords.dim,
+      nRows: n,
+      objective: prior === 0 ? 'mean-log-likelihood' : 'mean-log-posterior',
+      method: 'fisher-identity',
+      logLikelihood,
+      parametrization: coords.description,
+    };
   } finally {
-    problem.dispose();
+    prepared.dispose();
   }
 }
 

@@ -14,7 +14,7 @@ export { boundKindOf } from './estep.js';
 export type { EStep, EStepContext, EStepResult, EStepFamily, BoundKind } from './estep.js';
 export { registerEStep, unregisterEStep, listESteps, createEStep } from './registry.js';
 export type { EStepRegistration } from './registry.js';
-export type { Model, PreparedData, ModelEvent, MStepContext, MStepResult } from './model.js';
+export type { Model, PreparedData, ModelEvent, MStepContext, MStepResult, Parametrization } from './model.js';
 export { fit } from './fit.js';
 export type { FitOptions, IterationInfo, MonotonicityPolicy } from './fit.js';
 export { saveResult, loadResult, saveParams, loadParams, parseResult, toJson, fromJson, omitTimings } from './result.js';

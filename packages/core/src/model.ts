@@ -99,8 +99,27 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   /** Numbers about the prepared data worth keeping in the result (`FitResult.data`), e.g. missing cells. */
   summarizeData?(prepared: PD): Readonly<Record<string, number>>;
   /**
+   * Unconstrained coordinates of the parameters (for the stationarity check
+   * through Fisher's identity when the log-likelihood is not differentiable
+   * by autodiff: missing entries, Bayesian networks). See `stationarity`.
+   */
+  parametrization?(prepared: PD): Parametrization<P>;
+  /**
    * The magnitude float32 roundoff in L(q, θ) is relative to, beyond |L| and N
    * (see `monotonicityTolerance`): large when the model is ill-conditioned.
    */
   roundoffScale?(stats: S, params: P): number;
+}
+
+/**
+ * A bijection between a model's parameters and unconstrained real vectors
+ * (softmax logits for probabilities, log-Cholesky factors for covariances, ...).
+ * @category Interfaces
+ */
+export interface Parametrization<P> {
+  /** One line naming the coordinates (recorded in results). */
+  readonly description: string;
+  readonly dim: number;
+  toVector(params: P): Float64Array;
+  fromVector(v: ArrayLike<number>): P;
 }

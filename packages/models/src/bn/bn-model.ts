@@ -26,6 +26,7 @@ import {
   type ModelEvent,
   type MStepContext,
   type MStepResult,
+  type Parametrization,
   type PreparedData,
   type Rng,
   type StatsAlgebra,
@@ -365,6 +366,55 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
       }
     });
     return events.length > 0 ? { params: { cpts }, events } : { params: { cpts } };
+  }
+
+  /**
+   * Unconstrained coordinates for the stationarity check (Fisher's identity): per CPT column of
+   * every non-frozen node, the K−1 logits log θ_j − log θ_K (frozen nodes keep the network's CPTs).
+   * A probability of exactly 0 maps to a logit of −700 (exp underflows to 0 again).
+   */
+  parametrization(_prepared: BnPrepared): Parametrization<BnParams> {
+    const free = this.network.nodes.filter((_, i) => !this.frozenMask[i]);
+    const dim = free.reduce((n, node) => n + (node.cpt.length / node.states.length) * (node.states.length - 1), 0);
+    return {
+      description: 'bn: per CPT column of each non-frozen node, K−1 logits log θ_j − log θ_K',
+      dim,
+      toVector: (params) => {
+        this.validateParams(params);
+        const v = new Float64Array(dim);
+        let at = 0;
+        for (const node of free) {
+          const k = node.states.length;
+          const cpt = params.cpts[node.name] as readonly number[];
+          for (let c = 0; c < cpt.length / k; c++) {
+            const last = Math.log(Math.max(cpt[c * k + k - 1] as number, 1e-300));
+            for (let j = 0; j < k - 1; j++) v[at++] = Math.max(Math.log(cpt[c * k + j] as number), -700) - last;
+          }
+        }
+        return v;
+      },
+      fromVector: (v) => {
+        const cpts: Record<string, number[]> = {};
+        let at = 0;
+        this.network.nodes.forEach((node, i) => {
+          if (this.frozenMask[i]) {
+            cpts[node.name] = node.cpt.slice();
+            return;
+          }
+          const k = node.states.length;
+          const cpt: number[] = [];
+          for (let c = 0; c < node.cpt.length / k; c++) {
+            const logits = [...Array.from({ length: k - 1 }, (_, j) => v[at + j] as number), 0];
+            at += k - 1;
+            const top = Math.max(...logits);
+            const z = logits.reduce((a, l) => a + Math.exp(l - top), 0);
+            for (const l of logits) cpt.push(Math.exp(l - top) / z);
+          }
+          cpts[node.name] = cpt;
+        });
+        return { cpts };
+      },
+    };
   }
 
   /** Σ_node Σ counts · log θ (0 · log 0 = 0), plus the Dirichlet log prior when `pseudoCount` > 0. */

@@ -20,11 +20,13 @@ import {
   type Model,
   type MStepContext,
   type MStepResult,
+  type Parametrization,
   type Rng,
   type Seed,
 } from '@emlab/core';
 import { BLOCK_ROWS, blockLayout, blockStats, featureCount, gmmFeatures, inspectMatrix, matrixShape, prepareGmmData, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmExpectedLogJoint, gmmRoundoffScale, gmmMStep, gmmParameterCount, gmmStatsAlgebra } from './gmm-math.js';
+import { gmmCoordinates, gmmParametrization, gmmScale } from './gmm-coordinates.js';
 import { missingChunks } from './gmm-missing.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 
@@ -227,6 +229,26 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     const m = prepared.missing;
     if (m === undefined) return { nMissing: 0, nRowsAllMissing: 0, nPatterns: 0, nCompleteRows: prepared.nRows };
     return { nMissing: m.nMissingCells, nRowsAllMissing: m.allMissingRows.length, nPatterns: m.patterns.length, nCompleteRows: prepared.nRows - m.patterns.reduce((n, p) => n + p.count, 0) };
+  }
+
+  /**
+   * The coordinates of the gradient adapter (`gmmCoordinates`: logits, standardized means,
+   * log-Cholesky factors of the standardized precision), about the prepared data's column means and
+   * scales (over observed entries), so the Fisher-identity stationarity check also works with missing entries.
+   */
+  parametrization(prepared: GmmPrepared): Parametrization<GmmParams> {
+    const k = this.nComponents;
+    const d = prepared.nFeatures;
+    const coords = gmmCoordinates(k, d, this.covarianceType, prepared.offset, gmmScale(prepared.variance, this.covarianceType));
+    return {
+      description: gmmParametrization(this.covarianceType),
+      dim: coords.dim,
+      toVector: (params) => {
+        validateGmmParams(params, k, d);
+        return coords.toUnconstrained(params);
+      },
+      fromVector: (v) => coords.fromUnconstrained(v),
+    };
   }
 
   logLikelihood(prepared: GmmPrepared, params: GmmParams): number {

@@ -26,14 +26,14 @@
  * regularized optimum differs from it by O(regCovar).
  *
  * Missing entries (NaN) are rejected with `INVALID_DATA`: the gradient
- * baseline covers complete data only.
+ * baseline covers complete data only. The stationarity check on such data goes
+ * through Fisher's identity instead (the model's `parametrization` hook, with
+ * the same coordinates from `gmm-coordinates.ts`).
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  cholesky,
   emError,
-  invertLower,
   logSumExpRowsDifferentiable,
   registerGradientAdapter,
   type AnyModel,
@@ -42,6 +42,7 @@ import {
 } from '@emlab/core';
 import { validateGmmParams } from './gaussian-mixture.js';
 import { BLOCK_ROWS, readMatrix } from './gmm-data.js';
+import { gmmCoordinates, gmmParametrization, gmmScale, upperPairs } from './gmm-coordinates.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -53,23 +54,7 @@ export function gmmGradientDim(type: CovarianceType, k: number, d: number): numb
   return k - 1 + k * d + cov;
 }
 
-/** The parametrization, in one line (recorded in results). @category Gaussian mixtures */
-export function gmmParametrization(type: CovarianceType): string {
-  const cov = {
-    full: 'per component the upper Cholesky factor U of the standardized precision (Σ̃⁻¹ = U Uᵀ), entries i ≤ j row-major, diagonal as log',
-    tied: 'one shared upper Cholesky factor U of the standardized precision (Σ̃⁻¹ = U Uᵀ), entries i ≤ j row-major, diagonal as log',
-    diag: 'log standardized variances, K·D',
-    spherical: 'log standardized variance per component (common scale for all columns)',
-  }[type];
-  return `gmm/${type}: K−1 softmax logits (last fixed at 0); K·D means, centred and standardized; ${cov}`;
-}
 
-/** Upper-triangle (i ≤ j) index pairs of a D×D matrix, row-major. */
-function upperPairs(d: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let i = 0; i < d; i++) for (let j = i; j < d; j++) out.push([i, j]);
-  return out;
-}
 
 /**
  * The adapter for a Gaussian mixture with `nComponents` components and the
@@ -102,13 +87,7 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
   for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) offset[c] = (offset[c] as number) + (values[r * d + c] as number) / n;
   const variance = new Float64Array(d);
   for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) variance[c] = (variance[c] as number) + ((values[r * d + c] as number) - (offset[c] as number)) ** 2 / n;
-  const scale = new Float64Array(d);
-  if (type === 'spherical') {
-    const mean = variance.reduce((a, b) => a + b, 0) / d;
-    scale.fill(mean > 0 ? Math.sqrt(mean) : 1);
-  } else {
-    for (let c = 0; c < d; c++) scale[c] = (variance[c] as number) > 0 ? Math.sqrt(variance[c] as number) : 1;
-  }
+  const scale = gmmScale(variance, type);
   const logScaleSum = scale.reduce((a, b) => a + Math.log(b), 0);
   const blocks: tf.Tensor2D[] = [];
   for (let start = 0; start < n; start += BLOCK_ROWS) {
@@ -200,103 +179,10 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
     return tf.sum(logSumExpRowsDifferentiable(table));
   };
 
+  const { toUnconstrained: toTheta, fromUnconstrained } = gmmCoordinates(k, d, type, offset, scale);
   const toUnconstrained = (params: GmmParams): Float64Array => {
     validateGmmParams(params, k, d);
-    const theta = new Float64Array(dim);
-    const logPi = params.weights.map((w) => Math.log(Math.max(w, 1e-300)));
-    for (let c = 0; c < k - 1; c++) theta[c] = (logPi[c] as number) - (logPi[k - 1] as number);
-    for (let c = 0; c < k; c++) {
-      const mean = params.means[c] as number[];
-      for (let j = 0; j < d; j++) theta[meanAt + c * d + j] = ((mean[j] as number) - (offset[j] as number)) / (scale[j] as number);
-    }
-    const standardized = (c: number): Float64Array => {
-      const cov = params.covariances[c] as number[][];
-      const a = new Float64Array(d * d);
-      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) a[i * d + j] = ((cov[i] as number[])[j] as number) / ((scale[i] as number) * (scale[j] as number));
-      return a;
-    };
-    const writeFactor = (c: number, at: number): void => {
-      const L = cholesky(standardized(c), d);
-      if (L === null) throw emError('INVALID_PARAMS', ['params', 'covariances', c], params.covariances[c], 'is not positive definite', 'pass a positive definite covariance');
-      const inv = invertLower(L, d); // L⁻¹, lower; U = L⁻ᵀ, upper
-      pairs.forEach(([i, j], q) => {
-        theta[at + q] = i === j ? -Math.log(L[i * d + i] as number) : (inv[j * d + i] as number);
-      });
-    };
-    if (type === 'full') for (let c = 0; c < k; c++) writeFactor(c, covAt + c * p);
-    else if (type === 'tied') writeFactor(0, covAt);
-    else if (type === 'diag') {
-      for (let c = 0; c < k; c++) {
-        const a = standardized(c);
-        for (let j = 0; j < d; j++) theta[covAt + c * d + j] = Math.log(a[j * d + j] as number);
-      }
-    } else {
-      for (let c = 0; c < k; c++) {
-        const a = standardized(c);
-        let tr = 0;
-        for (let j = 0; j < d; j++) tr += a[j * d + j] as number;
-        theta[covAt + c] = Math.log(tr / d);
-      }
-    }
-    return theta;
-  };
-
-  const fromUnconstrained = (thetaIn: ArrayLike<number>): GmmParams => {
-    if (thetaIn.length !== dim) throw emError('INVALID_ARGUMENT', ['theta'], thetaIn, `must have length ${dim}`, 'pass a vector from toUnconstrained');
-    const theta = Float64Array.from(thetaIn);
-    const logits = new Float64Array(k);
-    for (let c = 0; c < k - 1; c++) logits[c] = theta[c] as number;
-    const top = Math.max(...logits);
-    let z = 0;
-    for (let c = 0; c < k; c++) z += Math.exp((logits[c] as number) - top);
-    const weights = Array.from(logits, (a) => Math.exp(a - top) / z);
-    const means: number[][] = [];
-    for (let c = 0; c < k; c++) means.push(Array.from({ length: d }, (_, j) => (offset[j] as number) + (scale[j] as number) * (theta[meanAt + c * d + j] as number)));
-    const toOriginal = (st: Float64Array): number[][] => {
-      const out: number[][] = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-      for (let i = 0; i < d; i++) {
-        for (let j = i; j < d; j++) {
-          const v = (st[i * d + j] as number) * (scale[i] as number) * (scale[j] as number);
-          (out[i] as number[])[j] = v;
-          (out[j] as number[])[i] = v;
-        }
-      }
-      return out;
-    };
-    const covFromFactor = (at: number): number[][] => {
-      const lowerInv = new Float64Array(d * d); // Uᵀ = L⁻¹
-      pairs.forEach(([i, j], q) => {
-        const v = theta[at + q] as number;
-        lowerInv[j * d + i] = i === j ? Math.exp(v) : v;
-      });
-      const L = invertLower(lowerInv, d);
-      const st = new Float64Array(d * d);
-      for (let i = 0; i < d; i++) {
-        for (let j = 0; j <= i; j++) {
-          let s = 0;
-          for (let q = 0; q <= j; q++) s += (L[i * d + q] as number) * (L[j * d + q] as number);
-          st[i * d + j] = s;
-          st[j * d + i] = s;
-        }
-      }
-      return toOriginal(st);
-    };
-    const covariances: number[][][] = [];
-    if (type === 'tied') {
-      const shared = covFromFactor(covAt);
-      for (let c = 0; c < k; c++) covariances.push(shared.map((row) => row.slice()));
-    } else {
-      for (let c = 0; c < k; c++) {
-        if (type === 'full') {
-          covariances.push(covFromFactor(covAt + c * p));
-          continue;
-        }
-        const st = new Float64Array(d * d);
-        for (let j = 0; j < d; j++) st[j * d + j] = Math.exp(theta[covAt + (type === 'diag' ? c * d + j : c)] as number);
-        covariances.push(toOriginal(st));
-      }
-    }
-    return { covarianceType: type, weights, means, covariances };
+    return toTheta(params);
   };
 
   return {
