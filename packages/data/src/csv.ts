@@ -8,10 +8,8 @@
  *
  * @module
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { EmError, emError } from '@emlab/core';
+import { CsvLineReader, EmError, emError, splitCsvLine, streamLines } from '@emlab/core';
 
 /**
  * A numeric table read from CSV: column names plus a row-major matrix.
@@ -93,44 +91,19 @@ function quoteList(items: Iterable<string>): string {
  * Feed physical lines (without terminators) with {@link CsvLineProcessor.line},
  * then call {@link CsvLineProcessor.finish}.
  */
-class CsvLineProcessor {
+class CsvLineProcessor extends CsvLineReader {
   private readonly name: string;
   private readonly markers: Set<string>;
-  private lineNo = 0;
   private columns: string[] | undefined;
   private cols = 0;
   private rows = 0;
   private missing = 0;
   private buffer = new Float64Array(0);
-  /** Physical line numbers of blank lines not yet known to be trailing. */
-  private pendingBlank: number[] = [];
 
   constructor(name: string, markers: Set<string>) {
+    super();
     this.name = name;
     this.markers = markers;
-  }
-
-  line(raw: string): void {
-    this.lineNo++;
-    let text = raw;
-    if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (this.columns === undefined) {
-      if (text.trim() === '') return; // blank lines before the header
-      this.header(text, this.lineNo);
-      return;
-    }
-    if (text.trim() === '') {
-      // Defer: blank lines at the end of the file are skipped; blank lines
-      // followed by data are rows like any other (missing or ragged).
-      this.pendingBlank.push(this.lineNo);
-      return;
-    }
-    if (this.pendingBlank.length > 0) {
-      for (const n of this.pendingBlank) this.dataRow('', n);
-      this.pendingBlank = [];
-    }
-    this.dataRow(text, this.lineNo);
   }
 
   finish(): NumericTable {
@@ -149,9 +122,7 @@ class CsvLineProcessor {
     };
   }
 
-  private headerLine = 0;
-
-  private header(text: string, lineNo: number): void {
+  protected header(text: string, lineNo: number): void {
     const names = splitCsvLine(text, (problem) =>
       emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'),
     );
@@ -168,11 +139,10 @@ class CsvLineProcessor {
     });
     this.columns = names;
     this.cols = names.length;
-    this.headerLine = lineNo;
     this.buffer = new Float64Array(INITIAL_ROW_CAPACITY * this.cols);
   }
 
-  private dataRow(text: string, lineNo: number): void {
+  protected row(text: string, lineNo: number): void {
     const columns = this.columns as string[];
     const r = this.rows;
     const cells = splitCsvLine(text, (problem) =>
@@ -216,53 +186,6 @@ class CsvLineProcessor {
   }
 }
 
-/**
- * Splits one CSV line into trimmed, unquoted cells (simple RFC 4180 quoting:
- * quoted cells may hold commas; `""` inside quotes is a literal quote).
- */
-function splitCsvLine(text: string, fail: (problem: string) => EmError): string[] {
-  if (!text.includes('"')) {
-    const parts = text.split(',');
-    for (let i = 0; i < parts.length; i++) parts[i] = (parts[i] as string).trim();
-    return parts;
-  }
-  const cells: string[] = [];
-  const n = text.length;
-  let i = 0;
-  for (;;) {
-    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-    if (text[i] === '"') {
-      const start = i;
-      i++;
-      let cell = '';
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) throw fail(`unterminated quoted cell starting at character ${start + 1}`);
-        cell += text.slice(i, q);
-        if (text[q + 1] === '"') {
-          cell += '"';
-          i = q + 2;
-        } else {
-          i = q + 1;
-          break;
-        }
-      }
-      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-      if (i < n && text[i] !== ',') throw fail(`unexpected character ${JSON.stringify(text[i])} after the closing quote at character ${i + 1}`);
-      cells.push(cell.trim());
-    } else {
-      const comma = text.indexOf(',', i);
-      const end = comma < 0 ? n : comma;
-      const cell = text.slice(i, end);
-      if (cell.includes('"')) throw fail(`a double quote inside the unquoted cell ${JSON.stringify(cell.trim())}`);
-      cells.push(cell.trim());
-      i = end;
-    }
-    if (i >= n) return cells;
-    i++; // skip the comma
-  }
-}
-
 function ioError(path: string, action: 'read' | 'write', cause: unknown): EmError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return emError('IO_ERROR', [path], path, `could not ${action} the file (${reason})`, action === 'read' ? 'check the path: the file must exist and be readable' : 'check the path: the directory must exist and be writable', cause);
@@ -295,26 +218,7 @@ export async function readNumericCsv(path: string, opts?: CsvReadOptions): Promi
     throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of a CSV file');
   }
   const processor = new CsvLineProcessor(path, checkReadOptions(opts, 'readNumericCsv'));
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('ready', () => resolve());
-      stream.once('error', reject);
-    });
-  } catch (e) {
-    stream.destroy();
-    throw ioError(path, 'read', e);
-  }
-  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (const line of rl) processor.line(line);
-  } catch (e) {
-    if (e instanceof EmError) throw e;
-    throw ioError(path, 'read', e);
-  } finally {
-    rl.close();
-    stream.destroy();
-  }
+  await streamLines(path, processor);
   return processor.finish();
 }
 
@@ -338,13 +242,7 @@ export function parseNumericCsv(text: string, opts?: CsvParseOptions): NumericTa
   }
   const name = opts?.name ?? '<csv>';
   const processor = new CsvLineProcessor(name, checkReadOptions(opts, 'parseNumericCsv'));
-  const re = /\r\n|\n|\r/g;
-  let start = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    processor.line(text.slice(start, m.index));
-    start = m.index + m[0].length;
-  }
-  if (start < text.length) processor.line(text.slice(start));
+  processor.text(text);
   return processor.finish();
 }
 

@@ -13,9 +13,7 @@
  *
  * @module
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { EmError, emError } from '@emlab/core';
+import { CsvLineReader, emError, splitCsvLine, streamLines } from '@emlab/core';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { checkNetworkStructure } from './bn-validate.js';
 
@@ -72,74 +70,19 @@ function checkOptions(net: BayesNet, options: unknown): Checked {
   return { nodeIndex, hidden, markers };
 }
 
-/** Splits one CSV line into trimmed cells (double-quoted cells may hold commas; `""` is a quote). */
-function splitLine(text: string, fail: (problem: string) => EmError): string[] {
-  if (!text.includes('"')) return text.split(',').map((s) => s.trim());
-  const cells: string[] = [];
-  let i = 0;
-  const n = text.length;
-  for (;;) {
-    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-    if (text[i] === '"') {
-      const start = i++;
-      let cell = '';
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) throw fail(`unterminated quoted cell starting at character ${start + 1}`);
-        cell += text.slice(i, q);
-        i = q + 1;
-        if (text[i] !== '"') break;
-        cell += '"';
-        i++;
-      }
-      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
-      if (i < n && text[i] !== ',') throw fail(`unexpected character ${JSON.stringify(text[i])} after a closing quote at character ${i + 1}`);
-      cells.push(cell); // quoted content is kept exactly (a state may have surrounding spaces)
-    } else {
-      const comma = text.indexOf(',', i);
-      const end = comma < 0 ? n : comma;
-      const cell = text.slice(i, end);
-      if (cell.includes('"')) throw fail(`a double quote inside the unquoted cell ${JSON.stringify(cell.trim())}`);
-      cells.push(cell.trim());
-      i = end;
-    }
-    if (i >= n) return cells;
-    i++;
-  }
-}
-
-class BnCsvProcessor {
-  private lineNo = 0;
-  private headerLine = 0;
+class BnCsvProcessor extends CsvLineReader {
   private columns: string[] | undefined;
   private lookups: Map<string, number>[] = [];
   private cards: number[] = [];
   private rows = 0;
   private buffer = new Int32Array(0);
-  private pendingBlank: number[] = [];
 
   constructor(
     private readonly name: string,
     private readonly net: BayesNet,
     private readonly checked: Checked,
-  ) {}
-
-  line(raw: string): void {
-    this.lineNo++;
-    let text = raw;
-    if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (this.columns === undefined) {
-      if (text.trim() !== '') this.header(text);
-      return;
-    }
-    if (text.trim() === '') {
-      this.pendingBlank.push(this.lineNo);
-      return;
-    }
-    for (const n of this.pendingBlank) this.row('', n);
-    this.pendingBlank = [];
-    this.row(text, this.lineNo);
+  ) {
+    super();
   }
 
   finish(): BnData {
@@ -152,9 +95,8 @@ class BnCsvProcessor {
     return { columns: this.columns, nRows: this.rows, values: this.buffer.slice(0, this.rows * this.columns.length) };
   }
 
-  private header(text: string): void {
-    const lineNo = this.lineNo;
-    const names = splitLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'));
+  protected header(text: string, lineNo: number): void {
+    const names = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'), { keepQuoted: true });
     const seen = new Map<string, number>();
     const { nodeIndex, hidden } = this.checked;
     names.forEach((col, c) => {
@@ -184,15 +126,14 @@ class BnCsvProcessor {
       this.cards.push(node.states.length);
     });
     this.columns = names;
-    this.headerLine = lineNo;
     this.buffer = new Int32Array(INITIAL_ROWS * names.length);
   }
 
-  private row(text: string, lineNo: number): void {
+  protected row(text: string, lineNo: number): void {
     const columns = this.columns as string[];
     const cols = columns.length;
     const r = this.rows;
-    const cells = splitLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo}: ${problem}`, 'fix the quoting: a quoted cell ends with a double quote, a literal quote is written ""'));
+    const cells = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo}: ${problem}`, 'fix the quoting: a quoted cell ends with a double quote, a literal quote is written ""'), { keepQuoted: true });
     if (cells.length !== cols) {
       throw emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo} (data row ${r + 1}): expected ${cols} cells (one per header column) but found ${cells.length}`, `give every row exactly ${cols} comma-separated cells; leave a cell empty for a missing value`);
     }
@@ -248,13 +189,7 @@ export function parseBnCsv(text: string, net: BayesNet, options?: BnCsvOptions):
   if (typeof text !== 'string') throw emError('INVALID_ARGUMENT', ['text'], text, 'must be a string', 'pass the CSV content, or use readBnCsv for a file');
   const checked = checkOptions(net, options);
   const p = new BnCsvProcessor(options?.name ?? '<csv>', net, checked);
-  const re = /\r\n|\n|\r/g;
-  let start = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    p.line(text.slice(start, m.index));
-    start = m.index + m[0].length;
-  }
-  if (start < text.length) p.line(text.slice(start));
+  p.text(text);
   return p.finish();
 }
 
@@ -272,28 +207,7 @@ export function parseBnCsv(text: string, net: BayesNet, options?: BnCsvOptions):
 export async function readBnCsv(path: string, net: BayesNet, options?: Omit<BnCsvOptions, 'name'>): Promise<BnData> {
   if (typeof path !== 'string' || path === '') throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of a CSV file');
   const p = new BnCsvProcessor(path, net, checkOptions(net, options));
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  const ioError = (e: unknown): EmError =>
-    emError('IO_ERROR', [path], path, `could not read the file (${e instanceof Error ? e.message : String(e)})`, 'check the path: the file must exist and be readable', e);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('ready', () => resolve());
-      stream.once('error', reject);
-    });
-  } catch (e) {
-    stream.destroy();
-    throw ioError(e);
-  }
-  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (const line of rl) p.line(line);
-  } catch (e) {
-    if (e instanceof EmError) throw e;
-    throw ioError(e);
-  } finally {
-    rl.close();
-    stream.destroy();
-  }
+  await streamLines(path, p);
   return p.finish();
 }
 

@@ -1,0 +1,142 @@
+/**
+ * The line layer shared by emlab's CSV readers (numeric tables in
+ * `@emlab/data`, state-name tables in `@emlab/models`): files streamed line by
+ * line (never read whole into a string), one splitter for RFC 4180 quoting,
+ * and one driver for the byte-order mark, CRLF endings, blank lines and the
+ * header/row dispatch. Each reader supplies what a header and a row mean.
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { EmError, emError } from './errors.js';
+
+/**
+ * Splits one CSV line into cells: unquoted cells are trimmed; double-quoted
+ * cells may hold commas and `""` is a literal quote. Quoted cells are trimmed
+ * too unless `keepQuoted` (then their content is kept exactly).
+ * @param fail - makes the error for a malformed line from a problem description.
+ * @category Data
+ */
+export function splitCsvLine(text: string, fail: (problem: string) => EmError, options: { readonly keepQuoted?: boolean } = {}): string[] {
+  if (!text.includes('"')) {
+    const parts = text.split(',');
+    for (let i = 0; i < parts.length; i++) parts[i] = (parts[i] as string).trim();
+    return parts;
+  }
+  const cells: string[] = [];
+  const n = text.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    if (text[i] === '"') {
+      const start = i;
+      i++;
+      let cell = '';
+      for (;;) {
+        const q = text.indexOf('"', i);
+        if (q < 0) throw fail(`unterminated quoted cell starting at character ${start + 1}`);
+        cell += text.slice(i, q);
+        if (text[q + 1] === '"') {
+          cell += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+      if (i < n && text[i] !== ',') throw fail(`unexpected character ${JSON.stringify(text[i])} after the closing quote at character ${i + 1}`);
+      cells.push(options.keepQuoted === true ? cell : cell.trim());
+    } else {
+      const comma = text.indexOf(',', i);
+      const end = comma < 0 ? n : comma;
+      const cell = text.slice(i, end);
+      if (cell.includes('"')) throw fail(`a double quote inside the unquoted cell ${JSON.stringify(cell.trim())}`);
+      cells.push(cell.trim());
+      i = end;
+    }
+    if (i >= n) return cells;
+    i++; // skip the comma
+  }
+}
+
+/**
+ * Line dispatch of a CSV reader: strips a byte-order mark and CR, skips blank
+ * lines before the header and at the end of the file, and hands every other
+ * line to `header` (the first) or `row`; blank lines followed by data are rows
+ * (so a reader reports them as missing or ragged).
+ * @category Data
+ */
+export abstract class CsvLineReader {
+  /** Physical number of the last line seen. */
+  protected lineNo = 0;
+  /** Physical number of the header line (0 before it). */
+  protected headerLine = 0;
+  /** Blank lines not yet known to be trailing. */
+  private pendingBlank: number[] = [];
+
+  /** Feeds one physical line (without its newline). */
+  line(raw: string): void {
+    this.lineNo++;
+    let text = raw;
+    if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (this.headerLine === 0) {
+      if (text.trim() === '') return;
+      this.headerLine = this.lineNo;
+      this.header(text, this.lineNo);
+      return;
+    }
+    if (text.trim() === '') {
+      this.pendingBlank.push(this.lineNo);
+      return;
+    }
+    for (const n of this.pendingBlank) this.row('', n);
+    this.pendingBlank = [];
+    this.row(text, this.lineNo);
+  }
+
+  /** Feeds every line of an in-memory text (CRLF, LF or CR endings; no trailing empty line). */
+  text(text: string): void {
+    const re = /\r\n|\n|\r/g;
+    let start = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      this.line(text.slice(start, m.index));
+      start = m.index + m[0].length;
+    }
+    if (start < text.length) this.line(text.slice(start));
+  }
+
+  protected abstract header(text: string, lineNo: number): void;
+  protected abstract row(text: string, lineNo: number): void;
+}
+
+/**
+ * Streams the lines of a UTF-8 file into `sink` (never the whole file in one string).
+ * @throws EmError `IO_ERROR` naming the path when the file cannot be read; errors `sink` throws pass through.
+ * @category Data
+ */
+export async function streamLines(path: string, sink: { line(text: string): void }): Promise<void> {
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  const ioError = (e: unknown): EmError =>
+    emError('IO_ERROR', [path], path, `could not read the file (${e instanceof Error ? e.message : String(e)})`, 'check the path: the file must exist and be readable', e);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch (e) {
+    stream.destroy();
+    throw ioError(e);
+  }
+  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+  try {
+    for await (const line of rl) sink.line(line);
+  } catch (e) {
+    if (e instanceof EmError) throw e;
+    throw ioError(e);
+  } finally {
+    rl.close();
+    stream.destroy();
+  }
+}
