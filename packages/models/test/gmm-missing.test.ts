@@ -144,6 +144,15 @@ describe('monotonicity with random missingness', () => {
   }
 });
 
+describe('regressions', () => {
+  it('hard EM, tied, 41% missing: a reinitialized component keeps the shared covariance (the next M-step lowered L by 0.18)', async () => {
+    const c = makeMixtureCase(3, 4, 'tied', 517126781);
+    const x = withHoles(c.rows, 0.409048990138627, 536278, 6);
+    const r = await fit(gaussianMixture({ nComponents: 3, covarianceType: 'tied' }), x, { eStep: 'hard', seed: 536278, maxIter: 25, monotonicity: 'throw', ...quiet });
+    expect(r.trace.some((t) => t.events.some((e) => e.type === 'reinitialized'))).toBe(true);
+  });
+});
+
 describe('stochastic E-step through missing entries', () => {
   it('its estimate of log p(x_obs) is within 4 standard errors of the exact value, and draws are reproducible', async () => {
     const c = makeMixtureCase(3, 4, 'full', 7, { perComponent: 40 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '@emlab/core';
 import { exactEStep } from '@emlab/exact';
-import { gaussianMixture, inverseTrace, type GmmParams, type GmmStats } from '@emlab/models';
+import { gaussianMixture, gmmMStep, inverseTrace, type GmmParams, type GmmStats } from '@emlab/models';
 import { makeMixtureCase } from '@emlab/testing';
 
 function penalized(g: ReturnType<typeof gaussianMixture>, stats: GmmStats, params: GmmParams, reg: number): number {
@@ -57,4 +57,28 @@ describe('regularized M-step', () => {
       prep.dispose();
     }
   });
+});
+
+describe('reinitialized components keep the covariance type', () => {
+  // Regression: a reinitialized component got per-feature variances whatever the type, so a tied
+  // model stopped being tied (and a spherical one spherical); the next M-step then lowered L.
+  const source = { nRows: 4, variance: Float64Array.from([1, 4, 9]), row: (i: number) => Float64Array.from([i, i, i]) };
+  const stats = (k: number, d: number): GmmStats => {
+    const n = new Float64Array(k).fill(10);
+    n[k - 1] = 0; // empty: reinitialized
+    const s2 = new Float64Array(k * d * d);
+    for (let c = 0; c < k - 1; c++) for (let i = 0; i < d; i++) s2[c * d * d + i * d + i] = 10 * (c + 1);
+    return { k, d, n, s1: new Float64Array(k * d), s2, ref: new Float64Array(k * d) };
+  };
+  for (const type of ['tied', 'spherical', 'diag', 'full'] as const) {
+    it(type, () => {
+      const m = gmmMStep(stats(3, 3), type, 1e-6, createRng(1), source);
+      expect(m.events.some((e) => e.type === 'reinitialized' && e.component === 2)).toBe(true);
+      const cov = m.params.covariances;
+      if (type === 'tied') expect(cov[2]).toEqual(cov[0]);
+      const diag = (cov[2] as number[][]).map((r, i) => r[i] as number);
+      if (type === 'spherical') expect(new Set(diag).size).toBe(1);
+      if (type === 'diag' || type === 'full') expect(diag[2]).toBeGreaterThan(diag[0] as number);
+    });
+  }
 });

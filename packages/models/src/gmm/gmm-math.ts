@@ -189,8 +189,13 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
     const row = rng.int(source.nRows);
     means.set(source.row(row), c * d);
     const dd = d * d;
-    covs.fill(0, c * dd, (c + 1) * dd);
-    for (let i = 0; i < d; i++) covs[c * dd + i * d + i] = Math.max(source.variance[i] as number, regCovar, 1e-12) + regCovar;
+    // The fresh covariance keeps the covariance type: tied components keep the shared matrix,
+    // spherical ones get one variance (the mean over features), full and diag the per-feature variances.
+    if (type !== 'tied') {
+      const meanVariance = source.variance.reduce((a, b) => a + b, 0) / d;
+      covs.fill(0, c * dd, (c + 1) * dd);
+      for (let i = 0; i < d; i++) covs[c * dd + i * d + i] = Math.max(type === 'spherical' ? meanVariance : (source.variance[i] as number), regCovar, 1e-12) + regCovar;
+    }
     weights[c] = 1 / source.nRows;
     events.push({ type: 'reinitialized', component: c, detail: `${why}; reinitialized at data row ${row}`, value: row });
   };
@@ -210,6 +215,13 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
       }
     } catch (e) {
       if (!(e instanceof EmError)) throw e;
+      if (type === 'tied') {
+        // One shared matrix: reset it (for every component) to the data's per-feature variances.
+        for (let j = 0; j < k; j++) {
+          covs.fill(0, j * d * d, (j + 1) * d * d);
+          for (let i = 0; i < d; i++) covs[j * d * d + i * d + i] = Math.max(source.variance[i] as number, regCovar, 1e-12) + regCovar;
+        }
+      }
       reinit(c, `covariance of component ${c} is singular`);
     }
   }
