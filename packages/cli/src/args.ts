@@ -81,7 +81,7 @@ export function seedOf(text: string | undefined): number | string {
  */
 export function progressLine(io: CliIo, label: string, valueName: string, format: (x: number) => string): (r: IterationRecord, info: { restart: number; nInit: number; maxIter: number }) => void {
   const started = performance.now();
-  let lastPrint = 0;
+  let lastPrint = Number.NEGATIVE_INFINITY;
   return (r, info) => {
     const now = performance.now();
     if (now - started < 1000 || now - lastPrint < (io.isTty ? 100 : 5000)) return;
