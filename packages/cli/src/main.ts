@@ -167,8 +167,7 @@ async function runImpute(args: string[], io: CliIo): Promise<number> {
   if (extra.length > 0) throw emError('INVALID_ARGUMENT', ['argv'], extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
   if (values.out === undefined) throw emError('INVALID_ARGUMENT', ['--out'], undefined, 'is required', 'pass --out imputed.csv');
   const gmm = mixtureFromFlags(flagNumber('components', values.components, 'int'), values.covariance ?? 'full', values['reg-covar']);
-  const draws = flagNumber('draws', values.draws, 'int');
-  if (draws !== undefined && draws < 1) throw emError('INVALID_ARGUMENT', ['--draws'], values.draws, 'must be an integer >= 1', 'pass e.g. --draws 5, or omit it for conditional means');
+  const draws = flagNumber('draws', values.draws, 'int', 1);
   const table = await readNumericCsv(file);
   const warnings: string[] = [];
   const result = await fitFromFlags(gmm, table, values, io, `impute ${file}`, warnings);
