@@ -252,18 +252,63 @@ function uploadBlocks(centred: Float64Array, rows: number, cols: number, from = 
   return blocks;
 }
 
-/** The missingness pattern of a row as a string of '1' (observed) and '0' (missing). */
-function patternKey(values: Float64Array, r: number, cols: number): string {
-  let key = '';
-  for (let c = 0; c < cols; c++) key += Number.isNaN(values[r * cols + c] as number) ? '0' : '1';
-  return key;
+/** Rows grouped by missingness pattern (no tensors): see {@link groupRowsByPattern}. @category Gaussian mixtures */
+export interface RowPatterns {
+  /** Rows with every entry observed, in order. */
+  readonly complete: readonly number[];
+  /** Rows with every entry missing, in order. */
+  readonly allMissing: readonly number[];
+  /** The other patterns, fewer missing entries first (ties by pattern), each with its rows in order. */
+  readonly patterns: readonly { readonly obs: Int32Array; readonly mis: Int32Array; readonly rows: readonly number[] }[];
+  /** Per row: its index in `patterns`, or −1 (complete) or −2 (every entry missing). */
+  readonly patternOf: Int32Array;
+}
+
+/**
+ * Groups the rows of a row-major matrix by missingness pattern (NaN = missing),
+ * what the missing-data E-step conditions on once per pattern.
+ * @category Gaussian mixtures
+ */
+export function groupRowsByPattern(values: Float64Array, rows: number, cols: number): RowPatterns {
+  const groups = new Map<string, number[]>();
+  const complete: number[] = [];
+  const allMissing: number[] = [];
+  const keyOf = new Array<string>(rows);
+  for (let r = 0; r < rows; r++) {
+    let key = '';
+    let observed = 0;
+    for (let c = 0; c < cols; c++) {
+      const miss = Number.isNaN(values[r * cols + c] as number);
+      key += miss ? '0' : '1';
+      if (!miss) observed++;
+    }
+    keyOf[r] = key;
+    if (observed === cols) complete.push(r);
+    else if (observed === 0) allMissing.push(r);
+    else {
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = []));
+      g.push(r);
+    }
+  }
+  const missingOf = (key: string): number => key.split('').filter((ch) => ch === '0').length;
+  const keys = [...groups.keys()].sort((a, b) => missingOf(a) - missingOf(b) || (a < b ? 1 : a > b ? -1 : 0));
+  const index = new Map(keys.map((key, p) => [key, p]));
+  const patternOf = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) patternOf[r] = index.get(keyOf[r] as string) ?? (keyOf[r]?.includes('1') ? -1 : -2);
+  const patterns = keys.map((key) => ({
+    obs: Int32Array.from([...key].flatMap((ch, c) => (ch === '1' ? [c] : []))),
+    mis: Int32Array.from([...key].flatMap((ch, c) => (ch === '0' ? [c] : []))),
+    rows: groups.get(key) as number[],
+  }));
+  return { complete, allMissing, patterns, patternOf };
 }
 
 /**
  * Prepares data with missing (NaN) entries: column means and variances over
  * the observed entries; complete rows first (uploaded as tensor blocks), then
- * the other rows grouped by pattern (patterns with fewer missing entries
- * first, ties in pattern order), rows with every entry missing left out.
+ * the other rows grouped by pattern ({@link groupRowsByPattern}), rows with
+ * every entry missing left out.
  */
 function prepareWithMissing(values: Float64Array, rows: number, cols: number): GmmPrepared {
   const offset = new Float64Array(cols);
@@ -280,33 +325,14 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     }
   }
   for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
-  const groups = new Map<string, number[]>();
-  const allMissing: number[] = [];
-  const complete: number[] = [];
-  const full = '1'.repeat(cols);
-  const none = '0'.repeat(cols);
-  for (let r = 0; r < rows; r++) {
-    const key = patternKey(values, r, cols);
-    if (key === full) complete.push(r);
-    else if (key === none) allMissing.push(r);
-    else {
-      let g = groups.get(key);
-      if (g === undefined) groups.set(key, (g = []));
-      g.push(r);
-    }
-  }
-  const missingOf = (key: string): number => key.split('').filter((ch) => ch === '0').length;
-  const keys = [...groups.keys()].sort((a, b) => missingOf(a) - missingOf(b) || (a < b ? 1 : a > b ? -1 : 0));
+  const { complete, allMissing, patterns: groups } = groupRowsByPattern(values, rows, cols);
   const order = new Int32Array(rows - allMissing.length);
   order.set(complete, 0);
   const centred = new Float64Array(order.length * cols);
   const variance = new Float64Array(cols);
   const patterns: PatternSegment[] = [];
   let pos = complete.length;
-  for (const key of keys) {
-    const members = groups.get(key) as number[];
-    const obs = Int32Array.from([...key].flatMap((ch, c) => (ch === '1' ? [c] : [])));
-    const mis = Int32Array.from([...key].flatMap((ch, c) => (ch === '0' ? [c] : [])));
+  for (const { obs, mis, rows: members } of groups) {
     const xo = new Float64Array(members.length * obs.length);
     members.forEach((r, i) => {
       order[pos + i] = r;

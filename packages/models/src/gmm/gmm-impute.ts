@@ -5,8 +5,8 @@
  * @module
  */
 import { createRng, emError, integerOption, rejectUnknownOptions, type FitResult, type Seed } from '@emlab/core';
-import { readMatrix } from './gmm-data.js';
-import { conditionOn } from './gmm-missing.js';
+import { groupRowsByPattern, readMatrix } from './gmm-data.js';
+import { conditionOn, observedLogJoint, type Conditioning } from './gmm-missing.js';
 import { flatCovariance } from './gmm-math.js';
 import type { GmmData, GmmParams } from './gmm-types.js';
 import { validateGmmParams } from './gaussian-mixture.js';
@@ -67,7 +67,21 @@ export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, 
   const rng = createRng(options.seed ?? 0).child('impute');
   const streams = Array.from({ length: nDraws }, (_, t) => rng.child('draw', t));
   const covs = Array.from({ length: k }, (_, c) => flatCovariance(params, c));
-  const cache = new Map<string, ReturnType<typeof conditionOn>[]>();
+  const { patterns, patternOf } = groupRowsByPattern(x, rows, cols);
+  const allObserved = new Int32Array(0);
+  const allColumns = Int32Array.from({ length: cols }, (_, j) => j);
+  const conditionings = new Map<number, { obs: Int32Array; mis: Int32Array; conds: Conditioning[]; means: Float64Array[] }>();
+  /** One conditioning per pattern and component (pattern −2: nothing observed, the marginal). */
+  const conditioningOf = (p: number) => {
+    let entry = conditionings.get(p);
+    if (entry === undefined) {
+      const { obs, mis } = p === -2 ? { obs: allObserved, mis: allColumns } : (patterns[p] as { obs: Int32Array; mis: Int32Array });
+      const conds = covs.map((cov, c) => conditionOn(cov, d, obs, mis, Math.log(params.weights[c] as number)));
+      const means = params.means.map((mu) => Float64Array.from(obs, (j) => mu[j] as number));
+      conditionings.set(p, (entry = { obs, mis, conds, means }));
+    }
+    return entry;
+  };
   const values = x.slice();
   const variance = new Float64Array(rows * cols);
   const missing = new Uint8Array(rows * cols);
@@ -75,33 +89,25 @@ export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, 
   let nMissing = 0;
   const logR = new Float64Array(k);
   const r = new Float64Array(k);
+  const xo = new Float64Array(cols);
+  const u = new Float64Array(cols);
   for (let row = 0; row < rows; row++) {
+    const p = patternOf[row] as number;
+    if (p === -1) continue;
     const base = row * cols;
-    let key = '';
-    for (let j = 0; j < cols; j++) key += Number.isNaN(x[base + j] as number) ? '0' : '1';
-    if (!key.includes('0')) continue;
-    const obs = Int32Array.from([...key].flatMap((ch, j) => (ch === '1' ? [j] : [])));
-    const mis = Int32Array.from([...key].flatMap((ch, j) => (ch === '0' ? [j] : [])));
-    let conds = cache.get(key);
-    if (conds === undefined) cache.set(key, (conds = covs.map((cov, c) => conditionOn(cov, d, obs, mis, Math.log(params.weights[c] as number)))));
+    const { obs, mis, conds, means: observedMeans } = conditioningOf(p);
     const o = obs.length;
     const m = mis.length;
     nMissing += m;
+    for (let j = 0; j < o; j++) xo[j] = x[base + (obs[j] as number)] as number;
     // Responsibilities from the marginal density of the observed part.
     const means: Float64Array[] = [];
     let top = -Infinity;
     for (let c = 0; c < k; c++) {
-      const cn = conds[c] as ReturnType<typeof conditionOn>;
+      const cn = conds[c] as Conditioning;
       const mu = params.means[c] as number[];
-      const u = new Float64Array(o);
-      for (let j = 0; j < o; j++) u[j] = (x[base + (obs[j] as number)] as number) - (mu[obs[j] as number] as number);
-      let ss = 0;
-      for (let a = 0; a < o; a++) {
-        let y = 0;
-        for (let j = 0; j <= a; j++) y += (cn.linv[a * o + j] as number) * (u[j] as number);
-        ss += y * y;
-      }
-      logR[c] = (params.weights[c] as number) > 0 ? cn.constant - 0.5 * ss : -Infinity;
+      const lj = observedLogJoint(cn, xo, 0, observedMeans[c] as Float64Array, u);
+      logR[c] = (params.weights[c] as number) > 0 ? lj : -Infinity;
       top = Math.max(top, logR[c] as number);
       const mc = new Float64Array(m);
       for (let a = 0; a < m; a++) {
@@ -120,7 +126,7 @@ export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, 
       let second = 0;
       for (let c = 0; c < k; c++) {
         const v = (means[c] as Float64Array)[a] as number;
-        const cn = conds[c] as ReturnType<typeof conditionOn>;
+        const cn = conds[c] as Conditioning;
         mean += (r[c] as number) * v;
         second += (r[c] as number) * ((cn.c[a * m + a] as number) + v * v);
       }
@@ -130,7 +136,7 @@ export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, 
     }
     streams.forEach((s, t) => {
       const c = s.categorical(r);
-      const cn = conds[c] as ReturnType<typeof conditionOn>;
+      const cn = conds[c] as Conditioning;
       const eps = Array.from({ length: m }, () => s.normal());
       const out = draws[t] as Float64Array;
       for (let a = 0; a < m; a++) {
@@ -162,19 +168,13 @@ export interface MissingSummary {
  */
 export function missingSummary(data: GmmData): MissingSummary {
   const { values, rows, cols } = readMatrix(data);
-  const counts = new Map<string, number>();
-  let nMissing = 0;
-  let nRowsAllMissing = 0;
-  for (let r = 0; r < rows; r++) {
-    const miss: number[] = [];
-    for (let c = 0; c < cols; c++) if (Number.isNaN(values[r * cols + c] as number)) miss.push(c);
-    nMissing += miss.length;
-    if (miss.length === cols) nRowsAllMissing++;
-    const key = miss.join(',');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const patterns = [...counts.entries()]
-    .map(([key, count]) => ({ missing: key === '' ? [] : key.split(',').map(Number), count }))
-    .sort((a, b) => b.count - a.count || a.missing.length - b.missing.length || a.missing.join(',').localeCompare(b.missing.join(',')));
-  return { nRows: rows, nCols: cols, nMissing, nRowsAllMissing, patterns };
+  const { complete, allMissing, patterns } = groupRowsByPattern(values, rows, cols);
+  const all = [
+    { missing: [] as number[], count: complete.length },
+    ...patterns.map((p) => ({ missing: Array.from(p.mis), count: p.rows.length })),
+    { missing: Array.from({ length: cols }, (_, c) => c), count: allMissing.length },
+  ].filter((p) => p.count > 0);
+  const nMissing = all.reduce((n, p) => n + p.missing.length * p.count, 0);
+  all.sort((a, b) => b.count - a.count || a.missing.length - b.missing.length || a.missing.join(',').localeCompare(b.missing.join(',')));
+  return { nRows: rows, nCols: cols, nMissing, nRowsAllMissing: allMissing.length, patterns: all };
 }

@@ -120,6 +120,26 @@ export function conditionOn(cov: Float64Array, d: number, obs: Int32Array, mis: 
   };
 }
 
+/**
+ * log π_k + log N(x_o | μ_o, Σ_oo) of one row from its conditioning: x_o is
+ * `xo[base …]`, μ_o is `mo`; leaves u = x_o − μ_o in `u` (for the
+ * conditional mean μ_m + B u).
+ * @category Gaussian mixtures
+ */
+export function observedLogJoint(cn: Conditioning, xo: ArrayLike<number>, base: number, mo: ArrayLike<number>, u: Float64Array): number {
+  const o = mo.length;
+  const linv = cn.linv;
+  for (let j = 0; j < o; j++) u[j] = (xo[base + j] as number) - (mo[j] as number);
+  let ss = 0;
+  for (let a = 0; a < o; a++) {
+    let v = 0;
+    const row = a * o;
+    for (let j = 0; j <= a; j++) v += (linv[row + j] as number) * (u[j] as number);
+    ss += v * v;
+  }
+  return cn.constant - 0.5 * ss;
+}
+
 /** Per pattern and component conditionings of `params` (centred means `centredMeans`, `[K·D]`). */
 export function conditionPatterns(patterns: readonly PatternSegment[], params: GmmParams): Conditioning[][] {
   const k = params.weights.length;
@@ -231,23 +251,12 @@ export function missingChunks(
           const cs = cond[q.p] as Conditioning[];
           const o = pat.obs.length;
           const xo = pat.xo;
-          const y = new Float64Array(o);
+          const u = new Float64Array(o);
           for (let c = 0; c < k; c++) {
-            const { linv, constant } = cs[c] as Conditioning;
+            const cn = cs[c] as Conditioning;
             const mo = observedMean(c, pat);
             // Component-outer, rows-inner: the triangular factor stays in cache.
-            for (let i = q.from, r = r0; i < q.to; i++, r++) {
-              const base = i * o;
-              for (let j = 0; j < o; j++) y[j] = (xo[base + j] as number) - (mo[j] as number);
-              let ss = 0;
-              for (let a = 0; a < o; a++) {
-                let v = 0;
-                const row = a * o;
-                for (let j = 0; j <= a; j++) v += (linv[row + j] as number) * (y[j] as number);
-                ss += v * v;
-              }
-              out[r * k + c] = constant - 0.5 * ss;
-            }
+            for (let i = q.from, r = r0; i < q.to; i++, r++) out[r * k + c] = observedLogJoint(cn, xo, i * o, mo, u);
           }
           r0 += q.to - q.from;
         }
