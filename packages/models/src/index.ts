@@ -2,14 +2,14 @@ export { CENTRED_PATH_CONDITION, GaussianMixture, SMALL_DATA_CELLS, gaussianMixt
 export type { GaussianMixtureOptions, GmmNumerics, GmmStructure } from './gmm/gaussian-mixture.js';
 export { gaussianCovariances, gaussianMoments, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmRoundoffScale, gmmStatsAlgebra, factorCovariances, packParams, inverseTrace, regularizationSlack, rereference, flatCovariance, EMPTY_COMPONENT_WEIGHT } from './gmm/gmm-math.js';
 export type { CovarianceFactors, ReinitSource } from './gmm/gmm-math.js';
-export { BLOCK_ROWS, blockLayout, blockRows, blockStats, featureCount, quadraticPairs, gmmFeatures, matrixShape, inspectMatrix, prepareGmmData, readMatrix } from './gmm/gmm-data.js';
-export type { DataBlock, FeatureLayout, GmmPrepared } from './gmm/gmm-data.js';
+export { BLOCK_ROWS, blockLayout, blockRows, blockStats, featureCount, quadraticPairs, gmmFeatures, matrixShape, inspectMatrix, prepareGmmData, readMatrix, groupRowsByPattern } from './gmm/gmm-data.js';
+export type { DataBlock, FeatureLayout, GmmPrepared, RowPatterns } from './gmm/gmm-data.js';
 export { COVARIANCE_TYPES } from './gmm/gmm-types.js';
 export { gmmGradientAdapter, gmmGradientDim } from './gmm/gmm-gradient.js';
 export { gmmCoordinates, gmmParametrization, gmmScale } from './gmm/gmm-coordinates.js';
 export { impute, missingSummary } from './gmm/gmm-impute.js';
 export type { Imputation, ImputeOptions, MissingSummary } from './gmm/gmm-impute.js';
-export { conditionOn, missingChunks, MISSING_CHUNK_ROWS } from './gmm/gmm-missing.js';
+export { conditionOn, missingChunks, observedLogJoint, MISSING_CHUNK_ROWS } from './gmm/gmm-missing.js';
 export type { Conditioning, MissingPrepared, PatternSegment } from './gmm/gmm-missing.js';
 export type { CovarianceType, DenseMatrix, GmmData, GmmParams, GmmStats } from './gmm/gmm-types.js';
 export type { BayesNet, BnData, BnNode } from './bn/bn-types.js';

@@ -203,34 +203,48 @@ export function blockLayout(block: DataBlock): FeatureLayout {
  */
 export function prepareGmmData(data: GmmData): GmmPrepared {
   const { values, rows, cols } = readMatrix(data);
-  if (values.some(Number.isNaN)) return prepareWithMissing(values, rows, cols);
+  if (!values.some(Number.isNaN)) {
+    const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols);
+    const blocks = uploadBlocks(centred, rows, cols);
+    return { nRows: rows, nFeatures: cols, offset, centred, variance, maxNorm, blocks, dispose: () => disposeBlocks(blocks) };
+  }
+  return prepareWithMissing(values, rows, cols);
+}
+
+/**
+ * Column means and variances over the observed entries (float64), and the
+ * rows listed in `order` (default: all, in place) centred, with missing
+ * entries at the mean (0).
+ */
+function centreRows(values: Float64Array, rows: number, cols: number, order?: ArrayLike<number>): { offset: Float64Array; variance: Float64Array; centred: Float64Array; maxNorm: number } {
   const offset = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) + (values[r * cols + c] as number);
-  for (let c = 0; c < cols; c++) offset[c] = (offset[c] as number) / rows;
-  const centred = values;
+  const seen = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * cols + c] as number;
+      if (Number.isNaN(v)) continue;
+      offset[c] = (offset[c] as number) + v;
+      seen[c] = (seen[c] as number) + 1;
+    }
+  }
+  for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
+  const n = order === undefined ? rows : order.length;
+  const centred = order === undefined ? values : new Float64Array(n * cols);
   const variance = new Float64Array(cols);
   let maxNorm2 = 0;
-  for (let r = 0; r < rows; r++) {
+  for (let p = 0; p < n; p++) {
+    const r = order === undefined ? p : (order[p] as number);
     let norm2 = 0;
     for (let c = 0; c < cols; c++) {
-      const v = (values[r * cols + c] as number) - (offset[c] as number);
-      centred[r * cols + c] = v;
-      variance[c] = (variance[c] as number) + (v * v) / rows;
+      const raw = values[r * cols + c] as number;
+      const v = Number.isNaN(raw) ? 0 : raw - (offset[c] as number);
+      centred[p * cols + c] = v;
+      if (!Number.isNaN(raw)) variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
       norm2 += v * v;
     }
     maxNorm2 = Math.max(maxNorm2, norm2);
   }
-  const blocks = uploadBlocks(centred, rows, cols);
-  return {
-    nRows: rows,
-    nFeatures: cols,
-    offset,
-    centred,
-    variance,
-    maxNorm: Math.sqrt(maxNorm2),
-    blocks,
-    dispose: () => disposeBlocks(blocks),
-  };
+  return { offset, variance, centred, maxNorm: Math.sqrt(maxNorm2) };
 }
 
 function disposeBlocks(blocks: readonly DataBlock[]): void {
@@ -311,49 +325,18 @@ export function groupRowsByPattern(values: Float64Array, rows: number, cols: num
  * every entry missing left out.
  */
 function prepareWithMissing(values: Float64Array, rows: number, cols: number): GmmPrepared {
-  const offset = new Float64Array(cols);
-  const seen = new Float64Array(cols);
-  let nMissingCells = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const v = values[r * cols + c] as number;
-      if (Number.isNaN(v)) nMissingCells++;
-      else {
-        offset[c] = (offset[c] as number) + v;
-        seen[c] = (seen[c] as number) + 1;
-      }
-    }
-  }
-  for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
   const { complete, allMissing, patterns: groups } = groupRowsByPattern(values, rows, cols);
-  const order = new Int32Array(rows - allMissing.length);
-  order.set(complete, 0);
-  const centred = new Float64Array(order.length * cols);
-  const variance = new Float64Array(cols);
+  const order = Int32Array.from([...complete, ...groups.flatMap((g) => g.rows)]);
+  const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, order);
   const patterns: PatternSegment[] = [];
   let pos = complete.length;
   for (const { obs, mis, rows: members } of groups) {
     const xo = new Float64Array(members.length * obs.length);
-    members.forEach((r, i) => {
-      order[pos + i] = r;
-      obs.forEach((c, j) => (xo[i * obs.length + j] = (values[r * cols + c] as number) - (offset[c] as number)));
-    });
+    for (let i = 0; i < members.length; i++) obs.forEach((c, j) => (xo[i * obs.length + j] = centred[(pos + i) * cols + c] as number));
     patterns.push({ obs, mis, start: pos, count: members.length, xo });
     pos += members.length;
   }
-  let maxNorm2 = 0;
-  for (let p = 0; p < order.length; p++) {
-    const r = order[p] as number;
-    let norm2 = 0;
-    for (let c = 0; c < cols; c++) {
-      const raw = values[r * cols + c] as number;
-      const v = Number.isNaN(raw) ? 0 : raw - (offset[c] as number);
-      centred[p * cols + c] = v;
-      if (!Number.isNaN(raw)) variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
-      norm2 += v * v;
-    }
-    maxNorm2 = Math.max(maxNorm2, norm2);
-  }
+  const nMissingCells = groups.reduce((n, g) => n + g.mis.length * g.rows.length, allMissing.length * cols);
   const blocks = complete.length > 0 ? uploadBlocks(centred, complete.length, cols) : [];
   // Large patterns also go to the device (missing entries at 0, Φ precomputed): one matmul per block then.
   const tensorRows = patterns.reduce((n, p) => n + (p.count >= TENSOR_PATTERN_ROWS ? p.count : 0), 0);
@@ -366,7 +349,7 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     offset,
     centred,
     variance,
-    maxNorm: Math.sqrt(maxNorm2),
+    maxNorm,
     blocks,
     missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns: withBlocks, nMissingCells },
     dispose: () => disposeBlocks(allBlocks),
