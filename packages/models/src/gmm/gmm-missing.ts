@@ -197,7 +197,9 @@ export function missingChunks(
   });
   const device: FiniteChunk<GmmStats>[] = [];
   missing.patterns.forEach((pat, p) => {
-    if (onDevice[p]) for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, cond[p] as Conditioning[], k, d, ref, observedMean));
+    if (!onDevice[p]) return;
+    const table = patternTable(pat, cond[p] as Conditioning[], k, d, observedMean);
+    for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, table, cond[p] as Conditioning[], k, d, ref, observedMean));
   });
   // Group the other patterns' rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
   // (a chunk's rows are positions start … start + rows − 1: predictions are placed by them).
@@ -338,6 +340,44 @@ function hostMoments(pat: PatternSegment, from: number, to: number, w: ArrayLike
 const MAX_CANCELLED_BITS = 10;
 
 /**
+ * Q_p `[F, K]` (packed features) of a pattern on the device: −½ Σ_oo⁻¹ padded
+ * with zeros, Σ_oo⁻¹ μ_o, and the constants; once per pattern and iteration,
+ * shared by the pattern's blocks.
+ */
+function patternTable(pat: PatternSegment, cs: readonly Conditioning[], k: number, d: number, observedMean: (c: number, pat: PatternSegment) => Float64Array): Float32Array {
+  const o = pat.obs.length;
+  const pairs = quadraticPairs(d, 'packed');
+  const f = featureCount(d, 'packed');
+  const np = pairs.length;
+  const values = new Float32Array(f * k);
+  const place = new Int32Array(d).fill(-1);
+  pat.obs.forEach((col, a) => (place[col] = a));
+  cs.forEach((cn, c) => {
+    const prec = new Float64Array(o * o); // Σ_oo⁻¹ = L⁻ᵀ L⁻¹
+    for (let a = 0; a < o; a++) for (let b = 0; b < o; b++) {
+      let v = 0;
+      for (let r = Math.max(a, b); r < o; r++) v += (cn.linv[r * o + a] as number) * (cn.linv[r * o + b] as number);
+      prec[a * o + b] = v;
+    }
+    const mo = observedMean(c, pat);
+    pairs.forEach(([i, j], r) => {
+      const a = place[i] as number;
+      const b = place[j] as number;
+      if (a >= 0 && b >= 0) values[r * k + c] = -0.5 * (prec[a * o + b] as number) * (i === j ? 1 : 2);
+    });
+    let quad = 0;
+    for (let a = 0; a < o; a++) {
+      let pc = 0;
+      for (let b = 0; b < o; b++) pc += (prec[a * o + b] as number) * (mo[b] as number);
+      values[(np + (pat.obs[a] as number)) * k + c] = pc;
+      quad += pc * (mo[a] as number);
+    }
+    values[(f - 1) * k + c] = cn.constant - 0.5 * quad;
+  });
+  return values;
+}
+
+/**
  * A block of a large pattern on the device: the table is one matmul of the
  * block's packed features Φ (missing entries 0) with Q_p, whose columns hold
  * −½ Σ_oo⁻¹ (padded with zeros), Σ_oo⁻¹ μ_o and the constants; the statistics
@@ -348,6 +388,7 @@ const MAX_CANCELLED_BITS = 10;
 function tensorChunk(
   pat: PatternSegment,
   block: DataBlock,
+  table: Float32Array,
   cs: readonly Conditioning[],
   k: number,
   d: number,
@@ -360,42 +401,11 @@ function tensorChunk(
   const np = pairs.length;
   const from = block.start - pat.start;
   const to = from + block.rows;
-  let q: tf.Tensor2D | undefined;
-  const table = (): tf.Tensor2D => {
-    if (q !== undefined && !q.isDisposed) return q;
-    const values = new Float32Array(f * k);
-    const place = new Int32Array(d).fill(-1);
-    pat.obs.forEach((col, a) => (place[col] = a));
-    cs.forEach((cn, c) => {
-      const prec = new Float64Array(o * o); // Σ_oo⁻¹ = L⁻ᵀ L⁻¹
-      for (let a = 0; a < o; a++) for (let b = 0; b < o; b++) {
-        let v = 0;
-        for (let r = Math.max(a, b); r < o; r++) v += (cn.linv[r * o + a] as number) * (cn.linv[r * o + b] as number);
-        prec[a * o + b] = v;
-      }
-      const mo = observedMean(c, pat);
-      pairs.forEach(([i, j], r) => {
-        const a = place[i] as number;
-        const b = place[j] as number;
-        if (a >= 0 && b >= 0) values[r * k + c] = -0.5 * (prec[a * o + b] as number) * (i === j ? 1 : 2);
-      });
-      let quad = 0;
-      for (let a = 0; a < o; a++) {
-        let pc = 0;
-        for (let b = 0; b < o; b++) pc += (prec[a * o + b] as number) * (mo[b] as number);
-        values[(np + (pat.obs[a] as number)) * k + c] = pc;
-        quad += pc * (mo[a] as number);
-      }
-      values[(f - 1) * k + c] = cn.constant - 0.5 * quad;
-    });
-    q = tf.tensor2d(values, [f, k]);
-    return q;
-  };
   const phi = block.phi as tf.Tensor2D;
   return {
     rows: block.rows,
     start: block.start,
-    logJoint: () => tf.matMul(phi, table()),
+    logJoint: () => tf.matMul(phi, tf.tensor2d(table, [f, k])),
     latentEntropy: () => {
       const out = new Float32Array(block.rows * k);
       for (let r = 0; r < block.rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
