@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, emError, fit, listESteps, type FitResult, type Model, type PreparedData } from '@emlab/core';
+import { EmError, createEStep, emError, fit, fitGradient, hasGradientAdapter, listESteps, stationarity, type FitResult, type GradientFitOptions, type Model, type PreparedData } from '@emlab/core';
 import { bayesianNetwork, gaussianMixture, type BayesNet, type BayesianNetworkOptions, type BnParams } from '@emlab/models';
 import type { MixtureTruth } from '@emlab/data';
 import '@emlab/exact';
@@ -14,7 +14,6 @@ import '@emlab/variational';
 import '@emlab/montecarlo';
 import { cptError } from './bn-support.js';
 import { materializeDataset, type MaterializedDataset } from './datasets.js';
-import { GRADIENT_OPTIONS, gradientFit, hasGradient, stationarityNorm } from './gradient-support.js';
 import { adjustedRandIndex, hashJson, mixtureParameterError } from './metrics.js';
 import type { RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
 import { reanchor } from './suite.js';
@@ -108,7 +107,7 @@ export function initMethodOf(suite: Suite, m: number, model: AnyModel): { method
 export function methodAvailable(suite: Suite, j: number, model: AnyModel, data?: MaterializedDataset): boolean {
   const spec = suite.esteps[j] as MethodSpec;
   // The gradient baseline maximizes the complete-data log-likelihood only: not on data with missing entries.
-  if (spec.method === 'gradient') return hasGradient(model) && (data === undefined || !hasMissing(data));
+  if (spec.method === 'gradient') return hasGradientAdapter(model) && (data === undefined || !hasMissing(data));
   return listESteps(model.structureKind).some((e) => e.method === spec.method);
 }
 
@@ -128,7 +127,7 @@ export function modelApplies(suite: Suite, m: number, data: MaterializedDataset)
 export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
   const spec = suite.esteps[j] as MethodSpec;
   if (spec.method === 'gradient') {
-    if (!hasGradient(model)) {
+    if (!hasGradientAdapter(model)) {
       throw new EmError('UNKNOWN_ESTEP', `suite.esteps[${j}].method = "gradient": no gradient-ascent baseline for model "${model.name}" in this build. Remedy: remove it from the suite, or register a gradient adapter for the model`, { path: ['suite', 'esteps', j, 'method'], value: 'gradient' });
     }
     checkGradientOptions(spec.options, ['suite', 'esteps', j, 'options']);
@@ -141,6 +140,9 @@ export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
     throw reanchor(e, ['suite', 'esteps', j, 'options']);
   }
 }
+
+/** Options of the `gradient` method in suites (checked before any run). */
+const GRADIENT_OPTIONS = ['optimizer', 'learningRate', 'history'] as const;
 
 function checkGradientOptions(o: Readonly<Record<string, unknown>>, path: (string | number)[]): void {
   for (const key of Object.keys(o)) {
@@ -221,6 +223,15 @@ function tryNumber(fn: () => number | null): number | null {
   }
 }
 
+/**
+ * ‖∇_ϑ (1/N) log p(x | θ)‖₂ at `params` (core's `stationarity`), or null when the
+ * model has neither a gradient adapter (autodiff) nor a parametrization hook (Fisher's identity).
+ */
+async function stationarityNorm(model: AnyModel, data: unknown, params: unknown): Promise<number | null> {
+  if (!hasGradientAdapter(model) && model.parametrization === undefined) return null;
+  return (await stationarity(model, data, params)).gradNorm;
+}
+
 async function tryNumberAsync(fn: () => Promise<number | null>): Promise<number | null> {
   try {
     const v = await fn();
@@ -254,6 +265,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   const warnings: string[] = [];
   let result: FitResult;
   let fitMs = 0;
+  let ownStationarity: number | undefined;
   const model = buildModel(suite, task.modelIndex, data);
   try {
     const common = {
@@ -266,9 +278,9 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     };
     const f0 = performance.now();
     if (methodSpec.method === 'gradient') {
-      const fg = gradientFit();
-      if (fg === undefined) throw new EmError('UNKNOWN_ESTEP', 'the gradient-ascent baseline is not in this build of @emlab/core');
-      result = (await fg(model, data.train, { ...common, ...methodSpec.options })) as FitResult;
+      const g = await fitGradient(model, data.train, { ...common, ...methodSpec.options } as GradientFitOptions);
+      ownStationarity = g.gradient.stationarity.gradNorm;
+      result = g;
     } else {
       result = await fit(model, data.train, { ...common, eStep: createEStep(model.structureKind, methodSpec.method, methodSpec.options), monotonicity: 'warn' });
     }
@@ -313,8 +325,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     paramError = tryNumber(() => cptError(params as BnParams, data.network as BayesNet, (model as unknown as { hidden: readonly string[] }).hidden ?? []));
   }
   // The gradient baseline reports the check at its final parameters; every other method gets it computed here.
-  const own = (result as { gradient?: { stationarity?: { gradNorm?: unknown } } }).gradient?.stationarity?.gradNorm;
-  const stationarity = typeof own === 'number' && Number.isFinite(own) ? own : await tryNumberAsync(() => stationarityNorm(model, data.train, params));
+  const gradNorm = ownStationarity !== undefined && Number.isFinite(ownStationarity) ? ownStationarity : await tryNumberAsync(() => stationarityNorm(model, data.train, params));
   const metrics: RunMetrics = {
     bound: result.bound,
     boundKind: result.boundKind,
@@ -328,7 +339,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     iterationsToBest: null,
     parameterError: paramError,
     adjustedRandIndex: ari,
-    stationarity,
+    stationarity: gradNorm,
   };
   const record: RunRecord = { ...base, status: 'ok', error: null, initHash, metrics, trace, warnings: [...result.warnings] };
   return { record, timings: { totalMs: performance.now() - t0, fitMs, elapsedMs, timeToBestMs: null } };
