@@ -14,7 +14,7 @@ import '@emlab/variational';
 import '@emlab/montecarlo';
 import { cptError } from './bn-support.js';
 import { materializeDataset, type MaterializedDataset } from './datasets.js';
-import { adjustedRandIndex, hashJson, mixtureParameterError } from './metrics.js';
+import { adjustedRandIndex, mixtureParameterError } from './metrics.js';
 import type { RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
 import { reanchor } from './suite.js';
 import type { MethodSpec, ModelSpec, Suite } from './suite-types.js';
@@ -33,6 +33,8 @@ export interface RunTask {
   readonly seed: number | string;
   /** The group's initial parameters (shared by every method). */
   readonly init: unknown;
+  /** Hash of `init` (the group's `initHash`). */
+  readonly initHash: string;
 }
 
 /** What a run produces: the deterministic record and its timings. @internal */
@@ -188,21 +190,39 @@ export class RunContext {
   }
 }
 
-const nullMetrics = (): RunMetrics => ({
-  bound: null,
-  boundKind: null,
-  trainLogLikelihood: null,
-  trainLogLikelihoodPerRow: null,
-  heldOutLogLikelihood: null,
-  heldOutLogLikelihoodPerRow: null,
-  nIter: 0,
-  converged: false,
-  convergenceReason: 'error',
-  iterationsToBest: null,
-  parameterError: null,
-  adjustedRandIndex: null,
-  stationarity: null,
-});
+/** The fields of a run's record that do not depend on how it went. */
+function recordBase(suite: Suite, task: RunTask): Pick<RunRecord, 'id' | 'index' | 'group' | 'dataset' | 'model' | 'method' | 'seed'> {
+  return {
+    id: task.id,
+    index: task.index,
+    group: task.group,
+    dataset: (suite.datasets[task.datasetIndex] as Suite['datasets'][number]).id,
+    model: (suite.models[task.modelIndex] as ModelSpec).id,
+    method: (suite.esteps[task.methodIndex] as MethodSpec).id,
+    seed: task.seed,
+  };
+}
+
+/** The outcome of a run that threw: status `'error'`, empty metrics and trace. @internal */
+export function errorOutcome(suite: Suite, task: RunTask, code: string, message: string, warnings: readonly string[] = [], totalMs = 0): RunOutcome {
+  const metrics: RunMetrics = {
+    bound: null,
+    boundKind: null,
+    trainLogLikelihood: null,
+    trainLogLikelihoodPerRow: null,
+    heldOutLogLikelihood: null,
+    heldOutLogLikelihoodPerRow: null,
+    nIter: 0,
+    converged: false,
+    convergenceReason: 'error',
+    iterationsToBest: null,
+    parameterError: null,
+    adjustedRandIndex: null,
+    stationarity: null,
+  };
+  const record: RunRecord = { ...recordBase(suite, task), status: 'error', error: { code, message }, initHash: task.initHash, metrics, trace: [], warnings };
+  return { record, timings: { totalMs, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
+}
 
 function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): number | null {
   if (test === null || model.logLikelihood === undefined) return null;
@@ -252,16 +272,6 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   const data = await ctx.dataset(task.datasetIndex);
   const modelSpec = suite.models[task.modelIndex] as ModelSpec;
   const methodSpec = suite.esteps[task.methodIndex] as MethodSpec;
-  const initHash = hashJson(task.init);
-  const base = {
-    id: task.id,
-    index: task.index,
-    group: task.group,
-    dataset: data.id,
-    model: modelSpec.id,
-    method: methodSpec.id,
-    seed: task.seed,
-  };
   const warnings: string[] = [];
   let result: FitResult;
   let fitMs = 0;
@@ -287,9 +297,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     fitMs = performance.now() - f0;
   } catch (e) {
     if (signal?.aborted) return null;
-    const code = e instanceof EmError ? e.code : 'INTERNAL';
-    const record: RunRecord = { ...base, status: 'error', error: { code, message: (e as Error).message }, initHash, metrics: nullMetrics(), trace: [], warnings };
-    return { record, timings: { totalMs: performance.now() - t0, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
+    return errorOutcome(suite, task, e instanceof EmError ? e.code : 'INTERNAL', (e as Error).message, warnings, performance.now() - t0);
   }
   if (result.convergenceReason === 'aborted' || signal?.aborted) return null;
 
@@ -341,6 +349,6 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     adjustedRandIndex: ari,
     stationarity: gradNorm,
   };
-  const record: RunRecord = { ...base, status: 'ok', error: null, initHash, metrics, trace, warnings: [...result.warnings] };
+  const record: RunRecord = { ...recordBase(suite, task), status: 'ok', error: null, initHash: task.initHash, metrics, trace, warnings: [...result.warnings] };
   return { record, timings: { totalMs: performance.now() - t0, fitMs, elapsedMs, timeToBestMs: null } };
 }

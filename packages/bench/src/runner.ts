@@ -16,7 +16,7 @@ import { EmError, VERSION, createRng, emError, fromJson, initBackend, toJson } f
 import { renderReport } from './report/index.js';
 import type { BenchResults, DatasetSummary, GroupSummary, MethodSummary, ModelSummary, RunRecord, RunTimings } from './results.js';
 import { runsCsv } from './runs-csv.js';
-import { RunContext, buildModel, checkMethod, importPlugins, initMethodOf, methodAvailable, methodFamily, modelApplies, runTask, type RunOutcome, type RunTask } from './run-one.js';
+import { RunContext, buildModel, checkMethod, errorOutcome, importPlugins, initMethodOf, methodAvailable, methodFamily, modelApplies, runTask, type RunOutcome, type RunTask } from './run-one.js';
 import { loadSuite, validateSuite } from './suite.js';
 import type { Suite } from './suite-types.js';
 import { hashJson } from './metrics.js';
@@ -80,7 +80,7 @@ function checkRunOptions(o: RunSuiteOptions): void {
  * Validates everything against the registry and the data (before any run),
  * makes the data sets, and the initial parameters of each (data set, model, seed) once.
  */
-async function plan(suite: Suite, baseDir: string, ctx: RunContext): Promise<Plan> {
+async function plan(suite: Suite, ctx: RunContext): Promise<Plan> {
   const tasks: RunTask[] = [];
   const groups: Plan['groups'] = [];
   const datasets: DatasetSummary[] = [];
@@ -122,21 +122,21 @@ async function plan(suite: Suite, baseDir: string, ctx: RunContext): Promise<Pla
         if (!methods.has(spec.id)) methods.set(spec.id, { id: spec.id, method: spec.method, family: methodFamily(model.structureKind, spec), options: spec.options });
       }
       firstModel ??= model;
-      for (const seed of suite.seeds) {
-        const prepared = model.prepare(data.train);
-        let init: unknown;
-        try {
+      const prepared = model.prepare(data.train);
+      try {
+        for (const seed of suite.seeds) {
           // The stream fit itself would use for restart 0: the same start as fit(model, data, { seed }).
-          init = model.init(prepared, initMethodOf(suite, m, model).method, createRng(seed).child('restart', 0).child('init'));
-        } finally {
-          prepared.dispose();
+          const start = model.init(prepared, init.method, createRng(seed).child('restart', 0).child('init'));
+          const group = `${data.id}/${mSpec.id}/seed=${String(seed)}`;
+          const initHash = hashJson(start);
+          groups.push({ id: group, dataset: data.id, model: mSpec.id, seed, initHash });
+          for (const j of methodIdx) {
+            const spec = suite.esteps[j] as Suite['esteps'][number];
+            tasks.push({ index: tasks.length, id: `${data.id}/${mSpec.id}/${spec.id}/seed=${String(seed)}`, group, datasetIndex: d, modelIndex: m, methodIndex: j, seed, init: start, initHash });
+          }
         }
-        const group = `${data.id}/${mSpec.id}/seed=${String(seed)}`;
-        groups.push({ id: group, dataset: data.id, model: mSpec.id, seed, initHash: hashJson(init) });
-        for (const j of methodIdx) {
-          const spec = suite.esteps[j] as Suite['esteps'][number];
-          tasks.push({ index: tasks.length, id: `${data.id}/${mSpec.id}/${spec.id}/seed=${String(seed)}`, group, datasetIndex: d, modelIndex: m, methodIndex: j, seed, init });
-        }
+      } finally {
+        prepared.dispose();
       }
     }
   }
@@ -161,7 +161,7 @@ function gitRevision(dir: string): string | null {
 
 /** The journal header: which suite (and plan) the journalled runs belong to. */
 function journalHeader(suite: Suite, p: Plan): string {
-  return toJson({ type: 'header', format: 'emlab/bench-journal', suiteHash: hashJson(suite), planHash: hashJson(p.tasks.map((t) => [t.id, hashJson(t.init)])), nRuns: p.tasks.length }, 0);
+  return toJson({ type: 'header', format: 'emlab/bench-journal', suiteHash: hashJson(suite), planHash: hashJson(p.tasks.map((t) => [t.id, t.initHash])), nRuns: p.tasks.length }, 0);
 }
 
 async function readJournal(file: string, header: string): Promise<Map<number, RunOutcome>> {
@@ -194,25 +194,6 @@ function workerScript(): URL {
   return url;
 }
 
-function failedOutcome(suite: Suite, task: RunTask, message: string): RunOutcome {
-  const record: RunRecord = {
-    id: task.id,
-    index: task.index,
-    group: task.group,
-    dataset: (suite.datasets[task.datasetIndex] as Suite['datasets'][number]).id,
-    model: (suite.models[task.modelIndex] as Suite['models'][number]).id,
-    method: (suite.esteps[task.methodIndex] as Suite['esteps'][number]).id,
-    seed: task.seed,
-    status: 'error',
-    error: { code: 'INTERNAL', message },
-    initHash: hashJson(task.init),
-    metrics: { bound: null, boundKind: null, trainLogLikelihood: null, trainLogLikelihoodPerRow: null, heldOutLogLikelihood: null, heldOutLogLikelihoodPerRow: null, nIter: 0, converged: false, convergenceReason: 'error', iterationsToBest: null, parameterError: null, adjustedRandIndex: null, stationarity: null },
-    trace: [],
-    warnings: [],
-  };
-  return { record, timings: { totalMs: 0, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
-}
-
 async function runSerial(ctx: RunContext, tasks: readonly RunTask[], finish: (o: RunOutcome) => Promise<void>, signal?: AbortSignal): Promise<void> {
   for (const task of tasks) {
     if (signal?.aborted) return;
@@ -220,7 +201,7 @@ async function runSerial(ctx: RunContext, tasks: readonly RunTask[], finish: (o:
     try {
       outcome = await runTask(ctx, task, signal);
     } catch (e) {
-      outcome = failedOutcome(ctx.suite, task, (e as Error).message);
+      outcome = errorOutcome(ctx.suite, task, 'INTERNAL', (e as Error).message);
     }
     if (outcome === null) return; // aborted mid-run: dropped
     await finish(outcome);
@@ -260,7 +241,7 @@ async function runPool(suite: Suite, baseDir: string, n: number, tasks: readonly
       active++;
       w.on('message', (msg: { type: 'done'; index: number; outcome: RunOutcome | null } | { type: 'failed'; index: number; message: string }) => {
         if (settled) return;
-        const outcome = msg.type === 'done' ? msg.outcome : failedOutcome(suite, byIndex.get(msg.index) as RunTask, msg.message);
+        const outcome = msg.type === 'done' ? msg.outcome : errorOutcome(suite, byIndex.get(msg.index) as RunTask, 'INTERNAL', msg.message);
         if (outcome === null) return feed(w);
         finish(outcome).then(() => feed(w), end);
       });
@@ -279,7 +260,7 @@ export const REACH_TOLERANCE = 1e-3;
  * Assembles the results document from finished runs (any order): groups'
  * best bounds, iterations and time to reach them.
  */
-function assemble(suite: Suite, p: Plan, outcomes: ReadonlyMap<number, RunOutcome>, manifest: BenchResults['manifest'], meta: { startedAt: string; totalMs: number; workers: number }): BenchResults {
+function assemble(p: Plan, outcomes: ReadonlyMap<number, RunOutcome>, manifest: BenchResults['manifest'], meta: { startedAt: string; totalMs: number; workers: number }): BenchResults {
   const finished = [...outcomes.values()].sort((a, b) => a.record.index - b.record.index);
   // Monte Carlo bounds are estimates (noisy, possibly biased upwards): they set the best bound only
   // when a group has no other method; they can still reach it.
@@ -313,7 +294,6 @@ function assemble(suite: Suite, p: Plan, outcomes: ReadonlyMap<number, RunOutcom
     runs.push({ ...o.record, metrics: { ...o.record.metrics, iterationsToBest: reached } });
     runTimings[o.record.id] = { ...o.timings, timeToBestMs: reached === null ? null : (o.timings.elapsedMs[reached - 1] ?? null) };
   }
-  void suite;
   return {
     format: 'emlab/bench-results',
     formatVersion: 1,
@@ -383,7 +363,7 @@ export async function runSuite(suite: Suite | unknown, options: RunSuiteOptions 
   const backend = await initBackend();
   await importPlugins(s.plugins, baseDir);
   const ctx = new RunContext(s, baseDir);
-  const p = await plan(s, baseDir, ctx);
+  const p = await plan(s, ctx);
   const workers = Math.min(options.workers ?? availableParallelism(), p.tasks.length);
   const manifest: BenchResults['manifest'] = {
     emlabVersion: VERSION,
@@ -432,7 +412,7 @@ export async function runSuite(suite: Suite | unknown, options: RunSuiteOptions 
     if (workers <= 1) await runSerial(ctx, pending, finish, options.signal);
     else await runPool(s, baseDir, workers, pending, finish, options.signal);
   }
-  const results = assemble(s, p, outcomes, manifest, { startedAt, totalMs: performance.now() - t0, workers });
+  const results = assemble(p, outcomes, manifest, { startedAt, totalMs: performance.now() - t0, workers });
   if (options.outDir !== undefined) await writeResults(results, options.outDir, options.report ?? true);
   return results;
 }
