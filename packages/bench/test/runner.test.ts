@@ -95,6 +95,8 @@ describe('runSuite', () => {
       // Exact EM reaches its own final bound, hence within 1e-3 of the best unless another method beat it by more.
       expect(g.bestBound).not.toBeNull();
       const best = g.bestBound as number;
+      // The run that set the best bound reached it, so the checks below run at least once per group.
+      expect(first.runs.find((r) => r.id === g.bestRun)?.metrics.iterationsToBest).not.toBeNull();
       for (const r of first.runs.filter((q) => q.group === g.id)) {
         const it = r.metrics.iterationsToBest;
         if (it !== null) {
@@ -233,6 +235,16 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     expect(bn?.metrics.heldOutLogLikelihoodPerRow).toBeLessThan(0);
     expect(bn?.metrics.adjustedRandIndex).toBeNull();
     expect(r.models.map((m) => m.name)).toEqual(['gmm', 'bayesian-network']);
+  });
+
+  it('runs the gradient baseline on complete data, with its own stationarity check', async () => {
+    const r = await runSuite(
+      { datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 120, nComponents: 2, nFeatures: 2, seed: 1 } }], models: [{ type: 'gmm', options: {} }], esteps: ['exact', 'gradient'], seeds: [0], stopping: { maxIter: 5 } },
+      { workers: 1 },
+    );
+    expect(r.runs.map((x) => [x.method, x.status])).toEqual([['exact', 'ok'], ['gradient', 'ok']]);
+    expect(r.methods.map((m) => m.family)).toEqual(['exact', 'gradient']);
+    for (const x of r.runs) expect(x.metrics.stationarity).toBeGreaterThan(0);
   });
 
   it('rejects a method that no model can run, and a model listing a method it cannot run', async () => {

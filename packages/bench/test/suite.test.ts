@@ -7,8 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmError } from '@emlab/core';
 import { loadSuite, runSuite, validateSuite } from '@emlab/bench';
+import { catchEmError as errorOf, catchEmErrorAsync as errorOfAsync } from '@emlab/testing';
 
 const base = {
   datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 60, nComponents: 2, nFeatures: 2, seed: 1 } }],
@@ -17,26 +17,6 @@ const base = {
   seeds: [0],
   stopping: { maxIter: 3 },
 };
-
-function errorOf(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
-
-async function errorOfAsync(p: Promise<unknown>): Promise<EmError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EmError);
-    return e as EmError;
-  }
-  throw new Error('expected an EmError');
-}
 
 let dir: string;
 beforeAll(async () => {

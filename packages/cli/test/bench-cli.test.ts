@@ -12,12 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromJson } from '@emlab/core';
+import { createRng, fromJson } from '@emlab/core';
 import type { BenchResults } from '@emlab/bench';
-import { BIN, expectUserError as expectCliError, run as runCli, type Run } from './run-cli.js';
+import { BIN, expectUserError, run as runCli, type Run } from './run-cli.js';
 
 const run = (args: readonly string[], onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> => runCli(args, { cwd: dir, ...(onStderr === undefined ? {} : { onStderr }) });
-const expectUserError = (r: Run, pattern: RegExp): void => expectCliError(r, pattern);
 
 const CORE_DIST = pathToFileURL(fileURLToPath(new URL('../../core/dist/index.js', import.meta.url))).href;
 
@@ -47,14 +46,9 @@ registerEStep({ kind: 'finite', method: 'exact-copy', family: 'exact', descripti
 `;
 
 function csv(): string {
-  let s = 99;
-  const u = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-  const normal = (): number => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  const rng = createRng(99);
   const lines = ['a,b'];
-  for (let i = 0; i < 150; i++) lines.push(`${(i % 2) * 8 + normal()},${(i % 2) * 8 + normal()}`);
+  for (let i = 0; i < 150; i++) lines.push(`${(i % 2) * 8 + rng.normal()},${(i % 2) * 8 + rng.normal()}`);
   return `${lines.join('\n')}\n`;
 }
 
