@@ -6,8 +6,8 @@
  */
 import { basename, join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { EmError, emError } from '@emlab/core';
-import { loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
+import { EmError, emError, formatPath } from '@emlab/core';
+import { buildSections, loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
 import { flagNumber, parseFlags } from './args.js';
 
 /** Where the commands write; the CLI's `CliIo`. @category CLI */
@@ -26,6 +26,14 @@ export const BENCH_USAGE = `  emlab bench <suite.json> --out <dir> [--workers N]
 
 function fail(flag: string, value: unknown, problem: string, remedy: string): never {
   throw emError('INVALID_ARGUMENT', [flag], value, problem, remedy);
+}
+
+/** The command's one file argument. */
+function onePositional(positionals: readonly string[], name: string, remedy: string, what: string): string {
+  const [file, ...extra] = positionals;
+  if (file === undefined) fail(name, undefined, 'is missing', remedy);
+  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', `pass exactly one ${what}`);
+  return file;
 }
 
 function duration(ms: number): string {
@@ -57,51 +65,37 @@ const fmt = (x: number | null, digits = 3): string => {
   return Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits);
 };
 
-function mean(xs: readonly (number | null)[]): number | null {
-  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
-}
-
 /**
  * The summary table: one row per (data set, model, method), means over seeds
  * ("reached best": runs within 1e-3 relative of the group's best bound; "ms to
- * best": mean time to get there over the runs that did).
+ * best": mean time to get there over the runs that did). The numbers are the
+ * report's (`buildSections`), means only.
  * @category CLI
  */
 export function summaryTable(results: BenchResults): string {
   const header = ['data set', 'model', 'method', 'ok', 'final bound', 'train ll/row', 'held-out ll/row', 'iters', 'reached best', 'ms to best', 'ARI', 'param err', '‖∇‖', 'fit ms'];
   const rows: string[][] = [header];
-  const keys: string[] = [];
-  const byKey = new Map<string, BenchResults['runs'][number][]>();
-  for (const r of results.runs) {
-    const key = `${r.dataset}\u0000${r.model}\u0000${r.method}`;
-    if (!byKey.has(key)) {
-      byKey.set(key, []);
-      keys.push(key);
+  for (const section of buildSections(results)) {
+    for (const row of section.table) {
+      const mean = (key: string, digits: number): string => fmt(row.cells[key]?.mean ?? null, digits);
+      const ok = row.nRuns - row.nErrors;
+      rows.push([
+        section.dataset,
+        section.model,
+        row.method,
+        `${ok}/${row.nRuns}`,
+        mean('bound', 2),
+        mean('trainLogLikelihoodPerRow', 4),
+        mean('heldOutLogLikelihoodPerRow', 4),
+        mean('nIter', 1),
+        `${row.cells['iterationsToBest']?.n ?? 0}/${ok}`,
+        mean('timeToBestMs', 0),
+        mean('adjustedRandIndex', 3),
+        mean('parameterError', 3),
+        mean('stationarity', 3),
+        mean('fitMs', 0),
+      ]);
     }
-    byKey.get(key)?.push(r);
-  }
-  for (const key of keys) {
-    const runs = byKey.get(key) ?? [];
-    const ok = runs.filter((r) => r.status === 'ok');
-    const first = runs[0] as BenchResults['runs'][number];
-    const reached = ok.filter((r) => r.metrics.iterationsToBest !== null).length;
-    rows.push([
-      first.dataset,
-      first.model,
-      first.method,
-      `${ok.length}/${runs.length}`,
-      fmt(mean(ok.map((r) => r.metrics.bound)), 2),
-      fmt(mean(ok.map((r) => r.metrics.trainLogLikelihoodPerRow)), 4),
-      fmt(mean(ok.map((r) => r.metrics.heldOutLogLikelihoodPerRow)), 4),
-      fmt(mean(ok.map((r) => r.metrics.nIter)), 1),
-      `${reached}/${ok.length}`,
-      fmt(mean(ok.map((r) => results.timings.runs[r.id]?.timeToBestMs ?? null)), 0),
-      fmt(mean(ok.map((r) => r.metrics.adjustedRandIndex)), 3),
-      fmt(mean(ok.map((r) => r.metrics.parameterError)), 3),
-      fmt(mean(ok.map((r) => r.metrics.stationarity)), 3),
-      fmt(mean(ok.map((r) => results.timings.runs[r.id]?.fitMs ?? null)), 0),
-    ]);
   }
   const widths = header.map((_, c) => Math.max(...rows.map((row) => [...(row[c] as string)].length)));
   const lines: string[] = [];
@@ -164,9 +158,7 @@ export async function runBench(args: string[], io: BenchIo): Promise<number> {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
   }
-  const [file, ...extra] = positionals;
-  if (file === undefined) fail('<suite.json>', undefined, 'is missing', 'pass a suite file: emlab bench benchmarks/suites/default.json --out bench-out');
-  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one suite file');
+  const file = onePositional(positionals, '<suite.json>', 'pass a suite file: emlab bench benchmarks/suites/default.json --out bench-out', 'suite file');
   if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out bench-out');
   const workers = flagNumber('workers', values.workers, 'int', 1);
   const loaded = await loadSuite(file);
@@ -217,9 +209,7 @@ export async function runCompare(args: string[], io: BenchIo): Promise<number> {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
   }
-  const [file, ...extra] = positionals;
-  if (file === undefined) fail('<data.csv>', undefined, 'is missing', 'pass a CSV file: emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp');
-  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
+  const file = onePositional(positionals, '<data.csv>', 'pass a CSV file: emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp', 'data file');
   const model = values.model ?? 'gmm';
   if (model !== 'gmm') fail('--model', model, 'is not a model compare supports (known: gmm)', 'pass --model gmm, or write a suite file for other models');
   const components = flagNumber('components', values.components, 'int', 1);
@@ -262,6 +252,5 @@ function compareFlagTerms(e: unknown): unknown {
   let flag: string | undefined = typeof last === 'string' ? COMPARE_FLAG[last] : undefined;
   if (e.path[1] === 'esteps' && e.path[3] === 'method') flag = '--esteps';
   if (flag === undefined) return e;
-  const prefix = e.path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '');
-  return new EmError(e.code, e.message.replace(prefix, flag), { path: [flag], value: e.value, cause: e });
+  return new EmError(e.code, e.message.replace(formatPath(e.path), flag), { path: [flag], value: e.value, cause: e });
 }
