@@ -11,13 +11,10 @@ import type { DatasetSummary } from './results.js';
 import { reanchor } from './suite.js';
 import type { BnDatasetSpec, HeldOutSpec } from './suite-types.js';
 import type { MaterializedDataset } from './datasets.js';
-import { splitRows } from './datasets.js';
+import { pickRows, splitRows } from './datasets.js';
 
 function takeRows(d: BnData, idx: readonly number[]): BnData {
-  const c = d.columns.length;
-  const values = new Int32Array(idx.length * c);
-  idx.forEach((r, i) => values.set(d.values.subarray(r * c, (r + 1) * c), i * c));
-  return { columns: d.columns, nRows: idx.length, values };
+  return { columns: d.columns, nRows: idx.length, values: pickRows(d.values, d.columns.length, idx) };
 }
 
 async function network(spec: BnDatasetSpec, baseDir: string, path: (string | number)[]): Promise<{ net: BayesNet; label: string }> {

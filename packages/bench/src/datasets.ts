@@ -96,10 +96,15 @@ export function splitRows(n: number, heldOut: HeldOutSpec | null, streamName: st
   return { train, test };
 }
 
+/** Rows `idx` of a row-major array with `cols` columns, in that order. @internal */
+export function pickRows<T extends Float64Array | Int32Array>(values: T, cols: number, idx: readonly number[]): T {
+  const out = new (values.constructor as new (n: number) => T)(idx.length * cols);
+  idx.forEach((r, i) => out.set(values.subarray(r * cols, (r + 1) * cols), i * cols));
+  return out;
+}
+
 function takeRows(m: Matrix, idx: readonly number[]): Matrix {
-  const out = new Float64Array(idx.length * m.cols);
-  idx.forEach((r, i) => out.set(m.values.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
-  return { values: out, rows: idx.length, cols: m.cols };
+  return { values: pickRows(m.values, m.cols, idx), rows: idx.length, cols: m.cols };
 }
 
 async function numericSource(spec: DatasetSpec, baseDir: string, path: (string | number)[]): Promise<{ m: Matrix; labels: Int32Array | null; truth: MixtureTruth | null; source: DatasetSummary['source']; description: string }> {

@@ -37,7 +37,7 @@ export const RUNS_CSV_COLUMNS: readonly { readonly name: string; readonly get: (
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? String(v) : String(v);
+  const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
