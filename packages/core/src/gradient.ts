@@ -395,11 +395,12 @@ export async function stationarity<D, P, S, PD extends PreparedData>(
   if (method === 'fisher-identity' && !fisherOk) {
     throw emError('INVALID_ARGUMENT', ['model'], model.name, 'has no parametrization hook, so the Fisher-identity stationarity check cannot run on it', 'give the model a parametrization(prepared) hook, or use the autodiff method');
   }
-  if (method === 'autodiff' || (method === 'auto' && (hasGradientAdapter(model) || !fisherOk))) {
-    const adapter = gradientAdapterFor<D, P>(model);
-    model.validate(data);
-    model.validateParams(params, data);
-    await initBackend();
+  // The adapter is looked up first: a model without one gets its typed error before any work.
+  const adapter = method === 'autodiff' || (method === 'auto' && (hasGradientAdapter(model) || !fisherOk)) ? gradientAdapterFor<D, P>(model) : undefined;
+  model.validate(data);
+  model.validateParams(params, data);
+  await initBackend();
+  if (adapter !== undefined) {
     ensureGradientKernels();
     let problem: GradientProblem<P> | undefined;
     try {
@@ -416,9 +417,6 @@ export async function stationarity<D, P, S, PD extends PreparedData>(
       }
     }
   }
-  model.validate(data);
-  model.validateParams(params, data);
-  await initBackend();
   return fisherStationarity(model, data, params);
 }
 
