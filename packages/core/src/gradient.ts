@@ -321,22 +321,6 @@ function evaluate<P>(problem: GradientProblem<P>, theta: Float64Array): Evaluati
   return { value, grad };
 }
 
-/** Total log-likelihood from the adapter alone (float32 block sums added in float64). */
-function adapterLogLikelihood<P>(problem: GradientProblem<P>, theta: Float64Array): number {
-  const th = tf.tensor1d(Float32Array.from(theta));
-  let total = 0;
-  try {
-    for (let b = 0; b < problem.nBlocks; b++) {
-      const v = tf.tidy(() => problem.blockLogLikelihood(b, th));
-      total += v.dataSync()[0] as number;
-      v.dispose();
-    }
-  } finally {
-    th.dispose();
-  }
-  return total;
-}
-
 function norm2(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += (v[i] as number) ** 2;
@@ -478,7 +462,6 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 interface RestartOutcome<P> {
   readonly params: P;
-  readonly theta: Float64Array;
   readonly trace: IterationRecord[];
   readonly bound: number;
   readonly converged: boolean;
@@ -652,7 +635,8 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
   try {
     problem = adapter.prepare(data);
     const p = problem;
-    const exactLL = (params: P, theta: Float64Array): number => (model.logLikelihood ? model.logLikelihood(prepared, params) : adapterLogLikelihood(p, theta));
+    // The model's float64 log-likelihood when it has one, else the adapter's, from the evaluation the step already made.
+    const exactLL = (params: P, at: Evaluation): number => (model.logLikelihood ? model.logLikelihood(prepared, params) : at.value * p.nRows);
     let best: (RestartOutcome<P> & { restart: number }) | undefined;
     const restarts: RestartSummary[] = [];
     for (let r = 0; r < nInit; r++) {
@@ -666,7 +650,6 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
     if (!best.converged && best.reason === 'max-iter') {
       warn(`${model.name} with gradient ascent (${s.optimizer}) did not converge in maxIter=${s.maxIter} iterations (restart ${best.restart}); increase maxIter, loosen tol (${s.tol}), or check the trace`);
     }
-    const logLikelihood = exactLL(best.params, best.theta);
     const stationarityReport = report(p, best.last, adapter.parametrization);
     p.dispose();
     problem = undefined;
@@ -680,7 +663,8 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
       params: best.params,
       bound: best.bound,
       boundKind: 'log-likelihood',
-      logLikelihood,
+      // exactLL at the kept parameters: the last bound of the kept restart.
+      logLikelihood: best.bound,
       converged: best.converged,
       convergenceReason: best.reason,
       nIter: best.trace.length,
@@ -717,7 +701,7 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
 async function runRestart<P>(
   problem: GradientProblem<P>,
   params0: P,
-  exactLL: (params: P, theta: Float64Array) => number,
+  exactLL: (params: P, at: Evaluation) => number,
   s: Settings,
   r: number,
   nInit: number,
@@ -731,7 +715,7 @@ async function runRestart<P>(
   let at = evaluate(problem, theta);
   let evalMs = nowMs() - t0;
   let nEvaluations = 1;
-  let L = exactLL(params, theta);
+  let L = exactLL(params, at);
   const trace: IterationRecord[] = [];
   let reason: ConvergenceReason = 'max-iter';
   let nDrops = 0;
@@ -746,12 +730,14 @@ async function runRestart<P>(
     const t1 = nowMs();
     const step = stepper.step(theta, at);
     const t2 = nowMs();
-    theta = step.theta;
-    at = step.at;
     nEvaluations += step.evaluations;
-    params = problem.fromUnconstrained(theta);
     const before = L;
-    L = step.failed ? before : exactLL(params, theta);
+    if (!step.failed) {
+      theta = step.theta;
+      at = step.at;
+      params = problem.fromUnconstrained(theta);
+      L = exactLL(params, at);
+    }
     const t3 = nowMs();
     const drop = Math.max(0, before - L);
     if (drop > 0) {
@@ -789,5 +775,5 @@ async function runRestart<P>(
     }
     await yieldToEventLoop();
   }
-  return { params, theta, trace, bound: L, converged: reason === 'tol', reason, nDrops, maxDrop, nEvaluations, last: at };
+  return { params, trace, bound: L, converged: reason === 'tol', reason, nDrops, maxDrop, nEvaluations, last: at };
 }

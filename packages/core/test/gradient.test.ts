@@ -263,6 +263,17 @@ describe('fitGradient on a model with a closed-form optimum', () => {
     expect(drops).toBeGreaterThan(0);
   });
 
+  it('a model without logLikelihood: the trace and result use the adapter\'s log-likelihood', async () => {
+    const { logLikelihood: exact, ...rest } = normalModel();
+    const model: Model<number[], NormalParams, null, NormalPrepared> = rest;
+    const r = await fitGradient(model, data, { seed: 3, tol: 1e-9, ...quiet });
+    expect(r.converged).toBe(true);
+    const best = exact?.({ nRows: data.length, x: Float64Array.from(data), dispose: () => {} }, mle) as number;
+    expect(Math.abs((r.logLikelihood as number) - best)).toBeLessThan(1e-5 * Math.abs(best));
+    expect(r.logLikelihood).toBe(r.bound);
+    for (const rec of r.trace) expect(rec.boundAfterM).toBe(rec.diagnostics['objective']);
+  });
+
   it('starts from the stream fit uses: seed/restart/r/init', async () => {
     initPaths.length = 0;
     await fitGradient(normalModel(), data, { seed: 7, nInit: 2, maxIter: 3, ...quiet });
