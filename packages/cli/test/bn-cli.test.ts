@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBif, parseBnCsv, readNetwork, type BayesNet, type BnNode } from '@emlab/models';
+import { parseBif, parseBnCsv, readNetwork, type BayesNet } from '@emlab/models';
+import { bnAsFactorGraph, bruteForceFactorGraph } from '@emlab/testing';
 import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
 const ASIA = fileURLToPath(new URL('../../../../shared/data/bn/asia.bif', import.meta.url));
@@ -32,33 +33,9 @@ async function runAll(cases: readonly (readonly string[])[], width = 3): Promise
 
 /** P(target | evidence) for every state of target, by enumerating the joint (asia: 256 terms). */
 function bruteForce(net: BayesNet, target: string, evidence: Record<string, string>): number[] {
-  const nodes = net.nodes;
-  const idx = new Map(nodes.map((n, i) => [n.name, i]));
-  const t = idx.get(target) as number;
-  const fixed = new Map(Object.entries(evidence).map(([k, v]) => [idx.get(k) as number, (nodes[idx.get(k) as number] as BnNode).states.indexOf(v)]));
-  const acc = new Array<number>((nodes[t] as BnNode).states.length).fill(0);
-  const x = new Array<number>(nodes.length).fill(0);
-  const rec = (i: number, p: number): void => {
-    if (p === 0) return;
-    if (i === nodes.length) {
-      acc[x[t] as number] = (acc[x[t] as number] as number) + p;
-      return;
-    }
-    const node = nodes[i] as BnNode;
-    let c = 0;
-    for (const par of node.parents) {
-      const j = idx.get(par) as number;
-      c = c * (nodes[j] as BnNode).states.length + (x[j] as number);
-    }
-    for (let s = 0; s < node.states.length; s++) {
-      if (fixed.has(i) && fixed.get(i) !== s) continue;
-      x[i] = s;
-      rec(i + 1, p * (node.cpt[c * node.states.length + s] as number));
-    }
-  };
-  rec(0, 1); // asia's nodes are listed parents first
-  const z = acc.reduce((a, b) => a + b, 0);
-  return acc.map((a) => a / z);
+  const row = Int32Array.from(net.nodes, (n) => (evidence[n.name] === undefined ? -1 : n.states.indexOf(evidence[n.name] as string)));
+  const { marginals } = bruteForceFactorGraph(bnAsFactorGraph(net), row);
+  return Array.from(marginals[net.nodes.findIndex((n) => n.name === target)] as Float64Array);
 }
 
 let dir = '';

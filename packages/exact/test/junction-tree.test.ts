@@ -14,6 +14,7 @@ import {
   asiaNetwork,
   bnAsFactorGraph,
   bruteForceFactorGraph,
+  catchEmError,
   expectNoTensorLeak,
   randomBayesNet,
   testFactorGraphStructure,
@@ -250,16 +251,9 @@ describe('asia', () => {
     expect(q.logEvidence).toBeCloseTo(ref.logEvidence, 5);
     g.spec.variables.forEach((v, i) => expect((q.marginals[v.name] as number[])[0]).toBeCloseTo((ref.marginals[i] as Float64Array)[0] as number, 5));
     // either = no while tub = yes has probability 0.
-    const e = (() => {
-      try {
-        posteriorMarginals(g, { tub: 'yes', either: 'no' });
-      } catch (err) {
-        return err;
-      }
-      return undefined;
-    })();
+    const e = catchEmError(() => posteriorMarginals(g, { tub: 'yes', either: 'no' }));
     expect(e).toBeInstanceOf(EmError);
-    expect((e as EmError).code).toBe('INVALID_PARAMS');
+    expect(e.code).toBe('INVALID_PARAMS');
     // State indices, as numbers or digit strings, name the same states.
     expect(posteriorMarginals(g, { asia: 0, xray: '0', dysp: 'no' }).marginals).toEqual(q.marginals);
     expect(() => posteriorMarginals(g, { smoker: 'yes' })).toThrow(/names no variable/);
@@ -321,16 +315,9 @@ describe('evidence patterns and the registry', () => {
         ev.dispose();
       }
     });
-    const e = (() => {
-      try {
-        evidencePatterns(Int32Array.from([0, 3]), 1, [2, 3]);
-      } catch (err) {
-        return err as EmError;
-      }
-      return undefined;
-    })();
-    expect(e?.code).toBe('INVALID_DATA');
-    expect(e?.path).toEqual(['data', 0, 1]);
+    const e = catchEmError(() => evidencePatterns(Int32Array.from([0, 3]), 1, [2, 3]));
+    expect(e.code).toBe('INVALID_DATA');
+    expect(e.path).toEqual(['data', 0, 1]);
   });
 
   it('marginalizeTable sums a table down to a sub-scope in the requested order', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmError } from '@emlab/core';
-import { catchEmError } from '@emlab/testing';
+import { catchEmError, catchEmErrorAsync } from '@emlab/testing';
 import { checkBnData, parseBif, parseBnCsv, readBnCsv, sampleNetwork, writeBnCsv, type BayesNet, type BnData } from '@emlab/models';
 
 const asia = parseBif(readFileSync(new URL('../../../../shared/data/bn/asia.bif', import.meta.url), 'utf8'));
@@ -94,21 +94,10 @@ describe('files', () => {
     expect(read).toEqual(parseBnCsv(text, asia));
     expect(read).toEqual(data);
     await writeFile(join(dir, 'bad.csv'), 'smoke,xray\nyes,no\nno,perhaps\n');
-    let err: unknown;
-    try {
-      await readBnCsv(join(dir, 'bad.csv'), asia);
-    } catch (e) {
-      err = e;
-    }
+    const err = await catchEmErrorAsync(readBnCsv(join(dir, 'bad.csv'), asia));
     expect(err).toBeInstanceOf(EmError);
-    expect((err as EmError).path).toEqual([join(dir, 'bad.csv'), 'row', 1, 'column', 'xray']);
-    let io: unknown;
-    try {
-      await readBnCsv(join(dir, 'missing.csv'), asia);
-    } catch (e) {
-      io = e;
-    }
-    expect((io as EmError).code).toBe('IO_ERROR');
+    expect(err.path).toEqual([join(dir, 'bad.csv'), 'row', 1, 'column', 'xray']);
+    expect((await catchEmErrorAsync(readBnCsv(join(dir, 'missing.csv'), asia))).code).toBe('IO_ERROR');
   });
 });
 

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmError } from '@emlab/core';
-import { catchEmError } from '@emlab/testing';
+import { catchEmError, catchEmErrorAsync } from '@emlab/testing';
 import {
   BN_JSON_FORMAT,
   bnFreeParameterCount,
@@ -39,15 +38,6 @@ const KNOWN: Record<string, { nodes: number; params: number }> = {
 };
 const bifText = (name: string): string => readFileSync(join(BN_DIR, `${name}.bif`), 'utf8');
 
-async function rejects(p: Promise<unknown>): Promise<EmError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof EmError) return e;
-    throw e;
-  }
-  throw new Error('expected an EmError');
-}
 
 describe('the shared networks', () => {
   for (const [name, known] of Object.entries(KNOWN)) {
@@ -243,19 +233,19 @@ describe('network files', () => {
       { name: 'A', states: ['a'], parents: ['B'], cpt: [1] },
       { name: 'B', states: ['b'], parents: ['A'], cpt: [1] },
     ] }));
-    const e = await rejects(readNetwork(path));
+    const e = await catchEmErrorAsync(readNetwork(path));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(/cycle A -> B -> A/);
   });
 
   it('file errors: unknown extension, missing file, unwritable path, parse error names the file', async () => {
     expect(catchEmError(() => networkFormat('net.xml')).message).toMatch(/path = "net\.xml": has an unknown network file extension/);
-    expect((await rejects(readNetwork(join(dir, 'nope.bif')))).code).toBe('IO_ERROR');
-    expect((await rejects(readBif(join(dir, 'nope.bif')))).code).toBe('IO_ERROR');
-    expect((await rejects(writeNetwork(join(dir, 'no-such-dir', 'x.bif'), parseBif(bifText('asia'))))).code).toBe('IO_ERROR');
+    expect((await catchEmErrorAsync(readNetwork(join(dir, 'nope.bif')))).code).toBe('IO_ERROR');
+    expect((await catchEmErrorAsync(readBif(join(dir, 'nope.bif')))).code).toBe('IO_ERROR');
+    expect((await catchEmErrorAsync(writeNetwork(join(dir, 'no-such-dir', 'x.bif'), parseBif(bifText('asia'))))).code).toBe('IO_ERROR');
     const bad = join(dir, 'bad.bif');
     await writeFile(bad, 'network n { }\nvariable A {\n  type discrete [ 2 ] { yes no };\n}\nprobability ( A ) { table 0.5 0.5 }\n');
-    const e = await rejects(readNetwork(bad));
+    const e = await catchEmErrorAsync(readNetwork(bad));
     expect(e.code).toBe('PARSE_ERROR');
     expect(e.message).toContain(`${bad}:5:35:`);
   });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { catchEmError } from '@emlab/testing';
+import { bnAsFactorGraph, bruteForceFactorGraph, catchEmError } from '@emlab/testing';
 import { parseBif, sampleNetwork, validateNetwork, type BayesNet, type BnNode } from '@emlab/models';
 
 const asia = parseBif(readFileSync(new URL('../../../../shared/data/bn/asia.bif', import.meta.url), 'utf8'));
@@ -12,30 +12,9 @@ const alarm = validateNetwork(parseBif(readFileSync(new URL('../../../../shared/
 
 /** P(node = state) by enumerating the joint distribution (small networks only). */
 function bruteForceMarginal(net: BayesNet, name: string, state: string): number {
-  const nodes = net.nodes;
-  const idx = new Map(nodes.map((n, i) => [n.name, i]));
-  const target = idx.get(name) as number;
-  const k = (nodes[target] as BnNode).states.indexOf(state);
-  const x = new Array<number>(nodes.length).fill(0);
-  let total = 0;
-  const rec = (i: number, p: number): void => {
-    if (i === nodes.length) {
-      if (x[target] === k) total += p;
-      return;
-    }
-    const node = nodes[i] as BnNode;
-    let config = 0;
-    for (const par of node.parents) {
-      const j = idx.get(par) as number;
-      config = config * (nodes[j] as BnNode).states.length + (x[j] as number);
-    }
-    for (let s = 0; s < node.states.length; s++) {
-      x[i] = s;
-      rec(i + 1, p * (node.cpt[config * node.states.length + s] as number));
-    }
-  };
-  rec(0, 1); // asia's file order is topological, which is all the recursion needs
-  return total;
+  const v = net.nodes.findIndex((n) => n.name === name);
+  const { marginals } = bruteForceFactorGraph(bnAsFactorGraph(net), new Int32Array(net.nodes.length).fill(-1));
+  return (marginals[v] as Float64Array)[(net.nodes[v] as BnNode).states.indexOf(state)] as number;
 }
 
 describe('reproducibility and streams', () => {
