@@ -60,7 +60,8 @@ export interface FitOptions<P = unknown> {
 
 const MC_WINDOW = 5;
 
-function checkOptions<P>(o: FitOptions<P>): void {
+/** Checks the options (module-internal: `fitGradient` checks the ones it shares with `fit` here too). @throws EmError `INVALID_ARGUMENT` */
+export function checkOptions<P>(o: FitOptions<P>): void {
   const int = (name: keyof FitOptions, min: number): void => {
     const v = o[name];
     if (v === undefined) return;
@@ -88,6 +89,15 @@ function checkOptions<P>(o: FitOptions<P>): void {
   if (o.eStep !== undefined && typeof o.eStep !== 'string' && (typeof o.eStep !== 'object' || typeof o.eStep.run !== 'function')) {
     throw emError('INVALID_ARGUMENT', ['options', 'eStep'], o.eStep, 'must be an E-step object or a registered method name', "pass e.g. eStep: 'exact' or exactEStep()");
   }
+}
+
+/** The `init` option: given parameters, or a method name (default the model's first). @throws EmError `INVALID_ARGUMENT` for an unknown name */
+export function resolveInit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, init: string | P | undefined): string | P {
+  const chosen = init ?? model.initMethods[0] ?? 'given';
+  if (typeof chosen === 'string' && !model.initMethods.includes(chosen)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'init'], chosen, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'pass one of those names or parameters to start from');
+  }
+  return chosen;
 }
 
 function resolveEStep<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, o: FitOptions<P>): EStep {
@@ -141,11 +151,8 @@ export async function fit<D, P, S, PD extends PreparedData>(
   const tol = options.tol ?? 1e-6;
   const seed = options.seed ?? 0;
   const policy = options.monotonicity ?? 'warn';
-  const init = options.init ?? model.initMethods[0] ?? 'given';
+  const init = resolveInit(model, options.init);
   const given = typeof init !== 'string';
-  if (typeof init === 'string' && !model.initMethods.includes(init)) {
-    throw emError('INVALID_ARGUMENT', ['options', 'init'], init, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'pass one of those names or parameters to start from');
-  }
   const nInit = given ? 1 : (options.nInit ?? 1);
   const warnings: string[] = [];
   const warn = (message: string): void => {

@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
 import { EmError, emError } from './errors.js';
-import type { FitOptions, IterationInfo } from './fit.js';
+import { checkOptions, resolveInit, type FitOptions, type IterationInfo } from './fit.js';
 import { ensureGradientKernels } from './gradient-kernels.js';
 import type { Model, Parametrization, PreparedData } from './model.js';
 import { integerOption, rejectUnknownOptions } from './options.js';
@@ -219,12 +219,7 @@ interface Settings {
 function checkGradientOptions<P>(o: GradientFitOptions<P>): Settings {
   if (typeof o !== 'object' || o === null) throw emError('INVALID_ARGUMENT', ['options'], o, 'must be an object', 'pass e.g. { optimizer: "lbfgs", seed: 0 }');
   rejectUnknownOptions(o as Readonly<Record<string, unknown>>, OPTION_KEYS, 'options');
-  const maxIter = o.maxIter === undefined ? 100 : integerOption(o.maxIter, ['options', 'maxIter'], 1);
-  const nInit = o.nInit === undefined ? 1 : integerOption(o.nInit, ['options', 'nInit'], 1);
-  if (o.tol !== undefined && (typeof o.tol !== 'number' || !Number.isFinite(o.tol) || o.tol < 0)) {
-    throw emError('INVALID_ARGUMENT', ['options', 'tol'], o.tol, 'must be a finite number >= 0', 'pass e.g. tol: 1e-6 (0 runs exactly maxIter iterations)');
-  }
-  if (o.seed !== undefined) validateSeed(o.seed);
+  checkOptions(o); // the options shared with fit, checked as fit checks them
   const optimizer = o.optimizer ?? 'lbfgs';
   if (optimizer !== 'lbfgs' && optimizer !== 'adam') {
     throw emError('INVALID_ARGUMENT', ['options', 'optimizer'], optimizer, "is not an optimizer of fitGradient", "pass optimizer: 'lbfgs' or 'adam'");
@@ -233,32 +228,16 @@ function checkGradientOptions<P>(o: GradientFitOptions<P>): Settings {
     throw emError('INVALID_ARGUMENT', ['options', 'learningRate'], o.learningRate, 'must be a finite number > 0', `pass e.g. learningRate: ${DEFAULT_ADAM_LEARNING_RATE}`);
   }
   const history = o.history === undefined ? DEFAULT_LBFGS_HISTORY : integerOption(o.history, ['options', 'history'], 1, 1000);
-  for (const fn of ['onIteration', 'onWarning'] as const) {
-    if (o[fn] !== undefined && typeof o[fn] !== 'function') {
-      throw emError('INVALID_ARGUMENT', ['options', fn], o[fn], 'must be a function', `pass a function or leave ${fn} unset`);
-    }
-  }
-  if (o.signal !== undefined && (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.aborted !== 'boolean')) {
-    throw emError('INVALID_ARGUMENT', ['options', 'signal'], o.signal, 'must be an AbortSignal', 'pass controller.signal from an AbortController');
-  }
   if (o.validate !== undefined && typeof o.validate !== 'boolean') throw emError('INVALID_ARGUMENT', ['options', 'validate'], o.validate, 'must be a boolean', 'pass validate: true or false');
   return {
-    maxIter,
+    maxIter: o.maxIter ?? 100,
     tol: o.tol ?? 1e-6,
-    nInit,
+    nInit: o.nInit ?? 1,
     seed: o.seed ?? 0,
     optimizer,
     learningRate: o.learningRate ?? (optimizer === 'adam' ? DEFAULT_ADAM_LEARNING_RATE : 1),
     history,
   };
-}
-
-function checkInit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, init: string | P | undefined): string | P {
-  const chosen = init ?? model.initMethods[0] ?? 'given';
-  if (typeof chosen === 'string' && !model.initMethods.includes(chosen)) {
-    throw emError('INVALID_ARGUMENT', ['options', 'init'], chosen, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'pass one of those names or parameters to start from');
-  }
-  return chosen;
 }
 
 /**
@@ -275,7 +254,7 @@ export async function initialParams<D, P, S, PD extends PreparedData>(
   data: D,
   options: { readonly init?: string | P; readonly seed?: Seed; readonly restart?: number } = {},
 ): Promise<P> {
-  const init = checkInit(model, options.init);
+  const init = resolveInit(model, options.init);
   const seed = options.seed ?? 0;
   validateSeed(seed);
   const restart = options.restart === undefined ? 0 : integerOption(options.restart, ['options', 'restart'], 0);
@@ -611,7 +590,7 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
   options: GradientFitOptions<P> = {},
 ): Promise<GradientFitResult<P>> {
   const s = checkGradientOptions(options);
-  const init = checkInit(model, options.init);
+  const init = resolveInit(model, options.init);
   const adapter = gradientAdapterFor<D, P>(model);
   const given = typeof init !== 'string';
   const nInit = given ? 1 : s.nInit;
