@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromJson, loadResult, omitTimings, type FitResult } from '@emlab/core';
+import { createRng, fromJson, loadResult, omitTimings, type FitResult } from '@emlab/core';
 import type { GmmParams } from '@emlab/models';
 import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
@@ -25,18 +25,13 @@ const CENTRES = [
   [0, 10, 10],
 ] as const;
 
-/** 300 rows × 3 columns from 3 unit-variance clusters, deterministic (LCG + Box–Muller). */
+/** 300 rows × 3 columns from 3 unit-variance clusters, deterministic (core's seeded stream). */
 function clusterCsv(): string {
-  let s = 12345;
-  const uniform = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return (s + 0.5) / 4294967296;
-  };
-  const normal = (): number => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const rng = createRng(12345).child('cli-test');
   const lines = ['x,y,z'];
   for (let i = 0; i < N; i++) {
     const c = CENTRES[i % K] as readonly number[];
-    lines.push(c.map((m, j) => (m + normal() + (j === 1 ? SHIFT : 0)).toFixed(6)).join(','));
+    lines.push(c.map((m, j) => (m + rng.normal() + (j === 1 ? SHIFT : 0)).toFixed(6)).join(','));
   }
   return `${lines.join('\n')}\n`;
 }
