@@ -47,14 +47,7 @@ import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } f
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-/** Length of ϑ for a mixture of K components of dimension D. @category Gaussian mixtures */
-export function gmmGradientDim(type: CovarianceType, k: number, d: number): number {
-  const p = (d * (d + 1)) / 2;
-  const cov = { full: k * p, tied: p, diag: k * d, spherical: k }[type];
-  return k - 1 + k * d + cov;
-}
-
-
+export { gmmGradientDim } from './gmm-coordinates.js';
 
 /**
  * The adapter for a Gaussian mixture with `nComponents` components and the
@@ -99,7 +92,8 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
 
   const pairs = upperPairs(d);
   const p = pairs.length;
-  const dim = gmmGradientDim(type, k, d);
+  const coords = gmmCoordinates(k, d, type, offset, scale);
+  const dim = coords.dim;
   const meanAt = k - 1;
   const covAt = meanAt + k * d;
   const covDim = dim - covAt;
@@ -179,10 +173,9 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
     return tf.sum(logSumExpRowsDifferentiable(table));
   };
 
-  const { toUnconstrained: toTheta, fromUnconstrained } = gmmCoordinates(k, d, type, offset, scale);
   const toUnconstrained = (params: GmmParams): Float64Array => {
     validateGmmParams(params, k, d);
-    return toTheta(params);
+    return coords.toUnconstrained(params);
   };
 
   return {
@@ -190,7 +183,7 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
     dim,
     nBlocks: blocks.length,
     toUnconstrained,
-    fromUnconstrained,
+    fromUnconstrained: coords.fromUnconstrained,
     blockLogLikelihood,
     dispose() {
       for (const t of blocks) t.dispose();
