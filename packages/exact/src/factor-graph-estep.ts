@@ -38,14 +38,13 @@ import { buildJunctionTree, mergeRuns, type JunctionTree } from './junction-tree
 interface CliquePlan {
   /** Variables in table axis order: those without evidence (ascending), then those whose evidence this clique receives (ascending). */
   readonly axes: readonly number[];
-  readonly shape: readonly number[];
   readonly size: number;
   /** Variables whose evidence indicators this clique multiplies in (the trailing axes). */
   readonly evidenceVars: readonly number[];
   /** Factors multiplied into this clique's θ table. */
   readonly factors: readonly number[];
-  /** Per assigned factor, the stride of each clique axis in the factor's table. */
-  readonly factorStrides: readonly (readonly number[])[];
+  /** Per assigned factor, the offset in the factor's table of each entry of this clique's table (θ-free, so the per-iteration product is a gather). */
+  readonly factorOffsets: readonly Int32Array[];
   readonly parent: number;
   readonly children: readonly number[];
   /** Separator with the parent in this clique's axis order, and the runs to sum it out. */
@@ -73,25 +72,24 @@ interface CliquePlan {
 const MAX_RANK = 6;
 
 /**
- * The 0/1 matrix `[Π shape, Π sep cards]` whose row x has a 1 at the separator configuration of
- * entry x of a table over `vars` (row-major, last fastest); `sep` in the wanted order.
+ * For every entry x of a row-major table over `vars` (last fastest), the index of x's
+ * configuration of `sub` ⊆ `vars` in a row-major table over `sub` (in `sub`'s order).
  */
-function projection(vars: readonly number[], shape: readonly number[], sep: readonly number[], cards: readonly number[]): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const sepSize = sep.reduce((a, v) => a * (cards[v] as number), 1);
-  // Stride of each table axis in the separator index (0 when the axis is not in the separator).
+function subOffsets(vars: readonly number[], sub: readonly number[], cards: readonly number[]): Int32Array {
+  // Stride of each table axis in the sub-table (0 when the axis is not in `sub`).
   const stride = vars.map((v) => {
-    const j = sep.indexOf(v);
+    const j = sub.indexOf(v);
     if (j < 0) return 0;
     let st = 1;
-    for (let k = j + 1; k < sep.length; k++) st *= cards[sep[k] as number] as number;
+    for (let k = j + 1; k < sub.length; k++) st *= cards[sub[k] as number] as number;
     return st;
   });
-  const out = new Float32Array(size * sepSize);
+  const shape = vars.map((v) => cards[v] as number);
+  const out = new Int32Array(shape.reduce((a, b) => a * b, 1));
   const idx = new Array<number>(shape.length).fill(0);
   let o = 0;
-  for (let x = 0; x < size; x++) {
-    out[x * sepSize + o] = 1;
+  for (let x = 0; x < out.length; x++) {
+    out[x] = o;
     for (let a = shape.length - 1; a >= 0; a--) {
       idx[a] = (idx[a] as number) + 1;
       o += stride[a] as number;
@@ -100,6 +98,18 @@ function projection(vars: readonly number[], shape: readonly number[], sep: read
       idx[a] = 0;
     }
   }
+  return out;
+}
+
+/**
+ * The 0/1 matrix `[Π vars cards, Π sep cards]` whose row x has a 1 at the separator configuration of
+ * entry x of a table over `vars` (row-major, last fastest); `sep` in the wanted order.
+ */
+function projection(vars: readonly number[], sep: readonly number[], cards: readonly number[]): Float32Array {
+  const offsets = subOffsets(vars, sep, cards);
+  const sepSize = sep.reduce((a, v) => a * (cards[v] as number), 1);
+  const out = new Float32Array(offsets.length * sepSize);
+  offsets.forEach((o, x) => (out[x * sepSize + o] = 1));
   return out;
 }
 
@@ -149,16 +159,6 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
     const { axes, ev } = axesOf[ci] as { axes: number[]; ev: number[] };
     const shape = axes.map((v) => cards[v] as number);
     const factors = factorClique.flatMap((cl, f) => (cl === ci ? [f] : []));
-    const factorStrides = factors.map((f) => {
-      const scope = spec.factorScopes[f] as readonly number[];
-      const stride = new Map<number, number>();
-      let s = 1;
-      for (let j = scope.length - 1; j >= 0; j--) {
-        stride.set(scope[j] as number, s);
-        s *= cards[scope[j] as number] as number;
-      }
-      return axes.map((v) => stride.get(v) ?? 0);
-    });
     const sepSet = new Set(c.separator);
     const sepOurs = axes.filter((v) => sepSet.has(v));
     const p = c.parent;
@@ -171,11 +171,10 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
     const tooHigh = (runs: { shape: number[] }): boolean => p >= 0 && runs.shape.length + 1 > MAX_RANK;
     return {
       axes,
-      shape,
       size: c.size,
       evidenceVars: ev,
       factors,
-      factorStrides,
+      factorOffsets: factors.map((f) => subOffsets(axes, spec.factorScopes[f] as readonly number[], cards)),
       parent: p,
       children: c.children,
       sepShape: sepOurs.map((v) => cards[v] as number),
@@ -184,9 +183,9 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
       sepPermBack: identity ? null : sepOurs.map((v) => sepTheirs.indexOf(v)),
       sepShapeInParent: sepTheirs.map((v) => cards[v] as number),
       parentRuns,
-      sumProj: tooHigh(sumRuns) ? projection(axes, shape, sepOurs, cards) : null,
-      parentProj: tooHigh(parentRuns) ? projection(parentAxes, parentShape, sepTheirs, cards) : null,
-      permProj: !identity && sepOurs.length + 1 > MAX_RANK ? projection(sepOurs, sepOurs.map((v) => cards[v] as number), sepTheirs, cards) : null,
+      sumProj: tooHigh(sumRuns) ? projection(axes, sepOurs, cards) : null,
+      parentProj: tooHigh(parentRuns) ? projection(parentAxes, sepTheirs, cards) : null,
+      permProj: !identity && sepOurs.length + 1 > MAX_RANK ? projection(sepOurs, sepTheirs, cards) : null,
     };
   });
   const held = new Set<number>([...familyClique, ...factorClique, ...tree.variableClique]);
@@ -197,22 +196,10 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
 function cliqueTables(graph: FactorGraph, plan: Plan): Float64Array[] {
   return plan.cliques.map((c) => {
     const out = new Float64Array(c.size).fill(1);
-    const rank = c.shape.length;
     c.factors.forEach((f, k) => {
       const table = graph.factorTables[f] as Float64Array;
-      const strides = c.factorStrides[k] as readonly number[];
-      const idx = new Array<number>(rank).fill(0);
-      let o = 0;
-      for (let i = 0; i < c.size; i++) {
-        out[i] = (out[i] as number) * (table[o] as number);
-        for (let a = rank - 1; a >= 0; a--) {
-          idx[a] = (idx[a] as number) + 1;
-          o += strides[a] as number;
-          if ((idx[a] as number) < (c.shape[a] as number)) break;
-          o -= (strides[a] as number) * (c.shape[a] as number);
-          idx[a] = 0;
-        }
-      }
+      const offsets = c.factorOffsets[k] as Int32Array;
+      for (let i = 0; i < c.size; i++) out[i] = (out[i] as number) * (table[offsets[i] as number] as number);
     });
     return out;
   });
@@ -518,7 +505,8 @@ export function factorGraphExactEStep(options: FactorGraphExactOptions = {}): ES
       const cal = calibrate(structure, structure.evidence, plan, maxTableEntries);
       const spec = structure.spec;
       const familyCounts = scopeCounts(spec, plan, cal, spec.families, plan.familyClique);
-      const factorCounts = scopeCounts(spec, plan, cal, spec.factorScopes, plan.factorClique);
+      // A Bayesian network's factor scopes are its families (one array): marginalize once.
+      const factorCounts = spec.factorScopes === spec.families ? familyCounts : scopeCounts(spec, plan, cal, spec.factorScopes, plan.factorClique);
       const expectedLogJoint = expectedLogFactors(structure, factorCounts) + (structure.logConstant ?? 0) * structure.evidence.nRows;
       const logLikelihood = cal.logLikelihood;
       return {
