@@ -60,47 +60,38 @@ function jsonErrorPosition(text: string): number {
       }
     }
   };
+  /** An object or array after its opening bracket: `member`s separated by commas up to `close`. */
+  const container = (close: string, member: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      member();
+      ws();
+      if (text[i] === ',') i++;
+      else if (text[i] === close) {
+        i++;
+        return;
+      } else fail();
+    }
+  };
   const value = (): void => {
     ws();
     const ch = text[i];
     if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      container('}', () => {
         ws();
         string();
         ws();
         if (text[i] !== ':') fail();
         i++;
         value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else fail();
-      }
-    } else if (ch === '"') string();
+      });
+    } else if (ch === '[') container(']', value);
+    else if (ch === '"') string();
     else if (ch === 't') literal('true');
     else if (ch === 'f') literal('false');
     else if (ch === 'n') literal('null');
