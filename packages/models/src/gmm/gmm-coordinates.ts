@@ -8,6 +8,7 @@
  * @module
  */
 import { cholesky, emError, invertLower } from '@emlab/core';
+import { gmmParameterCount } from './gmm-math.js';
 import type { CovarianceType, GmmParams } from './gmm-types.js';
 
 /** The parametrization, in one line (recorded in results). @category Gaussian mixtures */
@@ -46,13 +47,6 @@ export function gmmScale(variance: Float64Array, type: CovarianceType): Float64A
   return scale;
 }
 
-/** Length of ϑ for a mixture of K components of dimension D. @category Gaussian mixtures */
-export function gmmGradientDim(type: CovarianceType, k: number, d: number): number {
-  const p = (d * (d + 1)) / 2;
-  const cov = { full: k * p, tied: p, diag: k * d, spherical: k }[type];
-  return k - 1 + k * d + cov;
-}
-
 /**
  * ϑ ↔ parameters for K components in D dimensions about `offset` (x̄) and `scale` (s).
  * `toUnconstrained` does not validate (callers do); a covariance that is not positive definite is `INVALID_PARAMS`.
@@ -67,7 +61,7 @@ export function gmmCoordinates(
 ): { dim: number; toUnconstrained(params: GmmParams): Float64Array; fromUnconstrained(theta: ArrayLike<number>): GmmParams } {
   const pairs = upperPairs(d);
   const p = pairs.length;
-  const dim = gmmGradientDim(type, k, d);
+  const dim = gmmParameterCount(type, k, d); // one coordinate per free parameter
   const meanAt = k - 1;
   const covAt = meanAt + k * d;
   const toUnconstrained = (params: GmmParams): Float64Array => {

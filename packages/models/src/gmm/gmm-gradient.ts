@@ -43,11 +43,17 @@ import {
 import { validateGmmParams } from './gaussian-mixture.js';
 import { BLOCK_ROWS, readMatrix } from './gmm-data.js';
 import { gmmCoordinates, gmmParametrization, gmmScale, upperPairs } from './gmm-coordinates.js';
+import { gmmParameterCount } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-export { gmmGradientDim } from './gmm-coordinates.js';
+/**
+ * Length of ϑ for a mixture of K components of dimension D: one coordinate per
+ * free parameter, so it is {@link gmmParameterCount} (the count BIC uses).
+ * @category Gaussian mixtures
+ */
+export const gmmGradientDim: (type: CovarianceType, k: number, d: number) => number = gmmParameterCount;
 
 /**
  * The adapter for a Gaussian mixture with `nComponents` components and the
