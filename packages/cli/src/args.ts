@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EmError, emError, type IterationRecord } from '@emlab/core';
 import type { CliIo } from './main.js';
 
+
 /**
  * `--tol -1` → `--tol=-1`: node's parseArgs refuses a string option's value
  * that starts with a dash, but a negative number is a value (which the option
@@ -89,4 +90,23 @@ export function progressLine(io: CliIo, label: string, valueName: string, format
     const line = `${label}: restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}/${info.maxIter}, ${valueName} ${format(r.boundAfterM)}`;
     io.stderr(io.isTty ? `\r${line}\u001b[K` : `${line}\n`);
   };
+}
+
+/**
+ * The positional arguments a command needs, by name (e.g. `<data.csv>`): each
+ * missing one, or any extra one, is an `INVALID_ARGUMENT` naming it, with `example` as the remedy.
+ */
+export function positionalArgs(positionals: readonly string[], names: readonly string[], example: string): string[] {
+  names.forEach((name, i) => {
+    if (positionals[i] === undefined) throw emError('INVALID_ARGUMENT', [name], undefined, 'is missing', `pass it: ${example}`);
+  });
+  if (positionals.length > names.length) {
+    throw emError('INVALID_ARGUMENT', ['argv'], positionals.slice(names.length).join(' '), 'unexpected extra arguments', `pass exactly ${names.join(' ')}: ${example}`);
+  }
+  return positionals.slice(0, names.length);
+}
+
+/** Prints collected warnings on stderr, one `emlab: warning:` line each. */
+export function printWarnings(io: CliIo, warnings: readonly string[]): void {
+  for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
 }

@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { EmError, emError, formatPath } from '@emlab/core';
 import { buildSections, loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
-import { flagNumber, parseFlags } from './args.js';
+import { flagNumber, parseFlags, positionalArgs } from './args.js';
 
 /** Where the commands write; the CLI's `CliIo`. @category CLI */
 export interface BenchIo {
@@ -29,13 +29,6 @@ function fail(flag: string, value: unknown, problem: string, remedy: string): ne
 }
 
 /** The command's one file argument. */
-function onePositional(positionals: readonly string[], name: string, remedy: string, what: string): string {
-  const [file, ...extra] = positionals;
-  if (file === undefined) fail(name, undefined, 'is missing', remedy);
-  if (extra.length > 0) fail('argv', extra.join(' '), 'unexpected extra arguments', `pass exactly one ${what}`);
-  return file;
-}
-
 function duration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -158,7 +151,7 @@ export async function runBench(args: string[], io: BenchIo): Promise<number> {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
   }
-  const file = onePositional(positionals, '<suite.json>', 'pass a suite file: emlab bench benchmarks/suites/default.json --out bench-out', 'suite file');
+  const [file] = positionalArgs(positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
   if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out bench-out');
   const workers = flagNumber('workers', values.workers, 'int', 1);
   const loaded = await loadSuite(file);
@@ -209,7 +202,7 @@ export async function runCompare(args: string[], io: BenchIo): Promise<number> {
     io.stdout(`Usage:\n${BENCH_USAGE}\n`);
     return 0;
   }
-  const file = onePositional(positionals, '<data.csv>', 'pass a CSV file: emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp', 'data file');
+  const [file] = positionalArgs(positionals, ['<data.csv>'], 'emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp') as [string];
   const model = values.model ?? 'gmm';
   if (model !== 'gmm') fail('--model', model, 'is not a model compare supports (known: gmm)', 'pass --model gmm, or write a suite file for other models');
   const components = flagNumber('components', values.components, 'int', 1);

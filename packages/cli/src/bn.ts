@@ -24,7 +24,7 @@ import {
   type BayesNet,
   type BnData,
 } from '@emlab/models';
-import { flagNumber, parseFlags, progressLine, seedOf } from './args.js';
+import { flagNumber, parseFlags, positionalArgs, printWarnings, progressLine, seedOf } from './args.js';
 import type { CliIo } from './main.js';
 
 /** Usage of `emlab bn` (also shown by `emlab bn --help`). @category CLI */
@@ -72,16 +72,6 @@ function asFlag(e: unknown, flags: Readonly<Record<string, string>>): unknown {
   return new EmError(e.code, `${flag}${e.message.slice(prefix.length)}`, { path, value: e.value, ...(e.remedy === undefined ? {} : { remedy: e.remedy }), cause: e });
 }
 
-function requirePositionals(positionals: string[], names: readonly string[], example: string): string[] {
-  for (let i = 0; i < names.length; i++) {
-    if (positionals[i] === undefined) throw emError('INVALID_ARGUMENT', [names[i] as string], undefined, 'is missing', `pass it: ${example}`);
-  }
-  if (positionals.length > names.length) {
-    throw emError('INVALID_ARGUMENT', ['argv'], positionals.slice(names.length).join(' '), 'unexpected extra arguments', `pass exactly ${names.join(' ')}: ${example}`);
-  }
-  return positionals;
-}
-
 async function loadNetwork(path: string, warnings: string[]): Promise<BayesNet> {
   networkFormat(path); // extension check first: a clear error before reading
   return readNetwork(path, { onWarning: (m) => warnings.push(m) });
@@ -103,10 +93,6 @@ function normalized(m: readonly number[]): number[] {
   return m.map((p) => p / total);
 }
 
-function flushWarnings(io: CliIo, warnings: readonly string[]): void {
-  for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
-}
-
 // ---------------------------------------------------------------- bn sample
 
 const SAMPLE_OPTIONS = {
@@ -124,7 +110,7 @@ async function runSample(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
   }
-  const [file] = requirePositionals(positionals, ['<network>'], 'emlab bn sample asia.bif --n 1000 --seed 1 --out data.csv') as [string];
+  const [file] = positionalArgs(positionals, ['<network>'], 'emlab bn sample asia.bif --n 1000 --seed 1 --out data.csv') as [string];
   const n = flagNumber('n', values.n, 'int', 1);
   if (n === undefined) throw emError('INVALID_ARGUMENT', ['--n'], undefined, 'is required', 'pass the number of rows, e.g. --n 1000');
   const missingRate = flagNumber('missing-rate', values['missing-rate'], 'float', 0, 1, true);
@@ -152,7 +138,7 @@ async function runSample(args: string[], io: CliIo): Promise<number> {
     const hidden = hide.length === 0 ? '' : `; hidden: ${hide.join(', ')}`;
     io.stdout(`sampled ${n} rows × ${data.columns.length} columns from ${file} (seed ${String(seed)}; ${missing} missing cells${hidden})\nwritten to ${values.out}\n`);
   }
-  flushWarnings(io, warnings);
+  printWarnings(io, warnings);
   return 0;
 }
 
@@ -187,7 +173,7 @@ async function runQuery(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
   }
-  const [file] = requirePositionals(positionals, ['<network>'], 'emlab bn query asia.bif --evidence smoke=yes --target lung') as [string];
+  const [file] = positionalArgs(positionals, ['<network>'], 'emlab bn query asia.bif --evidence smoke=yes --target lung') as [string];
   if (values.target === undefined) throw emError('INVALID_ARGUMENT', ['--target'], undefined, 'is required', 'name the node whose posterior to print, e.g. --target lung');
   const warnings: string[] = [];
   const net = await loadNetwork(file, warnings);
@@ -220,7 +206,7 @@ async function runQuery(args: string[], io: CliIo): Promise<number> {
       node.states.forEach((s, k) => io.stdout(`P(${t}=${s}${cond}) = ${prob(m[k] as number)}\n`));
     }
   }
-  flushWarnings(io, warnings);
+  printWarnings(io, warnings);
   return 0;
 }
 
@@ -266,7 +252,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${BN_USAGE}\n`);
     return 0;
   }
-  const [netFile, dataFile] = requirePositionals(positionals, ['<network>', '<data.csv>'], 'emlab bn fit asia.bif data.csv --out fitted.bif') as [string, string];
+  const [netFile, dataFile] = positionalArgs(positionals, ['<network>', '<data.csv>'], 'emlab bn fit asia.bif data.csv --out fitted.bif') as [string, string];
   if (values.out === undefined && !values.json) throw emError('INVALID_ARGUMENT', ['--out'], undefined, 'is required (or --json to print the fit on stdout)', 'pass e.g. --out fitted.bif (or fitted.json)');
   if (values.out !== undefined) networkFormat(values.out);
   const pseudoCount = flagNumber('pseudo-count', values['pseudo-count'], 'float', 0);
@@ -319,7 +305,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
     if (values.out !== undefined) lines.push(`written    ${values.out}`);
     io.stdout(`${lines.join('\n')}\n`);
   }
-  flushWarnings(io, warnings);
+  printWarnings(io, warnings);
   return 0;
 }
 

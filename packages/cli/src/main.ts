@@ -12,7 +12,7 @@ import '@emlab/variational';
 import '@emlab/montecarlo';
 import { loadBuiltin, readNumericCsv, writeNumericCsv, type NumericTable } from '@emlab/data';
 import { COVARIANCE_TYPES, gaussianMixture, impute, missingSummary, type CovarianceType, type GaussianMixture, type GmmParams, type MissingSummary } from '@emlab/models';
-import { flagNumber, parseFlags, progressLine, seedOf } from './args.js';
+import { flagNumber, parseFlags, positionalArgs, printWarnings, progressLine, seedOf } from './args.js';
 import { BENCH_USAGE, runBench, runCompare } from './bench.js';
 import { runBn } from './bn.js';
 
@@ -79,9 +79,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  const [file, ...extra] = positionals;
-  if (file === undefined) throw emError('INVALID_ARGUMENT', ['<data.csv>'], undefined, 'is missing', 'pass the path of a CSV file: emlab fit data.csv --model gmm --components 3');
-  if (extra.length > 0) throw emError('INVALID_ARGUMENT', ['argv'], extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
+  const [file] = positionalArgs(positionals, ['<data.csv>'], 'emlab fit data.csv --model gmm --components 3') as [string];
   const model = values.model ?? 'gmm';
   if (model !== 'gmm') throw emError('INVALID_ARGUMENT', ['--model'], model, 'is not a known model (known: gmm)', 'pass --model gmm');
   const components = flagNumber('components', values.components, 'int');
@@ -105,7 +103,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
     io.stdout(describeFit(result, table.columns, missing));
     if (values.out !== undefined) io.stdout(`result written to ${values.out}\n`);
   }
-  for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
+  printWarnings(io, warnings);
   return 0;
 }
 
@@ -162,9 +160,7 @@ async function runImpute(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return 0;
   }
-  const [file, ...extra] = positionals;
-  if (file === undefined) throw emError('INVALID_ARGUMENT', ['<data.csv>'], undefined, 'is missing', 'pass the path of a CSV file: emlab impute data.csv --components 3 --out imputed.csv');
-  if (extra.length > 0) throw emError('INVALID_ARGUMENT', ['argv'], extra.join(' '), 'unexpected extra arguments', 'pass exactly one data file');
+  const [file] = positionalArgs(positionals, ['<data.csv>'], 'emlab impute data.csv --components 3 --out imputed.csv') as [string];
   if (values.out === undefined) throw emError('INVALID_ARGUMENT', ['--out'], undefined, 'is required', 'pass --out imputed.csv');
   const gmm = mixtureFromFlags(flagNumber('components', values.components, 'int'), values.covariance ?? 'full', values['reg-covar']);
   const draws = flagNumber('draws', values.draws, 'int', 1);
@@ -191,7 +187,7 @@ async function runImpute(args: string[], io: CliIo): Promise<number> {
       `(log-likelihood ${fmt(result.logLikelihood)}, ${result.converged ? 'converged' : 'not converged'} after ${result.nIter} iterations)\n` +
       `${draws === undefined ? 'conditional means' : `${draws} draws (column "draw")`} written to ${values.out}${values.variance === undefined ? '' : `; conditional variances to ${values.variance}`}\n`,
   );
-  for (const w of warnings) io.stderr(`emlab: warning: ${w}\n`);
+  printWarnings(io, warnings);
   return 0;
 }
 
