@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, emError, fit, fitGradient, hasGradientAdapter, listESteps, stationarity, type FitResult, type GradientFitOptions, type Model, type PreparedData } from '@emlab/core';
+import { EmError, createEStep, emError, fit, fitGradient, gradientMethodOptions, hasGradientAdapter, listESteps, stationarity, type FitResult, type GradientFitOptions, type Model, type PreparedData } from '@emlab/core';
 import { bayesianNetwork, gaussianMixture, type BayesNet, type BayesianNetworkOptions, type BnParams } from '@emlab/models';
 import type { MixtureTruth } from '@emlab/data';
 import '@emlab/exact';
@@ -150,12 +150,7 @@ function checkGradientOptions(o: Readonly<Record<string, unknown>>, path: (strin
   for (const key of Object.keys(o)) {
     if (!(GRADIENT_OPTIONS as readonly string[]).includes(key)) throw emError('INVALID_ARGUMENT', [...path, key], o[key], 'is not an option of the gradient method', `use: ${GRADIENT_OPTIONS.join(', ')}`);
   }
-  const opt = o['optimizer'];
-  if (opt !== undefined && opt !== 'lbfgs' && opt !== 'adam') throw emError('INVALID_ARGUMENT', [...path, 'optimizer'], opt, 'must be "lbfgs" or "adam"', 'pass "lbfgs" (default) or "adam"');
-  const lr = o['learningRate'];
-  if (lr !== undefined && (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0)) throw emError('INVALID_ARGUMENT', [...path, 'learningRate'], lr, 'must be a finite number > 0', 'pass e.g. 0.05');
-  const h = o['history'];
-  if (h !== undefined && (typeof h !== 'number' || !Number.isInteger(h) || h < 1)) throw emError('INVALID_ARGUMENT', [...path, 'history'], h, 'must be an integer >= 1', 'pass e.g. 10');
+  gradientMethodOptions(o, path);
 }
 
 /** Whether numeric training data have NaN entries. @internal */

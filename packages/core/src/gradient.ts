@@ -220,14 +220,7 @@ function checkGradientOptions<P>(o: GradientFitOptions<P>): Settings {
   if (typeof o !== 'object' || o === null) throw emError('INVALID_ARGUMENT', ['options'], o, 'must be an object', 'pass e.g. { optimizer: "lbfgs", seed: 0 }');
   rejectUnknownOptions(o as Readonly<Record<string, unknown>>, OPTION_KEYS, 'options');
   checkOptions(o); // the options shared with fit, checked as fit checks them
-  const optimizer = o.optimizer ?? 'lbfgs';
-  if (optimizer !== 'lbfgs' && optimizer !== 'adam') {
-    throw emError('INVALID_ARGUMENT', ['options', 'optimizer'], optimizer, "is not an optimizer of fitGradient", "pass optimizer: 'lbfgs' or 'adam'");
-  }
-  if (o.learningRate !== undefined && (typeof o.learningRate !== 'number' || !Number.isFinite(o.learningRate) || o.learningRate <= 0)) {
-    throw emError('INVALID_ARGUMENT', ['options', 'learningRate'], o.learningRate, 'must be a finite number > 0', `pass e.g. learningRate: ${DEFAULT_ADAM_LEARNING_RATE}`);
-  }
-  const history = o.history === undefined ? DEFAULT_LBFGS_HISTORY : integerOption(o.history, ['options', 'history'], 1, 1000);
+  const { optimizer, learningRate, history } = gradientMethodOptions(o);
   if (o.validate !== undefined && typeof o.validate !== 'boolean') throw emError('INVALID_ARGUMENT', ['options', 'validate'], o.validate, 'must be a boolean', 'pass validate: true or false');
   return {
     maxIter: o.maxIter ?? 100,
@@ -235,9 +228,31 @@ function checkGradientOptions<P>(o: GradientFitOptions<P>): Settings {
     nInit: o.nInit ?? 1,
     seed: o.seed ?? 0,
     optimizer,
-    learningRate: o.learningRate ?? (optimizer === 'adam' ? DEFAULT_ADAM_LEARNING_RATE : 1),
+    learningRate,
     history,
   };
+}
+
+/**
+ * The gradient method's own options (`optimizer`, `learningRate`, `history`), checked and
+ * with defaults; errors are anchored at `path` (suites check them before any run with this too).
+ * @throws EmError `INVALID_ARGUMENT` naming the option.
+ * @category Gradient ascent
+ */
+export function gradientMethodOptions(
+  o: { readonly optimizer?: unknown; readonly learningRate?: unknown; readonly history?: unknown },
+  path: readonly (string | number)[] = ['options'],
+): { optimizer: GradientOptimizer; learningRate: number; history: number } {
+  const optimizer = o.optimizer ?? 'lbfgs';
+  if (optimizer !== 'lbfgs' && optimizer !== 'adam') {
+    throw emError('INVALID_ARGUMENT', [...path, 'optimizer'], optimizer, 'is not an optimizer of fitGradient', "pass optimizer: 'lbfgs' or 'adam'");
+  }
+  const lr = o.learningRate;
+  if (lr !== undefined && (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0)) {
+    throw emError('INVALID_ARGUMENT', [...path, 'learningRate'], lr, 'must be a finite number > 0', `pass e.g. learningRate: ${DEFAULT_ADAM_LEARNING_RATE}`);
+  }
+  const history = o.history === undefined ? DEFAULT_LBFGS_HISTORY : integerOption(o.history, [...path, 'history'], 1, 1000);
+  return { optimizer, learningRate: (lr as number | undefined) ?? (optimizer === 'adam' ? DEFAULT_ADAM_LEARNING_RATE : 1), history };
 }
 
 /**

@@ -43,7 +43,7 @@ export {
   fromMatrix,
 } from './linalg.js';
 export type { JitteredCholesky } from './linalg.js';
-export { fitGradient, stationarity, initialParams, registerGradientAdapter, unregisterGradientAdapter, gradientAdapterFor, hasGradientAdapter, listGradientAdapters, DEFAULT_ADAM_LEARNING_RATE, DEFAULT_LBFGS_HISTORY } from './gradient.js';
+export { fitGradient, gradientMethodOptions, stationarity, initialParams, registerGradientAdapter, unregisterGradientAdapter, gradientAdapterFor, hasGradientAdapter, listGradientAdapters, DEFAULT_ADAM_LEARNING_RATE, DEFAULT_LBFGS_HISTORY } from './gradient.js';
 export type { GradientAdapter, GradientAdapterFactory, GradientProblem, GradientFitOptions, GradientFitResult, GradientOptimizer, StationarityReport, AnyModel } from './gradient.js';
 export { ensureGradientKernels, logSumExpRowsDifferentiable, DIFFERENTIABLE_KERNELS } from './gradient-kernels.js';
 export { CsvLineReader, splitCsvLine, streamLines } from './csv-lines.js';
