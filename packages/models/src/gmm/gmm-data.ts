@@ -211,12 +211,8 @@ export function prepareGmmData(data: GmmData): GmmPrepared {
   return prepareWithMissing(values, rows, cols);
 }
 
-/**
- * Column means and variances over the observed entries (float64), and the
- * rows listed in `order` (default: all, in place) centred, with missing
- * entries at the mean (0).
- */
-function centreRows(values: Float64Array, rows: number, cols: number, order?: ArrayLike<number>): { offset: Float64Array; variance: Float64Array; centred: Float64Array; maxNorm: number } {
+/** Column means over the observed (non-NaN) entries, float64, and the counts they average. */
+function columnMeans(values: Float64Array, rows: number, cols: number): { offset: Float64Array; seen: Float64Array } {
   const offset = new Float64Array(cols);
   const seen = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
@@ -228,6 +224,35 @@ function centreRows(values: Float64Array, rows: number, cols: number, order?: Ar
     }
   }
   for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
+  return { offset, seen };
+}
+
+/**
+ * Column means and variances over the observed entries (float64), without
+ * changing `values`: what `prepare` centres and scales by.
+ * @category Gaussian mixtures
+ */
+export function columnMoments(values: Float64Array, rows: number, cols: number): { offset: Float64Array; variance: Float64Array } {
+  const { offset, seen } = columnMeans(values, rows, cols);
+  const variance = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const raw = values[r * cols + c] as number;
+      if (Number.isNaN(raw)) continue;
+      const v = raw - (offset[c] as number);
+      variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
+    }
+  }
+  return { offset, variance };
+}
+
+/**
+ * Column means and variances over the observed entries (float64), and the
+ * rows listed in `order` (default: all, in place) centred, with missing
+ * entries at the mean (0).
+ */
+function centreRows(values: Float64Array, rows: number, cols: number, order?: ArrayLike<number>): { offset: Float64Array; variance: Float64Array; centred: Float64Array; maxNorm: number } {
+  const { offset, seen } = columnMeans(values, rows, cols);
   const n = order === undefined ? rows : order.length;
   const centred = order === undefined ? values : new Float64Array(n * cols);
   const variance = new Float64Array(cols);

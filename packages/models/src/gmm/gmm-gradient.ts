@@ -41,7 +41,7 @@ import {
   type GradientProblem,
 } from '@emlab/core';
 import { validateGmmParams } from './gaussian-mixture.js';
-import { BLOCK_ROWS, readMatrix } from './gmm-data.js';
+import { BLOCK_ROWS, columnMoments, readMatrix } from './gmm-data.js';
 import { gmmCoordinates, gmmParametrization, gmmScale, upperPairs } from './gmm-coordinates.js';
 import { gmmParameterCount } from './gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } from './gmm-types.js';
@@ -81,11 +81,8 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
     }
   }
   if (n < k) throw emError('INVALID_DATA', ['data'], n, `has ${n} rows, fewer than nComponents = ${k}`, 'reduce nComponents or pass more rows');
-  // Centring and scale in float64.
-  const offset = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) offset[c] = (offset[c] as number) + (values[r * d + c] as number) / n;
-  const variance = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) variance[c] = (variance[c] as number) + ((values[r * d + c] as number) - (offset[c] as number)) ** 2 / n;
+  // Centring and scale in float64: the same column moments the model's prepare uses.
+  const { offset, variance } = columnMoments(values, n, d);
   const scale = gmmScale(variance, type);
   const logScaleSum = scale.reduce((a, b) => a + Math.log(b), 0);
   const blocks: tf.Tensor2D[] = [];
