@@ -23,42 +23,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fit, initBackend, VERSION } from '@emlab/core';
 import { factorGraphExactEStep } from '@emlab/exact';
 import { bayesianNetwork, parseBif, sampleNetwork } from '@emlab/models';
+import { machineBusySeconds, parseFlags, peakRssKiB } from './bench-util.mjs';
 
-function parseArgs(argv) {
-  const o = { rows: 100_000, missing: 0.2, iters: 6, batch: 4096, seed: 1, json: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a.startsWith('--rows')) o.rows = Number(value());
-    else if (a.startsWith('--missing')) o.missing = Number(value());
-    else if (a.startsWith('--iters')) o.iters = Number(value());
-    else if (a.startsWith('--batch')) o.batch = Number(value());
-    else if (a.startsWith('--seed')) o.seed = Number(value());
-    else if (a.startsWith('--json')) o.json = value();
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node benchmarks/bn-alarm.mjs [--rows N] [--missing RATE] [--iters N] [--batch B] [--seed S] [--json FILE]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (try --help)`);
-  }
-  return o;
-}
-
-/** Busy CPU seconds of the whole machine so far (Linux /proc/stat), or undefined elsewhere. */
-function machineBusySeconds() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return (user + nice + system + irq + softirq + (steal ?? 0)) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-const o = parseArgs(process.argv.slice(2));
+const o = parseFlags(process.argv.slice(2), {
+  defaults: { rows: 100_000, missing: 0.2, iters: 6, batch: 4096, seed: 1, json: undefined },
+  options: { rows: ['rows', Number], missing: ['missing', Number], iters: ['iters', Number], batch: ['batch', Number], seed: ['seed', Number], json: ['json', String] },
+  usage: 'usage: node benchmarks/bn-alarm.mjs [--rows N] [--missing RATE] [--iters N] [--batch B] [--seed S] [--json FILE]',
+});
 const backend = await initBackend();
 const alarmPath = fileURLToPath(new URL('../../shared/data/bn/alarm.bif', import.meta.url));
 const net = parseBif(readFileSync(alarmPath, 'utf8'), alarmPath);
@@ -85,16 +56,7 @@ const busy1 = machineBusySeconds();
 const ownCpuS = (cpu.user + cpu.system) / 1e6;
 const otherCores = busy0 === undefined ? undefined : Math.max(0, (busy1 - busy0 - ownCpuS) / fitWallS);
 
-/** Peak resident set size in MB (Linux VmHWM), or the current RSS elsewhere. */
-function peakRssMB() {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    // not Linux
-  }
-  return process.memoryUsage().rss / 2 ** 20;
-}
+const peakRssMB = () => peakRssKiB() / 1024;
 
 const iterS = result.trace.map((t) => (t.eStepMs + t.mStepMs) / 1000);
 const steady = iterS.slice(1);

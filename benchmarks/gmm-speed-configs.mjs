@@ -23,15 +23,3 @@ export const SEPARATION = 2;
 export function flopsPerIteration({ nSamples: n, nFeatures: d, nComponents: k }) {
   return 4 * n * k * d * d;
 }
-
-/** Peak resident set size of this process in KiB: VmHWM (Linux), else resourceUsage().maxRSS. */
-export async function peakRssKiB() {
-  try {
-    const { readFileSync } = await import('node:fs');
-    const m = /VmHWM:\s*(\d+)\s*kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS;
-}

@@ -20,7 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, fit, initBackend, VERSION } from '@emlab/core';
 import { exactEStep } from '@emlab/exact';
 import { gaussianMixture } from '@emlab/models';
-import { MAX_ITER, REG_COVAR, peakRssKiB } from './gmm-speed-configs.mjs';
+import { MAX_ITER, REG_COVAR } from './gmm-speed-configs.mjs';
+import { peakRssKiB } from './bench-util.mjs';
 
 const [dataFile, paramsFile, ...flags] = process.argv.slice(2);
 const wantPhases = flags.includes('--phases');
@@ -45,7 +46,7 @@ try {
 } finally {
   closeSync(fd);
 }
-const peakRssBeforeFitKiB = await peakRssKiB();
+const peakRssBeforeFitKiB = peakRssKiB();
 
 const backend = await initBackend();
 const g = gaussianMixture({ nComponents: k, covarianceType: 'full', regCovar: REG_COVAR });
@@ -58,7 +59,7 @@ const result = await fit(g, { values: x, rows: n, cols: d }, {
 });
 const fitWallMs = performance.now() - t0;
 
-const peakRssAfterFitKiB = await peakRssKiB();
+const peakRssAfterFitKiB = peakRssKiB();
 const maxRssAfterFitKiB = process.resourceUsage().maxRSS;
 
 /** One E-step + M-step at `params` under tf.profile: per-kernel times and the JS remainder. */

@@ -18,47 +18,24 @@
  * driver prints where emlab's time goes, per TensorFlow.js kernel.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineBusySeconds, parseFlags } from './bench-util.mjs';
 import { CONFIGS, MAX_ITER, flopsPerIteration } from './gmm-speed-configs.mjs';
 
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 
 function parseArgs(argv) {
-  const o = { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined, phases: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--skip-sklearn') o.sklearn = false;
-    else if (a === '--no-phases') o.phases = false;
-    else if (a.startsWith('--config')) o.config = value();
-    else if (a.startsWith('--python')) o.python = value();
-    else if (a.startsWith('--sklearn-threads')) o.sklearnThreads = value();
-    else if (a.startsWith('--json')) o.json = value();
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--no-phases] [--json FILE]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (try --help)`);
-  }
+  const o = parseFlags(argv, {
+    defaults: { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined, phases: true },
+    options: { config: ['config', String], python: ['python', String], 'sklearn-threads': ['sklearnThreads', String], json: ['json', String] },
+    switches: { 'skip-sklearn': { sklearn: false }, 'no-phases': { phases: false } },
+    usage: 'usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--no-phases] [--json FILE]',
+  });
   if (o.config !== 'all' && !(o.config in CONFIGS)) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, all`);
   return o;
-}
-
-/** Busy CPU seconds of the whole machine so far (Linux /proc/stat), or undefined elsewhere. */
-function machineBusySeconds() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return (user + nice + system + irq + softirq + (steal ?? 0)) / 100; // USER_HZ = 100 on Linux
-  } catch {
-    return undefined;
-  }
 }
 
 /**

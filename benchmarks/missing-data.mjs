@@ -34,18 +34,14 @@ import { fit, initBackend, VERSION } from '@emlab/core';
 import '@emlab/exact';
 import { gaussianMixture, impute } from '@emlab/models';
 import { dropIncompleteRows, fillMissing, makeGaussianMixture, maskMissing } from '@emlab/data';
+import { parseFlags } from './bench-util.mjs';
 
 function parseArgs(argv) {
-  const o = { part: 'all', json: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--part') o.part = argv[++i];
-    else if (a === '--json') o.json = argv[++i];
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: node benchmarks/missing-data.mjs [--part quality|speed|all] [--json FILE]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a} (try --help)`);
-  }
+  const o = parseFlags(argv, {
+    defaults: { part: 'all', json: undefined },
+    options: { part: ['part', String], json: ['json', String] },
+    usage: 'usage: node benchmarks/missing-data.mjs [--part quality|speed|all] [--json FILE]',
+  });
   if (!['quality', 'speed', 'all'].includes(o.part)) throw new Error('--part must be quality, speed or all');
   return o;
 }
