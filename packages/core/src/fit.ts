@@ -109,10 +109,13 @@ function resolveEStep<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD
   return e;
 }
 
-const nowMs = (): number => performance.now();
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** @internal */
+export const nowMs = (): number => performance.now();
+/** Lets timers, `signal` and I/O run between iterations. @internal */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-interface RestartOutcome<P> {
+/** What one restart of a fitting loop ends with (`fit`'s and `fitGradient`'s). @internal */
+export interface RestartOutcome<P> {
   readonly params: P;
   readonly trace: IterationRecord[];
   readonly bound: number;

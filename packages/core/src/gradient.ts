@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
 import { EmError, emError } from './errors.js';
-import { checkOptions, resolveInit, type FitOptions, type IterationInfo } from './fit.js';
+import { checkOptions, nowMs, resolveInit, yieldToEventLoop, type FitOptions, type IterationInfo, type RestartOutcome } from './fit.js';
 import { ensureGradientKernels } from './gradient-kernels.js';
 import type { Model, Parametrization, PreparedData } from './model.js';
 import { integerOption, rejectUnknownOptions } from './options.js';
@@ -451,15 +451,7 @@ function fisherStationarity<D, P, S, PD extends PreparedData>(model: Model<D, P,
   }
 }
 
-const nowMs = (): number => performance.now();
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-interface RestartOutcome<P> {
-  readonly params: P;
-  readonly trace: IterationRecord[];
-  readonly bound: number;
-  readonly converged: boolean;
-  readonly reason: ConvergenceReason;
+interface GradientRestartOutcome<P> extends RestartOutcome<P> {
   readonly nDrops: number;
   readonly maxDrop: number;
   readonly nEvaluations: number;
@@ -631,7 +623,7 @@ export async function fitGradient<D, P, S, PD extends PreparedData>(
     const p = problem;
     // The model's float64 log-likelihood when it has one, else the adapter's, from the evaluation the step already made.
     const exactLL = (params: P, at: Evaluation): number => (model.logLikelihood ? model.logLikelihood(prepared, params) : at.value * p.nRows);
-    let best: (RestartOutcome<P> & { restart: number }) | undefined;
+    let best: (GradientRestartOutcome<P> & { restart: number }) | undefined;
     const restarts: RestartSummary[] = [];
     for (let r = 0; r < nInit; r++) {
       const params0 = given ? (init as P) : model.init(prepared, init as string, rootRng.child('restart', r).child('init'));
@@ -700,7 +692,7 @@ async function runRestart<P>(
   r: number,
   nInit: number,
   options: GradientFitOptions<P>,
-): Promise<RestartOutcome<P>> {
+): Promise<GradientRestartOutcome<P>> {
   const n = problem.nRows;
   const stepper = s.optimizer === 'adam' ? adam(problem, s.learningRate) : lbfgs(problem, s.history, s.learningRate);
   let theta = problem.toUnconstrained(params0);
