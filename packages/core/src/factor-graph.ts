@@ -325,29 +325,40 @@ export function expectedLogFactors(graph: FactorGraph, scopeCounts: readonly Flo
  * @category Structures
  */
 export function marginalizeTable(spec: FactorGraphSpec, table: ArrayLike<number>, scope: readonly number[], target: readonly number[]): Float64Array {
-  const cards = scope.map((v) => (spec.variables[v] as FactorGraphVariable).cardinality);
-  const pos = target.map((v) => {
-    const i = scope.indexOf(v);
-    if (i < 0) throw new Error(`marginalizeTable: variable ${v} is not in the scope [${scope.join(', ')}]`);
-    return i;
+  for (const v of target) if (!scope.includes(v)) throw new Error(`marginalizeTable: variable ${v} is not in the scope [${scope.join(', ')}]`);
+  const cards = spec.variables.map((v) => v.cardinality);
+  const offsets = subTableOffsets(scope, target, cards);
+  const out = new Float64Array(target.reduce((n, v) => n * (cards[v] as number), 1));
+  for (let i = 0; i < table.length; i++) out[offsets[i] as number] = (out[offsets[i] as number] as number) + (table[i] as number);
+  return out;
+}
+
+/**
+ * For every entry x of a row-major table over `vars` (last fastest), the index of x's
+ * configuration of `sub` ⊆ `vars` in a row-major table over `sub` (in `sub`'s order);
+ * `cards[v]` is variable v's cardinality. What marginalizing and message passing index by.
+ * @category Structures
+ */
+export function subTableOffsets(vars: readonly number[], sub: readonly number[], cards: readonly number[]): Int32Array {
+  // Stride of each table axis in the sub-table (0 when the axis is not in `sub`).
+  const stride = vars.map((v) => {
+    const j = sub.indexOf(v);
+    if (j < 0) return 0;
+    let st = 1;
+    for (let k = j + 1; k < sub.length; k++) st *= cards[sub[k] as number] as number;
+    return st;
   });
-  // Stride of each scope axis in the output (0 for summed axes).
-  const outStride = new Array<number>(scope.length).fill(0);
-  let s = 1;
-  for (let j = target.length - 1; j >= 0; j--) {
-    outStride[pos[j] as number] = s;
-    s *= cards[pos[j] as number] as number;
-  }
-  const out = new Float64Array(s);
-  const idx = new Array<number>(scope.length).fill(0);
+  const shape = vars.map((v) => cards[v] as number);
+  const out = new Int32Array(shape.reduce((a, b) => a * b, 1));
+  const idx = new Array<number>(shape.length).fill(0);
   let o = 0;
-  for (let i = 0; i < table.length; i++) {
-    out[o] = (out[o] as number) + (table[i] as number);
-    for (let a = scope.length - 1; a >= 0; a--) {
+  for (let x = 0; x < out.length; x++) {
+    out[x] = o;
+    for (let a = shape.length - 1; a >= 0; a--) {
       idx[a] = (idx[a] as number) + 1;
-      o += outStride[a] as number;
-      if ((idx[a] as number) < (cards[a] as number)) break;
-      o -= (outStride[a] as number) * (cards[a] as number);
+      o += stride[a] as number;
+      if ((idx[a] as number) < (shape[a] as number)) break;
+      o -= (stride[a] as number) * (shape[a] as number);
       idx[a] = 0;
     }
   }

@@ -8,7 +8,7 @@ export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
 export { isFiniteStructure, reduceFiniteChunks } from './structures.js';
 export type { LatentStructure, FiniteStructure, FiniteChunk, FiniteBlockResult, ChunkSums } from './structures.js';
-export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, validateFactorGraphSpec } from './factor-graph.js';
+export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';
 export type { EStep, EStepContext, EStepResult, EStepFamily, BoundKind } from './estep.js';

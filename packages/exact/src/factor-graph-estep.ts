@@ -22,6 +22,7 @@ import {
   expectedLogFactors,
   integerOption,
   marginalizeTable,
+  subTableOffsets,
   registerEStep,
   rejectUnknownOptions,
   validateFactorGraphSpec,
@@ -72,41 +73,11 @@ interface CliquePlan {
 const MAX_RANK = 6;
 
 /**
- * For every entry x of a row-major table over `vars` (last fastest), the index of x's
- * configuration of `sub` ⊆ `vars` in a row-major table over `sub` (in `sub`'s order).
- */
-function subOffsets(vars: readonly number[], sub: readonly number[], cards: readonly number[]): Int32Array {
-  // Stride of each table axis in the sub-table (0 when the axis is not in `sub`).
-  const stride = vars.map((v) => {
-    const j = sub.indexOf(v);
-    if (j < 0) return 0;
-    let st = 1;
-    for (let k = j + 1; k < sub.length; k++) st *= cards[sub[k] as number] as number;
-    return st;
-  });
-  const shape = vars.map((v) => cards[v] as number);
-  const out = new Int32Array(shape.reduce((a, b) => a * b, 1));
-  const idx = new Array<number>(shape.length).fill(0);
-  let o = 0;
-  for (let x = 0; x < out.length; x++) {
-    out[x] = o;
-    for (let a = shape.length - 1; a >= 0; a--) {
-      idx[a] = (idx[a] as number) + 1;
-      o += stride[a] as number;
-      if ((idx[a] as number) < (shape[a] as number)) break;
-      o -= (stride[a] as number) * (shape[a] as number);
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
-
-/**
  * The 0/1 matrix `[Π vars cards, Π sep cards]` whose row x has a 1 at the separator configuration of
  * entry x of a table over `vars` (row-major, last fastest); `sep` in the wanted order.
  */
 function projection(vars: readonly number[], sep: readonly number[], cards: readonly number[]): Float32Array {
-  const offsets = subOffsets(vars, sep, cards);
+  const offsets = subTableOffsets(vars, sep, cards);
   const sepSize = sep.reduce((a, v) => a * (cards[v] as number), 1);
   const out = new Float32Array(offsets.length * sepSize);
   offsets.forEach((o, x) => (out[x * sepSize + o] = 1));
@@ -174,7 +145,7 @@ function buildPlan(spec: FactorGraphSpec, evidence: EvidencePatterns): Plan {
       size: c.size,
       evidenceVars: ev,
       factors,
-      factorOffsets: factors.map((f) => subOffsets(axes, spec.factorScopes[f] as readonly number[], cards)),
+      factorOffsets: factors.map((f) => subTableOffsets(axes, spec.factorScopes[f] as readonly number[], cards)),
       parent: p,
       children: c.children,
       sepShape: sepOurs.map((v) => cards[v] as number),
