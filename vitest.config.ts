@@ -10,6 +10,5 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     setupFiles: ['./test/setup-backend.ts'],
-    globalSetup: ['./test/ensure-chromium.ts'],
   },
 });

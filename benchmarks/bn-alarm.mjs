@@ -31,7 +31,7 @@ const o = parseFlags(process.argv.slice(2), {
   usage: 'usage: node benchmarks/bn-alarm.mjs [--rows N] [--missing RATE] [--iters N] [--batch B] [--seed S] [--json FILE]',
 });
 const backend = await initBackend();
-const alarmPath = fileURLToPath(new URL('../../shared/data/bn/alarm.bif', import.meta.url));
+const alarmPath = fileURLToPath(new URL('../data/bn/alarm.bif', import.meta.url));
 const net = parseBif(readFileSync(alarmPath, 'utf8'), alarmPath);
 const tSample = performance.now();
 const data = sampleNetwork(net, o.rows, o.seed, { missingRate: o.missing, onWarning: () => {} });

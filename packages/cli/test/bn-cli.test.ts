@@ -14,7 +14,7 @@ import { parseBif, parseBnCsv, readNetwork, type BayesNet } from '@emlab/models'
 import { bnAsFactorGraph, bruteForceFactorGraph } from '@emlab/testing';
 import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
-const ASIA = fileURLToPath(new URL('../../../../shared/data/bn/asia.bif', import.meta.url));
+const ASIA = fileURLToPath(new URL('../../../data/bn/asia.bif', import.meta.url));
 const asia = parseBif(readFileSync(ASIA, 'utf8'));
 
 /** Runs at most `width` processes at a time (the machine is shared). */

@@ -270,7 +270,7 @@ describe('emlab fit (user errors: exit 2, one line, no stack)', () => {
 // ---------------------------------------------------------------- missing cells
 
 describe('missing cells (emlab fit, emlab impute)', () => {
-  const apple = fileURLToPath(new URL('../../../../shared/data/apple_littlerubin.csv', import.meta.url));
+  const apple = fileURLToPath(new URL('../../../data/apple_littlerubin.csv', import.meta.url));
 
   it('emlab fit fits through missing cells and reports them (text and JSON)', async () => {
     const [text, json] = await Promise.all([run(['fit', apple, '--components', '1']), run(['fit', apple, '--components', '1', '--json'])]);

@@ -11,7 +11,7 @@ import { EmError } from '@emlab/core';
 import { catchEmError, catchEmErrorAsync } from '@emlab/testing';
 import { checkBnData, parseBif, parseBnCsv, readBnCsv, sampleNetwork, writeBnCsv, type BayesNet, type BnData } from '@emlab/models';
 
-const asia = parseBif(readFileSync(new URL('../../../../shared/data/bn/asia.bif', import.meta.url), 'utf8'));
+const asia = parseBif(readFileSync(new URL('../../../data/bn/asia.bif', import.meta.url), 'utf8'));
 
 describe('parseBnCsv', () => {
   it('reads state names and indices, missing markers as -1; absent nodes are hidden', () => {

@@ -24,7 +24,7 @@ import {
   type BayesNet,
 } from '@emlab/models';
 
-const BN_DIR = fileURLToPath(new URL('../../../../shared/data/bn/', import.meta.url));
+const BN_DIR = fileURLToPath(new URL('../../../data/bn/', import.meta.url));
 /** Known sizes: nodes and free parameters Σ (states − 1) × parent configurations (bnlearn repository). */
 const KNOWN: Record<string, { nodes: number; params: number }> = {
   asia: { nodes: 8, params: 18 },

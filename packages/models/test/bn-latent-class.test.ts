@@ -1,7 +1,7 @@
 /**
  * A latent-class model as a Bayesian network: one hidden parent Z with K
  * states over the 7 pathologists' binary ratings of 118 slides (Agresti 2002,
- * carcinoma data, `../shared/data/carcinoma_agresti.csv`). EM from seeded
+ * carcinoma data, `data/carcinoma_agresti.csv`). EM from seeded
  * random Dirichlet starts: the log-likelihood never decreases (fit with
  * `monotonicity: 'throw'`, core tolerance δ = 64 · 2⁻²⁴ · max(|L|, N)) and the
  * best restarts agree.
@@ -20,7 +20,7 @@ import { expectNoTensorLeak } from '@emlab/testing';
 
 const quiet = { onWarning: (): void => {} };
 const raters = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
-const csv = readFileSync(new URL('../../../../shared/data/carcinoma_agresti.csv', import.meta.url), 'utf8');
+const csv = readFileSync(new URL('../../../data/carcinoma_agresti.csv', import.meta.url), 'utf8');
 
 /** Z → each rater; the CPTs here are placeholders (the fit starts from random ones). */
 function latentClassNetwork(k: number): BayesNet {

@@ -86,7 +86,7 @@ describe('recovery as N grows', () => {
   });
 
   it('ALARM: 20% cells missing', async () => {
-    const text = readFileSync(new URL('../../../../shared/data/bn/alarm.bif', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../../data/bn/alarm.bif', import.meta.url), 'utf8');
     const truth = parseBif(text);
     const familyJoint = posteriorMarginals(bnFactorGraph(truth)).families;
     // The chain-rule KL with the exact family marginals is 0 at the truth.

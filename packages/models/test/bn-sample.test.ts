@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { bnAsFactorGraph, bruteForceFactorGraph, catchEmError } from '@emlab/testing';
 import { parseBif, sampleNetwork, validateNetwork, type BayesNet, type BnNode } from '@emlab/models';
 
-const asia = parseBif(readFileSync(new URL('../../../../shared/data/bn/asia.bif', import.meta.url), 'utf8'));
-const alarm = validateNetwork(parseBif(readFileSync(new URL('../../../../shared/data/bn/alarm.bif', import.meta.url), 'utf8')), { onWarning: () => undefined });
+const asia = parseBif(readFileSync(new URL('../../../data/bn/asia.bif', import.meta.url), 'utf8'));
+const alarm = validateNetwork(parseBif(readFileSync(new URL('../../../data/bn/alarm.bif', import.meta.url), 'utf8')), { onWarning: () => undefined });
 
 /** P(node = state) by enumerating the joint distribution (small networks only). */
 function bruteForceMarginal(net: BayesNet, name: string, state: string): number {

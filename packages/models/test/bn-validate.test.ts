@@ -113,7 +113,7 @@ describe('normalization', () => {
   });
 
   it('validating a validated network changes nothing and warns nothing', () => {
-    const alarm = validateNetwork(parseBif(readFileSync(new URL('../../../../shared/data/bn/alarm.bif', import.meta.url), 'utf8')), quiet);
+    const alarm = validateNetwork(parseBif(readFileSync(new URL('../../../data/bn/alarm.bif', import.meta.url), 'utf8')), quiet);
     const warnings: string[] = [];
     expect(validateNetwork(alarm, { onWarning: (m) => warnings.push(m) })).toEqual(alarm);
     expect(warnings).toEqual([]);
@@ -126,7 +126,7 @@ describe('normalization', () => {
 
 describe('topological order and parameter count', () => {
   it('asia: parents first, 18 free parameters', () => {
-    const asia = parseBif(readFileSync(new URL('../../../../shared/data/bn/asia.bif', import.meta.url), 'utf8'));
+    const asia = parseBif(readFileSync(new URL('../../../data/bn/asia.bif', import.meta.url), 'utf8'));
     const order = topologicalOrder(asia).map((i) => asia.nodes[i]?.name);
     expect(order).toEqual(['asia', 'tub', 'smoke', 'lung', 'bronc', 'either', 'xray', 'dysp']);
     expect(bnFreeParameterCount(asia)).toBe(18);

@@ -372,7 +372,7 @@ describe('K = 1, monotone pattern: EM reaches the factored-likelihood closed for
   ];
   for (const { file, blocks } of cases) {
     it(file, async () => {
-      const table = parseNumericCsv(readFileSync(new URL(`../../../../shared/data/${file}`, import.meta.url), 'utf8'));
+      const table = parseNumericCsv(readFileSync(new URL(`../../../data/${file}`, import.meta.url), 'utf8'));
       const rows = Array.from({ length: table.rows }, (_, r) => Array.from(table.values.subarray(r * table.cols, (r + 1) * table.cols)));
       const want = factoredMle(rows, blocks);
       const model = gaussianMixture({ nComponents: 1, regCovar: 0 });
