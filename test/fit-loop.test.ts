@@ -5,20 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import {
-  EmError,
-  fit,
-  loadParams,
-  loadResult,
-  monotonicityTolerance,
-  omitTimings,
-  saveParams,
-  saveResult,
-  toJson,
-  VERSION,
-  type FitResult,
-  type Model,
-} from '@emlab/core';
+import { EmError, fit, monotonicityTolerance, omitTimings, toJson, VERSION, type FitResult, type Model } from '@emlab/core';
+import { loadParams, loadResult, saveParams, saveResult } from '@emlab/core/node';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
@@ -55,7 +43,7 @@ describe('result', () => {
   it('records the E-step, backend, version and the Neal–Hinton trace', async () => {
     const r = await fit(gaussianMixture({ nComponents: 2 }), data, { seed: 3 });
     expect(r.format).toBe('emlab/fit-result');
-    expect(r.eStep).toEqual({ name: 'exact', kind: 'finite', family: 'exact', options: {} });
+    expect(r.method).toEqual({ name: 'exact', kind: 'finite', family: 'exact', options: {} });
     expect(r.boundKind).toBe('log-likelihood');
     expect(['wasm', 'cpu', 'tensorflow']).toContain(r.backend);
     const pkg = JSON.parse(readFileSync(new URL('../packages/core/package.json', import.meta.url), 'utf8')) as { version: string };
@@ -82,7 +70,7 @@ describe('result', () => {
   it('the stochastic E-step reports an estimate with a standard error', async () => {
     const r = await fit(gaussianMixture({ nComponents: 2 }), data, { eStep: 'stochastic', eStepOptions: { nDraws: 4 }, seed: 3, ...quiet });
     expect(r.boundKind).toBe('estimate');
-    expect(r.eStep.options).toEqual({ nDraws: 4 });
+    expect(r.method.options).toEqual({ nDraws: 4 });
     expect(r.trace.every((t) => typeof t.boundStdErr === 'number' && t.boundStdErr >= 0)).toBe(true);
   });
 });
@@ -143,9 +131,10 @@ describe('monotonicity policy', () => {
     stats: base.stats,
     validate: (d) => base.validate(d),
     validateParams: (p, d) => base.validateParams(p, d),
-    prepare: (d) => base.prepare(d),
+    precisions: base.precisions,
+    prepare: (d, ctx) => base.prepare(d, ctx),
     init: (p, m, r) => base.init(p, m, r),
-    structure: (p, params) => base.structure(p, params),
+    structure: (p, params, ctx) => base.structure(p, params, ctx),
     mStep: (stats, prev, ctx) => {
       const { params } = base.mStep(stats, prev, ctx);
       return { params: { ...params, means: params.means.map((m) => m.map((v) => v + 3)) } };

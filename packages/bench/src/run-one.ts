@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, emError, fit, fitGradient, gradientMethodOptions, hasGradientAdapter, listESteps, stationarity, type FitResult, type GradientFitOptions, type Model, type PreparedData } from '@emlab/core';
+import { EmError, createEStep, findEStep, fit, hasGradientAdapter, isMethod, listESteps, logLikelihoodOf, stationarity, type FitResult, type GradientReport, type Model, type PreparedData } from '@emlab/core';
 import { bayesianNetwork, gaussianMixture, type BayesNet, type BayesianNetworkOptions, type BnParams } from '@emlab/models';
 import type { MixtureTruth } from '@emlab/data';
 import '@emlab/exact';
@@ -105,12 +105,20 @@ export function initMethodOf(suite: Suite, m: number, model: AnyModel): { method
   return { method: model.initMethods[0] ?? 'given', path: ['suite', 'init'] };
 }
 
-/** Whether method `suite.esteps[j]` can run on `model` (registered for its structure kind, or the gradient baseline with an adapter). @internal */
+/**
+ * Whether method `suite.esteps[j]` can run on `model` and the data: registered for its structure kind,
+ * and accepted by the method's own check (the gradient baseline needs a gradient adapter that takes the data). @internal
+ */
 export function methodAvailable(suite: Suite, j: number, model: AnyModel, data?: MaterializedDataset): boolean {
   const spec = suite.esteps[j] as MethodSpec;
-  // The gradient baseline maximizes the complete-data log-likelihood only: not on data with missing entries.
-  if (spec.method === 'gradient') return hasGradientAdapter(model) && (data === undefined || !hasMissing(data));
-  return listESteps(model.structureKind).some((e) => e.method === spec.method);
+  if (!listESteps(model.structureKind).some((e) => e.method === spec.method)) return false;
+  try {
+    const m = createEStep(model.structureKind, spec.method, spec.options);
+    if (isMethod(m)) m.check?.(model, data?.train);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether model `m` runs on data set `d`. @internal */
@@ -128,29 +136,20 @@ export function modelApplies(suite: Suite, m: number, data: MaterializedDataset)
  */
 export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
   const spec = suite.esteps[j] as MethodSpec;
-  if (spec.method === 'gradient') {
-    if (!hasGradientAdapter(model)) {
-      throw new EmError('UNKNOWN_ESTEP', `suite.esteps[${j}].method = "gradient": no gradient-ascent baseline for model "${model.name}" in this build. Remedy: remove it from the suite, or register a gradient adapter for the model`, { path: ['suite', 'esteps', j, 'method'], value: 'gradient' });
-    }
-    checkGradientOptions(spec.options, ['suite', 'esteps', j, 'options']);
-    return;
-  }
+  let made;
   try {
-    createEStep(model.structureKind, spec.method, spec.options);
+    made = createEStep(model.structureKind, spec.method, spec.options);
   } catch (e) {
     if (e instanceof EmError && e.code === 'UNKNOWN_ESTEP') throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
     throw reanchor(e, ['suite', 'esteps', j, 'options']);
   }
-}
-
-/** Options of the `gradient` method in suites (checked before any run). */
-const GRADIENT_OPTIONS = ['optimizer', 'learningRate', 'history'] as const;
-
-function checkGradientOptions(o: Readonly<Record<string, unknown>>, path: (string | number)[]): void {
-  for (const key of Object.keys(o)) {
-    if (!(GRADIENT_OPTIONS as readonly string[]).includes(key)) throw emError('INVALID_ARGUMENT', [...path, key], o[key], 'is not an option of the gradient method', `use: ${GRADIENT_OPTIONS.join(', ')}`);
+  if (isMethod(made)) {
+    try {
+      made.check?.(model, undefined);
+    } catch (e) {
+      throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
+    }
   }
-  gradientMethodOptions(o, path);
 }
 
 /** Whether numeric training data have NaN entries. @internal */
@@ -163,8 +162,7 @@ export function hasMissing(data: MaterializedDataset): boolean {
 
 /** Methods' family for summaries. @internal */
 export function methodFamily(kind: string, spec: MethodSpec): string {
-  if (spec.method === 'gradient') return 'gradient';
-  return createEStep(kind, spec.method, spec.options).family;
+  return findEStep(kind, spec.method).family;
 }
 
 /** Per-process caches of materialized data sets and models. @internal */
@@ -219,14 +217,9 @@ export function errorOutcome(suite: Suite, task: RunTask, code: string, message:
   return { record, timings: { totalMs, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
 }
 
-function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): number | null {
-  if (test === null || model.logLikelihood === undefined) return null;
-  const prepared = model.prepare(test);
-  try {
-    return model.logLikelihood(prepared, params);
-  } finally {
-    prepared.dispose();
-  }
+async function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): Promise<number | null> {
+  if (test === null) return null;
+  return logLikelihoodOf(model, test, params);
 }
 
 function tryNumber(fn: () => number | null): number | null {
@@ -282,13 +275,9 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
       ...(signal === undefined ? {} : { signal }),
     };
     const f0 = performance.now();
-    if (methodSpec.method === 'gradient') {
-      const g = await fitGradient(model, data.train, { ...common, ...methodSpec.options } as GradientFitOptions);
-      ownStationarity = g.gradient.stationarity.gradNorm;
-      result = g;
-    } else {
-      result = await fit(model, data.train, { ...common, eStep: createEStep(model.structureKind, methodSpec.method, methodSpec.options), monotonicity: 'warn' });
-    }
+    result = await fit(model, data.train, { ...common, eStep: methodSpec.method, eStepOptions: methodSpec.options, monotonicity: 'warn' });
+    // A method that checks stationarity itself (the gradient baseline) reports it; others get it computed below.
+    ownStationarity = (result.report as GradientReport | undefined)?.stationarity?.gradNorm;
     fitMs = performance.now() - f0;
   } catch (e) {
     if (signal?.aborted) return null;
@@ -315,7 +304,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   const nTrain = data.summary.nTrain;
   const nTest = data.summary.nTest;
   const trainLL = result.logLikelihood;
-  const testLL = tryNumber(() => heldOutLogLikelihood(model, data.test, params));
+  const testLL = await tryNumberAsync(() => heldOutLogLikelihood(model, data.test, params));
   let ari: number | null = null;
   const predict = (model as unknown as { predict?: (p: unknown, d: unknown) => number[] }).predict;
   if (data.trainLabels !== null && typeof predict === 'function') {

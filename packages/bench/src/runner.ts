@@ -122,7 +122,7 @@ async function plan(suite: Suite, ctx: RunContext): Promise<Plan> {
         if (!methods.has(spec.id)) methods.set(spec.id, { id: spec.id, method: spec.method, family: methodFamily(model.structureKind, spec), options: spec.options });
       }
       firstModel ??= model;
-      const prepared = model.prepare(data.train);
+      const prepared = model.prepare(data.train, { precisions: model.precisions ?? ['float64'] });
       try {
         for (const seed of suite.seeds) {
           // The stream fit itself would use for restart 0: the same start as fit(model, data, { seed }).

@@ -249,7 +249,7 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
 
   it('rejects a method that no model can run, and a model listing a method it cannot run', async () => {
     const asiaOnly = { datasets: [{ id: 'asia', bif: 'asia', nSamples: 50, seed: 1 }], models: [{ type: 'bn' }], seeds: [0] };
-    await expect(runSuite({ ...asiaOnly, esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard": no E-step registered for structure kind "factor-graph"/);
+    await expect(runSuite({ ...asiaOnly, esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard": no method registered for structure kind "factor-graph"/);
     await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', esteps: ['exact', 'hard'] }], esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard"/);
     await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', init: 'kmeans++' }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.models\[0\]\.init = "kmeans\+\+": is not an initialization method of bayesian-network/);
     await expect(runSuite({ ...asiaOnly, datasets: [{ id: 'asia', bif: 'alarm', nSamples: 50, seed: 1 }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.datasets\[0\]\.bif = "alarm": is neither a \.bif\/\.json file nor a built-in network/);

@@ -69,7 +69,7 @@ describe('runSuite checks against the registry, models and data before any run',
   it.each([
     [{ ...base, esteps: ['exact', 'hard', { method: 'stochastic', options: { nDraws: -1 } }] }, 'INVALID_ARGUMENT', /^suite\.esteps\[2\]\.options\.nDraws = -1: must be an integer in \[1, 10000\]\. Remedy: /],
     [{ ...base, esteps: ['exact', { method: 'stochastic', options: { draws: 2 } }] }, 'INVALID_ARGUMENT', /^suite\.esteps\[1\]\.options\.draws = 2: is not an option of stochasticEStep/],
-    [{ ...base, esteps: ['exact', 'gibbs'] }, 'UNKNOWN_ESTEP', /^suite\.esteps\[1\]\.method = "gibbs": no E-step registered/],
+    [{ ...base, esteps: ['exact', 'gibbs'] }, 'UNKNOWN_ESTEP', /^suite\.esteps\[1\]\.method = "gibbs": no method registered/],
     [{ ...base, models: [{ type: 'gmm', options: { covarianceType: 'round' } }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.options\.covarianceType = "round"/],
     [{ ...base, datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 0, nComponents: 2, nFeatures: 2, seed: 1 } }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.options\.nSamples = 0: must be an integer >= 1/],
     [{ ...base, datasets: [{ id: 'd', builtin: 'nope' }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.builtin = "nope": is not a built-in data set/],

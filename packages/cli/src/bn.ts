@@ -297,7 +297,7 @@ async function runFit(args: string[], io: CliIo): Promise<number> {
     const lines = [
       `network    ${netFile}: ${net.nodes.length} nodes, ${bnFreeParameterCount(net)} free parameters; hidden: ${latent.length === 0 ? 'none' : latent.join(', ')}`,
       `data       ${dataFile}: ${data.nRows} rows × ${data.columns.length} columns, ${missing} missing cells (${((100 * missing) / Math.max(1, data.values.length)).toFixed(1)}%)`,
-      `E-step     ${result.eStep.name} (${result.eStep.family}); backend ${result.backend}; seed ${String(result.seed)}${pseudoCount === undefined ? '' : `; pseudo-count ${pseudoCount}`}`,
+      `method     ${result.method.name} (${result.method.family}); backend ${result.backend}; seed ${String(result.seed)}${pseudoCount === undefined ? '' : `; pseudo-count ${pseudoCount}`}`,
       `converged  ${result.converged ? 'yes' : 'no'} (${result.convergenceReason}) after ${result.nIter} iterations; best of ${result.restarts.length} restart(s): #${result.restart + 1}`,
       `log-lik    ${loglik(result.logLikelihood)}${pseudoCount === undefined ? '' : ` (objective with log-prior ${loglik(result.bound)})`}`,
       `trace      ${traceSummary(result.trace)}`,

@@ -6,7 +6,8 @@
  * @module
  */
 import type { ParseArgsConfig } from 'node:util';
-import { EmError, emError, fit, initBackend, listESteps, saveResult, toJson, type FitResult, type IterationRecord } from '@emlab/core';
+import { EmError, emError, fit, initBackend, listESteps, toJson, type FitResult, type IterationRecord } from '@emlab/core';
+import { saveResult } from '@emlab/core/node';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
@@ -197,7 +198,7 @@ function describeFit(r: FitResult<GmmParams>, columns: readonly string[], missin
     ...(missing.nMissing === 0
       ? []
       : [`missing    ${missing.nMissing} cells in ${missing.patterns.filter((p) => p.missing.length > 0).length} patterns, fitted through as latent variables${missing.nRowsAllMissing > 0 ? `; ${missing.nRowsAllMissing} rows entirely missing (they contribute nothing)` : ''}`]),
-    `E-step     ${r.eStep.name} (${r.eStep.family}); backend ${r.backend}; seed ${String(r.seed)}`,
+    `method     ${r.method.name} (${r.method.family}); backend ${r.backend}; seed ${String(r.seed)}`,
     `converged  ${r.converged ? 'yes' : 'no'} (${r.convergenceReason}) after ${r.nIter} iterations; best of ${r.restarts.length} restart(s): #${r.restart}`,
     `bound      ${fmt(r.bound)} (${r.boundKind})`,
     `log-lik    ${fmt(r.logLikelihood)}`,
@@ -229,7 +230,7 @@ async function runDemo(args: string[], io: CliIo): Promise<number> {
     const r = await fit(gmm, data, { eStep: estep, seed, maxIter: 200, onWarning: () => undefined });
     const ms = performance.now() - t0;
     const last = r.trace[r.trace.length - 1];
-    rows.push([estep, r.eStep.family, r.boundKind, fmt(r.bound, 2), last?.boundStdErr == null ? '' : fmt(last.boundStdErr, 2), fmt(r.logLikelihood, 2), String(r.nIter), r.converged ? 'yes' : `no (${r.convergenceReason})`, ms.toFixed(0)]);
+    rows.push([estep, r.method.family, r.boundKind, fmt(r.bound, 2), last?.boundStdErr == null ? '' : fmt(last.boundStdErr, 2), fmt(r.logLikelihood, 2), String(r.nIter), r.converged ? 'yes' : `no (${r.convergenceReason})`, ms.toFixed(0)]);
   }
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((row) => (row[c] as string).length)));
   for (const [i, row] of rows.entries()) {

@@ -157,7 +157,7 @@ describe('emlab compare', () => {
       run(['compare', 'data.csv', '--components', '2', '--esteps', 'exact', '--draws', '0', '--out', 'c2']),
       run(['compare', 'data.csv', '--model', 'hmm', '--components', '2', '--out', 'c2']),
     ]);
-    expectUserError(gibbs, /--esteps = "gibbs": no E-step registered/);
+    expectUserError(gibbs, /--esteps = "gibbs": no method registered/);
     expectUserError(zeroK, /--components = "0": must be an integer >= 1/);
     expectUserError(zeroDraws, /--draws = "0": must be an integer >= 1/);
     expectUserError(hmm, /--model = "hmm"/);

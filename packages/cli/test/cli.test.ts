@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRng, fromJson, loadResult, omitTimings, type FitResult } from '@emlab/core';
+import { createRng, fromJson, omitTimings, type FitResult } from '@emlab/core';
+import { loadResult } from '@emlab/core/node';
 import type { GmmParams } from '@emlab/models';
 import { BIN, expectUserError, run, type Run } from './run-cli.js';
 
@@ -119,7 +120,7 @@ function checkResult(
   expect(res.logLikelihood as number).toBeGreaterThan(-7 * N);
   expect(typeof res.converged).toBe('boolean');
   expect(Number.isInteger(res.nIter) && res.nIter >= 1).toBe(true);
-  expect(res.eStep.name).toBe(want.estep);
+  expect(res.method.name).toBe(want.estep);
   expect(res.seed).toBe(want.seed);
 
   // trace: one record per iteration, with both half-step bounds
@@ -198,7 +199,7 @@ describe('emlab fit (successful runs)', () => {
     checkResult(b, { estep: 'stochastic', seed: 11, covariance: 'full' });
     checkResult(named, { estep: 'stochastic', seed: 'run-a', covariance: 'full' });
     expectMeansNearTruth(resA.params.means);
-    expect(resA.eStep.options).toMatchObject({ nDraws: 2 });
+    expect(resA.method.options).toMatchObject({ nDraws: 2 });
 
     // same seed ⇒ identical output apart from wall-clock timings
     const parsedA = fromJson(a.stdout) as FitResult & { columns: string[] };

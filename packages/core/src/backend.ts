@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { EmError, emError } from './errors.js';
+import { envVar } from './platform.js';
 
 /** A backend name emlab knows how to load. @category Backend */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -49,7 +50,7 @@ async function load(name: BackendName): Promise<boolean> {
  * @category Backend
  */
 export async function initBackend(prefer?: BackendName): Promise<BackendName> {
-  const forced = prefer ?? (process.env['EMLAB_BACKEND'] as BackendName | undefined) ?? undefined;
+  const forced = prefer ?? (envVar('EMLAB_BACKEND') as BackendName | undefined) ?? undefined;
   const key = forced ?? 'auto';
   if (pending !== undefined && pendingFor === key) return pending;
   if (forced !== undefined && !BACKENDS.includes(forced)) {

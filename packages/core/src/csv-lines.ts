@@ -6,8 +6,6 @@
  * header/row dispatch. Each reader supplies what a header and a row mean.
  * @module
  */
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { EmError, emError } from './errors.js';
 
 /**
@@ -111,32 +109,3 @@ export abstract class CsvLineReader {
   protected abstract row(text: string, lineNo: number): void;
 }
 
-/**
- * Streams the lines of a UTF-8 file into `sink` (never the whole file in one string).
- * @throws EmError `IO_ERROR` naming the path when the file cannot be read; errors `sink` throws pass through.
- * @category Data
- */
-export async function streamLines(path: string, sink: { line(text: string): void }): Promise<void> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 });
-  const ioError = (e: unknown): EmError =>
-    emError('IO_ERROR', [path], path, `could not read the file (${e instanceof Error ? e.message : String(e)})`, 'check the path: the file must exist and be readable', e);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      stream.once('ready', () => resolve());
-      stream.once('error', reject);
-    });
-  } catch (e) {
-    stream.destroy();
-    throw ioError(e);
-  }
-  const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    for await (const line of rl) sink.line(line);
-  } catch (e) {
-    if (e instanceof EmError) throw e;
-    throw ioError(e);
-  } finally {
-    rl.close();
-    stream.destroy();
-  }
-}

@@ -122,19 +122,24 @@ export interface EvidenceBatch {
  * The evidence of all instances, grouped by distinct pattern.
  *
  * `values[p * nVariables + v]` is the observed state of variable v in
- * pattern p, or −1; `counts[p]` how many instances have that pattern;
+ * pattern p, or −1; `counts[p]` how many instances have that pattern (the sum
+ * of their row weights when the data are weighted);
  * `rowPattern[r]` the pattern of instance r. Built by {@link evidencePatterns}.
  * @category Structures
  */
 export interface EvidencePatterns {
   readonly nVariables: number;
   readonly nRows: number;
+  /** Σ of the row weights (= nRows when unweighted): what `counts` sum to. */
+  readonly totalWeight: number;
   readonly nPatterns: number;
   readonly values: Int32Array;
   readonly counts: Float64Array;
   readonly rowPattern: Int32Array;
-  /** Patterns in batches of at most `batchSize`, with their indicator tensors. */
+  /** Patterns in batches of at most `batchSize`, with their indicator tensors (empty when built with `upload: false`). */
   readonly batches: readonly EvidenceBatch[];
+  /** Patterns per batch (also what host E-steps use to walk the patterns). */
+  readonly batchSize: number;
   /** Frees the indicator tensors (the owner's `PreparedData.dispose` calls it). */
   dispose(): void;
 }
@@ -203,6 +208,10 @@ export function validateFactorGraphSpec(spec: FactorGraphSpec): void {
 export interface EvidencePatternOptions {
   /** Patterns per batch. Default {@link FACTOR_GRAPH_BATCH}. */
   readonly batchSize?: number;
+  /** Row weights `[nRows]`: a pattern's count is the sum of its rows' weights. Default all 1. */
+  readonly weights?: Float64Array;
+  /** Upload the indicator tensors (float32 kernels). Default true; false keeps only host arrays (float64 E-steps). */
+  readonly upload?: boolean;
 }
 
 /**
@@ -241,7 +250,7 @@ export function evidencePatterns(values: Int32Array, nRows: number, cardinalitie
       firstRow.push(r);
       countsList.push(0);
     }
-    countsList[p] = (countsList[p] as number) + 1;
+    countsList[p] = (countsList[p] as number) + (options.weights === undefined ? 1 : (options.weights[r] as number));
     rowPattern[r] = p;
   }
   const nPatterns = firstRow.length;
@@ -250,7 +259,7 @@ export function evidencePatterns(values: Int32Array, nRows: number, cardinalitie
   const counts = Float64Array.from(countsList);
   const batches: EvidenceBatch[] = [];
   try {
-    for (let start = 0; start < nPatterns; start += batchSize) {
+    for (let start = 0; start < nPatterns && options.upload !== false; start += batchSize) {
       const size = Math.min(batchSize, nPatterns - start);
       const indicators: (tf.Tensor2D | null)[] = [];
       for (let v = 0; v < nv; v++) {
@@ -276,14 +285,18 @@ export function evidencePatterns(values: Int32Array, nRows: number, cardinalitie
     throw e;
   }
   let disposed = false;
+  let totalWeight = 0;
+  for (let p = 0; p < nPatterns; p++) totalWeight += counts[p] as number;
   return {
     nVariables: nv,
     nRows,
+    totalWeight,
     nPatterns,
     values: patternValues,
     counts,
     rowPattern,
     batches,
+    batchSize,
     dispose() {
       if (disposed) return;
       disposed = true;

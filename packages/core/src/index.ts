@@ -1,28 +1,47 @@
+/**
+ * `@emlab/core`: the bound L(q, θ), the one loop (`fit`, `fitSteps`), the
+ * model and E-step contracts, structure kinds, registries, convergence
+ * policies, precision, seeded streams, float64 linear algebra and the
+ * gradient baseline. Browser-safe: file I/O is in `@emlab/core/node`.
+ * @module
+ */
 export { EmError, EM_ERROR_CODES, emError, formatPath, describeValue } from './errors.js';
 export type { EmErrorCode, EmErrorInit, ErrorPath } from './errors.js';
 export { createRng, validateSeed } from './rng.js';
 export type { Rng, Seed } from './rng.js';
 export { initBackend, currentBackend } from './backend.js';
 export type { BackendName } from './backend.js';
+export { PRECISIONS, checkPrecision, floatArray, unitRoundoff } from './precision.js';
+export type { FloatArray, Precision, PrecisionOption } from './precision.js';
 export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
-export { isFiniteStructure, reduceFiniteChunks } from './structures.js';
-export type { LatentStructure, FiniteStructure, FiniteChunk, FiniteBlockResult, ChunkSums } from './structures.js';
+export type { LatentStructure } from './structures.js';
+export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
+export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteOutcome, FiniteStructure } from './finite.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';
-export type { EStep, EStepContext, EStepResult, EStepFamily, BoundKind } from './estep.js';
-export { registerEStep, unregisterEStep, listESteps, createEStep } from './registry.js';
-export type { EStepRegistration } from './registry.js';
-export type { Model, PreparedData, ModelEvent, MStepContext, MStepResult, Parametrization } from './model.js';
-export { fit } from './fit.js';
-export type { FitOptions, IterationInfo, MonotonicityPolicy } from './fit.js';
-export { saveResult, loadResult, saveParams, loadParams, parseResult, toJson, fromJson, omitTimings } from './result.js';
-export type { FitResult, IterationRecord, ConvergenceReason, MonotonicityViolation, RestartSummary, SavedParams, ParamsValidator } from './result.js';
-export { FLOAT32_UNIT_ROUNDOFF, MONOTONICITY_FACTOR, monotonicityTolerance, convergenceScale } from './tolerance.js';
+export type { BoundKind, EStep, EStepContext, EStepFamily, EStepResult, EStepStartContext, MethodFamily } from './estep.js';
+export { emMethod } from './em-method.js';
+export { isMethod } from './method.js';
+export type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
+export { createEStep, findEStep, findModel, listESteps, listModels, registerEStep, registerModel, unregisterEStep, unregisterModel } from './registry.js';
+export type { EStepRegistration, ModelDataSpec, ModelRegistration } from './registry.js';
+export { AUTO_FLOAT64_COST } from './model.js';
+export type { DegenerateComponent, Model, ModelEvent, MStepContext, MStepResult, Parametrization, PrepareContext, PreparedData, StructureContext } from './model.js';
+export { DEFAULT_MAX_ITER, fit, fitSteps, initialParams, logLikelihoodOf, resolveMethod } from './fit.js';
+export type { FitOptions, FitProgress, FitRun, FitStep, IterationInfo } from './fit.js';
+export { CONVERGENCE_POLICIES, DEFAULT_TOL, convergencePolicy, isConvergencePolicy } from './convergence.js';
+export type { ConvergenceInput, ConvergencePolicy, ConvergencePolicyName, ConvergenceVerdict } from './convergence.js';
+export { fromJson, omitTimings, paramsDocument, parseParams, parseResult, toJson } from './result.js';
+export type { ConvergenceReason, FitResult, IterationRecord, MonotonicityPolicy, MonotonicityViolation, ParamsValidator, RestartSummary, SavedParams } from './result.js';
+export { CONDITIONING_CAP, FLOAT32_UNIT_ROUNDOFF, MONOTONICITY_FACTOR, beyondConditioningCap, convergenceScale, monotonicityTolerance } from './tolerance.js';
 export { logSumExpRows, oneHotFloat } from './logspace.js';
 export { VERSION } from './version.js';
+export { checkOption, describeOptions, parseOptionText, parseOptions } from './option-schema.js';
+export type { OptionSchema, OptionSpec, ParseOptionsContext } from './option-schema.js';
 export { rejectUnknownOptions, integerOption, numberOption } from './options.js';
+export { emitWarning, yieldToEventLoop, yielder } from './platform.js';
 export {
   cholesky,
   choleskyWithJitter,
@@ -43,7 +62,11 @@ export {
   fromMatrix,
 } from './linalg.js';
 export type { JitteredCholesky } from './linalg.js';
-export { fitGradient, gradientMethodOptions, stationarity, initialParams, registerGradientAdapter, unregisterGradientAdapter, gradientAdapterFor, hasGradientAdapter, listGradientAdapters, DEFAULT_ADAM_LEARNING_RATE, DEFAULT_LBFGS_HISTORY } from './gradient.js';
-export type { GradientAdapter, GradientAdapterFactory, GradientProblem, GradientFitOptions, GradientFitResult, GradientOptimizer, StationarityReport, AnyModel } from './gradient.js';
-export { ensureGradientKernels, logSumExpRowsDifferentiable, DIFFERENTIABLE_KERNELS } from './gradient-kernels.js';
-export { CsvLineReader, splitCsvLine, streamLines } from './csv-lines.js';
+export { gradientAdapterFor, hasGradientAdapter, listGradientAdapters, registerGradientAdapter, unregisterGradientAdapter } from './gradient/adapters.js';
+export type { AnyModel, GradientAdapter, GradientAdapterFactory, GradientProblem } from './gradient/adapters.js';
+export { DEFAULT_ADAM_LEARNING_RATE, DEFAULT_LBFGS_HISTORY, GRADIENT_OPTIONS, fitGradient, gradientMethod, gradientMethodOptions } from './gradient/method.js';
+export type { GradientFitResult, GradientMethodOptions, GradientOptimizer, GradientReport } from './gradient/method.js';
+export { stationarity } from './gradient/stationarity.js';
+export type { StationarityReport } from './gradient/stationarity.js';
+export { ensureGradientKernels, logSumExpRowsDifferentiable, DIFFERENTIABLE_KERNELS } from './gradient/kernels.js';
+export { CsvLineReader, splitCsvLine } from './csv-lines.js';

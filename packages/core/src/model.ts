@@ -7,16 +7,36 @@
  *
  * @module
  */
+import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
 
 /** Data after `prepare`: uploaded, centred tensors and whatever else a model needs once per fit. @category Interfaces */
 export interface PreparedData {
-  /** Number of rows (instances). */
+  /** Number of rows (instances) the fit uses. */
   readonly nRows: number;
+  /** W: the total row weight (Σ weights; `nRows` when unweighted). The bound, BIC and reported N use it. */
+  readonly totalWeight?: number;
   /** Frees tensors; `fit` calls it exactly once, also on errors. */
   dispose(): void;
+}
+
+/** What `prepare` gets besides the data. @category Interfaces */
+export interface PrepareContext {
+  /**
+   * Row weights `[rows]` (finite, ≥ 0), in the caller's row order, already checked for length and
+   * values by `fit`; absent when unweighted. A weight of 2 must equal a duplicated row exactly.
+   */
+  readonly weights?: Float64Array;
+  /** The precisions the fit may ask `structure` for (upload float32 tensors only when float32 is among them). */
+  readonly precisions: readonly Precision[];
+}
+
+/** What `structure` gets besides the parameters. @category Interfaces */
+export interface StructureContext {
+  /** The arithmetic the structure's kernels must compute in (one of `Model.precisions`). */
+  readonly precision: Precision;
 }
 
 /**
@@ -72,16 +92,24 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   /** Initialization methods by name; the first is the default. */
   readonly initMethods: readonly string[];
   readonly stats: StatsAlgebra<S>;
+  /**
+   * The precisions its kernels can compute in. Default `['float64']` (host JavaScript kernels: the
+   * plug-in path). A model whose kernels are float32 tensors declares `['float32']`; built-in models
+   * offer both, so `precision: 'auto'` can run float32 first and finish in float64.
+   */
+  readonly precisions?: readonly Precision[];
+  /** Whether `prepare` honours row weights (`fit` rejects `weights` otherwise). Default false. */
+  readonly acceptsWeights?: boolean;
   /** Checks the data; throws `EmError` before any work. */
   validate(data: D): void;
   /** Checks given parameters (shape from `data` when given); throws `INVALID_PARAMS`. */
   validateParams(params: unknown, data?: D): asserts params is P;
-  /** Uploads and centres the data once per fit. */
-  prepare(data: D): PD;
+  /** Uploads and centres the data once per fit (and applies row weights). */
+  prepare(data: D, ctx: PrepareContext): PD;
   /** Initial parameters by a named method, from a seeded stream. */
   init(prepared: PD, method: string, rng: Rng): P;
-  /** What E-steps see at parameters `params`. */
-  structure(prepared: PD, params: P): LatentStructure;
+  /** What E-steps see at parameters `params`, computed in `ctx.precision`. */
+  structure(prepared: PD, params: P, ctx: StructureContext): LatentStructure;
   /** argmax over θ of E_q[log p(x, z | θ)] (+ log prior), from statistics. */
   mStep(stats: S, prev: P, ctx: MStepContext<PD>): MStepResult<P>;
   /**
@@ -94,8 +122,23 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * reports gap = log p(x | θ) + log p(θ) − L(q, θ), which is KL(q ‖ posterior) again.
    */
   logPrior?(params: P): number;
-  /** log p(x | θ) when tractable. */
+  /**
+   * log p(x | θ) when the model can compute it directly (float64 preferred). Without it, `fit`
+   * fills the result's `logLikelihood` from the exact E-step registered for the model's structure kind.
+   */
   logLikelihood?(prepared: PD, params: P): number;
+  /** Number of free parameters (for BIC/AIC and reports). */
+  nParameters?(params: P): number;
+  /**
+   * Rough float64 cost of one iteration in floating-point operations (precision `auto` runs
+   * float64 throughout below {@link AUTO_FLOAT64_COST}). Default `nRows · 100`.
+   */
+  iterationCost?(prepared: PD, params: P): number;
+  /**
+   * Components (or other parts) of θ that are degenerate: a covariance at the regularization floor,
+   * fewer effective points than free parameters. `fit` records them, and prefers non-degenerate restarts.
+   */
+  degenerate?(stats: S, params: P): readonly DegenerateComponent[];
   /** Numbers about the prepared data worth keeping in the result (`FitResult.data`), e.g. missing cells. */
   summarizeData?(prepared: PD): Readonly<Record<string, number>>;
   /**
@@ -110,6 +153,16 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    */
   roundoffScale?(stats: S, params: P): number;
 }
+
+/** A degenerate part of a fit (see `Model.degenerate`). @category Interfaces */
+export interface DegenerateComponent {
+  readonly component: number;
+  /** Why, e.g. `'variance at the regularization floor'`, `'3.2 effective points for 5 free parameters'`. */
+  readonly reason: string;
+}
+
+/** Precision `auto` computes in float64 throughout when `Model.iterationCost` is at most this (≈ 0.1 s in JavaScript). @category Interfaces */
+export const AUTO_FLOAT64_COST = 1e8;
 
 /**
  * A bijection between a model's parameters and unconstrained real vectors

@@ -2,11 +2,14 @@
  * `FitResult`, the per-iteration trace, and their JSON round trip.
  * @module
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { emError } from './errors.js';
-import type { BoundKind, EStepFamily } from './estep.js';
-import type { ModelEvent } from './model.js';
+import type { BoundKind, MethodFamily } from './estep.js';
+import type { DegenerateComponent, ModelEvent } from './model.js';
+import type { Precision, PrecisionOption } from './precision.js';
 import type { Seed } from './rng.js';
+
+/** What to do when an exact or restricted E-step lowers the bound beyond tolerance. @category Fitting */
+export type MonotonicityPolicy = 'warn' | 'throw' | 'off';
 
 /** A monotonicity check that failed (beyond {@link monotonicityTolerance}). @category Results */
 export interface MonotonicityViolation {
@@ -44,17 +47,31 @@ export interface IterationRecord {
   readonly mStepSlack: number;
   /** The model's roundoff magnitude S at θ_t and θ_{t+1} (the larger), used in the tolerance. */
   readonly roundoffScale: number;
+  /** The arithmetic of this iteration's kernels. */
+  readonly precision: Precision;
+  /** Passes over the data completed after this iteration (an incremental E-step's call covers part of one). */
+  readonly passes: number;
   readonly eStepMs: number;
   readonly mStepMs: number;
-  /** The E-step's own numbers, and `eStepBound` (its float32 value of L(q_t, θ_t)). */
+  /** The E-step's own numbers, and `eStepBound` (its own value of L(q_t, θ_t)). */
   readonly diagnostics: Readonly<Record<string, number>>;
-  /** What the M-step had to do (regularize, reinitialize). */
+  /** What the M-step (or the fit) had to do: `regularized`, `reinitialized`, `ill-conditioned`, ... */
   readonly events: readonly ModelEvent[];
   readonly violations: readonly MonotonicityViolation[];
+  /** Why this E-half was not checked for monotonicity (β changed, precision switched, ...), when it was not. */
+  readonly exempt?: string;
+  /** The convergence policy's value and threshold after this pass (absent mid-pass and before two passes). */
+  readonly convergence?: { readonly value: number; readonly threshold: number };
+  /** θ_{t+1} (plain JSON), with `recordParams`. */
+  readonly params?: unknown;
 }
 
-/** Why the loop stopped. @category Results */
-export type ConvergenceReason = 'tol' | 'max-iter' | 'callback' | 'aborted';
+/**
+ * Why the loop stopped: `tol` (the convergence policy is met), `max-iter`, `noise-floor` (the
+ * changes fell below what the precision resolves before tol was met: use float64), `callback`, `aborted`.
+ * @category Results
+ */
+export type ConvergenceReason = 'tol' | 'max-iter' | 'noise-floor' | 'callback' | 'aborted';
 
 /** Summary of one restart. @category Results */
 export interface RestartSummary {
@@ -62,6 +79,9 @@ export interface RestartSummary {
   readonly bound: number;
   readonly nIter: number;
   readonly converged: boolean;
+  readonly reason: ConvergenceReason;
+  /** Degenerate components at its end (see `Model.degenerate`). */
+  readonly degenerate: readonly DegenerateComponent[];
 }
 
 /**
@@ -71,7 +91,7 @@ export interface RestartSummary {
  */
 export interface FitResult<P = unknown> {
   readonly format: 'emlab/fit-result';
-  readonly formatVersion: 1;
+  readonly formatVersion: 2;
   readonly model: { readonly name: string; readonly options: Readonly<Record<string, unknown>> };
   readonly params: P;
   /** Final L(q, θ) (after the last M-step). */
@@ -81,21 +101,46 @@ export interface FitResult<P = unknown> {
   readonly logLikelihood: number | null;
   readonly converged: boolean;
   readonly convergenceReason: ConvergenceReason;
+  /** The convergence policy and its last value (see `convergence.ts`). */
+  readonly convergence: { readonly policy: string; readonly tol: number; readonly description: string; readonly value: number | null };
+  /** Iterations (E-step calls) of the kept restart. */
   readonly nIter: number;
+  /** Passes over the data of the kept restart (= nIter unless the E-step updates part of the data per call). */
+  readonly passes: number;
+  /** E-step (or objective) evaluations over all restarts, including the final log-likelihood. */
+  readonly eStepCalls: number;
   readonly trace: readonly IterationRecord[];
-  /** Index of the restart kept (best final bound). */
+  /** Index of the restart kept (the best final bound among non-degenerate restarts unless `allowDegenerate`). */
   readonly restart: number;
   readonly restarts: readonly RestartSummary[];
+  /** Degenerate components of the kept fit (empty when none). */
+  readonly degenerate: readonly DegenerateComponent[];
   readonly seed: Seed;
-  readonly eStep: { readonly name: string; readonly kind: string; readonly family: EStepFamily; readonly options: Readonly<Record<string, unknown>> };
-  readonly options: { readonly maxIter: number; readonly tol: number; readonly nInit: number; readonly init: string; readonly monotonicity: string };
+  /** The method: an E-step (family exact, restricted, monte-carlo) or another algorithm (family gradient). */
+  readonly method: { readonly name: string; readonly kind: string; readonly family: MethodFamily; readonly options: Readonly<Record<string, unknown>> };
+  readonly options: {
+    readonly maxIter: number;
+    readonly tol: number;
+    readonly nInit: number;
+    readonly init: string;
+    readonly monotonicity: string;
+    readonly precision: PrecisionOption;
+    readonly convergence: string;
+    readonly weighted: boolean;
+  };
+  /** The arithmetic: what was asked, and what the kept restart's iterations used (in order, deduplicated). */
+  readonly precision: { readonly requested: PrecisionOption; readonly used: readonly Precision[] };
   /** Rows the fit used (rows with nothing observed are left out). */
   readonly nRows: number;
+  /** W: the total row weight (= nRows when unweighted); BIC and per-row figures use it. */
+  readonly totalWeight: number;
   /** What the model says about the data (`Model.summarizeData`: e.g. missing cells and patterns), when it says anything. */
   readonly data?: Readonly<Record<string, number>>;
   readonly backend: string;
   readonly version: string;
   readonly warnings: readonly string[];
+  /** What the method reports about itself beyond the trace (the gradient baseline: optimizer, evaluations, stationarity). */
+  readonly report?: Readonly<Record<string, unknown>>;
 }
 
 /** Saved parameters alone. @category Results */
@@ -159,62 +204,58 @@ function checkModel(doc: Record<string, unknown>, name: unknown, model: ParamsVa
   model.validateParams(doc['params']);
 }
 
+/** A format-1 result (emlab 0.1) in format 2: `eStep` became `method`; fields added since get neutral values. */
+function upgradeV1(doc: Record<string, unknown>): Record<string, unknown> {
+  const { eStep, ...rest } = doc as { eStep?: unknown } & Record<string, unknown>;
+  const trace = (rest['trace'] as Record<string, unknown>[] | undefined) ?? [];
+  const options = (rest['options'] as Record<string, unknown> | undefined) ?? {};
+  return {
+    ...rest,
+    formatVersion: 2,
+    method: eStep,
+    trace: trace.map((r, i) => ({ precision: 'float32', passes: i + 1, ...r })),
+    passes: trace.length,
+    eStepCalls: trace.length,
+    convergence: { policy: 'legacy', tol: options['tol'] ?? null, description: '|ΔL| ≤ tol · max(|L|, N) (emlab 0.1)', value: null },
+    degenerate: [],
+    restarts: ((rest['restarts'] as Record<string, unknown>[] | undefined) ?? []).map((r) => ({ reason: r['converged'] ? 'tol' : 'max-iter', degenerate: [], ...r })),
+    options: { precision: 'float32', convergence: 'legacy', weighted: false, ...options },
+    precision: { requested: 'float32', used: ['float32'] },
+    totalWeight: rest['nRows'],
+  };
+}
+
 /**
- * Parses a saved result; with `model`, also validates its parameters.
+ * Parses a saved result (format 2, or format 1 from emlab 0.1, upgraded); with `model`, also validates its parameters.
  * @throws EmError `PARSE_ERROR`, `INVALID_PARAMS`
  * @category Results
  */
 export function parseResult<P>(text: string, model?: ParamsValidator, source = 'result'): FitResult<P> {
-  const doc = checkFormat(fromJson(text, source), 'emlab/fit-result', source);
+  let doc = checkFormat(fromJson(text, source), 'emlab/fit-result', source);
+  if (doc['formatVersion'] === 1) doc = upgradeV1(doc);
+  else if (doc['formatVersion'] !== 2) {
+    throw emError('PARSE_ERROR', [source, 'formatVersion'], doc['formatVersion'], 'is not a result format this version of emlab reads (1 or 2)', 'upgrade emlab or refit');
+  }
   checkModel(doc, (doc['model'] as { name?: unknown } | undefined)?.name, model, source);
   return doc as unknown as FitResult<P>;
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    throw emError('IO_ERROR', ['path'], path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the path and permissions', e);
-  }
-}
-
-async function writeText(path: string, text: string): Promise<void> {
-  try {
-    await writeFile(path, text, 'utf8');
-  } catch (e) {
-    throw emError('IO_ERROR', ['path'], path, `cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check that the directory exists and is writable', e);
-  }
-}
-
 /**
- * Writes a result as JSON.
- * @example
- * ```ts
- * await saveResult('gmm.json', result);
- * const again = await loadResult<GmmParams>('gmm.json', gmm);
- * ```
- * @throws EmError `IO_ERROR`
+ * Parses saved parameters (`saveParams`, or the `params` of a saved result); with `model`, validates them.
+ * @throws EmError `PARSE_ERROR`, `INVALID_PARAMS`
  * @category Results
  */
-export async function saveResult(path: string, result: FitResult): Promise<void> {
-  await writeText(path, toJson(result));
-}
-
-/** Reads a result written by {@link saveResult}. @throws EmError `IO_ERROR`, `PARSE_ERROR`, `INVALID_PARAMS` @category Results */
-export async function loadResult<P>(path: string, model?: ParamsValidator): Promise<FitResult<P>> {
-  return parseResult<P>(await readText(path), model, path);
-}
-
-/** Writes parameters alone. @throws EmError `IO_ERROR` @category Results */
-export async function saveParams<P>(path: string, modelName: string, params: P): Promise<void> {
-  const doc: SavedParams<P> = { format: 'emlab/params', formatVersion: 1, model: modelName, params };
-  await writeText(path, toJson(doc));
-}
-
-/** Reads parameters written by {@link saveParams}; with `model`, validates them. @throws EmError `IO_ERROR`, `PARSE_ERROR`, `INVALID_PARAMS` @category Results */
-export async function loadParams<P>(path: string, model?: ParamsValidator): Promise<P> {
-  const doc = checkFormat(fromJson(await readText(path), path), 'emlab/params', path);
-  checkModel(doc, doc['model'], model, path);
+export function parseParams<P>(text: string, model?: ParamsValidator, source = 'params'): P {
+  const raw = fromJson(text, source);
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (format === 'emlab/fit-result') return parseResult<P>(text, model, source).params;
+  const doc = checkFormat(raw, 'emlab/params', source);
+  checkModel(doc, doc['model'], model, source);
   return doc['params'] as P;
+}
+
+/** The document {@link parseParams} reads: parameters alone, with the model's name. @category Results */
+export function paramsDocument<P>(modelName: string, params: P): SavedParams<P> {
+  return { format: 'emlab/params', formatVersion: 1, model: modelName, params };
 }
 

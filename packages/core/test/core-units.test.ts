@@ -87,13 +87,18 @@ describe('E-step registry', () => {
   it('registers, lists by kind, and creates', () => {
     registerEStep(fake('b'));
     registerEStep(fake('a'));
-    expect(listESteps('test-kind').map((e) => e.method)).toEqual(['a', 'b']);
+    // '*' methods (the gradient baseline) apply to every kind and are listed too.
+    expect(listESteps('test-kind').filter((e) => e.kind === 'test-kind').map((e) => e.method)).toEqual(['a', 'b']);
+    expect(listESteps('test-kind').some((e) => e.kind === '*' && e.method === 'gradient')).toBe(true);
     expect(createEStep('test-kind', 'a').name).toBe('a');
   });
   it('warns on a duplicate and throws UNKNOWN_ESTEP for an absent method, naming what is registered', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     registerEStep(fake('a'));
+    // The same registration again (a package loaded twice) is silent; a different one warns.
     registerEStep(fake('a'));
+    expect(warn).toHaveBeenCalledTimes(0);
+    registerEStep({ ...fake('a'), description: 'another entry under the same key' });
     expect(warn).toHaveBeenCalledTimes(1);
     warn.mockRestore();
     try {
@@ -101,7 +106,7 @@ describe('E-step registry', () => {
       expect.unreachable();
     } catch (e) {
       expect((e as EmError).code).toBe('UNKNOWN_ESTEP');
-      expect((e as EmError).message).toContain('registered: a');
+      expect((e as EmError).message).toMatch(/registered: (gradient, a|a, gradient)\)/);
     }
   });
 });
@@ -127,10 +132,13 @@ describe('JSON and tolerances', () => {
     expect(back.d).toBe(0.1 + 0.2);
     expect(() => fromJson('{')).toThrow(EmError);
   });
-  it('the monotonicity tolerance is 64·2⁻²⁴ times the largest magnitude', () => {
+  it('the monotonicity tolerance is 64·u times the largest magnitude, with the conditioning term capped', () => {
     expect(monotonicityTolerance(-1000, -999, 10)).toBe(64 * 2 ** -24 * 1000);
     expect(monotonicityTolerance(-1, -1, 500)).toBe(64 * 2 ** -24 * 500);
-    expect(monotonicityTolerance(-1, -1, 5, 1e6)).toBe(64 * 2 ** -24 * 1e6);
+    expect(monotonicityTolerance(-1, -1, 5, 1000)).toBe(64 * 2 ** -24 * 1000);
+    // S beyond 2¹⁰ · max(|L|, W) cannot widen the check further (no data set switches it off).
+    expect(monotonicityTolerance(-1, -1, 5, 1e6)).toBe(64 * 2 ** -24 * 5 * 2 ** 10);
+    expect(monotonicityTolerance(-1000, -999, 10, 0, 'float64')).toBe(64 * 2 ** -53 * 1000);
   });
 });
 

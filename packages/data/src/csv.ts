@@ -9,7 +9,8 @@
  * @module
  */
 import { open } from 'node:fs/promises';
-import { CsvLineReader, EmError, emError, splitCsvLine, streamLines } from '@emlab/core';
+import { CsvLineReader, EmError, emError, splitCsvLine } from '@emlab/core';
+import { streamLines } from '@emlab/core/node';
 
 /**
  * A numeric table read from CSV: column names plus a row-major matrix.

@@ -1,5 +1,7 @@
-export { exactEStep } from './exact-estep.js';
-export { MAX_TABLE_ENTRIES, factorGraphExactEStep, posteriorMarginals } from './factor-graph-estep.js';
-export type { FactorGraphEvidence, FactorGraphExactOptions, PosteriorMarginals } from './factor-graph-estep.js';
+export { exactChoice, exactEStep } from './exact-estep.js';
+export { FACTOR_GRAPH_EXACT_OPTIONS, MAX_TABLE_ENTRIES, factorGraphExactEStep } from './factor-graph-estep.js';
+export type { FactorGraphExactOptions } from './factor-graph-estep.js';
+export { posteriorMarginals } from './fg-queries.js';
+export type { FactorGraphEvidence, PosteriorMarginals } from './fg-queries.js';
 export { buildJunctionTree, mergeRuns } from './junction-tree.js';
 export type { JtClique, JunctionTree, JunctionTreeHeuristic, JunctionTreeOptions } from './junction-tree.js';

@@ -9,7 +9,7 @@ import { exactEStep } from '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
-import { catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, RESP_SUM_TOL, tableStructure, type TableStats } from '@emlab/testing';
+import { runEStep, catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, RESP_SUM_TOL, tableStructure, type TableStats } from '@emlab/testing';
 
 const RUNS = { numRuns: 200 };
 const ctx = { rng: createRng(0), iteration: 1 };
@@ -30,7 +30,8 @@ describe('exactEStep: contract and registry', () => {
     expect(byMethod.get('exact')?.family).toBe('exact');
     expect(byMethod.get('hard')?.family).toBe('restricted');
     expect(byMethod.get('stochastic')?.family).toBe('monte-carlo');
-    for (const r of finite) expect(r.kind).toBe('finite');
+    // Methods for every kind ('*': the gradient baseline) are listed too.
+    for (const r of finite) expect(['finite', '*']).toContain(r.kind);
     const made = createEStep('finite', 'exact');
     expect([made.name, made.family]).toEqual(['exact', 'exact']);
     expect(catchEmError(() => createEStep('finite', 'exact', { nDraws: 2 })).code).toBe('INVALID_ARGUMENT');
@@ -43,7 +44,7 @@ describe('exactEStep on log-joint tables', () => {
     await fc.assert(
       fc.asyncProperty(logJointTableArb(), async ({ table, blockRows }) => {
         const s = tableStructure(table, blockRows);
-        const e = await expectNoTensorLeak(() => exactEStep().run(s, ctx));
+        const e = await expectNoTensorLeak(() => runEStep(exactEStep(), s, ctx));
         const n = table.length;
         const k = s.nComponents;
         const refLL = table.reduce((a, row) => a + refLogSumExp(row), 0);
@@ -74,11 +75,11 @@ describe('exactEStep on log-joint tables', () => {
     );
   });
 
-  it('does not depend on how rows are split into blocks', () => {
-    fc.assert(
-      fc.property(logJointTableArb(), fc.integer({ min: 1, max: 6 }), ({ table, blockRows }, other) => {
-        const a = exactEStep().run(tableStructure(table, blockRows), ctx);
-        const b = exactEStep().run(tableStructure(table, other), ctx);
+  it('does not depend on how rows are split into blocks', async () => {
+    await fc.assert(
+      fc.asyncProperty(logJointTableArb(), fc.integer({ min: 1, max: 6 }), async ({ table, blockRows }, other) => {
+        const a = await runEStep(exactEStep(), tableStructure(table, blockRows), ctx);
+        const b = await runEStep(exactEStep(), tableStructure(table, other), ctx);
         expect(Array.from((a.stats as TableStats).weights)).toEqual(Array.from((b.stats as TableStats).weights));
         expect(Math.abs(a.bound - b.bound)).toBeLessThanOrEqual(monotonicityTolerance(a.bound, b.bound, table.length));
       }),
@@ -86,9 +87,9 @@ describe('exactEStep on log-joint tables', () => {
     );
   });
 
-  it('gives uniform responsibilities and H = N log K for equal entries', () => {
+  it('gives uniform responsibilities and H = N log K for equal entries', async () => {
     const table = Array.from({ length: 4 }, () => [-2, -2, -2]);
-    const e = exactEStep().run(tableStructure(table), ctx);
+    const e = await runEStep(exactEStep(), tableStructure(table), ctx);
     expect(e.entropy).toBeCloseTo(4 * Math.log(3), 5);
     expect(e.bound).toBeCloseTo(4 * (-2 + Math.log(3)), 5);
     for (const v of (e.stats as TableStats).weights) expect(v).toBeCloseTo(1 / 3, 6);
@@ -102,11 +103,11 @@ describe('exactEStep on Gaussian mixtures', () => {
       fc.asyncProperty(mixtureCaseArb(), async (c) => {
         const g = gaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType });
         const n = c.rows.length;
-        await expectNoTensorLeak(() => {
+        await expectNoTensorLeak(async () => {
           const prep = g.prepare(c.rows);
           const s = g.structure(prep, c.params);
           try {
-            const r = e.run(s, ctx);
+            const r = await runEStep(e, s, ctx);
             expect(r.bound).toBe(r.logLikelihood);
             const ll = g.logLikelihood(prep, c.params);
             expect(Math.abs(r.bound - ll)).toBeLessThanOrEqual(monotonicityTolerance(r.bound, ll, n));

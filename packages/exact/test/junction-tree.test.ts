@@ -17,6 +17,7 @@ import {
   catchEmError,
   expectNoTensorLeak,
   randomBayesNet,
+  runEStep,
   testFactorGraphStructure,
   type FamilyCounts,
 } from '@emlab/testing';
@@ -54,24 +55,30 @@ function bruteTotals(graph: FactorGraph, values: Int32Array, nRows: number): { l
   return { ll, entropy, families };
 }
 
-/** Runs the E-step on rows and compares with brute force (float32 tables: 1e-4 relative on sums of ≤ 40 rows). */
+/**
+ * Runs the E-step on rows and compares with brute force, in both precisions: float32 tables to 1e-4
+ * relative on sums of ≤ 40 rows, the float64 host calibration to 1e-12 relative.
+ */
 async function checkAgainstBruteForce(graph: FactorGraph, values: Int32Array, nRows: number, batchSize?: number, maxTableEntries?: number): Promise<void> {
   const ref = bruteTotals(graph, values, nRows);
-  await expectNoTensorLeak(() => {
-    const s = testFactorGraphStructure(graph, values, nRows, batchSize);
-    try {
-      const res = factorGraphExactEStep(maxTableEntries === undefined ? {} : { maxTableEntries }).run(s, ctx);
-      expect(res.logLikelihood).toBeCloseTo(ref.ll, 3);
-      expect(Math.abs((res.logLikelihood as number) - ref.ll)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.ll)));
-      expect(res.bound).toBe(res.logLikelihood);
-      expect(Math.abs(res.entropy - ref.entropy)).toBeLessThanOrEqual(2e-4 * Math.max(1, Math.abs(ref.ll)));
-      const stats = res.stats as FamilyCounts;
-      stats.forEach((t, j) => t.forEach((x, i) => expect(Math.abs(x - ((ref.families[j] as Float64Array)[i] as number))).toBeLessThanOrEqual(2e-5 * nRows)));
-      expect(res.diagnostics?.['nPatterns']).toBe(s.evidence.nPatterns);
-    } finally {
-      s.dispose();
-    }
-  }, 'exact factor-graph E-step');
+  for (const precision of ['float32', 'float64'] as const) {
+    const tight = precision === 'float64';
+    await expectNoTensorLeak(async () => {
+      const s = testFactorGraphStructure(graph, values, nRows, batchSize, precision);
+      try {
+        const res = await runEStep(factorGraphExactEStep(maxTableEntries === undefined ? {} : { maxTableEntries }), s, ctx);
+        const scale = Math.max(1, Math.abs(ref.ll));
+        expect(Math.abs((res.logLikelihood as number) - ref.ll)).toBeLessThanOrEqual((tight ? 1e-12 : 1e-5) * scale);
+        expect(res.bound).toBe(res.logLikelihood);
+        expect(Math.abs(res.entropy - ref.entropy)).toBeLessThanOrEqual((tight ? 1e-12 : 2e-4) * scale);
+        const stats = res.stats as FamilyCounts;
+        stats.forEach((t, j) => t.forEach((x, i) => expect(Math.abs(x - ((ref.families[j] as Float64Array)[i] as number))).toBeLessThanOrEqual((tight ? 1e-12 : 2e-5) * nRows)));
+        expect(res.diagnostics?.['nPatterns']).toBe(s.evidence.nPatterns);
+      } finally {
+        s.dispose();
+      }
+    }, `exact factor-graph E-step (${precision})`);
+  }
 }
 
 /** A random factor graph that is not a Bayesian network: random scopes, unnormalized tables with zeros, a constant. */
@@ -262,10 +269,10 @@ describe('asia', () => {
 
   it('an instance with impossible evidence gives log-likelihood −∞, never NaN statistics', async () => {
     const values = Int32Array.from([-1, 0, -1, -1, -1, 1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1]);
-    await expectNoTensorLeak(() => {
+    await expectNoTensorLeak(async () => {
       const s = testFactorGraphStructure(g, values, 2);
       try {
-        const res = factorGraphExactEStep().run(s, ctx);
+        const res = await runEStep(factorGraphExactEStep(), s, ctx);
         expect(res.logLikelihood).toBe(Number.NEGATIVE_INFINITY);
         for (const t of res.stats as FamilyCounts) for (const x of t) expect(Number.isNaN(x)).toBe(false);
       } finally {

@@ -1,2 +1,3 @@
 export { stochasticEStep } from './stochastic-estep.js';
 export type { StochasticEStepOptions } from './stochastic-estep.js';
+export { STOCHASTIC_OPTIONS } from './stochastic-estep.js';

@@ -2,8 +2,7 @@
  * Stochastic EM over a finite latent: S draws of z_n per row from the exact posterior.
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { integerOption, oneHotFloat, reduceFiniteChunks, registerEStep, rejectUnknownOptions, type EStep, type FiniteStructure } from '@emlab/core';
+import { parseOptions, reduceFiniteChunksAsync, registerEStep, type EStep, type FiniteStructure, type OptionSchema } from '@emlab/core';
 
 /** Options of {@link stochasticEStep}. @category E-steps */
 export interface StochasticEStepOptions {
@@ -11,19 +10,21 @@ export interface StochasticEStepOptions {
   readonly nDraws?: number;
 }
 
-const BELOW_ONE = 1 - 2 ** -24; // largest float32 below 1: keeps u·C_K < C_K after the float32 upload
+/** The option table of {@link stochasticEStep}. @category E-steps */
+export const STOCHASTIC_OPTIONS = {
+  nDraws: { type: 'integer', min: 1, max: 10_000, default: 1, description: 'draws of z per row (1: stochastic EM; more: Monte Carlo EM with a fixed sample size)' },
+} as const satisfies OptionSchema;
 
 /**
- * Stochastic EM: for every row, S draws z_ns ~ p(z | x_n, θ) (inverse-CDF on
- * the responsibilities with uniforms from the iteration's seeded stream, one
- * stream per block of rows); the statistics are averaged over draws.
+ * Stochastic EM: for every row, S draws z_ns ~ p(z | x_n, θ) (inverse CDF on
+ * the responsibilities with uniforms from the block's seeded stream); the
+ * statistics are averaged over draws.
  *
  * The reported bound is a Monte Carlo estimate of L(p(z|x,θ), θ) = log p(x | θ):
- * (1/S) Σ_s Σ_n log p(x_n, z_ns | θ) + H(q), with H(q) computed exactly. Its
- * standard error is exact given θ: sqrt(Σ_n Var_q[log p(x_n, z_n | θ)] / S).
- * Rows with missing entries draw them with z from their exact conditional
- * (`FiniteChunk.sampleStats`), and their conditional entropy is part of the
- * reported H(q).
+ * Σ_n w_n [(1/S) Σ_s log p(x_n, z_ns | θ) + H(q_n)], with H(q) computed exactly.
+ * Its standard error is exact given θ: sqrt(Σ_n w_n² Var_q[log p(x_n, z_n | θ)] / S)
+ * (a row of weight w uses its draws w times). Rows with missing entries draw them with z from
+ * their exact conditional (`FiniteChunk.sampleStats`; core's block loop does it).
  *
  * @example
  * ```ts
@@ -34,46 +35,50 @@ const BELOW_ONE = 1 - 2 ** -24; // largest float32 below 1: keeps u·C_K < C_K a
  * @category E-steps
  */
 export function stochasticEStep(options: Readonly<Record<string, unknown>> & StochasticEStepOptions = {}): EStep<FiniteStructure> {
-  rejectUnknownOptions(options, ['nDraws'], 'stochasticEStep');
-  const nDraws = integerOption(options.nDraws ?? 1, ['stochasticEStep', 'nDraws'], 1, 10_000);
+  const nDraws = parseOptions(STOCHASTIC_OPTIONS, options, 'stochasticEStep')['nDraws'] as number;
   return {
     name: 'stochastic',
     kind: 'finite',
     family: 'monte-carlo',
     options: { nDraws },
-    run(structure, ctx) {
+    async run(structure, ctx) {
       const k = structure.nComponents;
-      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, logNorm, chunk, posterior) => {
-        const n = chunk.rows;
-        const logResp = tf.sub(logJoint, tf.expandDims(logNorm, 1));
-        const resp = posterior();
-        const positive = tf.greater(resp, 0);
-        const cdf = tf.cumsum(resp, 1);
-        const u = new Float32Array(n * nDraws);
-        const rng = ctx.rng.child('block', chunk.start);
-        for (let i = 0; i < u.length; i++) u[i] = Math.min(rng.uniform(), BELOW_ONE);
-        // u' = u · C_K; z = #{k : C_k ≤ u'} ∈ [0, K−1] for u < 1.
-        const target = tf.mul(tf.tensor3d(u, [n, nDraws, 1]), tf.reshape(tf.slice(cdf, [0, k - 1], [n, 1]), [n, 1, 1]));
-        const z = tf.minimum(tf.sum(tf.cast(tf.lessEqual(tf.reshape(cdf, [n, 1, k]), target), 'int32'), 2), k - 1);
-        const weights = tf.div(tf.sum(tf.reshape(oneHotFloat(tf.reshape(z, [n * nDraws]) as tf.Tensor1D, k), [n, nDraws, k]), 1), nDraws) as tf.Tensor2D;
-        const safeJoint = tf.where(positive, logJoint, tf.zerosLike(logJoint));
-        const sampled = tf.sum(tf.mul(weights, safeJoint), 1) as tf.Tensor1D;
-        const entropy = tf.neg(tf.sum(tf.where(positive, tf.mul(resp, logResp), tf.zerosLike(resp)), 1)) as tf.Tensor1D;
-        const mean = tf.sum(tf.mul(resp, safeJoint), 1, true);
-        const variance = tf.sum(tf.mul(resp, tf.square(tf.sub(safeJoint, mean))), 1) as tf.Tensor1D;
-        if (chunk.sampleStats === undefined || chunk.latentEntropy === undefined) return { weights, sums: { sampled, entropy, variance } };
-        // Missing entries: drawn with z from their exact conditional; their entropy is part of H(q).
-        const latent = tf.sum(tf.where(positive, tf.mul(resp, chunk.latentEntropy()), tf.zerosLike(resp)), 1) as tf.Tensor1D;
-        return { weights, stats: chunk.sampleStats(weights, rng.child('latent')), sums: { sampled, entropy, variance, latent } };
-      });
-      const zEntropy = sums['entropy'] as number;
+      const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => {
+        const { rows, logJoint, rng, rowWeights } = block;
+        const post = block.posterior();
+        const draws = new Float64Array(rows * k);
+        const variance = new Float64Array(rows);
+        for (let n = 0; n < rows; n++) {
+          const o = n * k;
+          for (let s = 0; s < nDraws; s++) {
+            // Inverse CDF: the first component whose cumulative mass exceeds u (positive mass only).
+            const u = rng.uniform();
+            let acc = 0;
+            let z = -1;
+            for (let j = 0; j < k; j++) {
+              const p = post[o + j] as number;
+              if (p <= 0) continue;
+              z = j;
+              acc += p;
+              if (u < acc) break;
+            }
+            if (z >= 0) draws[o + z] = (draws[o + z] as number) + 1 / nDraws;
+          }
+          let mean = 0;
+          for (let j = 0; j < k; j++) if ((post[o + j] as number) > 0) mean += (post[o + j] as number) * (logJoint[o + j] as number);
+          let v = 0;
+          for (let j = 0; j < k; j++) if ((post[o + j] as number) > 0) v += (post[o + j] as number) * ((logJoint[o + j] as number) - mean) ** 2;
+          // Summed with weight w: w · (w · Var) = w² Var, the variance of w copies of one draw.
+          variance[n] = (rowWeights === undefined ? 1 : (rowWeights[n] as number)) * v;
+        }
+        return { q: post, draws, sums: { variance } };
+      }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       return {
-        stats,
-        // log p(x_n, z | θ) already integrates the missing entries out, so only H(z) is added here.
-        bound: (sums['sampled'] as number) + zEntropy,
-        entropy: zEntropy + (sums['latent'] ?? 0),
-        boundStdErr: Math.sqrt(Math.max(0, sums['variance'] as number) / nDraws),
-        logLikelihood: sums['logLikelihood'] as number,
+        stats: r.stats,
+        bound: r.bound,
+        entropy: r.entropy,
+        boundStdErr: Math.sqrt(Math.max(0, r.sums['variance'] ?? 0) / nDraws),
+        logLikelihood: r.logLikelihood,
         diagnostics: { nDraws },
       };
     },
@@ -85,5 +90,6 @@ registerEStep({
   method: 'stochastic',
   family: 'monte-carlo',
   description: 'stochastic EM: S draws of z per row from the exact posterior; the bound is an estimate with a standard error',
+  options: STOCHASTIC_OPTIONS,
   create: stochasticEStep,
 });

@@ -21,18 +21,19 @@ import {
   tableStructure,
   type MixtureCase,
   type TableStats,
+  runEStep,
 } from '@emlab/testing';
 
 const RUNS = { numRuns: 200 };
 /** Monte Carlo checks are deterministic: fixed fast-check seed and fixed E-step streams. */
 const FIXED = { numRuns: 200, seed: 20240601 };
 
-function withGmm<T>(c: MixtureCase, fn: (s: FiniteStructure<GmmStats>) => T): T {
+async function withGmm<T>(c: MixtureCase, fn: (s: FiniteStructure<GmmStats>) => Promise<T>): Promise<T> {
   const g = gaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType });
   const prep = g.prepare(c.rows);
   const s = g.structure(prep, c.params);
   try {
-    return fn(s);
+    return await fn(s);
   } finally {
     s.dispose();
     prep.dispose();
@@ -68,7 +69,7 @@ describe('stochasticEStep on log-joint tables (K ≥ 2)', () => {
     await fc.assert(
       fc.asyncProperty(logJointTableArb({ minK: 2 }), fc.constantFrom(1, 3, 8), fc.integer({ min: 0, max: 1e6 }), async ({ table, blockRows }, nDraws, seed) => {
         const s = tableStructure(table, blockRows);
-        const e = await expectNoTensorLeak(() => stochasticEStep({ nDraws }).run(s, { rng: createRng(seed), iteration: 1 }));
+        const e = await expectNoTensorLeak(() => runEStep(stochasticEStep({ nDraws }), s, { rng: createRng(seed), iteration: 1 }));
         const k = s.nComponents;
         const w = (e.stats as TableStats).weights;
         const post = posteriorFromTable(table);
@@ -89,11 +90,11 @@ describe('stochasticEStep on log-joint tables (K ≥ 2)', () => {
     );
   });
 
-  it('draws each component with its posterior probability (frequencies over many draws)', () => {
+  it('draws each component with its posterior probability (frequencies over many draws)', async () => {
     // one row, posterior (0.1, 0.6, 0, 0.3); 10 000 draws: each frequency within 5 binomial sds
     const p = [0.1, 0.6, 0, 0.3];
     const table = [p.map((v) => (v > 0 ? Math.log(v) - 2 : Number.NEGATIVE_INFINITY))];
-    const e = stochasticEStep({ nDraws: 10_000 }).run(tableStructure(table), { rng: createRng('freq'), iteration: 1 });
+    const e = await runEStep(stochasticEStep({ nDraws: 10_000 }), tableStructure(table), { rng: createRng('freq'), iteration: 1 });
     const w = (e.stats as TableStats).weights;
     p.forEach((pj, j) => expect(Math.abs((w[j] as number) - pj)).toBeLessThanOrEqual(5 * Math.sqrt((pj * (1 - pj)) / 10_000) + 1e-6));
   });
@@ -102,21 +103,21 @@ describe('stochasticEStep on log-joint tables (K ≥ 2)', () => {
 describe('stochasticEStep with a single component (K = 1)', () => {
   // Regression: oneHotFloat → tf.oneHot(depth = 1) threw in tfjs. Expected: weights all 1,
   // bound = log-likelihood exactly (no randomness), standard error 0.
-  it('draws the only component', () => {
-    const e = stochasticEStep({ nDraws: 4 }).run(tableStructure([[-1], [-2]]), { rng: createRng(0), iteration: 1 });
+  it('draws the only component', async () => {
+    const e = await runEStep(stochasticEStep({ nDraws: 4 }), tableStructure([[-1], [-2]]), { rng: createRng(0), iteration: 1 });
     expect(Array.from((e.stats as TableStats).weights)).toEqual([1, 1]);
     expect(e.boundStdErr).toBe(0);
   });
 });
 
 describe('stochasticEStep on Gaussian mixtures', () => {
-  it('is deterministic given the rng path, and another path gives other draws', () => {
-    fc.assert(
-      fc.property(mixtureCaseArb({ minK: 2 }), fc.constantFrom(1, 8), (c, nDraws) => {
-        withGmm(c, (s) => {
-          const run = (path: string) => stochasticEStep({ nDraws }).run(s, { rng: createRng(c.seed).child(path), iteration: 1 });
-          const a = run('a');
-          const b = run('a');
+  it('is deterministic given the rng path, and another path gives other draws', async () => {
+    await fc.assert(
+      fc.asyncProperty(mixtureCaseArb({ minK: 2 }), fc.constantFrom(1, 8), async (c, nDraws) => {
+        await withGmm(c, async (s) => {
+          const run = (path: string) => runEStep(stochasticEStep({ nDraws }), s, { rng: createRng(c.seed).child(path), iteration: 1 });
+          const a = await run('a');
+          const b = await run('a');
           expect(gmmStatsDiscrepancy(a.stats as GmmStats, b.stats as GmmStats)).toBe(0);
           expect(b.bound).toBe(a.bound);
           expect(b.boundStdErr).toBe(a.boundStdErr);
@@ -125,7 +126,7 @@ describe('stochasticEStep on Gaussian mixtures', () => {
           const post = posteriorFromTable(logJointTable(s));
           const spread = post.reduce((acc, row) => acc + 1 - row.reduce((a, q) => a + q * q, 0), 0);
           if (spread >= 20) {
-            const other = run('b');
+            const other = await run('b');
             expect(Array.from((other.stats as GmmStats).s1)).not.toEqual(Array.from((a.stats as GmmStats).s1));
           }
         });
@@ -134,13 +135,13 @@ describe('stochasticEStep on Gaussian mixtures', () => {
     );
   });
 
-  it('bound estimate within 4 standard errors of the exact bound; exact entropy; exact standard error; nDraws 1 and 8', () => {
-    fc.assert(
-      fc.property(mixtureCaseArb({ minK: 2 }), fc.constantFrom(1, 8), (c, nDraws) => {
-        withGmm(c, (s) => {
+  it('bound estimate within 4 standard errors of the exact bound; exact entropy; exact standard error; nDraws 1 and 8', async () => {
+    await fc.assert(
+      fc.asyncProperty(mixtureCaseArb({ minK: 2 }), fc.constantFrom(1, 8), async (c, nDraws) => {
+        await withGmm(c, async (s) => {
           const n = c.rows.length;
-          const exact = exactEStep().run(s, { rng: createRng(0), iteration: 1 });
-          const mc = stochasticEStep({ nDraws }).run(s, { rng: createRng(c.seed).child('estep'), iteration: 1 });
+          const exact = await runEStep(exactEStep(), s, { rng: createRng(0), iteration: 1 });
+          const mc = await runEStep(stochasticEStep({ nDraws }), s, { rng: createRng(c.seed).child('estep'), iteration: 1 });
           const se = mc.boundStdErr as number;
           const tol = monotonicityTolerance(exact.bound, mc.bound, n);
           expect(Math.abs(mc.bound - exact.bound)).toBeLessThanOrEqual(4 * se + tol);
@@ -176,7 +177,7 @@ describe('stochasticEStep on Gaussian mixtures', () => {
     const g = gaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType });
     const r = await expectNoTensorLeak(() => fit(g, c.rows, { eStep: 'stochastic', eStepOptions: { nDraws: 2 }, maxIter: 6, tol: 0, seed: 3, monotonicity: 'throw', onWarning: () => {} }));
     expect(r.boundKind).toBe('estimate');
-    expect(r.eStep).toMatchObject({ name: 'stochastic', family: 'monte-carlo', options: { nDraws: 2 } });
+    expect(r.method).toMatchObject({ name: 'stochastic', family: 'monte-carlo', options: { nDraws: 2 } });
     for (const rec of r.trace) {
       expect(rec.violations).toEqual([]);
       expect(rec.boundStdErr).not.toBeNull();

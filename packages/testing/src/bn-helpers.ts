@@ -160,12 +160,13 @@ export const familyCountsAlgebra: StatsAlgebra<FamilyCounts> = {
  * missing), with the family counts as statistics. Call `dispose()` (it frees the evidence tensors).
  * @category Testing
  */
-export function testFactorGraphStructure(graph: FactorGraph, values: Int32Array, nRows: number, batchSize?: number): FactorGraphStructure<FamilyCounts> & { dispose(): void } {
+export function testFactorGraphStructure(graph: FactorGraph, values: Int32Array, nRows: number, batchSize?: number, precision: 'float32' | 'float64' = 'float32'): FactorGraphStructure<FamilyCounts> & { dispose(): void } {
   const cards = graph.spec.variables.map((v) => v.cardinality);
-  const evidence = evidencePatterns(values, nRows, cards, batchSize === undefined ? {} : { batchSize });
+  const evidence = evidencePatterns(values, nRows, cards, { ...(batchSize === undefined ? {} : { batchSize }), upload: precision === 'float32' });
   return {
     ...graph,
     kind: 'factor-graph',
+    precision,
     evidence,
     algebra: familyCountsAlgebra,
     stats: (counts) => counts.map((c) => Float64Array.from(c)),

@@ -4,34 +4,29 @@
  * Gaussian-mixture statistics with float32-aware tolerances.
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { FiniteStructure } from '@emlab/core';
 import type { GmmParams, GmmStats } from '@emlab/models';
 
-/** The full table log p(x_n, z_n = k | θ) `[N][K]` of a finite structure, as float64 copies of its float32 entries. @category Testing */
+/** The full table log p(x_n, z_n = k | θ) `[N][K]` of a finite structure (float64 copies of its entries). @category Testing */
 export function logJointTable(structure: FiniteStructure): number[][] {
   const out: number[][] = [];
   const k = structure.nComponents;
   for (const chunk of structure.chunks()) {
-    const t = tf.tidy(() => chunk.logJoint());
-    const v = t.dataSync();
-    t.dispose();
+    const v = chunk.logJoint();
     for (let i = 0; i < chunk.rows; i++) out[chunk.start + i] = Array.from(v.subarray(i * k, (i + 1) * k));
   }
   return out;
 }
 
-/** Statistics of a finite structure for given weights `[N][K]` (uploaded as float32, block by block, added with the structure's algebra). @category Testing */
+/** Statistics of a finite structure for given weights `[N][K]` (block by block, in the structure's precision, added with its algebra). @category Testing */
 export function statsForWeights<S>(structure: FiniteStructure<S>, weights: readonly (readonly number[])[]): S {
   const k = structure.nComponents;
   let acc: S | undefined;
   for (const chunk of structure.chunks()) {
-    const flat = new Float32Array(chunk.rows * k);
+    const flat = structure.precision === 'float32' ? new Float32Array(chunk.rows * k) : new Float64Array(chunk.rows * k);
     for (let i = 0; i < chunk.rows; i++) for (let c = 0; c < k; c++) flat[i * k + c] = (weights[chunk.start + i] as readonly number[])[c] as number;
-    tf.tidy(() => {
-      const part = chunk.stats(tf.tensor2d(flat, [chunk.rows, k]));
-      acc = acc === undefined ? part : structure.algebra.add(acc, part);
-    });
+    const part = chunk.stats(flat);
+    acc = acc === undefined ? part : structure.algebra.add(acc, part);
   }
   if (acc === undefined) throw new Error('statsForWeights: the structure has no rows');
   return acc;

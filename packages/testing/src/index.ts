@@ -14,3 +14,5 @@ export { catchEmError, catchEmErrorAsync } from './errors.js';
 export { bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, randomBayesNet, testFactorGraphStructure } from './bn-helpers.js';
 export { asiaNetwork, gammaDraw } from '@emlab/models';
 export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';
+export { runEStep } from './run-estep.js';
+export type { RunEStepOptions } from './run-estep.js';

@@ -3,8 +3,31 @@
  * probable component of each row.
  * @module
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { oneHotFloat, reduceFiniteChunks, registerEStep, rejectUnknownOptions, type EStep, type FiniteStructure } from '@emlab/core';
+import { parseOptions, reduceFiniteChunksAsync, registerEStep, type EStep, type FiniteBlock, type FiniteChoice, type FiniteStructure } from '@emlab/core';
+
+/**
+ * The hard E-step's choice for one block: all mass on argmax_k log p(x_n, k) (ties: lowest index;
+ * a row impossible under every component gets no mass). With core's `reduceFiniteChunks` this is
+ * the whole E-step.
+ * @category E-steps
+ */
+export function hardChoice(block: FiniteBlock): FiniteChoice {
+  const { rows, logJoint, nComponents: k } = block;
+  const q = new Float64Array(rows * k);
+  for (let n = 0; n < rows; n++) {
+    let best = -1;
+    let top = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < k; j++) {
+      const v = logJoint[n * k + j] as number;
+      if (v > top) {
+        top = v;
+        best = j;
+      }
+    }
+    if (best >= 0) q[n * k + best] = 1;
+  }
+  return { q };
+}
 
 /**
  * Hard assignments: q(z_n) = δ(z_n = argmax_k log p(x_n, k | θ)) (ties go to
@@ -12,7 +35,7 @@ import { oneHotFloat, reduceFiniteChunks, registerEStep, rejectUnknownOptions, t
  * log-likelihood Σ_n max_k log p(x_n, k | θ) ≤ log p(x | θ); it never
  * decreases. With spherical, equal, shrinking covariances it is k-means.
  * Rows with missing entries keep the exact conditional of those entries given
- * the chosen component, so H(q) = Σ_n h_{n,k*} (see `FiniteChunk.latentEntropy`)
+ * the chosen component, so H(q) = Σ_n h_{n,k*} (core's block loop adds it)
  * and the bound is still Σ_n max_k log p(x_n,obs, k | θ).
  * Diagnostics: `emptyComponents` (components no row is assigned to).
  *
@@ -25,31 +48,22 @@ import { oneHotFloat, reduceFiniteChunks, registerEStep, rejectUnknownOptions, t
  * @category E-steps
  */
 export function hardEStep(options: Readonly<Record<string, unknown>> = {}): EStep<FiniteStructure> {
-  rejectUnknownOptions(options, [], 'hardEStep');
+  parseOptions({}, options, 'hardEStep');
   return {
     name: 'hard',
     kind: 'finite',
     family: 'restricted',
     options: {},
-    run(structure) {
+    async run(structure, ctx) {
       const k = structure.nComponents;
       const counts = new Float64Array(k);
-      const { stats, sums } = reduceFiniteChunks(structure, (logJoint, _logNorm, chunk) => {
-        const weights = oneHotFloat(tf.argMax(logJoint, 1) as tf.Tensor1D, k);
-        const c = tf.sum(weights, 0).dataSync();
-        for (let j = 0; j < k; j++) counts[j] = (counts[j] as number) + (c[j] as number);
-        const bound = tf.max(logJoint, 1) as tf.Tensor1D;
-        if (chunk.latentEntropy === undefined) return { weights, sums: { bound } };
-        return { weights, sums: { bound, entropy: tf.sum(tf.mul(weights, chunk.latentEntropy()), 1) as tf.Tensor1D } };
-      });
+      const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => {
+        const choice = hardChoice(block);
+        for (let i = 0; i < choice.q.length; i++) if (choice.q[i] === 1) counts[i % k] = (counts[i % k] as number) + 1;
+        return choice;
+      }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       const emptyComponents = counts.reduce((n, c) => n + (c === 0 ? 1 : 0), 0);
-      return {
-        stats,
-        bound: sums['bound'] as number,
-        entropy: sums['entropy'] ?? 0,
-        logLikelihood: sums['logLikelihood'] as number,
-        diagnostics: { emptyComponents },
-      };
+      return { stats: r.stats, bound: r.bound, entropy: r.entropy, logLikelihood: r.logLikelihood, diagnostics: { emptyComponents } };
     },
   };
 }
@@ -59,5 +73,6 @@ registerEStep({
   method: 'hard',
   family: 'restricted',
   description: 'hard/delta assignment to the most probable component (classification EM; k-means as a special case)',
+  options: {},
   create: hardEStep,
 });

@@ -1,1 +1,1 @@
-export { hardEStep } from './hard-estep.js';
+export { hardChoice, hardEStep } from './hard-estep.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { createEStep, createRng, fit, listESteps, monotonicityTolerance } from '@emlab/core';
 import { hardEStep } from '@emlab/variational';
 import { gaussianMixture, type GmmStats } from '@emlab/models';
-import { catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, tableStructure, type TableStats } from '@emlab/testing';
+import { runEStep, catchEmError, expectNoTensorLeak, logJointTableArb, mixtureCaseArb, refLogSumExp, tableStructure, type TableStats } from '@emlab/testing';
 
 const RUNS = { numRuns: 200 };
 const ctx = { rng: createRng(0), iteration: 1 };
@@ -30,7 +30,7 @@ describe('hardEStep on log-joint tables (K ≥ 2)', () => {
     await fc.assert(
       fc.asyncProperty(logJointTableArb({ minK: 2 }), async ({ table, blockRows }) => {
         const s = tableStructure(table, blockRows);
-        const e = await expectNoTensorLeak(() => hardEStep().run(s, ctx));
+        const e = await expectNoTensorLeak(() => runEStep(hardEStep(), s, ctx));
         const n = table.length;
         const k = s.nComponents;
         const w = (e.stats as TableStats).weights;
@@ -53,8 +53,8 @@ describe('hardEStep on log-joint tables (K ≥ 2)', () => {
     );
   });
 
-  it('breaks ties toward the lowest index', () => {
-    const e = hardEStep().run(tableStructure([[-1, -1, -3], [-5, -2, -2], [0, 0, 0]], 2), ctx);
+  it('breaks ties toward the lowest index', async () => {
+    const e = await runEStep(hardEStep(), tableStructure([[-1, -1, -3], [-5, -2, -2], [0, 0, 0]], 2), ctx);
     expect(Array.from((e.stats as TableStats).weights)).toEqual([1, 0, 0, 0, 1, 0, 1, 0, 0]);
     expect(e.diagnostics?.['emptyComponents']).toBe(1);
   });
@@ -63,9 +63,9 @@ describe('hardEStep on log-joint tables (K ≥ 2)', () => {
 describe('hardEStep with a single component (K = 1)', () => {
   // Regression: oneHotFloat (core/src/logspace.ts) → tf.oneHot(depth = 1) threw "depth must be
   // >= 2" from tfjs. Expected: every weight 1, bound = log-likelihood.
-  it('assigns every row to the only component', () => {
+  it('assigns every row to the only component', async () => {
     const table = [[-1], [-2.5], [0.5]];
-    const e = hardEStep().run(tableStructure(table), ctx);
+    const e = await runEStep(hardEStep(), tableStructure(table), ctx);
     expect(Array.from((e.stats as TableStats).weights)).toEqual([1, 1, 1]);
     expect(e.bound).toBeCloseTo(-3, 5);
     expect(e.bound).toBe(e.logLikelihood);
@@ -78,11 +78,11 @@ describe('hardEStep on Gaussian mixtures', () => {
       fc.asyncProperty(mixtureCaseArb({ minK: 2 }), async (c) => {
         const g = gaussianMixture({ nComponents: c.k, covarianceType: c.covarianceType });
         const n = c.rows.length;
-        await expectNoTensorLeak(() => {
+        await expectNoTensorLeak(async () => {
           const prep = g.prepare(c.rows);
           const s = g.structure(prep, c.params);
           try {
-            const r = hardEStep().run(s, ctx);
+            const r = await runEStep(hardEStep(), s, ctx);
             const st = r.stats as GmmStats;
             st.n.forEach((v) => expect(Number.isInteger(v)).toBe(true));
             expect(st.n.reduce((a, b) => a + b, 0)).toBe(n);
@@ -99,6 +99,6 @@ describe('hardEStep on Gaussian mixtures', () => {
     );
     const res = await fit(gaussianMixture({ nComponents: 2 }), [[0], [0.2], [5], [5.1], [4.9]], { eStep: 'hard', maxIter: 3, onWarning: () => {} });
     expect(res.boundKind).toBe('lower-bound');
-    expect(res.eStep).toMatchObject({ name: 'hard', family: 'restricted' });
+    expect(res.method).toMatchObject({ name: 'hard', family: 'restricted' });
   });
 });

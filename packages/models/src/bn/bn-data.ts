@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { CsvLineReader, emError, splitCsvLine, streamLines } from '@emlab/core';
+import { CsvLineReader, emError, splitCsvLine } from '@emlab/core';
+import { streamLines } from '@emlab/core/node';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { checkNetworkStructure } from './bn-validate.js';
 

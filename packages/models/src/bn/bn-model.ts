@@ -9,13 +9,10 @@
  * @module
  */
 import {
-  createEStep,
-  createRng,
   emError,
   evidencePatterns,
   FACTOR_GRAPH_BATCH,
   integerOption,
-  listESteps,
   numberOption,
   rejectUnknownOptions,
   type EvidencePatterns,
@@ -27,8 +24,10 @@ import {
   type MStepContext,
   type MStepResult,
   type Parametrization,
+  type PrepareContext,
   type PreparedData,
   type Rng,
+  type StructureContext,
   type StatsAlgebra,
 } from '@emlab/core';
 import { checkBnData } from './bn-data.js';
@@ -216,6 +215,8 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
   readonly name = 'bayesian-network';
   readonly structureKind = 'factor-graph';
   readonly initMethods = ['random', 'network'] as const;
+  readonly precisions = ['float32', 'float64'] as const;
+  readonly acceptsWeights = true;
   readonly stats = bnStatsAlgebra;
   readonly network: BayesNet;
   readonly hidden: readonly string[];
@@ -266,6 +267,9 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
   validate(data: BnData): void {
     checkBnData(data, this.network);
     if (data.nRows < 1) throw emError('INVALID_DATA', ['data', 'nRows'], data.nRows, 'has no rows', 'pass at least one row');
+    if (!data.values.some((v) => v >= 0)) {
+      throw emError('INVALID_DATA', ['data'], `${data.nRows} rows`, 'has no observed cell: every value is missing, so nothing can be learned', 'pass data with observed values (a missing cell is -1, an absent column is hidden)');
+    }
     data.columns.forEach((col, c) => {
       if (this.hidden.includes(col)) {
         throw emError('INVALID_DATA', ['data', 'columns', c], col, `is declared hidden (options.hidden) but is a column of the data`, `drop the column "${col}" from the data, or remove it from options.hidden`);
@@ -278,9 +282,10 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     validateBnParams(params, this.network);
   }
 
-  prepare(data: BnData): BnPrepared {
+  prepare(data: BnData, ctx: PrepareContext = { precisions: ['float32'] }): BnPrepared {
     const nv = this.network.nodes.length;
     const n = data.nRows;
+    const w = ctx.weights;
     const cols = data.columns.length;
     const colOf = data.columns.map((c) => this.index.get(c) as number);
     const values = new Int32Array(n * nv).fill(-1);
@@ -295,12 +300,12 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
           o = o * (this.spec.variables[v]?.cardinality ?? 1) + s;
         }
         const t = observedCounts[i] as Float64Array;
-        t[o] = (t[o] as number) + 1;
+        t[o] = (t[o] as number) + (w === undefined ? 1 : (w[r] as number));
       }
       return true;
     });
-    const evidence = evidencePatterns(values, n, this.spec.variables.map((v) => v.cardinality), { batchSize: this.batchSize });
-    return { nRows: n, evidence, completeFamily, observedCounts, dispose: () => evidence.dispose() };
+    const evidence = evidencePatterns(values, n, this.spec.variables.map((v) => v.cardinality), { batchSize: this.batchSize, upload: ctx.precisions.includes('float32'), ...(w === undefined ? {} : { weights: w }) });
+    return { nRows: n, totalWeight: evidence.totalWeight, evidence, completeFamily, observedCounts, dispose: () => evidence.dispose() };
   }
 
   init(prepared: BnPrepared, method: string, rng: Rng): BnParams {
@@ -334,9 +339,10 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     return { cpts };
   }
 
-  structure(prepared: BnPrepared, params: BnParams): BnStructure {
+  structure(prepared: BnPrepared, params: BnParams, ctx: StructureContext = { precision: 'float32' }): BnStructure {
     return {
       kind: 'factor-graph',
+      precision: ctx.precision,
       spec: this.spec,
       factorTables: this.network.nodes.map((n) => Float64Array.from(params.cpts[n.name] as readonly number[])),
       logConstant: 0,
@@ -450,19 +456,14 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     return total;
   }
 
-  /**
-   * log p(data | θ), through the exact E-step registered for `factor-graph` (import `@emlab/exact`);
-   * NaN when none is registered (models never import E-step packages).
-   */
-  logLikelihood(prepared: BnPrepared, params: BnParams): number {
-    if (!listESteps('factor-graph').some((e) => e.method === 'exact')) return Number.NaN;
-    const e = createEStep('factor-graph', 'exact');
-    const s = this.structure(prepared, params);
-    return e.run(s, { rng: createRng(0).child('log-likelihood'), iteration: 0 }).logLikelihood ?? Number.NaN;
+  /** float64 cost of an iteration: a host junction-tree pass over each distinct pattern (≈ 8 flops per family entry). */
+  iterationCost(prepared: BnPrepared): number {
+    const size = this.spec.families.reduce((n, f) => n + f.reduce((m, v) => m * (this.spec.variables[v]?.cardinality ?? 1), 1), 0);
+    return prepared.evidence.nPatterns * size * 8;
   }
 
   /** Number of free parameters: Σ_node (states − 1) · parent configurations (frozen nodes excluded). */
-  nParameters(): number {
+  nParameters(_params: BnParams): number {
     return this.network.nodes.reduce((s, n, i) => (this.frozenMask[i] ? s : s + (n.cpt.length / n.states.length) * (n.states.length - 1)), 0);
   }
 }

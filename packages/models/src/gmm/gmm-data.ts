@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emError, type PreparedData } from '@emlab/core';
+import { emError, type Precision, type PreparedData } from '@emlab/core';
 import type { DenseMatrix, GmmData, GmmStats } from './gmm-types.js';
 import type { MissingPrepared, PatternSegment } from './gmm-missing.js';
 
@@ -138,6 +138,24 @@ export interface GmmPrepared extends PreparedData {
    * rows with every entry missing are left out.
    */
   readonly missing?: MissingPrepared;
+  /**
+   * Every prepared row as host patterns, in prepared order: the complete rows as one pattern with
+   * nothing missing (its `xo` is a view of `centred`), then the patterns of `missing`. The float64
+   * kernels run on these.
+   */
+  readonly hostPatterns: readonly PatternSegment[];
+  /** Row weights in prepared order, or undefined (every weight 1). */
+  readonly weights: Float64Array | undefined;
+  /** Σ weights (nRows when unweighted). */
+  readonly totalWeight: number;
+}
+
+/** Options of {@link prepareGmmData}. @category Gaussian mixtures */
+export interface PrepareGmmOptions {
+  /** Row weights in the caller's row order (checked by `fit`). */
+  readonly weights?: Float64Array;
+  /** Precisions the kernels will run in: float32 tensor blocks are uploaded only when float32 is among them. Default both. */
+  readonly precisions?: readonly Precision[];
 }
 
 /**
@@ -201,26 +219,41 @@ export function blockLayout(block: DataBlock): FeatureLayout {
  * with the features Φ precomputed when they fit in 256 MiB.
  * @category Gaussian mixtures
  */
-export function prepareGmmData(data: GmmData): GmmPrepared {
+export function prepareGmmData(data: GmmData, options: PrepareGmmOptions = {}): GmmPrepared {
   const { values, rows, cols } = readMatrix(data);
-  if (!values.some(Number.isNaN)) {
-    const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols);
-    const blocks = uploadBlocks(centred, rows, cols);
-    return { nRows: rows, nFeatures: cols, offset, centred, variance, maxNorm, blocks, dispose: () => disposeBlocks(blocks) };
+  if (options.weights !== undefined && options.weights.length !== rows) {
+    throw emError('INVALID_ARGUMENT', ['options', 'weights'], options.weights, `has ${options.weights.length} entries but the data has ${rows} rows`, 'pass one weight per row');
   }
-  return prepareWithMissing(values, rows, cols);
+  const upload = (options.precisions ?? ['float32', 'float64']).includes('float32');
+  if (!values.some(Number.isNaN)) {
+    const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, undefined, options.weights);
+    const blocks = upload ? uploadBlocks(centred, rows, cols) : [];
+    const weights = options.weights;
+    const complete: PatternSegment = { obs: Int32Array.from({ length: cols }, (_, c) => c), mis: new Int32Array(0), start: 0, count: rows, xo: centred };
+    return { nRows: rows, nFeatures: cols, offset, centred, variance, maxNorm, blocks, hostPatterns: [complete], weights, totalWeight: totalOf(weights, rows), dispose: () => disposeBlocks(blocks) };
+  }
+  return prepareWithMissing(values, rows, cols, upload, options.weights);
 }
 
-/** Column means over the observed (non-NaN) entries, float64, and the counts they average. */
-function columnMeans(values: Float64Array, rows: number, cols: number): { offset: Float64Array; seen: Float64Array } {
+function totalOf(weights: Float64Array | undefined, rows: number): number {
+  if (weights === undefined) return rows;
+  let t = 0;
+  for (const w of weights) t += w;
+  return t;
+}
+
+/** Column means over the observed (non-NaN) entries (weighted by row weights), float64, and the (weighted) counts they average. */
+function columnMeans(values: Float64Array, rows: number, cols: number, weights?: Float64Array): { offset: Float64Array; seen: Float64Array } {
   const offset = new Float64Array(cols);
   const seen = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
+    const w = weights === undefined ? 1 : (weights[r] as number);
+    if (w === 0) continue;
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c] as number;
       if (Number.isNaN(v)) continue;
-      offset[c] = (offset[c] as number) + v;
-      seen[c] = (seen[c] as number) + 1;
+      offset[c] = (offset[c] as number) + w * v;
+      seen[c] = (seen[c] as number) + w;
     }
   }
   for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
@@ -251,23 +284,24 @@ export function columnMoments(values: Float64Array, rows: number, cols: number):
  * rows listed in `order` (default: all, in place) centred, with missing
  * entries at the mean (0).
  */
-function centreRows(values: Float64Array, rows: number, cols: number, order?: ArrayLike<number>): { offset: Float64Array; variance: Float64Array; centred: Float64Array; maxNorm: number } {
-  const { offset, seen } = columnMeans(values, rows, cols);
+function centreRows(values: Float64Array, rows: number, cols: number, order?: ArrayLike<number>, weights?: Float64Array): { offset: Float64Array; variance: Float64Array; centred: Float64Array; maxNorm: number } {
+  const { offset, seen } = columnMeans(values, rows, cols, weights);
   const n = order === undefined ? rows : order.length;
   const centred = order === undefined ? values : new Float64Array(n * cols);
   const variance = new Float64Array(cols);
   let maxNorm2 = 0;
   for (let p = 0; p < n; p++) {
     const r = order === undefined ? p : (order[p] as number);
+    const w = weights === undefined ? 1 : (weights[r] as number);
     let norm2 = 0;
     for (let c = 0; c < cols; c++) {
       const raw = values[r * cols + c] as number;
       const v = Number.isNaN(raw) ? 0 : raw - (offset[c] as number);
       centred[p * cols + c] = v;
-      if (!Number.isNaN(raw)) variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
+      if (!Number.isNaN(raw) && w > 0) variance[c] = (variance[c] as number) + (w * v * v) / (seen[c] as number);
       norm2 += v * v;
     }
-    maxNorm2 = Math.max(maxNorm2, norm2);
+    if (w > 0) maxNorm2 = Math.max(maxNorm2, norm2);
   }
   return { offset, variance, centred, maxNorm: Math.sqrt(maxNorm2) };
 }
@@ -349,10 +383,11 @@ export function groupRowsByPattern(values: Float64Array, rows: number, cols: num
  * the other rows grouped by pattern ({@link groupRowsByPattern}), rows with
  * every entry missing left out.
  */
-function prepareWithMissing(values: Float64Array, rows: number, cols: number): GmmPrepared {
+function prepareWithMissing(values: Float64Array, rows: number, cols: number, upload: boolean, rowWeights: Float64Array | undefined): GmmPrepared {
   const { complete, allMissing, patterns: groups } = groupRowsByPattern(values, rows, cols);
   const order = Int32Array.from([...complete, ...groups.flatMap((g) => g.rows)]);
-  const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, order);
+  const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, order, rowWeights);
+  const weights = rowWeights === undefined ? undefined : Float64Array.from(order, (r) => rowWeights[r] as number);
   const patterns: PatternSegment[] = [];
   let pos = complete.length;
   for (const { obs, mis, rows: members } of groups) {
@@ -362,12 +397,13 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     pos += members.length;
   }
   const nMissingCells = groups.reduce((n, g) => n + g.mis.length * g.rows.length, allMissing.length * cols);
-  const blocks = complete.length > 0 ? uploadBlocks(centred, complete.length, cols) : [];
+  const blocks = complete.length > 0 && upload ? uploadBlocks(centred, complete.length, cols) : [];
   // Large patterns also go to the device (missing entries at 0, Φ precomputed): one matmul per block then.
   const tensorRows = patterns.reduce((n, p) => n + (p.count >= TENSOR_PATTERN_ROWS ? p.count : 0), 0);
   const precompute = (complete.length + tensorRows) * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
-  const withBlocks = patterns.map((p) => (p.count >= TENSOR_PATTERN_ROWS && precompute ? { ...p, blocks: uploadBlocks(centred, p.count, cols, p.start, true) } : p));
+  const withBlocks = patterns.map((p) => (upload && p.count >= TENSOR_PATTERN_ROWS && precompute ? { ...p, blocks: uploadBlocks(centred, p.count, cols, p.start, true) } : p));
   const allBlocks = [...blocks, ...withBlocks.flatMap((p) => p.blocks ?? [])];
+  const completePattern: PatternSegment[] = complete.length === 0 ? [] : [{ obs: Int32Array.from({ length: cols }, (_, c) => c), mis: new Int32Array(0), start: 0, count: complete.length, xo: centred.subarray(0, complete.length * cols) }];
   return {
     nRows: order.length,
     nFeatures: cols,
@@ -377,6 +413,9 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number): G
     maxNorm,
     blocks,
     missing: { order, nOriginalRows: rows, allMissingRows: Int32Array.from(allMissing), patterns: withBlocks, nMissingCells },
+    hostPatterns: [...completePattern, ...patterns],
+    weights,
+    totalWeight: totalOf(weights, order.length),
     dispose: () => disposeBlocks(allBlocks),
   };
 }

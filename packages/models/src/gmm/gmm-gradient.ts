@@ -40,7 +40,7 @@ import {
   type GradientAdapter,
   type GradientProblem,
 } from '@emlab/core';
-import { validateGmmParams } from './gaussian-mixture.js';
+import { validateGmmParams } from './gmm-validate.js';
 import { BLOCK_ROWS, columnMoments, readMatrix } from './gmm-data.js';
 import { gmmCoordinates, gmmParametrization, gmmScale, upperPairs } from './gmm-coordinates.js';
 import { gmmParameterCount } from './gmm-math.js';
@@ -67,11 +67,15 @@ export function gmmGradientAdapter(nComponents: number, covarianceType: Covarian
   return {
     parametrization: gmmParametrization(covarianceType),
     prepare: (data) => prepareGmmGradient(data, nComponents, covarianceType),
+    accepts: (data) => {
+      const { values, cols } = readMatrix(data);
+      checkComplete(values, cols);
+    },
   };
 }
 
-function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): GradientProblem<GmmParams> {
-  const { values, rows: n, cols: d } = readMatrix(data);
+/** The gradient objective is the complete-data log-likelihood: every entry must be finite. */
+function checkComplete(values: Float64Array, d: number): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (!Number.isFinite(v)) {
@@ -80,6 +84,11 @@ function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): Gra
         Number.isNaN(v) ? 'compare methods on complete rows, or use EM with the missing-data model' : 'remove or clip infinite values');
     }
   }
+}
+
+function prepareGmmGradient(data: GmmData, k: number, type: CovarianceType): GradientProblem<GmmParams> {
+  const { values, rows: n, cols: d } = readMatrix(data);
+  checkComplete(values, d);
   if (n < k) throw emError('INVALID_DATA', ['data'], n, `has ${n} rows, fewer than nComponents = ${k}`, 'reduce nComponents or pass more rows');
   // Centring and scale in float64: the same column moments the model's prepare uses.
   const { offset, variance } = columnMoments(values, n, d);

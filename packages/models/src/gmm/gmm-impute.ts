@@ -9,7 +9,7 @@ import { groupRowsByPattern, readMatrix } from './gmm-data.js';
 import { conditionOn, observedLogJoint, type Conditioning } from './gmm-missing.js';
 import { flatCovariance } from './gmm-math.js';
 import type { GmmData, GmmParams } from './gmm-types.js';
-import { validateGmmParams } from './gaussian-mixture.js';
+import { validateGmmParams } from './gmm-validate.js';
 
 /** Options of {@link impute}. @category Gaussian mixtures */
 export interface ImputeOptions {

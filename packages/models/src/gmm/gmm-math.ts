@@ -164,6 +164,10 @@ export interface ReinitSource {
   /** A data row, original units, chosen by the caller's rng. */
   row(index: number): Float64Array;
   readonly nRows: number;
+  /** Σ row weights (the fresh component's weight is 1/W). Default nRows. */
+  readonly totalWeight?: number;
+  /** Picks a row (one with positive weight). Default a uniform index. */
+  pick?(rng: Rng): number;
   /** Per-feature variance of the data (floor for a fresh covariance). */
   readonly variance: Float64Array;
 }
@@ -186,7 +190,7 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
   const total = nk.reduce((a, b) => a + b, 0);
   for (let c = 0; c < k; c++) weights[c] = (nk[c] as number) / total;
   const reinit = (c: number, why: string): void => {
-    const row = rng.int(source.nRows);
+    const row = source.pick === undefined ? rng.int(source.nRows) : source.pick(rng);
     means.set(source.row(row), c * d);
     const dd = d * d;
     // The fresh covariance keeps the covariance type: tied components keep the shared matrix,
@@ -196,7 +200,7 @@ export function gmmMStep(stats: GmmStats, type: CovarianceType, regCovar: number
       covs.fill(0, c * dd, (c + 1) * dd);
       for (let i = 0; i < d; i++) covs[c * dd + i * d + i] = Math.max(type === 'spherical' ? meanVariance : (source.variance[i] as number), regCovar, 1e-12) + regCovar;
     }
-    weights[c] = 1 / source.nRows;
+    weights[c] = 1 / (source.totalWeight ?? source.nRows);
     events.push({ type: 'reinitialized', component: c, detail: `${why}; reinitialized at data row ${row}`, value: row });
   };
   const added = new Float64Array(k).fill(regCovar); // what the diagonal received on top of M/n

@@ -14,7 +14,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { choleskyWithJitter, invertLower, type FiniteChunk, type Rng } from '@emlab/core';
+import { choleskyWithJitter, invertLower, type FiniteChunk, type FloatArray, type Rng } from '@emlab/core';
 import { flatCovariance } from './gmm-math.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
 import { featureCount, quadraticPairs, type DataBlock } from './gmm-data.js';
@@ -159,14 +159,12 @@ interface Piece {
 }
 
 /**
- * The `finite` chunks of the rows with missing entries at `params`:
- * `logJoint` is log π_k + log N(x_o | μ_k,o, Σ_k,oo), `stats` the expected
- * statistics with x_m replaced by its conditional mean and the conditional
- * covariance added to the second moment (taken about μ_k, in float64),
- * `latentEntropy` the entropy of x_m | x_o, z = k, and `sampleStats` the
- * statistics with x_m drawn from that conditional.
+ * The `finite` chunks of the rows with missing entries at `params` for the float32 kernels: patterns
+ * with many rows (uploaded as tensor blocks) on the device, one matmul each, unless a component is
+ * too ill-conditioned for it; the rest on the host in float64 ({@link hostChunks}).
  * @param centredMeans - `[K·D]` component means minus the data offset.
  * @param offset - the data offset (statistics' references are in original units).
+ * @param weights - row weights in prepared order, or undefined.
  * @category Gaussian mixtures
  */
 export function missingChunks(
@@ -174,13 +172,13 @@ export function missingChunks(
   params: GmmParams,
   centredMeans: Float64Array,
   offset: Float64Array,
+  weights: Float64Array | undefined,
   tensors: { readonly mode: 'auto' | 'never' | 'always'; readonly maxNorm: number } = { mode: 'auto', maxNorm: 0 },
 ): FiniteChunk<GmmStats>[] {
   const k = params.weights.length;
   const d = offset.length;
   const cond = conditionPatterns(missing.patterns, params);
-  const ref = new Float64Array(k * d);
-  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) ref[c * d + i] = (centredMeans[c * d + i] as number) + (offset[i] as number);
+  const ref = referencePoints(centredMeans, offset, k, d);
   const observedMean = (c: number, pat: PatternSegment): Float64Array => Float64Array.from(pat.obs, (j) => centredMeans[c * d + j] as number);
   // Large patterns on the device, unless a component is too ill-conditioned for the quadratic-feature
   // path (the same criterion as complete rows: ρ = tr(Σ_oo⁻¹)(R + ‖μ_o‖)² > CENTRED_PATH_CONDITION).
@@ -199,16 +197,51 @@ export function missingChunks(
   missing.patterns.forEach((pat, p) => {
     if (!onDevice[p]) return;
     const table = patternTable(pat, cond[p] as Conditioning[], k, d, observedMean);
-    for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, table, cond[p] as Conditioning[], k, d, ref, observedMean));
+    for (const block of pat.blocks as readonly DataBlock[]) device.push(tensorChunk(pat, block, table, cond[p] as Conditioning[], k, d, ref, observedMean, weights));
   });
-  // Group the other patterns' rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
+  const rest = missing.patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })).filter((_, p) => !onDevice[p]);
+  return [...device, ...hostChunksOf(rest, k, d, ref, observedMean, weights)];
+}
+
+/** Reference points of the statistics (the component means, original units), `[K·D]`. */
+function referencePoints(centredMeans: Float64Array, offset: Float64Array, k: number, d: number): Float64Array {
+  const ref = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let i = 0; i < d; i++) ref[c * d + i] = (centredMeans[c * d + i] as number) + (offset[i] as number);
+  return ref;
+}
+
+/**
+ * The float64 host chunks of any host patterns (complete rows are a pattern with nothing missing):
+ * `logJoint` is log π_k + log N(x_o | μ_k,o, Σ_k,oo) by a triangular solve per row, `stats` the expected
+ * statistics with x_m replaced by its conditional mean and the conditional covariance added to the
+ * second moment (taken about μ_k), `latentEntropy` the entropy of x_m | x_o, z = k, and `sampleStats`
+ * the statistics with x_m drawn from that conditional (the last two only when something is missing).
+ * @param weights - row weights in prepared order, or undefined.
+ * @category Gaussian mixtures
+ */
+export function hostChunks(patterns: readonly PatternSegment[], params: GmmParams, centredMeans: Float64Array, offset: Float64Array, weights: Float64Array | undefined): FiniteChunk<GmmStats>[] {
+  const k = params.weights.length;
+  const d = offset.length;
+  const cond = conditionPatterns(patterns, params);
+  const observedMean = (c: number, pat: PatternSegment): Float64Array => Float64Array.from(pat.obs, (j) => centredMeans[c * d + j] as number);
+  return hostChunksOf(patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })), k, d, referencePoints(centredMeans, offset, k, d), observedMean, weights);
+}
+
+function hostChunksOf(
+  items: readonly { readonly pat: PatternSegment; readonly cs: Conditioning[] }[],
+  k: number,
+  d: number,
+  ref: Float64Array,
+  observedMean: (c: number, pat: PatternSegment) => Float64Array,
+  weights: Float64Array | undefined,
+): FiniteChunk<GmmStats>[] {
+  // Group the rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
   // (a chunk's rows are positions start … start + rows − 1: predictions are placed by them).
   const groups: Piece[][] = [];
   let current: Piece[] = [];
   let filled = 0;
   let next = -1;
-  missing.patterns.forEach((pat, p) => {
-    if (onDevice[p]) return;
+  items.forEach(({ pat }, p) => {
     if (pat.start !== next && current.length > 0) {
       groups.push(current);
       current = [];
@@ -229,28 +262,20 @@ export function missingChunks(
   });
   if (current.length > 0) groups.push(current);
 
-  const host = groups.map((pieces): FiniteChunk<GmmStats> => {
+  return groups.map((pieces): FiniteChunk<GmmStats> => {
     const rows = pieces.reduce((n, q) => n + q.to - q.from, 0);
     const first = pieces[0] as Piece;
-    const start = (missing.patterns[first.p] as PatternSegment).start + first.from;
-    /** Calls fn(pattern, conditionings, row offset in chunk, row index in pattern) for every row. */
-    const eachRow = (fn: (pat: PatternSegment, cs: Conditioning[], r: number, i: number) => void): void => {
-      let r = 0;
-      for (const q of pieces) {
-        const pat = missing.patterns[q.p] as PatternSegment;
-        const cs = cond[q.p] as Conditioning[];
-        for (let i = q.from; i < q.to; i++) fn(pat, cs, r++, i);
-      }
-    };
-    return {
+    const start = (items[first.p] as (typeof items)[number]).pat.start + first.from;
+    const anyMissing = pieces.some((q) => (items[q.p] as (typeof items)[number]).pat.mis.length > 0);
+    const chunk: FiniteChunk<GmmStats> = {
       rows,
       start,
+      ...(weights === undefined ? {} : { weights: weights.subarray(start, start + rows) }),
       logJoint: () => {
-        const out = new Float32Array(rows * k);
+        const out = new Float64Array(rows * k);
         let r0 = 0;
         for (const q of pieces) {
-          const pat = missing.patterns[q.p] as PatternSegment;
-          const cs = cond[q.p] as Conditioning[];
+          const { pat, cs } = items[q.p] as (typeof items)[number];
           const o = pat.obs.length;
           const xo = pat.xo;
           const u = new Float64Array(o);
@@ -262,23 +287,13 @@ export function missingChunks(
           }
           r0 += q.to - q.from;
         }
-        return tf.tensor2d(out, [rows, k]);
+        return out;
       },
-      latentEntropy: () => {
-        const out = new Float32Array(rows * k);
-        eachRow((_pat, cs, r) => {
-          for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
-        });
-        return tf.tensor2d(out, [rows, k]);
-      },
-      stats: (weights) => {
-        const w = weights.dataSync();
+      stats: (w) => {
         const stats = emptyStats(k, d, ref);
         let r = 0;
         for (const q of pieces) {
-          const pat = missing.patterns[q.p] as PatternSegment;
-          const cs = cond[q.p] as Conditioning[];
-          const o = pat.obs.length;
+          const { pat, cs } = items[q.p] as (typeof items)[number];
           for (let c = 0; c < k; c++) {
             // Moments of x_o − μ_o over the piece's rows, then completed with B and C.
             const { n, s1, s2 } = hostMoments(pat, q.from, q.to, w, r, k, c, observedMean(c, pat));
@@ -289,20 +304,44 @@ export function missingChunks(
         }
         return stats;
       },
-      sampleStats: (weights, rng: Rng) => {
-        const w = weights.dataSync();
+    };
+    if (!anyMissing) return chunk;
+    return {
+      ...chunk,
+      latentEntropy: () => {
+        const out = new Float64Array(rows * k);
+        let r = 0;
+        for (const q of pieces) {
+          const { cs } = items[q.p] as (typeof items)[number];
+          for (let i = q.from; i < q.to; i++, r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
+        }
+        return out;
+      },
+      sampleStats: (w, rng: Rng) => {
         const stats = emptyStats(k, d, ref);
         // One stream per chunk (the E-step's), drawn in row order.
         let r = 0;
         for (const q of pieces) {
-          sampleInto(stats, missing.patterns[q.p] as PatternSegment, q.from, q.to, w, r, cond[q.p] as Conditioning[], observedMean, rng);
+          const { pat, cs } = items[q.p] as (typeof items)[number];
+          sampleInto(stats, pat, q.from, q.to, w, r, cs, observedMean, rng);
           r += q.to - q.from;
         }
         return stats;
       },
     };
   });
-  return [...device, ...host];
+}
+
+/** A tensor's values as a host copy; frees the tensor. @internal */
+export function downloadTensor(t: tf.Tensor): Float32Array {
+  const v = Float32Array.from(t.dataSync() as Float32Array);
+  t.dispose();
+  return v;
+}
+
+/** A weight table as float32 (the tensor kernels' upload), without a copy when it already is. @internal */
+export function asFloat32(w: FloatArray): Float32Array {
+  return w instanceof Float32Array ? w : Float32Array.from(w);
 }
 
 /** Above this ρ a component's quadratic-feature table loses too much in float32 (see `CENTRED_PATH_CONDITION`). */
@@ -394,6 +433,7 @@ function tensorChunk(
   d: number,
   ref: Float64Array,
   observedMean: (c: number, pat: PatternSegment) => Float64Array,
+  rowWeights: Float64Array | undefined,
 ): FiniteChunk<GmmStats> {
   const o = pat.obs.length;
   const pairs = quadraticPairs(d, 'packed');
@@ -405,15 +445,15 @@ function tensorChunk(
   return {
     rows: block.rows,
     start: block.start,
-    logJoint: () => tf.matMul(phi, tf.tensor2d(table, [f, k])),
+    ...(rowWeights === undefined ? {} : { weights: rowWeights.subarray(block.start, block.start + block.rows) }),
+    logJoint: () => downloadTensor(tf.tidy(() => tf.matMul(phi, tf.tensor2d(table, [f, k])))),
     latentEntropy: () => {
-      const out = new Float32Array(block.rows * k);
+      const out = new Float64Array(block.rows * k);
       for (let r = 0; r < block.rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
-      return tf.tensor2d(out, [block.rows, k]);
+      return out;
     },
     stats: (weights) => {
-      const acc = tf.matMul(tf.transpose(weights), phi).dataSync();
-      let w: ArrayLike<number> | undefined;
+      const acc = downloadTensor(tf.tidy(() => tf.matMul(tf.transpose(tf.tensor2d(asFloat32(weights), [block.rows, k])), phi)));
       const stats = emptyStats(k, d, ref);
       for (let c = 0; c < k; c++) {
         const row = c * f;
@@ -442,8 +482,7 @@ function tensorChunk(
           scatter += (s2[a * o + a] as number) - (s1[a] as number) ** 2 / n;
         }
         if (scatter <= rawTrace * 2 ** -MAX_CANCELLED_BITS) {
-          w ??= weights.dataSync();
-          const exact = hostMoments(pat, from, to, w, 0, k, c, mo);
+          const exact = hostMoments(pat, from, to, weights, 0, k, c, mo);
           if (exact.n > 0) completeMoments(stats, c, pat, cs[c] as Conditioning, exact.n, exact.s1, exact.s2);
           continue;
         }
@@ -453,7 +492,7 @@ function tensorChunk(
     },
     sampleStats: (weights, rng) => {
       const stats = emptyStats(k, d, ref);
-      sampleInto(stats, pat, from, to, weights.dataSync(), 0, cs, observedMean, rng);
+      sampleInto(stats, pat, from, to, weights, 0, cs, observedMean, rng);
       return stats;
     },
   };

@@ -20,7 +20,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EmError } from './errors.js';
+import { EmError } from '../errors.js';
 
 type Grads = Record<string, () => tf.Tensor>;
 

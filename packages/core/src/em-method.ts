@@ -1,0 +1,183 @@
+/**
+ * EM as a method: an E-step, the model's M-step, the Neal–Hinton record of
+ * both half-steps, the monotonicity check, and precision (float32 → float64).
+ *
+ * @see Dempster, A. P., Laird, N. M. & Rubin, D. B. (1977). Maximum likelihood from incomplete data via the EM algorithm.
+ * @see Neal, R. M. & Hinton, G. E. (1998). A view of the EM algorithm that justifies incremental, sparse, and other variants.
+ * @module
+ */
+import { EmError } from './errors.js';
+import type { EStep, EStepResult } from './estep.js';
+import type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
+import type { MStepResult, Model, ModelEvent, PreparedData } from './model.js';
+import { nowMs } from './platform.js';
+import type { Precision } from './precision.js';
+import { PRECISIONS } from './precision.js';
+import type { IterationRecord, MonotonicityViolation } from './result.js';
+import { beyondConditioningCap, monotonicityTolerance } from './tolerance.js';
+
+/** A reinitialization may lower the bound legitimately: such half-steps are not checked. */
+export function reinitialized(events: readonly ModelEvent[]): boolean {
+  return events.some((e) => e.type === 'reinitialized');
+}
+
+/** Central-difference gradient norm of θ ↦ f(θ) / W in a parametrization (float64). */
+function gradientNormOf(f: (v: Float64Array) => number, at: Float64Array, totalWeight: number): number {
+  let sq = 0;
+  const v = Float64Array.from(at);
+  for (let i = 0; i < at.length; i++) {
+    const x = at[i] as number;
+    const h = 1e-5 * Math.max(1, Math.abs(x));
+    v[i] = x + h;
+    const up = f(v);
+    v[i] = x - h;
+    const down = f(v);
+    v[i] = x;
+    const g = (up - down) / (2 * h) / totalWeight;
+    sq += g * g;
+  }
+  return Math.sqrt(sq);
+}
+
+/**
+ * EM with an E-step: the method `fit` builds for every E-step.
+ * @category Methods
+ */
+export function emMethod(eStep: EStep): Method {
+  return {
+    name: eStep.name,
+    kind: eStep.kind,
+    family: eStep.family,
+    options: eStep.options,
+    precisions: eStep.precisions ?? PRECISIONS,
+    ...(eStep.convergence === undefined ? {} : { convergence: eStep.convergence }),
+    open<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>): MethodSession<P> {
+      return {
+        begin: (rc: RestartContext<P>) => emRestart(eStep, fc, rc),
+        dispose() {},
+      };
+    },
+  };
+}
+
+function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContext<D, P, S, PD>, rc: RestartContext<P>): RestartRun<P> {
+  const model: Model<D, P, S, PD> = fc.model;
+  const strict = eStep.family !== 'monte-carlo' && fc.monotonicity !== 'off';
+  let precision: Precision = rc.precision.start;
+  let switched = false;
+  let params = rc.params;
+  let state: unknown;
+  let started = false;
+  let disposed = false;
+  let prev: IterationRecord | undefined;
+  let lastStats: S | undefined;
+  let lastParamsBefore: P | undefined;
+  let t = 0;
+  let passes = 0;
+  let warnedIllConditioned = false;
+
+  const run: RestartRun<P> = {
+    async step(): Promise<MethodStep<P>> {
+      t++;
+      const iterRng = rc.rng.child('iter', t);
+      const t0 = nowMs();
+      const structure = model.structure(fc.prepared, params, { precision });
+      let e: EStepResult;
+      try {
+        if (!started) {
+          started = true;
+          if (eStep.start !== undefined) state = eStep.start({ rng: rc.rng.child('estep-start'), restart: rc.restart, structure });
+        }
+        e = await eStep.run(structure, { rng: iterRng.child('estep'), iteration: t, passes, state, precision, ...(fc.signal === undefined ? {} : { signal: fc.signal }) });
+      } finally {
+        structure.dispose?.();
+      }
+      const t1 = nowMs();
+      const stats = e.stats as S;
+      // Both half-step bounds are measured with the same yardstick, the model's float64
+      // E_q[log p(x, z | θ)] from the statistics plus H(q): L(q_t, θ_t) and L(q_t, θ_{t+1}).
+      const boundAfterE = model.expectedLogJoint(stats, params) + e.entropy;
+      const m: MStepResult<P> = model.mStep(stats, params, { rng: iterRng.child('mstep'), prepared: fc.prepared, iteration: t });
+      const boundAfterM = model.expectedLogJoint(stats, m.params) + e.entropy;
+      const scaleE = model.roundoffScale?.(stats, params) ?? 0;
+      const roundoffScale = Math.max(scaleE, model.roundoffScale?.(stats, m.params) ?? 0);
+      const t2 = nowMs();
+
+      const events: ModelEvent[] = [...(m.events ?? [])];
+      const ill = precision === 'float32' && beyondConditioningCap(boundAfterE, fc.totalWeight, roundoffScale);
+      if (ill) {
+        events.push({ type: 'ill-conditioned', detail: `the model's conditioning magnitude ${roundoffScale.toExponential(2)} exceeds what the float32 monotonicity check can allow for`, value: roundoffScale });
+        if (!warnedIllConditioned && !rc.precision.canRefine) {
+          warnedIllConditioned = true;
+          fc.warn(`${model.name}: the fit is ill-conditioned for float32 arithmetic (conditioning ${roundoffScale.toExponential(2)}); use precision 'float64' or 'auto' for trustworthy bounds`);
+        }
+      }
+      const exempt = switched ? 'precision switched to float64 (the E-half compares bounds of two arithmetics)' : e.exempt;
+      const violations: MonotonicityViolation[] = [];
+      if (strict) {
+        const check = (halfStep: 'E' | 'M', before: number, after: number, scale: number, slack = 0): void => {
+          const tolerance = monotonicityTolerance(before, after, fc.totalWeight, scale, precision) + slack;
+          if (after < before - tolerance) violations.push({ halfStep, drop: before - after, tolerance });
+        };
+        if (prev !== undefined && !reinitialized(prev.events) && exempt === undefined) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));
+        if (!reinitialized(events)) check('M', boundAfterE, boundAfterM, roundoffScale, m.boundSlack ?? 0);
+      }
+      passes += e.coverage ?? 1;
+      const record: IterationRecord = {
+        iteration: t,
+        boundAfterE,
+        boundAfterM,
+        logLikelihood: e.logLikelihood ?? null,
+        gap: e.logLikelihood === undefined ? null : e.logLikelihood + (model.logPrior?.(params) ?? 0) - boundAfterE,
+        entropy: e.entropy,
+        boundStdErr: e.boundStdErr ?? null,
+        mStepSlack: m.boundSlack ?? 0,
+        roundoffScale,
+        precision,
+        passes,
+        eStepMs: t1 - t0,
+        mStepMs: t2 - t1,
+        diagnostics: { ...e.diagnostics, eStepBound: e.bound },
+        events,
+        violations,
+        ...(exempt === undefined ? {} : { exempt }),
+      };
+      switched = false;
+      prev = record;
+      lastStats = stats;
+      lastParamsBefore = params;
+      params = m.params;
+      if (ill && rc.precision.canRefine) run.refine?.();
+      return { record, params };
+    },
+    refine() {
+      if (!rc.precision.canRefine || precision === 'float64') return false;
+      precision = 'float64';
+      switched = true;
+      return true;
+    },
+    gradientNorm() {
+      const p = model.parametrization?.(fc.prepared);
+      if (p === undefined || lastStats === undefined || lastParamsBefore === undefined) return undefined;
+      const stats = lastStats;
+      // Fisher's identity: at θ_t with q_t exact, ∇θ E_q log p(x, z | θ) = ∇ log p(x | θ_t).
+      const f = (v: Float64Array): number => model.expectedLogJoint(stats, p.fromVector(v));
+      return gradientNormOf(f, p.toVector(lastParamsBefore), fc.totalWeight);
+    },
+    degenerate() {
+      if (model.degenerate === undefined || lastStats === undefined) return [];
+      return model.degenerate(lastStats, params);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (started && eStep.dispose !== undefined) eStep.dispose(state);
+    },
+  };
+  return run;
+}
+
+/** Thrown inside a run when its signal fired: `fit` ends the restart with reason `aborted`. @internal */
+export function isAbort(e: unknown): boolean {
+  return e instanceof EmError && e.code === 'ABORTED';
+}

@@ -1,0 +1,315 @@
+/**
+ * The `finite` structure kind: a K-way discrete latent per row (mixtures),
+ * and the shared block loop every finite E-step is written with.
+ *
+ * A model serves its rows in blocks (`chunks()`); each block gives its
+ * `[rows, K]` table of log p(x_n, z_n = k | θ) as a plain host array (float32
+ * when the model's kernels ran in float32, float64 otherwise) and turns a
+ * `[rows, K]` weight table back into sufficient statistics. So a model can
+ * be written without TensorFlow.js (plain JavaScript arrays) and an E-step
+ * never touches tensors: it only chooses q from the table.
+ *
+ * {@link reduceFiniteChunks} does everything else, once for every finite
+ * E-step: the log-sum-exp and posterior, row weights, H(q) including the
+ * continuous part of the latent (`latentEntropy`: missing entries), drawn
+ * statistics for Monte Carlo E-steps (`sampleStats`), and float64 sums. An
+ * E-step cannot forget a hook that changes H(q), because it never computes
+ * H(q) itself.
+ *
+ * @module
+ */
+import { EmError } from './errors.js';
+import { yielder } from './platform.js';
+import type { FloatArray, Precision } from './precision.js';
+import type { Rng } from './rng.js';
+import type { StatsAlgebra } from './stats.js';
+import type { LatentStructure } from './structures.js';
+
+/**
+ * One block of rows of a {@link FiniteStructure}.
+ * @category Structures
+ */
+export interface FiniteChunk<S> {
+  /** Number of rows in this block. */
+  readonly rows: number;
+  /** Index of the block's first row in the prepared data. */
+  readonly start: number;
+  /** Row weights `[rows]` (frequency or importance weights); absent means every weight is 1. */
+  readonly weights?: Float64Array;
+  /** `[rows × K]` row-major table of log p(x_n, z_n = k | θ), every constant included. */
+  logJoint(): FloatArray;
+  /**
+   * Sufficient statistics for a weight table `[rows × K]`: w_nk = (row weight) · q(z_n = k) for
+   * exact or restricted E-steps, (row weight) · (fraction of draws equal to k) for Monte Carlo ones.
+   * The chunk must not keep the array.
+   */
+  stats(weights: FloatArray): S;
+  /**
+   * Rows whose latent has a continuous part besides z (missing entries of a Gaussian row):
+   * `[rows × K]` entropy h_nk of that part's exact conditional given x_n and z_n = k, so that
+   * H(q) = Σ_nk q_nk (−log q_nk + h_nk). Absent means 0 (z is the only latent).
+   */
+  latentEntropy?(): FloatArray;
+  /**
+   * Like `stats`, but with the continuous part of the latent drawn from its exact conditional given
+   * z instead of integrated out: what sampling E-steps use. Absent means `stats`.
+   */
+  sampleStats?(weights: FloatArray, rng: Rng): S;
+}
+
+/**
+ * A K-way discrete latent per row (mixtures). Rows are served in blocks so
+ * peak memory stays bounded for any N; statistics from blocks are added with
+ * `algebra`.
+ * @category Structures
+ */
+export interface FiniteStructure<S = unknown> extends LatentStructure {
+  readonly kind: 'finite';
+  readonly nRows: number;
+  readonly nComponents: number;
+  readonly algebra: StatsAlgebra<S>;
+  /** The blocks, in row order. Iterating twice yields the same blocks. */
+  chunks(): Iterable<FiniteChunk<S>>;
+}
+
+/** Narrows a structure to `finite`. @category Structures */
+export function isFiniteStructure(s: LatentStructure): s is FiniteStructure {
+  return s.kind === 'finite';
+}
+
+/** A block as a finite E-step sees it. @category Structures */
+export interface FiniteBlock {
+  /** Block index (0-based, in row order) and its first row. */
+  readonly index: number;
+  readonly start: number;
+  readonly rows: number;
+  readonly nComponents: number;
+  /** `[rows × K]` log p(x_n, z_n = k | θ). */
+  readonly logJoint: FloatArray;
+  /** `[rows]` log p(x_n | θ) (−∞ for a row impossible under every component). */
+  readonly logNorm: Float64Array;
+  /** `[rows × K]` p(z_n = k | x_n, θ) (a row of zeros for an impossible row); computed once. */
+  posterior(): Float64Array;
+  /** Row weights `[rows]`, or undefined (all 1). */
+  readonly rowWeights: Float64Array | undefined;
+  /** Stream for this block: `<E-step stream>/block/<start>`. */
+  readonly rng: Rng;
+}
+
+/** What a finite E-step chooses for a block. @category Structures */
+export interface FiniteChoice {
+  /**
+   * q(z_n = k) `[rows × K]`, rows summing to 1: the distribution whose bound L(q, θ) and entropy are
+   * reported. Returning `block.posterior()` itself is the exact E-step.
+   */
+  readonly q: FloatArray;
+  /**
+   * Monte Carlo E-steps: the fraction of draws equal to k `[rows × K]`. The statistics then come from
+   * the draws (with `sampleStats`, which also draws the continuous part of the latent), and the bound
+   * is the estimate Σ_n Σ_k draws_nk log p(x_n, k) + H_z(q).
+   */
+  readonly draws?: FloatArray;
+  /** Per-row values `[rows]` to add up over all rows (weighted by row weights) in float64. */
+  readonly sums?: Readonly<Record<string, ArrayLike<number>>>;
+}
+
+/** A block's (or the whole structure's) contribution. @category Structures */
+export interface FiniteOutcome<S> {
+  readonly stats: S;
+  /** Σ_n w_n [Σ_k a_nk log p(x_n, k) + H_z(q_n)], a = draws or q. */
+  readonly bound: number;
+  /** Σ_n w_n [H_z(q_n) + Σ_k q_nk h_nk]: the entropy of the whole latent. */
+  readonly entropy: number;
+  /** Σ_n w_n log p(x_n | θ). */
+  readonly logLikelihood: number;
+  /** The E-step's extra sums. */
+  readonly sums: Readonly<Record<string, number>>;
+  /** Rows (unweighted) covered. */
+  readonly rows: number;
+}
+
+/** Row-wise max-shifted exp: fills `post` with the posterior and returns log p(x_n). */
+function normalizeRows(table: FloatArray, rows: number, k: number, post: Float64Array, logNorm: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * k;
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < k; j++) {
+      const v = table[o + j] as number;
+      if (v > m) m = v;
+    }
+    if (m === Number.NEGATIVE_INFINITY) {
+      // No component can produce this row: log p = −∞, a zero posterior (never NaN).
+      logNorm[r] = Number.NEGATIVE_INFINITY;
+      post.fill(0, o, o + k);
+      continue;
+    }
+    let total = 0;
+    for (let j = 0; j < k; j++) {
+      const e = Math.exp((table[o + j] as number) - m);
+      post[o + j] = e;
+      total += e;
+    }
+    logNorm[r] = m + Math.log(total);
+    const inv = 1 / total;
+    for (let j = 0; j < k; j++) post[o + j] = (post[o + j] as number) * inv;
+  }
+}
+
+/**
+ * Runs a finite E-step's choice on one block and accounts for it: statistics (row weights applied),
+ * the bound, H(q) with the latent's continuous part, log p(x), and the E-step's sums.
+ * @category Structures
+ */
+export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: number, index: number, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice): FiniteOutcome<S> {
+  const k = nComponents;
+  const rows = chunk.rows;
+  const table = chunk.logJoint();
+  if (table.length !== rows * k) {
+    throw new EmError('INTERNAL', `finite chunk at row ${chunk.start}: logJoint() has ${table.length} entries, expected rows × K = ${rows} × ${k}`);
+  }
+  const logNorm = new Float64Array(rows);
+  let post: Float64Array | undefined;
+  const posterior = (): Float64Array => {
+    if (post === undefined) {
+      post = new Float64Array(rows * k);
+      normalizeRows(table, rows, k, post, logNorm);
+    }
+    return post;
+  };
+  // logNorm is needed by every E-step (the log-likelihood): computing the posterior gives it for free.
+  posterior();
+  const blockRng = rng.child('block', chunk.start);
+  const rowWeights = chunk.weights;
+  const choice = choose({ index, start: chunk.start, rows, nComponents: k, logJoint: table, logNorm, posterior, rowWeights, rng: blockRng });
+  const q = choice.q;
+  const a = choice.draws ?? q;
+  if (q.length !== rows * k || a.length !== rows * k) {
+    throw new EmError('INTERNAL', `finite E-step returned q or draws of length ${q.length}/${a.length}, expected rows × K = ${rows * k}`);
+  }
+  const exactQ = q === post;
+  const h = chunk.latentEntropy?.();
+  const weights = new Float64Array(rows * k);
+  let bound = 0;
+  let entropy = 0;
+  let logLikelihood = 0;
+  for (let r = 0; r < rows; r++) {
+    const w = rowWeights === undefined ? 1 : (rowWeights[r] as number);
+    const o = r * k;
+    let rowBound = 0;
+    let rowHz = 0;
+    let rowLatent = 0;
+    for (let j = 0; j < k; j++) {
+      const qj = q[o + j] as number;
+      const aj = a[o + j] as number;
+      weights[o + j] = w * aj;
+      // 0 · log 0 = 0 and 0 · (−∞) = 0: a component with no mass contributes nothing.
+      if (aj > 0) rowBound += aj * (table[o + j] as number);
+      if (qj > 0) {
+        rowHz -= qj * (exactQ ? (table[o + j] as number) - (logNorm[r] as number) : Math.log(qj));
+        if (h !== undefined) rowLatent += qj * (h[o + j] as number);
+      }
+    }
+    if (w === 0) continue;
+    bound += w * (rowBound + rowHz);
+    entropy += w * (rowHz + rowLatent);
+    logLikelihood += w * (logNorm[r] as number);
+  }
+  const stats = choice.draws !== undefined && chunk.sampleStats !== undefined ? chunk.sampleStats(weights, blockRng.child('latent')) : chunk.stats(weights);
+  const sums: Record<string, number> = {};
+  for (const [key, values] of Object.entries(choice.sums ?? {})) {
+    let total = 0;
+    for (let r = 0; r < rows; r++) total += (rowWeights === undefined ? 1 : (rowWeights[r] as number)) * (values[r] as number);
+    sums[key] = total;
+  }
+  return { stats, bound, entropy, logLikelihood, sums, rows };
+}
+
+/**
+ * The shared block loop of every finite E-step: per block, the E-step's `choose` picks q (and, for
+ * Monte Carlo E-steps, draws) from the block's table, and {@link evaluateFiniteChunk} accounts for it;
+ * statistics are added with the structure's algebra and every sum in float64.
+ *
+ * @param choose - gets each block (its table, log p(x_n), posterior on demand, row weights, a block stream).
+ * @param options.select - only blocks for which it returns true (incremental E-steps); default all.
+ * @example
+ * ```ts
+ * // The exact E-step, whole:
+ * run(structure, ctx) {
+ *   const r = reduceFiniteChunks(structure, ctx.rng, (block) => ({ q: block.posterior() }));
+ *   return { stats: r.stats, bound: r.logLikelihood, entropy: r.entropy, logLikelihood: r.logLikelihood };
+ * }
+ * ```
+ * @category Structures
+ */
+export function reduceFiniteChunks<S>(
+  structure: FiniteStructure<S>,
+  rng: Rng,
+  choose: (block: FiniteBlock) => FiniteChoice,
+  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void } = {},
+): FiniteOutcome<S> {
+  let stats: S | undefined;
+  let bound = 0;
+  let entropy = 0;
+  let logLikelihood = 0;
+  let rows = 0;
+  const sums: Record<string, number> = {};
+  let index = 0;
+  for (const chunk of structure.chunks()) {
+    const i = index++;
+    if (options.select !== undefined && !options.select(i)) continue;
+    const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
+    options.onBlock?.(i, o);
+    stats = stats === undefined ? o.stats : structure.algebra.add(stats, o.stats);
+    bound += o.bound;
+    entropy += o.entropy;
+    logLikelihood += o.logLikelihood;
+    rows += o.rows;
+    for (const [key, v] of Object.entries(o.sums)) sums[key] = (sums[key] ?? 0) + v;
+  }
+  if (stats === undefined) throw new EmError('INTERNAL', 'reduceFiniteChunks: no block was selected (the structure has no rows)');
+  return { stats, bound, entropy, logLikelihood, sums, rows };
+}
+
+/**
+ * {@link reduceFiniteChunks} that yields to the event loop every few milliseconds between blocks and
+ * stops with an `ABORTED` error when `signal` fires, so a long E-step stays responsive (what the
+ * built-in finite E-steps use).
+ * @throws EmError `ABORTED`
+ * @category Structures
+ */
+export async function reduceFiniteChunksAsync<S>(
+  structure: FiniteStructure<S>,
+  rng: Rng,
+  choose: (block: FiniteBlock) => FiniteChoice,
+  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly signal?: AbortSignal } = {},
+): Promise<FiniteOutcome<S>> {
+  let stats: S | undefined;
+  let bound = 0;
+  let entropy = 0;
+  let logLikelihood = 0;
+  let rows = 0;
+  const sums: Record<string, number> = {};
+  let index = 0;
+  const pause = yielder();
+  for (const chunk of structure.chunks()) {
+    const i = index++;
+    if (options.select !== undefined && !options.select(i)) continue;
+    if (options.signal?.aborted) throw new EmError('ABORTED', 'the E-step was aborted', { path: ['options', 'signal'] });
+    const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
+    options.onBlock?.(i, o);
+    stats = stats === undefined ? o.stats : structure.algebra.add(stats, o.stats);
+    bound += o.bound;
+    entropy += o.entropy;
+    logLikelihood += o.logLikelihood;
+    rows += o.rows;
+    for (const [key, v] of Object.entries(o.sums)) sums[key] = (sums[key] ?? 0) + v;
+    await pause();
+  }
+  if (stats === undefined) throw new EmError('INTERNAL', 'reduceFiniteChunks: no block was selected (the structure has no rows)');
+  return { stats, bound, entropy, logLikelihood, sums, rows };
+}
+
+/** The precision of a finite structure's tables (float64 unless it says otherwise). @category Structures */
+export function structurePrecision(s: LatentStructure): Precision {
+  return s.precision ?? 'float64';
+}

@@ -1,0 +1,75 @@
+/**
+ * The built-in models in core's model registry (on import of `@emlab/models`):
+ * what `emlab fit --model NAME`, `compare` and benchmark suites find by name.
+ * @module
+ */
+import { emError, registerModel, type OptionSchema } from '@emlab/core';
+import { bayesianNetwork, type BayesianNetworkOptions } from './bn/bn-model.js';
+import type { BayesNet } from './bn/bn-types.js';
+import { GAUSSIAN_MIXTURE_OPTIONS, gaussianMixture, type GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
+
+registerModel({
+  name: 'gmm',
+  aliases: ['gaussian-mixture'],
+  description: 'Gaussian mixture (full, diag, spherical, tied covariances; missing entries as latent variables)',
+  structureKind: 'finite',
+  options: GAUSSIAN_MIXTURE_OPTIONS,
+  create: (options) => gaussianMixture(options as unknown as GaussianMixtureOptions),
+  data: { format: 'numeric-table' },
+});
+
+const nameList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** Options of the Bayesian-network registration (the network is a file path on the command line, a network object in the API). */
+export const BAYESIAN_NETWORK_OPTIONS = {
+  network: {
+    type: 'custom',
+    required: true,
+    flag: 'network',
+    shape: 'a network file (BIF or emlab JSON) or a network object',
+    description: 'the network whose CPTs are fitted (structure and states; its CPTs are the `network` init)',
+    check: (v, path) => {
+      if (typeof v === 'string' || (typeof v === 'object' && v !== null && Array.isArray((v as BayesNet).nodes))) return v;
+      throw emError('INVALID_ARGUMENT', path, v, 'must be a network file path or a network object', 'pass --network asia.bif');
+    },
+    parse: (text) => text,
+  },
+  hidden: { type: 'custom', flag: 'hidden', shape: 'a list of node names', description: 'nodes never observed (absent columns are hidden anyway)', check: (v, path) => stringList(v, path), parse: nameList },
+  frozen: { type: 'custom', flag: 'frozen', shape: 'a list of node names', description: 'nodes whose CPTs stay fixed', check: (v, path) => stringList(v, path), parse: nameList },
+  pseudoCount: { type: 'number', min: 0, default: 0, flag: 'pseudo-count', description: 'Dirichlet pseudo-count (MAP); 0 is maximum likelihood' },
+  initConcentration: { type: 'number', min: 0, exclusiveMin: true, default: 1, flag: 'init-concentration', description: 'Dirichlet concentration of the random CPT init' },
+  batchSize: { type: 'integer', min: 1, default: 4096, flag: 'batch-size', description: 'distinct evidence patterns per E-step batch' },
+} as const satisfies OptionSchema;
+
+function stringList(v: unknown, path: readonly (string | number)[]): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw emError('INVALID_ARGUMENT', path, v, 'must be a list of node names', 'pass e.g. ["either"] (API) or --hidden either,lung (CLI)');
+  return [...(v as string[])];
+}
+
+registerModel({
+  name: 'bayesian-network',
+  aliases: ['bn'],
+  description: 'discrete Bayesian network: CPTs by EM (hidden nodes, missing cells, MAP with Dirichlet pseudo-counts)',
+  structureKind: 'factor-graph',
+  options: BAYESIAN_NETWORK_OPTIONS,
+  create: (options) => {
+    const { network, ...rest } = options as unknown as { network: BayesNet | string } & BayesianNetworkOptions;
+    if (typeof network === 'string') {
+      throw emError('INVALID_ARGUMENT', ['options', 'network'], network, 'is a file path: read the network first', 'pass the network object (readNetwork from @emlab/models), or load data through the registration');
+    }
+    return bayesianNetwork(network, rest);
+  },
+  data: {
+    format: 'custom',
+    describe: 'a CSV of state names whose header names nodes (missing cells empty, NA or ?; absent nodes are hidden), with --network FILE',
+    read: async (files, options) => {
+      // Loaded on demand: file I/O stays out of the browser-safe entry.
+      const { readNetwork } = await import('./bn/bn-io.js');
+      const { readBnCsv } = await import('./bn/bn-data.js');
+      const net = typeof options['network'] === 'string' ? await readNetwork(options['network']) : (options['network'] as BayesNet);
+      const [file] = files;
+      if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
+      return { data: await readBnCsv(file, net), options: { ...options, network: net } };
+    },
+  },
+});
