@@ -1,0 +1,93 @@
+/**
+ * Multivariate Aitken extrapolation (Louis 1982) with the EM Jacobian estimated from successive increments.
+ *
+ * @module
+ */
+import { emError } from '../errors.js';
+import type { Accelerator, AcceleratorStep } from './accelerator.js';
+import { leastSquares } from './least-squares.js';
+import { checkNumber, emResult, fixedPointResult, plainStep, startAt, stepResult } from './step-helpers.js';
+import { combine, sub } from './vector.js';
+
+/** Options of {@link aitken}. @category Acceleration */
+export interface AitkenOptions {
+  /**
+   * Number m of difference pairs the Jacobian is estimated from (default min(p, 10)):
+   * m = p gives the full Jacobian, m < p its restriction to the span of the increments.
+   */
+  readonly window?: number;
+}
+
+/** Aitken memory: EM increments along the current EM path before θ, oldest first. @category Acceleration */
+export interface AitkenMemory {
+  readonly increments: readonly Float64Array[];
+}
+
+/**
+ * Multivariate Aitken acceleration (Louis 1982) with a Jacobian estimated from successive EM increments.
+ *
+ * Near the fixed point θ*, EM is linear: Δ_{t+1} ≈ J Δ_t with Δ_t = F(θ_t) − θ_t
+ * and J = dF(θ*), so summing the remaining increments gives
+ * θ* ≈ θ_t + (I − J)⁻¹ Δ_t. With m consecutive pairs U = [Δ_{t−m} … Δ_{t−1}],
+ * V = [Δ_{t−m+1} … Δ_t] (`[p, m]`), the secant estimate J U = V gives
+ * (I − J)⁻¹ Δ_t = U c with (U − V) c = Δ_t, solved in least squares (pivoted
+ * QR, dropping directions below 1e-12 relative); for m = p and U invertible
+ * this is exactly J = V U⁻¹.
+ *
+ * One step from θ: evaluate p1 = F(θ) (ℓ(p1), Δ at p1). Once the current
+ * EM path holds m + 1 increments, evaluate θ_A = p1 + U c and accept it iff it is
+ * valid and ℓ(θ_A) ≥ ℓ(p1): a new EM path then starts at θ_A. Otherwise
+ * return p1 and extend the path (its oldest increments beyond m + 1 are
+ * dropped, so the next step extrapolates again from a shifted window).
+ * Map calls per step: 1 while the path grows, 2 when extrapolating (0 at an
+ * exact fixed point). A cycle after an acceptance costs m − 1 plain steps and
+ * one extrapolation step (m + 1 calls).
+ *
+ * @throws `INVALID_ARGUMENT` if `window` is not an integer ≥ 1.
+ * @see Louis, T. A. (1982). Finding the observed information matrix when using the EM algorithm. *JRSS B* 44, 226–233 (Section 4).
+ * @category Acceleration
+ */
+export function aitken(options: AitkenOptions = {}): Accelerator<AitkenMemory> {
+  const window =
+    options.window === undefined ? undefined : checkNumber(options.window, 'window', { min: 1, integer: true }, 'pass an integer >= 1 or omit it (default min(p, 10))');
+  const initial: AitkenMemory = { increments: [] };
+  return {
+    name: 'aitken',
+    options: { window: window ?? 'min(p, 10)' },
+    start: (theta, map) => startAt(theta, map, initial),
+    async step(state, map): Promise<AcceleratorStep<AitkenMemory>> {
+      const s = await plainStep(state, map);
+      if (s.e1 === null) return fixedPointResult(state, state.memory);
+      const e1 = s.e1;
+      const { theta, p1 } = s;
+      const prev = state.memory?.increments;
+      if (!Array.isArray(prev)) {
+        throw emError('INVALID_ARGUMENT', ['state', 'memory'], state.memory, 'is not Aitken memory', 'pass the state returned by this accelerator');
+      }
+      const m = window ?? Math.min(theta.length, 10);
+      // Increments along the EM path …, θ, p1.
+      const path = [...prev, sub(p1, theta), sub(e1.next, p1)].slice(-(m + 1));
+      const memory: AitkenMemory = { increments: path.slice(0, -1) };
+      if (path.length < m + 1) return emResult({ ...s, e1 }, memory);
+
+      const U = path.slice(0, m);
+      const cols = U.map((uj, j) => sub(uj, path[j + 1]!));
+      const c = leastSquares(cols, path[m]!);
+      if (c === null) return emResult({ ...s, e1 }, memory);
+      const proposal = combine(p1, Array.from(c), U);
+      const e = await s.counter.trial(proposal);
+      if (e === null || !(e.logLikelihood >= e1.logLikelihood)) {
+        return emResult({ ...s, e1 }, memory, { extrapolated: true, rejection: e === null ? 'invalid' : 'decrease' });
+      }
+      return stepResult({
+        theta: proposal,
+        evaluation: e,
+        memory: initial,
+        emLogLikelihood: e1.logLikelihood,
+        extrapolated: true,
+        accepted: true,
+        mapCalls: s.counter.calls,
+      });
+    },
+  };
+}
