@@ -10,8 +10,9 @@
  *   evaluation at an accepted extrapolated point is reused as the next plain
  *   EM step;
  * - **safeguard**: every step first takes the plain EM step θ → F(θ) and
- *   evaluates ℓ(F(θ)); the returned point's log-likelihood is never below it,
- *   otherwise the step falls back to F(θ) itself;
+ *   evaluates ℓ(F(θ)); the returned point's log-likelihood is never below it.
+ *   A rejected proposal falls back to plain EM: F(F(θ)) (as `squarem1`), or
+ *   F(θ) itself if ℓ(F(F(θ))) < ℓ(F(θ));
  * - **exact accounting**: `mapCalls` counts every call of the map in the step;
  * - **finite parameters**: a non-finite or invalid extrapolated point (the map
  *   resolved to `{ invalid: true }` or threw a domain `EmError`) is a rejection,
@@ -62,6 +63,8 @@ export interface AcceleratorStep<M = unknown> extends AcceleratorState<M> {
   readonly rejection: RejectionReason | undefined;
   /** Step length of the extrapolation (SQUAREM α, parabola t, ...); `undefined` if none. */
   readonly stepLength: number | undefined;
+  /** ℓ at the point the safeguard judged (the proposal, or its stabilized image); `undefined` if none was evaluated. */
+  readonly proposalLogLikelihood: number | undefined;
   /** Map calls made by this step, exactly. */
   readonly mapCalls: number;
 }

@@ -6,7 +6,7 @@
 import { emError } from '../errors.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import { leastSquares } from './least-squares.js';
-import { checkNumber, emResult, fixedPointResult, plainStep, startAt, stepResult } from './step-helpers.js';
+import { acceptedResult, checkNumber, emFallback, emResult, fallbackResult, fixedPointResult, moved, plainStep, startAt } from './step-helpers.js';
 import { combine, sub } from './vector.js';
 
 /** Options of {@link aitken}. @category Acceleration */
@@ -37,11 +37,12 @@ export interface AitkenMemory {
  * One step from θ: evaluate p1 = F(θ) (ℓ(p1), Δ at p1). Once the current
  * EM path holds m + 1 increments, evaluate θ_A = p1 + U c and accept it iff it is
  * valid and ℓ(θ_A) ≥ ℓ(p1): a new EM path then starts at θ_A. Otherwise
- * return p1 and extend the path (its oldest increments beyond m + 1 are
- * dropped, so the next step extrapolates again from a shifted window).
- * Map calls per step: 1 while the path grows, 2 when extrapolating (0 at an
- * exact fixed point). A cycle after an acceptance costs m − 1 plain steps and
- * one extrapolation step (m + 1 calls).
+ * fall back to p2 = F(p1) (p1 if ℓ(p2) < ℓ(p1)) and extend the path (its
+ * oldest increments beyond m + 1 are dropped, so the next step extrapolates
+ * again from a shifted window). Map calls per step: 1 while the path grows,
+ * 2 when an extrapolation is accepted, 3 when it is rejected (0 at an exact
+ * fixed point). A cycle after an acceptance costs m − 1 plain steps and one
+ * extrapolation step (m + 1 calls).
  *
  * @throws `INVALID_ARGUMENT` if `window` is not an integer ≥ 1.
  * @see Louis, T. A. (1982). Finding the observed information matrix when using the EM algorithm. *JRSS B* 44, 226–233 (Section 4).
@@ -57,9 +58,8 @@ export function aitken(options: AitkenOptions = {}): Accelerator<AitkenMemory> {
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<AitkenMemory>> {
       const s = await plainStep(state, map);
-      if (s.e1 === null) return fixedPointResult(state, state.memory);
-      const e1 = s.e1;
-      const { theta, p1 } = s;
+      if (!moved(s)) return fixedPointResult(state, state.memory);
+      const { theta, p1, e1 } = s;
       const prev = state.memory?.increments;
       if (!Array.isArray(prev)) {
         throw emError('INVALID_ARGUMENT', ['state', 'memory'], state.memory, 'is not Aitken memory', 'pass the state returned by this accelerator');
@@ -67,27 +67,21 @@ export function aitken(options: AitkenOptions = {}): Accelerator<AitkenMemory> {
       const m = window ?? Math.min(theta.length, 10);
       // Increments along the EM path …, θ, p1.
       const path = [...prev, sub(p1, theta), sub(e1.next, p1)].slice(-(m + 1));
-      const memory: AitkenMemory = { increments: path.slice(0, -1) };
-      if (path.length < m + 1) return emResult({ ...s, e1 }, memory);
+      const keep = (increments: Float64Array[]): AitkenMemory => ({ increments: increments.slice(-m) });
+      if (path.length < m + 1) return emResult(s, keep(path.slice(0, -1)));
 
       const U = path.slice(0, m);
       const cols = U.map((uj, j) => sub(uj, path[j + 1]!));
       const c = leastSquares(cols, path[m]!);
-      if (c === null) return emResult({ ...s, e1 }, memory);
-      const proposal = combine(p1, Array.from(c), U);
-      const e = await s.counter.trial(proposal);
-      if (e === null || !(e.logLikelihood >= e1.logLikelihood)) {
-        return emResult({ ...s, e1 }, memory, { extrapolated: true, rejection: e === null ? 'invalid' : 'decrease' });
+      const proposal = c === null ? null : combine(p1, Array.from(c), U);
+      const e = proposal === null ? null : await s.counter.trial(proposal);
+      if (proposal !== null && e !== null && e.logLikelihood >= e1.logLikelihood) {
+        return acceptedResult(s, { theta: proposal, evaluation: e }, initial);
       }
-      return stepResult({
-        theta: proposal,
-        evaluation: e,
-        memory: initial,
-        emLogLikelihood: e1.logLikelihood,
-        extrapolated: true,
-        accepted: true,
-        mapCalls: s.counter.calls,
-      });
+      // The EM path goes on through p2 (or stops at p1).
+      const fb = await emFallback(s);
+      const memory = keep(fb.emSteps === 2 ? path : path.slice(0, -1));
+      return fallbackResult(s, fb, memory, proposal === null ? {} : { extrapolated: true, rejection: e === null ? 'invalid' : 'decrease', proposalLogLikelihood: e?.logLikelihood });
     },
   };
 }

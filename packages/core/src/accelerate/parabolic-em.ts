@@ -6,7 +6,7 @@
 import { emError } from '../errors.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import type { EmMapEvaluation } from './em-map.js';
-import { checkNumber, emResult, fixedPointResult, plainStep, startAt, stepResult } from './step-helpers.js';
+import { acceptedResult, checkNumber, emResult, fallbackResult, fixedPointResult, moved, plainStep, startAt } from './step-helpers.js';
 
 /** Options of {@link parabolicEm}. @category Acceleration */
 export interface ParabolicEmOptions {
@@ -48,14 +48,14 @@ function parabola(a0: Float64Array, a1: Float64Array, a2: Float64Array, t: numbe
  * for successive iterates this is SQUAREM's curve). One step from θ:
  * 1. evaluate p1 = F(θ) (ℓ(p1), p2 = F(p1));
  * 2. search P(t) for t = t_0, t_1, … (geometric 1 + h·aⁱ or arithmetic),
- *    continuing while ℓ increases; the first trial must beat ℓ(p1);
+ *    continuing while ℓ increases; the first trial must beat ℓ(θ) = ℓ(P(1));
  * 3. if it does, with `best` the last improving trial, return F(F(best))
  *    (two calls: F(best) is known from best's evaluation) and shift the anchors
  *    to (a1, θ); otherwise restart on the EM path: return p2 (one call) with
  *    anchors (θ, p1).
- * The returned point always has ℓ ≥ ℓ(p1); if F(F(best)) or p2 falls below
- * ℓ(p1) (possible only for a non-monotone map) the step returns the best
- * evaluated point that does not, else p1, and warms up again.
+ * The returned point always has ℓ ≥ ℓ(p1): if F(F(best)) (or p2) falls below
+ * ℓ(p1), the step returns the better of F(best) and best if that one does
+ * not, else p1, and warms up again.
  * Map calls per step: 1 during warm-up; otherwise 1 + trials + 2 (accepted)
  * or 1 + 1 + 1 (rejected).
  *
@@ -81,47 +81,42 @@ export function parabolicEm(options: ParabolicEmOptions = {}): Accelerator<Parab
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<ParabolicEmMemory>> {
       const s = await plainStep(state, map);
-      if (s.e1 === null) return fixedPointResult(state, state.memory);
-      const e1 = s.e1;
-      const { theta, p1, counter } = s;
+      if (!moved(s)) return fixedPointResult(state, state.memory);
+      const { theta, p1, e1, counter } = s;
       const mem = state.memory;
       if (mem === undefined || typeof mem.warmupLeft !== 'number') {
         throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not parabolic EM memory', 'pass the state returned by this accelerator');
       }
       const floor = e1.logLikelihood;
-      const base = { emLogLikelihood: floor };
 
       if (mem.warmupLeft > 0 || mem.a0 === null || mem.a1 === null) {
-        return emResult({ ...s, e1 }, { a0: mem.a1, a1: theta, warmupLeft: Math.max(0, mem.warmupLeft - 1) });
+        return emResult(s, { a0: mem.a1, a1: theta, warmupLeft: Math.max(0, mem.warmupLeft - 1) });
       }
       const { a0, a1 } = mem;
 
-      // Search along the parabola while the log-likelihood increases.
+      // Search along the parabola while the log-likelihood increases, from ℓ(θ) = ℓ(P(1)).
       let best: { theta: Float64Array; evaluation: EmMapEvaluation; t: number } | null = null;
-      let bestLl = floor;
-      let firstInvalid = false;
+      let bestLl = s.e0.logLikelihood;
+      let firstLl: number | undefined;
       for (let i = 0; i < maxTrials; i++) {
         const t = tOf(i);
         const x = parabola(a0, a1, theta, t);
         const e = await counter.trial(x);
-        if (e === null) {
-          if (i === 0) firstInvalid = true;
-          break;
-        }
-        if (!(e.logLikelihood > bestLl)) break;
+        if (i === 0) firstLl = e?.logLikelihood;
+        if (e === null || !(e.logLikelihood > bestLl)) break;
         best = { theta: x, evaluation: e, t };
         bestLl = e.logLikelihood;
       }
 
       if (best === null) {
-        // Restart on the EM path: return p2 with anchors (θ, p1).
+        // Restart on the EM path: p2 with anchors (θ, p1); p1 if ℓ(p2) < ℓ(p1).
         const p2 = e1.next;
         const e2 = await counter.plain(p2);
-        const rejection = firstInvalid ? 'invalid' : 'decrease';
+        const report = { extrapolated: true, rejection: firstLl === undefined ? ('invalid' as const) : ('decrease' as const), stepLength: tOf(0), proposalLogLikelihood: firstLl };
         if (e2.logLikelihood >= floor) {
-          return stepResult({ theta: p2, evaluation: e2, memory: { a0: theta, a1: p1, warmupLeft: 0 }, ...base, extrapolated: true, accepted: false, rejection, stepLength: tOf(0), mapCalls: counter.calls });
+          return fallbackResult(s, { theta: p2, evaluation: e2, emSteps: 2 }, { a0: theta, a1: p1, warmupLeft: 0 }, report);
         }
-        return emResult({ ...s, e1 }, { a0: null, a1: theta, warmupLeft: 1 }, { extrapolated: true, rejection, stepLength: tOf(0) });
+        return emResult(s, { a0: null, a1: theta, warmupLeft: 1 }, report);
       }
 
       // Two EM steps from the best trial; F(best) is known from its evaluation.
@@ -130,12 +125,13 @@ export function parabolicEm(options: ParabolicEmOptions = {}): Accelerator<Parab
       const ffb = efb.next;
       const effb = await counter.plain(ffb);
       if (effb.logLikelihood >= floor) {
-        return stepResult({ theta: ffb, evaluation: effb, memory: { a0: a1, a1: theta, warmupLeft: 0 }, ...base, extrapolated: true, accepted: true, stepLength: best.t, mapCalls: counter.calls });
+        return acceptedResult(s, { theta: ffb, evaluation: effb }, { a0: a1, a1: theta, warmupLeft: 0 }, best.t);
       }
-      // Non-monotone map: keep the best evaluated point at or above the floor, and warm up again.
+      // F(F(best)) fell below the floor: keep the better of F(best) and best if it clears the floor, and warm up again.
       const reset: ParabolicEmMemory = { a0: null, a1: null, warmupLeft: 2 };
       const fallback = efb.logLikelihood >= best.evaluation.logLikelihood ? { theta: fb, evaluation: efb } : { theta: best.theta, evaluation: best.evaluation };
-      return stepResult({ ...fallback, memory: reset, ...base, extrapolated: true, accepted: true, stepLength: best.t, mapCalls: counter.calls });
+      if (fallback.evaluation.logLikelihood >= floor) return acceptedResult(s, fallback, reset, best.t);
+      return emResult(s, reset, { extrapolated: true, rejection: 'decrease', stepLength: best.t, proposalLogLikelihood: effb.logLikelihood });
     },
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Accelerator } from './accelerator.js';
-import { emResult, fixedPointResult, plainStep, startAt } from './step-helpers.js';
+import { emResult, fixedPointResult, moved, plainStep, startAt } from './step-helpers.js';
 
 /**
  * The identity accelerator: every step is one plain EM step (one map call).
@@ -24,8 +24,7 @@ export function plainEm(): Accelerator<null> {
     start: (theta, map) => startAt(theta, map, null),
     async step(state, map) {
       const s = await plainStep(state, map);
-      if (s.e1 === null) return fixedPointResult(state, null);
-      return emResult({ ...s, e1: s.e1 }, null);
+      return moved(s) ? emResult(s, null) : fixedPointResult(state, null);
     },
   };
 }

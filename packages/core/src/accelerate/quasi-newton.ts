@@ -6,7 +6,7 @@
 import { emError } from '../errors.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import { leastSquares } from './least-squares.js';
-import { checkNumber, emResult, fixedPointResult, plainStep, startAt, stepResult } from './step-helpers.js';
+import { acceptedResult, checkNumber, emFallback, emResult, fallbackResult, fixedPointResult, moved, plainStep, startAt } from './step-helpers.js';
 import { combine, dot, sub } from './vector.js';
 
 /** Options of {@link quasiNewton}. @category Acceleration */
@@ -36,10 +36,12 @@ export interface QuasiNewtonMemory {
  * One step from θ: evaluate p1 = F(θ) (giving ℓ(p1) and p2 = F(p1), hence a
  * new pair (p1 − θ, p2 − p1); the oldest pair beyond q is dropped); once q
  * pairs are held, evaluate θ_QN and accept it iff it is valid and
- * ℓ(θ_QN) ≥ ℓ(p1), else return p1. The q × q system is solved by pivoted QR,
- * dropping directions below 1e-12 relative (nearly parallel pairs). Map calls
- * per step: 1 while pairs accumulate, 2 afterwards (0 at an exact fixed point).
- * As in the paper (and turboEM), the first q steps are plain EM.
+ * ℓ(θ_QN) ≥ ℓ(p1), else fall back to p2 = F(p1) (p1 if ℓ(p2) < ℓ(p1)), as
+ * turboEM's `qn` falls back to F(F(θ)). Pairs are taken at the points steps
+ * start from. The q × q system is solved by pivoted QR, dropping directions
+ * below 1e-12 relative (nearly parallel pairs). Map calls per step: 1 while
+ * the first q pairs accumulate (plain EM, as in the paper and turboEM), then
+ * 2 (accepted) or 3 (rejected); 0 at an exact fixed point.
  *
  * @throws `INVALID_ARGUMENT` if q is not an integer ≥ 1.
  * @see Zhou, H., Alexander, D. & Lange, K. (2011). A quasi-Newton acceleration for high-dimensional optimization algorithms. *Statistics and Computing* 21, 261–273.
@@ -54,9 +56,8 @@ export function quasiNewton(options: QuasiNewtonOptions = {}): Accelerator<Quasi
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<QuasiNewtonMemory>> {
       const s = await plainStep(state, map);
-      if (s.e1 === null) return fixedPointResult(state, state.memory);
-      const e1 = s.e1;
-      const { theta, p1 } = s;
+      if (!moved(s)) return fixedPointResult(state, state.memory);
+      const { theta, p1, e1 } = s;
       const qEff = Math.min(q, theta.length);
       const u0 = sub(p1, theta);
       const v0 = sub(e1.next, p1);
@@ -67,7 +68,7 @@ export function quasiNewton(options: QuasiNewtonOptions = {}): Accelerator<Quasi
       const U = [...mem.u, u0].slice(-qEff);
       const V = [...mem.v, v0].slice(-qEff);
       const memory: QuasiNewtonMemory = { u: U, v: V };
-      if (U.length < qEff) return emResult({ ...s, e1 }, memory);
+      if (U.length < qEff) return emResult(s, memory);
 
       // (UᵀU − UᵀV) c = Uᵀ u0, so θ_QN = p1 + V c  (θ − F(θ) = −u0).
       const cols = V.map((vj, j) => {
@@ -78,21 +79,17 @@ export function quasiNewton(options: QuasiNewtonOptions = {}): Accelerator<Quasi
       });
       const rhs = Float64Array.from(U, (ui) => dot(ui, u0));
       const c = leastSquares(cols, rhs);
-      if (c === null) return emResult({ ...s, e1 }, memory);
+      if (c === null) return fallbackResult(s, await emFallback(s), memory, {});
       const proposal = combine(p1, Array.from(c), V);
       const e = await s.counter.trial(proposal);
       if (e === null || !(e.logLikelihood >= e1.logLikelihood)) {
-        return emResult({ ...s, e1 }, memory, { extrapolated: true, rejection: e === null ? 'invalid' : 'decrease' });
+        return fallbackResult(s, await emFallback(s), memory, {
+          extrapolated: true,
+          rejection: e === null ? 'invalid' : 'decrease',
+          proposalLogLikelihood: e?.logLikelihood,
+        });
       }
-      return stepResult({
-        theta: proposal,
-        evaluation: e,
-        memory,
-        emLogLikelihood: e1.logLikelihood,
-        extrapolated: true,
-        accepted: true,
-        mapCalls: s.counter.calls,
-      });
+      return acceptedResult(s, { theta: proposal, evaluation: e }, memory);
     },
   };
 }

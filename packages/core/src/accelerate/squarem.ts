@@ -6,7 +6,7 @@
 import { emError } from '../errors.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import type { EmMapEvaluation } from './em-map.js';
-import { checkNumber, emResult, fixedPointResult, plainStep, startAt, stepResult } from './step-helpers.js';
+import { acceptedResult, checkNumber, emFallback, fallbackResult, fixedPointResult, moved, plainStep, startAt } from './step-helpers.js';
 import { combine, dot, sub } from './vector.js';
 
 /**
@@ -45,22 +45,22 @@ export interface SquaremMemory {
  * One step from θ (with F(θ) = p1 known from θ's evaluation):
  * 1. evaluate p1 (ℓ(p1), p2 = F(p1)): the plain EM step and the safeguard floor;
  * 2. r = p1 − θ, v = p2 − 2p1 + θ, α from the scheme, clipped to [stepMin, stepMax];
- * 3. θ' = θ + 2αr + α²v; if |α − 1| > 0.01 and `stabilize`, the candidate is
- *    F(θ') (one call at θ', one at F(θ') to get its log-likelihood), else θ'
+ * 3. α = 1 makes θ + 2r + v = p2: keep p2 (one call to evaluate it); else
+ *    θ' = θ + 2αr + α²v, and if |α − 1| > 0.01 and `stabilize` the candidate is
+ *    F(θ') (one call at θ', one at F(θ') for its log-likelihood), else θ'
  *    itself (one call);
  * 4. accept the candidate iff it is valid and ℓ(candidate) ≥ ℓ(p1); otherwise
- *    return p1 with its evaluation (no extra call: the next step starts from p1
- *    with p2 known), and if α was at stepMax set stepMax ← max(stepMax0, stepMax/mstep).
- *    Then, as in `squarem1`, α = stepMax (with α := 1 after a failure) grows
- *    stepMax by `mstep`, and α = stepMin < 0 grows stepMin by `mstep`.
+ *    fall back to p2 (one call; p1 if ℓ(p2) < ℓ(p1)) and, if α was at stepMax,
+ *    set stepMax ← max(stepMax0, stepMax/mstep). Then, as in `squarem1`,
+ *    α = stepMax (with α := 1 after a failure) multiplies stepMax by `mstep`,
+ *    and α = stepMin < 0 multiplies stepMin by `mstep`.
  *
- * Differences from `squarem1`, both for the safeguard: the candidate is
- * compared with ℓ(F(θ)) rather than ℓ(θ) + `objfn.inc`, and a failure returns
- * F(θ) (already evaluated) rather than F(F(θ)) (which would need one more
- * evaluation and may, for a non-monotone map, be worse than F(θ)).
+ * The one difference from `squarem1` is the safeguard: the candidate must not
+ * fall below ℓ(F(θ)), where `squarem1` allows ℓ(θ) − `objfn.inc` (1 by
+ * default), so every accepted step is at least as good as plain EM.
  * Map calls per step: 0 at an exact fixed point (F(θ) = θ); otherwise 1 for
- * the plain step plus 1 for θ' (none if θ' is not finite) plus 1 for the
- * stabilized point.
+ * p1, then 1 (α = 1), 2–3 for an accepted proposal (θ', F(θ')), or up to 4
+ * for a rejected one (θ', F(θ'), p2); a non-finite θ' is rejected without a call.
  *
  * @throws `INVALID_ARGUMENT` for options out of range (before any work).
  * @see Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the convergence of any EM algorithm. *Scand. J. Statist.* 35, 335–353.
@@ -89,9 +89,8 @@ export function squarem(options: SquaremOptions = {}): Accelerator<SquaremMemory
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<SquaremMemory>> {
       const s = await plainStep(state, map);
-      if (s.e1 === null) return fixedPointResult(state, state.memory);
-      const e1 = s.e1;
-      const { theta, p1 } = s;
+      if (!moved(s)) return fixedPointResult(state, state.memory);
+      const { theta, p1, e1 } = s;
       const p2 = e1.next;
       let { stepMin, stepMax } = state.memory;
 
@@ -102,13 +101,16 @@ export function squarem(options: SquaremOptions = {}): Accelerator<SquaremMemory
       const srv = dot(r, v);
       const raw = method === 'S1' ? -srv / sv2 : method === 'S2' ? -sr2 / srv : Math.sqrt(sr2 / sv2);
       if (!Number.isFinite(raw)) {
-        // v = 0 (or rᵀv = 0 for S2): no curvature to extrapolate with.
-        return emResult({ ...s, e1 }, state.memory);
+        // v = 0 (or rᵀv = 0 for S2): no curvature to extrapolate with; two plain EM steps.
+        return fallbackResult(s, await emFallback(s), state.memory, {});
       }
       let alpha = Math.max(stepMin, Math.min(stepMax, raw));
       const stepLength = alpha;
-      const extrapolated = alpha !== 1;
-      const proposal = alpha === 1 ? p2 : combine(theta, [2 * alpha, alpha * alpha], [r, v]);
+      if (alpha === 1) {
+        // θ + 2r + v = p2: the proposal is two plain EM steps.
+        return fallbackResult(s, await emFallback(s), stepMax === 1 ? { stepMin, stepMax: mstep * stepMax } : state.memory, { stepLength });
+      }
+      const proposal = combine(theta, [2 * alpha, alpha * alpha], [r, v]);
 
       let candidate: { theta: Float64Array; evaluation: EmMapEvaluation } | null = null;
       const first = await s.counter.trial(proposal);
@@ -129,19 +131,15 @@ export function squarem(options: SquaremOptions = {}): Accelerator<SquaremMemory
       if (stepMin < 0 && alpha === stepMin) stepMin = mstep * stepMin;
       const memory: SquaremMemory = { stepMin, stepMax };
 
-      if (!accepted || candidate === null) {
-        return emResult({ ...s, e1 }, memory, { extrapolated, rejection: candidate === null ? 'invalid' : 'decrease', stepLength });
+      if (candidate === null || !accepted) {
+        return fallbackResult(s, await emFallback(s), memory, {
+          extrapolated: true,
+          rejection: candidate === null ? 'invalid' : 'decrease',
+          stepLength,
+          proposalLogLikelihood: candidate?.evaluation.logLikelihood,
+        });
       }
-      return stepResult({
-        theta: candidate.theta,
-        evaluation: candidate.evaluation,
-        memory,
-        emLogLikelihood: e1.logLikelihood,
-        extrapolated,
-        accepted: extrapolated,
-        stepLength,
-        mapCalls: s.counter.calls,
-      });
+      return acceptedResult(s, candidate, memory, stepLength);
     },
   };
 }

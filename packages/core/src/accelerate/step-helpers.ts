@@ -72,6 +72,7 @@ export interface Outcome<M> {
   accepted: boolean;
   rejection?: RejectionReason | undefined;
   stepLength?: number | undefined;
+  proposalLogLikelihood?: number | undefined;
   mapCalls: number;
 }
 
@@ -87,6 +88,7 @@ export function stepResult<M>(o: Outcome<M>): AcceleratorStep<M> {
     accepted: o.accepted,
     rejection: o.extrapolated && !o.accepted ? (o.rejection ?? 'decrease') : undefined,
     stepLength: o.stepLength,
+    proposalLogLikelihood: o.proposalLogLikelihood,
     mapCalls: o.mapCalls,
   };
 }
@@ -136,21 +138,92 @@ export function fixedPointResult<M>(state: AcceleratorState<M>, memory: M): Acce
   });
 }
 
-/** The fallback (or plain) result: return p1 = F(θ) with its evaluation. */
-export function emResult<M>(
-  s: PlainStep & { e1: EmMapEvaluation },
-  memory: M,
-  extra: { extrapolated?: boolean; rejection?: RejectionReason; stepLength?: number | undefined } = {},
-): AcceleratorStep<M> {
+/** A plain step that moved: θ was not a fixed point, so p1 has been evaluated. */
+export type MovedStep = PlainStep & { readonly e1: EmMapEvaluation };
+
+/** True when the plain step moved (F(θ) ≠ θ). */
+export function moved(s: PlainStep): s is MovedStep {
+  return s.e1 !== null;
+}
+
+/** What a step reports besides the point it returns. */
+export interface StepReport {
+  extrapolated?: boolean;
+  rejection?: RejectionReason | undefined;
+  stepLength?: number | undefined;
+  proposalLogLikelihood?: number | undefined;
+}
+
+/** The plain result: return p1 = F(θ) with its evaluation (no further call). */
+export function emResult<M>(s: MovedStep, memory: M, report: StepReport = {}): AcceleratorStep<M> {
   return stepResult({
     theta: s.p1,
     evaluation: s.e1,
     memory,
     emLogLikelihood: s.e1.logLikelihood,
-    extrapolated: extra.extrapolated ?? false,
+    extrapolated: report.extrapolated ?? false,
     accepted: false,
-    rejection: extra.rejection,
-    stepLength: extra.stepLength,
+    rejection: report.rejection,
+    stepLength: report.stepLength,
+    proposalLogLikelihood: report.proposalLogLikelihood,
+    mapCalls: s.counter.calls,
+  });
+}
+
+/** The fallback after a failed extrapolation: p2 = F(F(θ)), or p1 if ℓ(p2) < ℓ(p1). */
+export interface Fallback {
+  readonly theta: Float64Array;
+  readonly evaluation: EmMapEvaluation;
+  /** 2 when the fallback is p2, 1 when it is p1. */
+  readonly emSteps: 1 | 2;
+}
+
+/**
+ * Evaluates p2 = F(p1) (one call) and returns it unless its log-likelihood is below ℓ(p1).
+ *
+ * As in `squarem1`: after a failure two EM steps are kept, so the next
+ * extrapolation starts one EM step further (p2 costs one call here, as it
+ * would as the next step's first call, but the next step's proposal is then
+ * made from p2 rather than p1).
+ */
+export async function emFallback(s: MovedStep): Promise<Fallback> {
+  const p2 = s.e1.next;
+  const e2 = await s.counter.plain(p2);
+  return e2.logLikelihood >= s.e1.logLikelihood ? { theta: p2, evaluation: e2, emSteps: 2 } : { theta: s.p1, evaluation: s.e1, emSteps: 1 };
+}
+
+/** Builds the result of a fallback. */
+export function fallbackResult<M>(s: MovedStep, fb: Fallback, memory: M, report: StepReport): AcceleratorStep<M> {
+  return stepResult({
+    theta: fb.theta,
+    evaluation: fb.evaluation,
+    memory,
+    emLogLikelihood: s.e1.logLikelihood,
+    extrapolated: report.extrapolated ?? false,
+    accepted: false,
+    rejection: report.rejection,
+    stepLength: report.stepLength,
+    proposalLogLikelihood: report.proposalLogLikelihood,
+    mapCalls: s.counter.calls,
+  });
+}
+
+/** Builds the result of an accepted proposal. */
+export function acceptedResult<M>(
+  s: MovedStep,
+  point: { theta: Float64Array; evaluation: EmMapEvaluation },
+  memory: M,
+  stepLength?: number,
+): AcceleratorStep<M> {
+  return stepResult({
+    theta: point.theta,
+    evaluation: point.evaluation,
+    memory,
+    emLogLikelihood: s.e1.logLikelihood,
+    extrapolated: true,
+    accepted: true,
+    stepLength,
+    proposalLogLikelihood: point.evaluation.logLikelihood,
     mapCalls: s.counter.calls,
   });
 }
