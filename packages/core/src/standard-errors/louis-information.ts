@@ -77,7 +77,7 @@ export function louisInformation(inputs: LouisInputs): LouisInformation {
     for (let j = 0; j <= i; j++) {
       const hij = 0.5 * (H[i * p + j]! + H[j * p + i]!);
       const sij = 0.5 * (S2[i * p + j]! + S2[j * p + i]!);
-      const v = -hij - (sij - M[i * p + j]!);
+      const v = M[i * p + j]! - sij - hij;
       information[i * p + j] = v;
       information[j * p + i] = v;
     }

@@ -9,12 +9,15 @@ import { checkPoint, finiteValue, initialSteps, resolveDerivativeOptions, richar
 /**
  * ∇²f(x), `[p, p]` row-major and exactly symmetric, by central differences with Richardson extrapolation.
  *
- * Steps h_i = relativeStep · max(|x_i|, typicalSize), reduced r − 1 times by
- * the factor v (`richardsonSteps`, `reduction`). Diagonal entries use
+ * Steps h_i = relativeStep · max(|x_i|, typicalSize_i) (defaults 1e-2 and 1),
+ * reduced r − 1 times by the factor v (`richardsonSteps` 4, `reduction` 2). Diagonal entries use
  * (f(x + h eᵢ) − 2f(x) + f(x − h eᵢ)) / h², off-diagonal entries the
  * four-point formula (f(+h_i,+h_j) − f(+h_i,−h_j) − f(−h_i,+h_j) + f(−h_i,−h_j)) / (4 h_i h_j);
  * both have errors in even powers of h, removed by Richardson extrapolation.
  * Cost: 1 + 2rp + 2rp(p − 1) evaluations of f. Entry (j, i) is set to entry (i, j).
+ * Accuracy: the truncation error after extrapolation is O(h^2r); the rounding
+ * error is about ε|f| / (h_i h_j), so coordinates much smaller than the others
+ * need `typicalSize` (see {@link NumericalDerivativeOptions}).
  *
  * @param f Scalar function of a `[p]` Float64Array (it must not mutate its argument).
  * @param x Point, `[p]`.

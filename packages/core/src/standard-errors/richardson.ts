@@ -10,8 +10,14 @@ import { emError } from '../errors.js';
 export interface NumericalDerivativeOptions {
   /** Initial step relative to the coordinate's size: h_i = relativeStep · max(|x_i|, typicalSize) (default 1e-2). */
   readonly relativeStep?: number;
-  /** Size below which steps stop shrinking with |x_i| (default 1): the scale of a coordinate near 0. */
-  readonly typicalSize?: number;
+  /**
+   * Size below which steps stop shrinking with |x_i| (default 1), for all
+   * coordinates or one per coordinate. Pass the coordinates' typical sizes when
+   * they differ widely: a coordinate far smaller than the others gets tiny steps
+   * otherwise, and the rounding error of f (relative to |f|) divided by h² swamps
+   * its second derivatives.
+   */
+  readonly typicalSize?: number | Float64Array;
   /** Number of step sizes h, h/v, h/v², … combined by Richardson extrapolation (default 4). */
   readonly richardsonSteps?: number;
   /** Step reduction factor v between successive estimates (default 2). */
@@ -21,7 +27,7 @@ export interface NumericalDerivativeOptions {
 /** Resolved {@link NumericalDerivativeOptions}. */
 export interface ResolvedDerivativeOptions {
   readonly relativeStep: number;
-  readonly typicalSize: number;
+  readonly typicalSize: number | Float64Array;
   readonly richardsonSteps: number;
   readonly reduction: number;
 }
@@ -38,10 +44,20 @@ function positive(value: unknown, name: string, fallback: number, remedy: string
 export function resolveDerivativeOptions(options: NumericalDerivativeOptions): ResolvedDerivativeOptions {
   return {
     relativeStep: positive(options.relativeStep, 'relativeStep', 1e-2, 'pass e.g. 1e-2 (default)'),
-    typicalSize: positive(options.typicalSize, 'typicalSize', 1, 'pass the size of a typical coordinate (default 1)'),
+    typicalSize:
+      options.typicalSize instanceof Float64Array
+        ? checkSizes(options.typicalSize)
+        : positive(options.typicalSize, 'typicalSize', 1, 'pass the size of a typical coordinate (default 1), or one per coordinate'),
     richardsonSteps: positive(options.richardsonSteps, 'richardsonSteps', 4, 'pass an integer >= 1 (default 4)', true, 0),
     reduction: positive(options.reduction, 'reduction', 2, 'pass a factor > 1 (default 2)', false, 1),
   };
+}
+
+function checkSizes(sizes: Float64Array): Float64Array {
+  if (sizes.length === 0 || sizes.some((v) => !Number.isFinite(v) || !(v > 0))) {
+    throw emError('INVALID_ARGUMENT', ['options', 'typicalSize'], sizes, 'must hold finite numbers > 0', 'pass one positive typical size per coordinate');
+  }
+  return sizes;
 }
 
 /** Checks that x is a non-empty finite Float64Array. */
@@ -51,9 +67,13 @@ export function checkPoint(x: unknown): asserts x is Float64Array {
   if (!ok) throw emError('INVALID_ARGUMENT', ['x'], x, 'must be a non-empty Float64Array of finite numbers', 'pass the point at which to differentiate');
 }
 
-/** Initial steps h_i = relativeStep · max(|x_i|, typicalSize). */
+/** Initial steps h_i = relativeStep · max(|x_i|, typicalSize_i). */
 export function initialSteps(x: Float64Array, o: ResolvedDerivativeOptions): Float64Array {
-  return Float64Array.from(x, (xi) => o.relativeStep * Math.max(Math.abs(xi), o.typicalSize));
+  const t = o.typicalSize;
+  if (t instanceof Float64Array && t.length !== x.length) {
+    throw emError('INVALID_ARGUMENT', ['options', 'typicalSize'], t, `must have one entry per coordinate (${x.length})`, 'pass a number or a Float64Array as long as x');
+  }
+  return Float64Array.from(x, (xi, i) => o.relativeStep * Math.max(Math.abs(xi), t instanceof Float64Array ? t[i]! : t));
 }
 
 /**
