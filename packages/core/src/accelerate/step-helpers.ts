@@ -7,7 +7,7 @@
 import { emError } from '../errors.js';
 import type { ErrorPath } from '../errors.js';
 import type { AcceleratorState, AcceleratorStep, RejectionReason } from './accelerator.js';
-import { CountingMap, allFinite } from './em-map.js';
+import { CountingMap, allFinite } from './counting-map.js';
 import type { EmMap, EmMapEvaluation } from './em-map.js';
 import { sameVector } from './vector.js';
 
