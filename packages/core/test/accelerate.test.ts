@@ -570,6 +570,27 @@ describe('accelerator contract', () => {
     for (const name of ACCELERATOR_NAMES) expect(createAccelerator(name).name).toBe(name);
   });
 
+  it("step rejects another scheme's state or a malformed one before calling the map", async () => {
+    let calls = 0;
+    const map: EmMap = (t) => {
+      calls++;
+      return { next: t.map((v) => 0.5 * v), logLikelihood: 0 };
+    };
+    const fromSquarem = await squarem().start(Float64Array.of(1, 2), map);
+    calls = 0;
+    for (const acc of [quasiNewton(), aitken(), parabolicEm()] as Accelerator[]) {
+      await expect(acc.step(fromSquarem, map), acc.name).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', path: ['state', 'memory'] });
+    }
+    const fromQn = await quasiNewton().start(Float64Array.of(1, 2), map);
+    calls = 0;
+    await expect(squarem().step(fromQn as never, map)).rejects.toMatchObject({ path: ['state', 'memory'] });
+    await expect(squarem().step(undefined as never, map)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(plainEm().step({ ...fromSquarem, memory: null, evaluation: { next: new Float64Array(1), logLikelihood: 0 } }, map)).rejects.toMatchObject({
+      path: ['state', 'evaluation'],
+    });
+    expect(calls).toBe(0);
+  });
+
   it('start rejects a bad θ₀ before calling the map', async () => {
     let calls = 0;
     const map: EmMap = (t) => {

@@ -45,7 +45,7 @@ export interface AitkenMemory {
  * extrapolation step (m + 1 calls).
  *
  * @throws `INVALID_ARGUMENT` if `window` is not an integer ≥ 1.
- * @see Louis, T. A. (1982). Finding the observed information matrix when using the EM algorithm. *JRSS B* 44, 226–233 (Section 4).
+ * @see Louis, T. A. (1982). Finding the observed information matrix when using the EM algorithm. *JRSS B* 44, 226–233.
  * @category Acceleration
  */
 export function aitken(options: AitkenOptions = {}): Accelerator<AitkenMemory> {
@@ -57,13 +57,13 @@ export function aitken(options: AitkenOptions = {}): Accelerator<AitkenMemory> {
     options: { window: window ?? 'min(p, 10)' },
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<AitkenMemory>> {
+      const prev = state?.memory?.increments;
+      if (!Array.isArray(prev)) {
+        throw emError('INVALID_ARGUMENT', ['state', 'memory'], state?.memory, 'is not Aitken memory', 'pass the state returned by this accelerator');
+      }
       const s = await plainStep(state, map);
       if (!moved(s)) return fixedPointResult(state, state.memory);
       const { theta, p1, e1 } = s;
-      const prev = state.memory?.increments;
-      if (!Array.isArray(prev)) {
-        throw emError('INVALID_ARGUMENT', ['state', 'memory'], state.memory, 'is not Aitken memory', 'pass the state returned by this accelerator');
-      }
       const m = window ?? Math.min(theta.length, 10);
       // Increments along the EM path …, θ, p1.
       const path = [...prev, sub(p1, theta), sub(e1.next, p1)].slice(-(m + 1));

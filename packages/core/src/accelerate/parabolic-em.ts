@@ -80,13 +80,13 @@ export function parabolicEm(options: ParabolicEmOptions = {}): Accelerator<Parab
     options: { warmup, h, a, version, maxTrials },
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<ParabolicEmMemory>> {
+      const mem = state?.memory;
+      if (typeof mem?.warmupLeft !== 'number') {
+        throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not parabolic EM memory', 'pass the state returned by this accelerator');
+      }
       const s = await plainStep(state, map);
       if (!moved(s)) return fixedPointResult(state, state.memory);
       const { theta, p1, e1, counter } = s;
-      const mem = state.memory;
-      if (mem === undefined || typeof mem.warmupLeft !== 'number') {
-        throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not parabolic EM memory', 'pass the state returned by this accelerator');
-      }
       const floor = e1.logLikelihood;
 
       if (mem.warmupLeft > 0 || mem.a0 === null || mem.a1 === null) {

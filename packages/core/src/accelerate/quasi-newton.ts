@@ -55,16 +55,16 @@ export function quasiNewton(options: QuasiNewtonOptions = {}): Accelerator<Quasi
     options: { q },
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<QuasiNewtonMemory>> {
+      const mem = state?.memory;
+      if (!Array.isArray(mem?.u) || !Array.isArray(mem?.v) || mem.u.length !== mem.v.length) {
+        throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not quasi-Newton memory', 'pass the state returned by this accelerator');
+      }
       const s = await plainStep(state, map);
       if (!moved(s)) return fixedPointResult(state, state.memory);
       const { theta, p1, e1 } = s;
       const qEff = Math.min(q, theta.length);
       const u0 = sub(p1, theta);
       const v0 = sub(e1.next, p1);
-      const mem = state.memory;
-      if (!Array.isArray(mem?.u) || !Array.isArray(mem?.v) || mem.u.length !== mem.v.length) {
-        throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not quasi-Newton memory', 'pass the state returned by this accelerator');
-      }
       const U = [...mem.u, u0].slice(-qEff);
       const V = [...mem.v, v0].slice(-qEff);
       const memory: QuasiNewtonMemory = { u: U, v: V };

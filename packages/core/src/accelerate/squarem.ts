@@ -88,11 +88,15 @@ export function squarem(options: SquaremOptions = {}): Accelerator<SquaremMemory
     options: { method, stepMin0, stepMax0, mstep, stabilize },
     start: (theta, map) => startAt(theta, map, initial),
     async step(state, map): Promise<AcceleratorStep<SquaremMemory>> {
+      const mem = state?.memory;
+      if (typeof mem?.stepMin !== 'number' || typeof mem.stepMax !== 'number') {
+        throw emError('INVALID_ARGUMENT', ['state', 'memory'], mem, 'is not SQUAREM memory', 'pass the state returned by this accelerator');
+      }
       const s = await plainStep(state, map);
       if (!moved(s)) return fixedPointResult(state, state.memory);
       const { theta, p1, e1 } = s;
       const p2 = e1.next;
-      let { stepMin, stepMax } = state.memory;
+      let { stepMin, stepMax } = mem;
 
       const r = sub(p1, theta);
       const v = sub(sub(p2, p1), r);
