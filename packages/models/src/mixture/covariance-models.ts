@@ -405,6 +405,20 @@ function requirePositive(x: ArrayLike<number>, from: number, len: number, k: num
   }
 }
 
+/** Flips axes (in place) so that each column's largest-magnitude entry (the first on ties) is positive. */
+function canonicalSigns(orientations: Float64Array, K: number, D: number): void {
+  for (let k = 0; k < K; k++) {
+    for (let j = 0; j < D; j++) {
+      let big = 0;
+      for (let i = 0; i < D; i++) {
+        const v = orientations[k * D * D + i * D + j]!;
+        if (Math.abs(v) > Math.abs(big)) big = v;
+      }
+      if (big < 0) for (let i = 0; i < D; i++) orientations[k * D * D + i * D + j] = -orientations[k * D * D + i * D + j]!;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Closed forms.
 
@@ -601,8 +615,19 @@ interface Iteration {
   step(dec: Decomposition): Decomposition;
 }
 
-/** VEI and VEV: Σ_k = λ_k D_k A D_kᵀ with known D_k and per-component eigenvalues t_kj (diagonal of W_k, or its sorted eigenvalues). */
-function commonShapeVariableVolume(p: Problem, t: Float64Array, orientations: Float64Array, startShape: Float64Array | null, startVolumes: Float64Array | null): Iteration {
+/**
+ * VEI and VEV: Σ_k = λ_k D_k A D_kᵀ with D_k fixed by W_k (the identity, or
+ * W_k's eigenvectors) and t_kj = (D_kᵀ W_k D_k)_jj (the diagonal of W_k, or its
+ * sorted eigenvalues). The start may have other orientations (`startOrientations`).
+ */
+function commonShapeVariableVolume(
+  p: Problem,
+  t: Float64Array,
+  orientations: Float64Array,
+  startShape: Float64Array | null,
+  startVolumes: Float64Array | null,
+  startOrientations: Float64Array = orientations,
+): Iteration {
   const { K, D, n } = p;
   const volumesGiven = (a: Float64Array): Float64Array => {
     const lam = new Float64Array(K);
@@ -622,13 +647,13 @@ function commonShapeVariableVolume(p: Problem, t: Float64Array, orientations: Fl
     for (let j = 0; j < D; j++) a[j] = Math.exp(Math.log(a[j]!) - lg);
     return a;
   };
-  const pack = (lam: Float64Array, a: Float64Array): Decomposition => {
+  const pack = (lam: Float64Array, a: Float64Array, o: Float64Array = orientations): Decomposition => {
     const shapes = new Float64Array(K * D);
     for (let k = 0; k < K; k++) shapes.set(a, k * D);
-    return { volumes: lam, shapes, orientations };
+    return { volumes: lam, shapes, orientations: o };
   };
   const a0 = startShape ?? new Float64Array(D).fill(1);
-  const start = pack(startVolumes ?? volumesGiven(a0), a0);
+  const start = pack(startVolumes ?? volumesGiven(a0), a0, startOrientations);
   return {
     start,
     step(dec) {
@@ -840,6 +865,7 @@ export function covarianceMStep(model: CovarianceModel, stats: CovarianceStats, 
   const startObjective = startCov === null ? null : covarianceObjective(regStats, startCov);
 
   const finish = (dec: Decomposition, covariances: Float64Array, iterations: number, converged: boolean, firstObjective: number | null): CovarianceMStepResult => {
+    canonicalSigns(dec.orientations, K, D);
     const objective = covarianceObjective(regStats, covariances);
     const objectiveStart = startObjective ?? firstObjective ?? objective;
     if (startDec !== null && startCov !== null && startObjective !== null && !(objective >= startObjective)) {
@@ -883,7 +909,7 @@ export function covarianceMStep(model: CovarianceModel, stats: CovarianceStats, 
         const lg = logGeoMean(pooled, 0, D);
         a0 = pooled.map((v) => Math.exp(Math.log(v) - lg));
       }
-      iteration = commonShapeVariableVolume(problem, t, orientations, a0, startDec?.volumes.slice() ?? null);
+      iteration = commonShapeVariableVolume(problem, t, orientations, a0, startDec?.volumes.slice() ?? null, startDec?.orientations ?? orientations);
       break;
     }
     case 'VEE': {
