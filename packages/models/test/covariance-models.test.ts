@@ -229,7 +229,7 @@ function bruteForceMax(model: CovarianceModel, stats: CovarianceStats, rng: Rng)
   const starts = desc.orientation === 'identity' ? 1 : desc.orientation === 'variable' ? 2 : 6;
   let bestQ = -Infinity;
   for (let s = 0; s < starts; s++) {
-    let x = new Float64Array(fam.size);
+    let x: Float64Array = new Float64Array(fam.size);
     for (let i = 0; i < nVol; i++) x[i] = logVol;
     if (s > 0) for (let i = nVol; i < fam.size; i++) x[i] = (2 * rng.uniform() - 1) * Math.PI;
     let fx = -q(x);
