@@ -579,6 +579,22 @@ describe('regularization and degenerate components', () => {
     for (const model of ['EII', 'VII', 'EEI', 'VEI', 'EVI', 'VVI', 'EEE', 'VEE', 'EEV', 'VEV'] as const) checkFamily(covarianceMStep(model, stats));
   });
 
+  it('a singular pooled estimate (a constant column) is a typed error for component −1', () => {
+    const rng = createRng('constant');
+    const x = Float64Array.from({ length: 30 * 2 }, (_, i) => (i % 2 === 1 ? 3 : rng.normal()));
+    const z = Float64Array.from({ length: 30 * 2 }, () => rng.uniform());
+    const stats = weightedScatterStats(x, 30, 2, z, 2);
+    for (const model of ['EEI', 'EEE', 'VEI', 'EEV', 'VEV', 'VEE'] as const) {
+      const e = catchEm(() => covarianceMStep(model, stats));
+      expect(e).toBeInstanceOf(DegenerateComponentError);
+      expect((e as DegenerateComponentError).component).toBe(-1);
+      expect(e.path).toEqual(['stats', 'scatters']);
+      expect(e.message).toMatch(/Remedy: pass regCovar > 0 \(e\.g\. 1e-6\), or drop constant or collinear columns/);
+    }
+    checkFamily(covarianceMStep('EII', stats));
+    checkFamily(covarianceMStep('EEE', stats, { regCovar: 1e-6 }));
+  });
+
   it('rejects bad arguments before any work', () => {
     const stats = randomStats(createRng('args'), 2, 2);
     expect(catchEm(() => covarianceMStep('full' as CovarianceModel, stats)).path).toEqual(['model']);

@@ -157,19 +157,24 @@ export function mixtureParameterCount(model: CovarianceModel, nComponents: numbe
 /**
  * Thrown when a component cannot be estimated: `empty` (n_k ≈ 0) or `singular`
  * (its covariance is not numerically positive definite). Its code is
- * `NOT_POSITIVE_DEFINITE`; `component` says which one, so the caller can
- * reinitialize it, raise `regCovar`, or drop it.
+ * `NOT_POSITIVE_DEFINITE`; `component` says which one (−1 when an estimate
+ * pooled over all components is singular, e.g. a constant column), so the
+ * caller can reinitialize it, raise `regCovar`, or drop it.
  * @category Mixture covariance models
  */
 export class DegenerateComponentError extends EmError {
+  /** The component, or −1 for a pooled estimate. */
   readonly component: number;
   readonly reason: 'empty' | 'singular';
   constructor(component: number, reason: 'empty' | 'singular', value: unknown, problem: string) {
     const remedy =
       reason === 'empty'
         ? 'reinitialize or drop this component, or reduce the number of components'
-        : 'pass regCovar > 0 (e.g. 1e-6), reinitialize this component, reduce the number of components, or use a model with pooled (equal) shape or volume';
-    const base = emError('NOT_POSITIVE_DEFINITE', ['stats', reason === 'empty' ? 'counts' : 'scatters', component], value, problem, remedy);
+        : component < 0
+          ? 'pass regCovar > 0 (e.g. 1e-6), or drop constant or collinear columns'
+          : 'pass regCovar > 0 (e.g. 1e-6), reinitialize this component, reduce the number of components, or use a model with pooled (equal) shape or volume';
+    const path = component < 0 ? ['stats', 'scatters'] : ['stats', reason === 'empty' ? 'counts' : 'scatters', component];
+    const base = emError('NOT_POSITIVE_DEFINITE', path, value, problem, remedy);
     super('NOT_POSITIVE_DEFINITE', base.message, { path: base.path, value, remedy });
     this.component = component;
     this.reason = reason;
@@ -378,29 +383,42 @@ function eigPsd(W: Float64Array, D: number): { values: Float64Array; vectors: Fl
   return { values, vectors: e.vectors };
 }
 
-/** Throws `singular` for component k unless every λ_k a_kj is finite and well above rounding relative to the largest. */
-function checkComponent(dec: Decomposition, k: number, D: number): void {
+/**
+ * Throws `singular` unless every eigenvalue λ_k a_kj of component k is finite
+ * and above 10·D·ε times the largest; the error names component −1 when the
+ * culprit is pooled over components (an equal shape, or an equal volume).
+ */
+function checkComponent(dec: Decomposition, k: number, D: number, desc: CovarianceModelDescriptor): void {
+  const lam = dec.volumes[k]!;
+  if (!Number.isFinite(lam) || !(lam > 0)) {
+    const c = desc.volume === 'equal' ? -1 : k;
+    throw new DegenerateComponentError(c, 'singular', lam, `${c < 0 ? 'the common' : `component ${k}'s`} volume is ${lam}`);
+  }
   let min = Infinity;
   let max = 0;
   for (let j = 0; j < D; j++) {
-    const e = dec.volumes[k]! * dec.shapes[k * D + j]!;
-    if (!Number.isFinite(e) || !(e > 0)) {
-      throw new DegenerateComponentError(k, 'singular', e, `component ${k}'s covariance has a non-positive or non-finite eigenvalue (${e})`);
+    const a = dec.shapes[k * D + j]!;
+    if (!Number.isFinite(a) || !(a > 0)) {
+      min = 0;
+      max = 1;
+      break;
     }
-    min = Math.min(min, e);
-    max = Math.max(max, e);
+    min = Math.min(min, a);
+    max = Math.max(max, a);
   }
   if (min <= 10 * D * EPS * max) {
-    throw new DegenerateComponentError(k, 'singular', min / max, `component ${k}'s covariance is numerically singular (smallest/largest eigenvalue ${min / max})`);
+    const c = desc.shape === 'equal' ? -1 : k;
+    throw new DegenerateComponentError(c, 'singular', min / max, `${c < 0 ? 'the common shape' : `component ${k}'s covariance`} is numerically singular (smallest/largest eigenvalue ${min / max})`);
   }
 }
 
-/** Finite positive values or a `singular` error for component k. */
+/** Finite positive values or a `singular` error for component k (k = −1: a pooled estimate). */
 function requirePositive(x: ArrayLike<number>, from: number, len: number, k: number, what: string): void {
   for (let j = 0; j < len; j++) {
     const v = x[from + j]!;
     if (!(v > 0) || !Number.isFinite(v)) {
-      throw new DegenerateComponentError(k, 'singular', v, `component ${k}'s ${what} is ${v}: its scatter is singular in this model`);
+      const subject = k < 0 ? `the ${what} (pooled over all components)` : `component ${k}'s ${what}`;
+      throw new DegenerateComponentError(k, 'singular', v, `${subject} is ${v}: the scatter is singular in this model`);
     }
   }
 }
@@ -441,7 +459,7 @@ function closedForm(p: Problem): Decomposition & { covariances?: Float64Array } 
       for (let k = 0; k < K; k++) s += trace(k);
       volumes.fill(s / (total * D));
       shapes.fill(1);
-      for (let k = 0; k < K; k++) requirePositive(volumes, k, 1, k, 'variance');
+      requirePositive(volumes, 0, 1, -1, 'variance');
       return { volumes, shapes, orientations };
     }
     case 'V':
@@ -456,7 +474,7 @@ function closedForm(p: Problem): Decomposition & { covariances?: Float64Array } 
     case 'EEI': {
       const s = new Float64Array(D);
       for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) s[j] = s[j]! + W[k]![j * D + j]! / total;
-      requirePositive(s, 0, D, 0, 'pooled variance');
+      requirePositive(s, 0, D, -1, 'variance');
       const lg = logGeoMean(s, 0, D);
       const lam = Math.exp(lg);
       for (let k = 0; k < K; k++) {
@@ -492,7 +510,7 @@ function closedForm(p: Problem): Decomposition & { covariances?: Float64Array } 
       const S = new Float64Array(D * D);
       for (let k = 0; k < K; k++) for (let i = 0; i < D * D; i++) S[i] = S[i]! + W[k]![i]! / total;
       const e = eigPsd(S, D);
-      requirePositive(e.values, 0, D, 0, 'pooled covariance eigenvalue');
+      requirePositive(e.values, 0, D, -1, 'covariance eigenvalue');
       const lg = logGeoMean(e.values, 0, D);
       const covariances = new Float64Array(K * D * D);
       for (let k = 0; k < K; k++) {
@@ -525,7 +543,7 @@ function closedForm(p: Problem): Decomposition & { covariances?: Float64Array } 
         orientations.set(e.vectors, k * D * D);
         for (let j = 0; j < D; j++) s[j] = s[j]! + e.values[j]!;
       }
-      requirePositive(s, 0, D, 0, 'pooled eigenvalue');
+      requirePositive(s, 0, D, -1, 'sum of eigenvalues');
       const lg = logGeoMean(s, 0, D);
       for (let k = 0; k < K; k++) {
         volumes[k] = Math.exp(lg) / total;
@@ -642,7 +660,7 @@ function commonShapeVariableVolume(
   const shapeGiven = (lam: Float64Array): Float64Array => {
     const a = new Float64Array(D);
     for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) a[j] = a[j]! + t[k * D + j]! / lam[k]!;
-    requirePositive(a, 0, D, 0, 'pooled shape');
+    requirePositive(a, 0, D, -1, 'shape');
     const lg = logGeoMean(a, 0, D);
     for (let j = 0; j < D; j++) a[j] = Math.exp(Math.log(a[j]!) - lg);
     return a;
@@ -668,7 +686,7 @@ function veeIteration(p: Problem, startC: Float64Array | null, startVolumes: Flo
   const { K, D, n, W } = p;
   const toDec = (lam: Float64Array, C: Float64Array): Decomposition => {
     const e = eigPsd(C, D);
-    requirePositive(e.values, 0, D, 0, 'common shape eigenvalue');
+    requirePositive(e.values, 0, D, -1, 'shape eigenvalue');
     const lg = logGeoMean(e.values, 0, D);
     const shapes = new Float64Array(K * D);
     const orientations = new Float64Array(K * D * D);
@@ -680,7 +698,7 @@ function veeIteration(p: Problem, startC: Float64Array | null, startVolumes: Flo
   };
   const volumesGiven = (C: Float64Array): Float64Array => {
     const L = cholesky(C, D);
-    if (L === null) throw new DegenerateComponentError(0, 'singular', C, 'the common shape matrix is not positive definite: the pooled scatter is singular');
+    if (L === null) throw new DegenerateComponentError(-1, 'singular', C, 'the common shape matrix is not positive definite: the pooled scatter is singular');
     const inv = inverseFromCholesky(L, D);
     const lam = new Float64Array(K);
     for (let k = 0; k < K; k++) {
@@ -695,7 +713,7 @@ function veeIteration(p: Problem, startC: Float64Array | null, startVolumes: Flo
     const C = new Float64Array(D * D);
     for (let k = 0; k < K; k++) for (let i = 0; i < D * D; i++) C[i] = C[i]! + W[k]![i]! / lam[k]!;
     const e = eigPsd(C, D);
-    requirePositive(e.values, 0, D, 0, 'common shape eigenvalue');
+    requirePositive(e.values, 0, D, -1, 'shape eigenvalue');
     const g = Math.exp(logGeoMean(e.values, 0, D));
     return C.map((v) => v / g);
   };
@@ -869,9 +887,10 @@ export function covarianceMStep(model: CovarianceModel, stats: CovarianceStats, 
     const objective = covarianceObjective(regStats, covariances);
     const objectiveStart = startObjective ?? firstObjective ?? objective;
     if (startDec !== null && startCov !== null && startObjective !== null && !(objective >= startObjective)) {
-      return { model, nComponents: K, dim: D, covariances: startCov, ...startDec, objective: startObjective, objectiveStart: startObjective, iterations, converged: false, keptStart: true };
+      canonicalSigns(startDec.orientations, K, D);
+      return { model, nComponents: K, dim: D, covariances: startCov, ...startDec, objective: startObjective, objectiveStart: startObjective, iterations, converged, keptStart: true };
     }
-    for (let k = 0; k < K; k++) checkComponent(dec, k, D);
+    for (let k = 0; k < K; k++) checkComponent(dec, k, D, COVARIANCE_MODEL_DESCRIPTORS[model]);
     return { model, nComponents: K, dim: D, covariances, ...dec, objective, objectiveStart, iterations, converged, keptStart: false };
   };
 
@@ -905,7 +924,7 @@ export function covarianceMStep(model: CovarianceModel, stats: CovarianceStats, 
       if (startDec !== null) a0 = startDec.shapes.slice(0, D).sort((x, y) => y - x);
       else {
         // mclust starts from the EEV shape.
-        requirePositive(pooled, 0, D, 0, 'pooled eigenvalue');
+        requirePositive(pooled, 0, D, -1, 'sum of eigenvalues');
         const lg = logGeoMean(pooled, 0, D);
         a0 = pooled.map((v) => Math.exp(Math.log(v) - lg));
       }
