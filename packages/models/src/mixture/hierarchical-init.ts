@@ -24,7 +24,10 @@
  *   mclust's; `vvvScatter: 'exact'` evaluates the criterion above exactly.
  *
  * Rows are clustered as given (mclust's `hc(..., use = "VARS")`; `Mclust`
- * itself by default first transforms them, `mclust.options("hcUse")`).
+ * itself by default first transforms them, `mclust.options("hcUse")`), and
+ * start as singletons: mclust's `hc` first groups duplicated rows
+ * (`dupPartition`); here duplicates are ordinary rows (which, among
+ * singletons, merge first under both criteria).
  * Ties between equal costs are broken deterministically: the pair (a, b),
  * a < b, with the smallest a, then the smallest b. Costs are recomputed from
  * the merged clusters' counts, means and scatters (not updated by the
