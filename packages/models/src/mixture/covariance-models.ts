@@ -15,7 +15,7 @@
  *   Q(Σ_1..K) = Σ_k [ −(n_k/2) log|Σ_k| − ½ tr(Σ_k⁻¹ W_k) ]
  *
  * given weighted counts n_k and scatter matrices W_k (see
- * {@link weightedScatterStats}); the means' M-step is the weighted mean and is
+ * `weightedScatterStats`); the means' M-step is the weighted mean and is
  * not repeated here. Closed forms are used where they exist (EII, VII, EEI,
  * VVI, EVI, EEE, EEV, EVV, VVV, E, V); VEI, VEV and VEE are solved by block
  * coordinate ascent (Celeux & Govaert 1995), EVE and VVE by alternating the

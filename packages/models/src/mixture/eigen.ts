@@ -1,7 +1,7 @@
 /**
  * Float64 eigen-decomposition of small symmetric matrices (cyclic Jacobi) and
  * the singular value decomposition of small square matrices (one-sided
- * Jacobi), for the covariance parameterizations of {@link covarianceMStep}.
+ * Jacobi), for the covariance parameterizations of `covarianceMStep`.
  *
  * Conventions as in `@emlab/core`'s `linalg.ts`: matrices are row-major
  * `Float64Array`s passed as `(a, n)`; inputs are never mutated. Eigen- and

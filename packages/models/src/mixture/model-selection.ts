@@ -17,7 +17,7 @@ function finite(value: unknown, path: readonly (string | number)[], what: string
  * The Bayesian information criterion as mclust defines it: 2 log L − p log n (higher is better).
  *
  * @param logLik The maximized log-likelihood log L (natural log).
- * @param nParams Free parameters p, e.g. {@link mixtureParameterCount}.
+ * @param nParams Free parameters p, e.g. `mixtureParameterCount`.
  * @param n Number of observations (rows) the likelihood is of.
  * @throws `INVALID_ARGUMENT` for a non-finite logLik, p < 0 or n < 1.
  * @example

@@ -2,7 +2,7 @@
  * Weighted sufficient statistics of a Gaussian mixture's components in
  * float64: counts n_k = Σ_n w_nk, means, and scatter matrices
  * W_k = Σ_n w_nk (x_n − mean_k)(x_n − mean_k)ᵀ, the input of
- * {@link covarianceMStep}.
+ * `covarianceMStep`.
  * @module
  */
 import { emError, integerOption } from '@emlab/core';
