@@ -147,10 +147,12 @@ export function ffbs(batch: ChainBatch, rng: Rng, nPaths: number, options: FfbsO
       sum += lj;
       for (let t = 0; t < len; t++) {
         const zt = draw[t] as number;
-        freq[base + t * k + zt] = (freq[base + t * k + zt] as number) + perPath;
+        freq[base + t * k + zt] = (freq[base + t * k + zt] as number) + 1;
       }
       if (paths !== null) for (let t = 0, o = p * nRows + r0; t < len; t++) paths[o + t] = draw[t] as number;
     }
+    // Integer counts so far: one rounding per entry.
+    for (let i = base; i < base + len * k; i++) freq[i] = (freq[i] as number) * perPath;
     const mean = sum / nPaths;
     let ss = 0;
     for (let p = 0; p < nPaths; p++) {

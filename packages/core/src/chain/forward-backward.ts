@@ -20,6 +20,8 @@ interface Workspace {
   readonly transitionT: Float64Array;
   /** [K, K] log A transposed (log variant: column j of log A is contiguous). */
   readonly logTransitionT: Float64Array;
+  /** [maxLength] log C_t of the log forward pass. */
+  readonly logNorm: Float64Array;
   /** [maxLength, K] emission ratios ρ_t of the scaled forward pass. */
   readonly ratio: Float64Array;
   readonly v1: Float64Array;
@@ -52,6 +54,7 @@ function makeWorkspace(batch: ChainBatch, layout: ChainLayout, variant: ForwardB
     transition,
     transitionT,
     logTransitionT,
+    logNorm: new Float64Array(variant === 'log' ? layout.maxLength : 0),
     ratio: new Float64Array(variant === 'scaled' ? layout.maxLength * k : 0),
     v1: new Float64Array(k),
     v2: new Float64Array(k),
@@ -118,48 +121,57 @@ function scaledSequence(ws: Workspace, e: Float64Array, r0: number, len: number,
   return logP;
 }
 
-/** Log-space forward–backward of one sequence (same contract as {@link scaledSequence}). */
+/**
+ * Log-space forward–backward of one sequence (same contract as {@link scaledSequence}).
+ *
+ * The recursions are log-sum-exps, normalized at every step like the scaled
+ * ones: log α̂_t = log α_t − log C_t with log C_t = LSE_j log α_t(j) kept in
+ * `ws.logNorm`, and log β̂_{t−1}(i) = LSE_j(log A_ij + l_t(j) + log β̂_t(j)) − log C_t.
+ * Unnormalized log α_t would grow like t · |log C| and carry an absolute
+ * rounding error of that order into every exp(log α + log β − log p); the
+ * normalized ones stay of the size of a log-probability.
+ */
 function logSequence(ws: Workspace, e: Float64Array, r0: number, len: number, gamma: Float64Array | null, logPi: Float64Array): number {
-  const { k, logTransitionT: lat, xi } = ws;
+  const { k, logTransitionT: lat, logNorm, xi } = ws;
   const store = gamma !== null;
   const la = gamma ?? ws.ring;
   const base = r0 * k;
   let prev = 0;
+  let logP = 0;
   for (let t = 0; t < len; t++) {
     const row = store ? base + t * k : (t & 1) * k;
     const er = (r0 + t) * k;
-    if (t === 0) {
-      for (let j = 0; j < k; j++) la[row + j] = (logPi[j] as number) + (e[er + j] as number);
-    } else {
-      for (let j = 0; j < k; j++) {
-        const l = e[er + j] as number;
-        if (l === -Infinity) {
-          la[row + j] = -Infinity;
-          continue;
-        }
+    let mt = -Infinity;
+    for (let j = 0; j < k; j++) {
+      const l = e[er + j] as number;
+      let v = -Infinity;
+      if (t === 0) {
+        v = (logPi[j] as number) + l;
+      } else if (l !== -Infinity) {
         const col = j * k;
         let m = -Infinity;
         for (let i = 0; i < k; i++) {
-          const v = (la[prev + i] as number) + (lat[col + i] as number);
-          if (v > m) m = v;
+          const x = (la[prev + i] as number) + (lat[col + i] as number);
+          if (x > m) m = x;
         }
-        if (m === -Infinity) {
-          la[row + j] = -Infinity;
-          continue;
+        if (m !== -Infinity) {
+          let s = 0;
+          for (let i = 0; i < k; i++) s += Math.exp((la[prev + i] as number) + (lat[col + i] as number) - m);
+          v = l + (m + Math.log(s));
         }
-        let s = 0;
-        for (let i = 0; i < k; i++) s += Math.exp((la[prev + i] as number) + (lat[col + i] as number) - m);
-        la[row + j] = l + m + Math.log(s);
       }
+      la[row + j] = v;
+      if (v > mt) mt = v;
     }
+    if (mt === -Infinity) return -Infinity;
+    let st = 0;
+    for (let j = 0; j < k; j++) st += Math.exp((la[row + j] as number) - mt);
+    const n = mt + Math.log(st);
+    for (let j = 0; j < k; j++) la[row + j] = (la[row + j] as number) - n;
+    logNorm[t] = n;
+    logP += n;
     prev = row;
   }
-  let m = -Infinity;
-  for (let j = 0; j < k; j++) if ((la[prev + j] as number) > m) m = la[prev + j] as number;
-  if (m === -Infinity) return -Infinity;
-  let s = 0;
-  for (let j = 0; j < k; j++) s += Math.exp((la[prev + j] as number) - m);
-  const logP = m + Math.log(s);
   if (!store) return logP;
 
   const lb = ws.v1;
@@ -172,12 +184,13 @@ function logSequence(ws: Workspace, e: Float64Array, r0: number, len: number, ga
     if (t > 0) for (let j = 0; j < k; j++) v[j] = (e[row + j] as number) + (lb[j] as number);
     for (let j = 0; j < k; j++) {
       const l = la[row + j] as number;
-      const g = l === -Infinity ? 0 : Math.exp(l + (lb[j] as number) - logP);
+      const g = l === -Infinity ? 0 : Math.exp(l + (lb[j] as number));
       la[row + j] = g;
       if (g > 0) emissionTerm += g * (e[row + j] as number);
     }
     if (t > 0) {
       const prow = row - k;
+      const n = logNorm[t] as number;
       for (let i = 0; i < k; i++) {
         const ai = la[prow + i] as number;
         if (ai === -Infinity) {
@@ -200,8 +213,8 @@ function logSequence(ws: Workspace, e: Float64Array, r0: number, len: number, ga
           terms[j] = x;
           si += x;
         }
-        lb[i] = mi + Math.log(si);
-        const f = Math.exp(ai + mi - logP);
+        lb[i] = mi + Math.log(si) - n;
+        const f = Math.exp(ai + mi - n);
         if (f > 0) {
           const tr = i * k;
           for (let j = 0; j < k; j++) xi[tr + j] = (xi[tr + j] as number) + f * (terms[j] as number);

@@ -61,7 +61,8 @@ export interface ChainBatch {
  * - `'scaled'`: probabilities normalized at every step (Rabiner 1989), emissions
  *   shifted by their row maximum; the fast default. Valid unless a filtered
  *   probability below ~1e-308 carries a non-negligible posterior (then use `'log'`).
- * - `'log'`: log-sum-exp recursions; never under- or overflows, ~3× slower.
+ * - `'log'`: log-sum-exp recursions, normalized at every step; never under-
+ *   or overflows (a filtered probability below 1e-308 is kept as its log), ~4× slower.
  * - `'unscaled'`: the textbook products; underflows on long sequences (a
  *   sequence whose p(x) underflows to 0 is reported as impossible). For tests.
  *
