@@ -383,6 +383,33 @@ describe('forwardBackward against brute-force enumeration', () => {
     for (const variant of ['scaled', 'log'] as const) expectMatchesReference(h, forwardBackward(toBatch(h), { variant }), ref, variant);
   });
 
+  it('the log variant keeps filtered probabilities below 1e-308 that the scaled one loses', () => {
+    // p(z_2 = 1 | x_{1:2}) ≈ e^-898 underflows to 0 in the scaled filter, so
+    // the path 0 → 1 → 2 → 2 is lost, though the last two steps lift its
+    // posterior, and the smoothed p(z_2 = 1 | x) = p(z_3 = 2 | x), to ≈ 3e-21.
+    const h: Hmm = {
+      k: 3,
+      lengths: [4],
+      logInitial: [0, -Infinity, -Infinity],
+      logTransition: [logNormalized([0.5, 0.5, 0]), logNormalized([0, 0.5, 0.5]), [-Infinity, -Infinity, 0]],
+      logEmission: [[-1, -1000, 0], [-2, -900, 0], [-1000, -850, 0], [-2000, -2000, -1000]],
+      weights: [1],
+    };
+    const ref = bruteForce(h);
+    expectMatchesReference(h, forwardBackward(toBatch(h), { variant: 'log' }), ref, 'log');
+    const scaled = forwardBackward(toBatch(h));
+    expectScaled(scaled.logLikelihood, ref.logLikelihood, ref.scale, 'scaled logLikelihood');
+    const lost = [1 * 3 + 1, 2 * 3 + 2]; // (second step, state 1) and (third step, state 2)
+    const gammaRef = ref.sequences[0]!.gamma.flat();
+    for (const i of lost) {
+      expect(gammaRef[i]!).toBeGreaterThan(1e-21);
+      expect(scaled.gamma[i]).toBe(0);
+    }
+    gammaRef.forEach((g, i) => {
+      if (!lost.includes(i)) expectRel(scaled.gamma[i]!, g, `scaled gamma[${i}]`);
+    });
+  });
+
   it('a predictable state far likelier than the reachable mass rescues the step in log space', () => {
     // p(z_2 = 1) = 1e-290, and state 0 explains x_2 e^{-700} times worse than
     // state 1: the scaled mass is ~1e-290 < 1e-280, so the step is recomputed

@@ -285,7 +285,7 @@ function unscaledSequence(ws: Workspace, e: Float64Array, r0: number, len: numbe
  * marginals γ, expected transition and initial counts, E_q[log p(x, z)] and
  * H(q) under the exact posterior q = p(z | x).
  *
- * Cost O(ΣT · K²) time; memory is the `[ΣT, K]` output plus O(max T + K²)
+ * Cost O(ΣT · K²) time; memory is the `[ΣT, K]` output plus O(max T · K + K²)
  * scratch (the forward pass is kept in the gamma buffer). Per sequence,
  * E_q[log p(x, z)] = Σ_k γ_1(k) log π_k + Σ_{ij} ξ(i, j) log A_ij +
  * Σ_t Σ_k γ_t(k) l_t(k) with 0 · (−∞) = 0 (a −∞ entry has exactly zero

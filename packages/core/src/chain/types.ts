@@ -58,9 +58,11 @@ export interface ChainBatch {
 /**
  * How `forwardBackward` keeps its recursions in range.
  *
- * - `'scaled'`: probabilities normalized at every step (Rabiner 1989), emissions
- *   shifted by their row maximum; the fast default. Valid unless a filtered
- *   probability below ~1e-308 carries a non-negligible posterior (then use `'log'`).
+ * - `'scaled'`: probabilities normalized at every step (Rabiner 1989), each
+ *   emission row shifted by its maximum over the states the chain can be in;
+ *   the fast default. A filtered probability below ~1e-308 is lost (becomes 0),
+ *   so a smoothed marginal that later evidence lifts from such a state comes
+ *   out 0 (in the tests, 3e-21 comes out as 0); use `'log'` when that matters.
  * - `'log'`: log-sum-exp recursions, normalized at every step; never under-
  *   or overflows (a filtered probability below 1e-308 is kept as its log), ~4× slower.
  * - `'unscaled'`: the textbook products; underflows on long sequences (a
