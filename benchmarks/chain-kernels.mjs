@@ -53,6 +53,8 @@ const time = (name, f) => {
 console.log(`S = ${S}, T = ${T}, K = ${K} (ΣT·K = ${S * T * K}); node ${process.version}; best of ${o.repeats}`);
 time('validateChainBatch', () => validateChainBatch(batch));
 const fb = time('forwardBackward scaled', () => forwardBackward(batch));
+const out = { gamma: new Float64Array(S * T * K), logLikelihoods: new Float64Array(S) };
+time('forwardBackward scaled, reused out', () => forwardBackward(batch, { out }));
 time('forwardBackward scaled likelihoodOnly', () => forwardBackward(batch, { likelihoodOnly: true }));
 time('forwardBackward log', () => forwardBackward(batch, { variant: 'log' }));
 time('viterbi', () => viterbi(batch));
