@@ -70,3 +70,45 @@ export { stationarity } from './gradient/stationarity.js';
 export type { StationarityReport } from './gradient/stationarity.js';
 export { ensureGradientKernels, logSumExpRowsDifferentiable, DIFFERENTIABLE_KERNELS } from './gradient/kernels.js';
 export { CsvLineReader, splitCsvLine } from './csv-lines.js';
+export { EULER_GAMMA, digamma, logBeta, logGamma, multivariateLogGamma, trigamma } from './special-functions.js';
+export { procrustesRotation, squareSvd, symmetricEigen } from './eigen.js';
+export type { SquareSvd, SymmetricEigen } from './eigen.js';
+export { CHAIN_ROW_SUM_TOLERANCE, ffbs, forwardBackward, validateChainBatch, viterbi } from './chain/index.js';
+export type {
+  ChainBatch,
+  ChainLayout,
+  ChainLikelihood,
+  FfbsBuffers,
+  FfbsOptions,
+  FfbsResult,
+  ForwardBackwardBuffers,
+  ForwardBackwardOptions,
+  ForwardBackwardResult,
+  ForwardBackwardVariant,
+  ViterbiBuffers,
+  ViterbiOptions,
+  ViterbiResult,
+} from './chain/index.js';
+export { isInvalidPoint } from './accelerate/em-map.js';
+export type { EmMap, EmMapEvaluation, EmMapResult, InvalidPoint } from './accelerate/em-map.js';
+export type { Accelerator, AcceleratorState, AcceleratorStep, RejectionReason } from './accelerate/accelerator.js';
+export { plainEm } from './accelerate/plain-em.js';
+export { squarem } from './accelerate/squarem.js';
+export type { SquaremMemory, SquaremMethod, SquaremOptions } from './accelerate/squarem.js';
+export { aitken } from './accelerate/aitken.js';
+export type { AitkenMemory, AitkenOptions } from './accelerate/aitken.js';
+export { parabolicEm } from './accelerate/parabolic-em.js';
+export type { ParabolicEmMemory, ParabolicEmOptions } from './accelerate/parabolic-em.js';
+export { quasiNewton } from './accelerate/quasi-newton.js';
+export type { QuasiNewtonMemory, QuasiNewtonOptions } from './accelerate/quasi-newton.js';
+export { ACCELERATOR_NAMES, createAccelerator } from './accelerate/create-accelerator.js';
+export type { AcceleratorName, AcceleratorOptionsByName } from './accelerate/create-accelerator.js';
+export { numericalHessian } from './standard-errors/numerical-hessian.js';
+export { numericalJacobian } from './standard-errors/numerical-jacobian.js';
+export type { NumericalDerivativeOptions } from './standard-errors/richardson.js';
+export { deltaMethod } from './standard-errors/delta-method.js';
+export type { DeltaMethodResult } from './standard-errors/delta-method.js';
+export { louisInformation } from './standard-errors/louis-information.js';
+export type { LouisInformation, LouisInputs } from './standard-errors/louis-information.js';
+export { covarianceFromInformation } from './standard-errors/covariance-from-information.js';
+export type { CovarianceEstimate } from './standard-errors/covariance-from-information.js';

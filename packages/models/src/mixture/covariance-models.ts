@@ -33,7 +33,7 @@
  * @module
  */
 import { cholesky, EmError, emError, integerOption, inverseFromCholesky, logDetFromCholesky, numberOption, rejectUnknownOptions } from '@emlab/core';
-import { procrustesRotation, symmetricEigen } from './eigen.js';
+import { procrustesRotation, symmetricEigen } from '@emlab/core';
 import type { CovarianceStats } from './scatter-stats.js';
 
 /**

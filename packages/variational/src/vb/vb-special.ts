@@ -4,4 +4,4 @@
  * this one import becomes `from '@emlab/core'`.
  * @module
  */
-export { digamma, logBeta, logGamma, multivariateLogGamma } from '../../../core/src/special-functions.js';
+export { digamma, logBeta, logGamma, multivariateLogGamma } from '@emlab/core';

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { emError } from '@emlab/core';
+import { emError } from './errors.js';
 
 const EPS = Number.EPSILON;
 const MAX_SWEEPS = 100;

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRng, EmError } from '@emlab/core';
-import { procrustesRotation, squareSvd, symmetricEigen } from '../src/mixture/eigen.js';
+import { procrustesRotation, squareSvd, symmetricEigen } from '../src/eigen.js';
 
 function randomMatrix(seed: number, n: number, symmetric: boolean): Float64Array {
   const rng = createRng(seed).child('matrix');
