@@ -161,6 +161,8 @@ export interface LogJointDerivatives {
   readonly gradient: Float64Array;
   /** `[q, q]` −Σ_i A''(η_i) z_i z_iᵀ − Σ_b⁻¹ (negative definite). */
   readonly hessian: Float64Array;
+  /** The sum of the absolute values of the terms of `value` (its rounding error is ≈ ε times this). */
+  readonly scale: number;
 }
 
 /**
@@ -174,11 +176,13 @@ export function groupLogJointDerivatives(target: GroupTarget, b: ArrayLike<numbe
   const hessian = new Float64Array(q * q);
   const d = new Float64Array(3);
   let s = 0;
+  let scale = 0;
   for (let i = 0; i < n; i++) {
     let eta = offset[i]!;
     for (let k = 0; k < q; k++) eta += z[i * q + k]! * b[k]!;
     cumulantDerivatives(family, eta, d);
     s += y[i]! * eta - d[0]!;
+    scale += Math.abs(y[i]! * eta) + d[0]!;
     const r = y[i]! - d[1]!;
     const w = d[2]!;
     for (let k = 0; k < q; k++) {
@@ -200,7 +204,12 @@ export function groupLogJointDerivatives(target: GroupTarget, b: ArrayLike<numbe
       hessian[l * q + k] = h;
     }
   }
-  return { value: s - target.logFactorialSum + prior.logNormalizer - 0.5 * quad, gradient, hessian };
+  return {
+    value: s - target.logFactorialSum + prior.logNormalizer - 0.5 * quad,
+    gradient,
+    hessian,
+    scale: scale + target.logFactorialSum + Math.abs(prior.logNormalizer) + 0.5 * quad,
+  };
 }
 
 /** Options of {@link laplaceMode}. @category GLMM */
@@ -240,7 +249,11 @@ function factorNegHessian(hessian: Float64Array, q: number): Float64Array {
 /**
  * Newton's method with step halving for the mode of the (strictly concave)
  * log p(y_g, b | β, Σ_b) in b: from `start`, each step b + t·H⁻¹g takes the
- * largest t in {1, ½, ¼, …, 2⁻⁵⁰} that does not lower log p.
+ * largest t in {1, ½, ¼, …, 2⁻⁵⁰} that does not lower log p. Once the
+ * predicted increase ½ gᵀH⁻¹g is below the rounding of log p itself
+ * (16 ε · the sum of its absolute terms), a step is accepted when it lowers
+ * ‖g‖ and changes log p by less than that rounding, so the mode is found to
+ * the gradient's rounding level rather than only to √ε.
  * @throws EmError `NOT_POSITIVE_DEFINITE` if −Hessian cannot be factored (only with non-finite η).
  * @category GLMM
  */
@@ -269,13 +282,16 @@ export function laplaceMode(target: GroupTarget, options: LaplaceModeOptions = {
       break;
     }
     if (nIter >= maxIter) break;
+    const delta = 16 * Number.EPSILON * cur.scale;
+    const roundingRegime = 0.5 * decrement <= delta;
+    const gradNorm = Math.hypot(...cur.gradient);
     let t = 1;
     let accepted = false;
     const next = new Float64Array(q);
     for (let h = 0; h <= 50; h++, t *= 0.5) {
       for (let k = 0; k < q; k++) next[k] = b[k]! + t * step[k]!;
       const v = groupLogJointDerivatives(target, next);
-      if (v.value >= cur.value) {
+      if (v.value >= cur.value || (roundingRegime && v.value >= cur.value - delta && Math.hypot(...v.gradient) < gradNorm)) {
         b = next;
         cur = v;
         accepted = true;
