@@ -31,7 +31,7 @@ import {
   type GlmmDrawsLatent,
   type GlmmGaussianLatent,
 } from '../src/glmm/glmm-mstep.js';
-import type { GlmmData, GlmmFamily } from '../src/glmm/glmm-types.js';
+import type { GlmmData, GlmmFamily, GlmmParams } from '../src/glmm/glmm-types.js';
 import { adaptiveSimpsonRel, refGroup, refLogLikGivenB } from './glmm-reference.js';
 
 function relErr(a: number, b: number): number {
@@ -138,7 +138,7 @@ describe('β M-step', () => {
         // Never decreases: the value after k steps is non-decreasing in k (exactly while steps bring
         // more than the objective's rounding δ = 16 ε Σ|terms|, and to within δ after that).
         let prev = r.startValue;
-        let prevBeta = Float64Array.from(start);
+        let prevBeta: Float64Array = Float64Array.from(start);
         for (let k = 0; k <= 8; k++) {
           const rk = betaMStep(problem, start, { maxIter: k });
           const delta = ROUNDING_FACTOR * Number.EPSILON * betaObjective(problem, prevBeta).valueScale;
@@ -264,7 +264,7 @@ describe('the whole M-step', () => {
 
   it('Laplace-q EM: the M-half of the bound L(q_t, θ) = Q(θ) + H(q_t) never decreases over 8 iterations', () => {
     const { data } = generateGlmmData({ family: 'logistic', beta: [-0.4, 0.8], sigma: [[1.0, 0.2], [0.2, 0.5]], groupSize: [6, 14], nGroups: 25, seed: 52 });
-    let params = { beta: Float64Array.of(0, 0), sigma: Float64Array.of(0.5, 0, 0, 0.5) };
+    let params: GlmmParams = { beta: Float64Array.of(0, 0), sigma: Float64Array.of(0.5, 0, 0, 0.5) };
     let starts: Float64Array | undefined;
     for (let t = 0; t < 8; t++) {
       const e = laplaceQEStep(data, params, starts);
