@@ -193,3 +193,78 @@ export function bruteLogIntegral2d(h: (b1: number, b2: number) => number): numbe
   const inner = (u: number): number => adaptiveSimpsonRel((v) => Math.exp(h(u, v) - hm), m2 - W2, m2 + W2, 1e-10, 30);
   return hm + Math.log(adaptiveSimpsonRel(inner, m1 - W1, m1 + W1, 1e-10, 30));
 }
+
+/**
+ * Nelder–Mead minimization (standard coefficients: reflection 1, expansion 2,
+ * contraction ½, shrink ½), restarted from the best point with a fresh simplex
+ * until a restart no longer improves f by more than 1e-13 relative.
+ */
+export function nelderMead(f: (x: number[]) => number, x0: number[], step = 0.1, maxEvals = 20000): { x: number[]; f: number; evals: number } {
+  const n = x0.length;
+  let evals = 0;
+  const F = (x: number[]): number => {
+    evals++;
+    const v = f(x);
+    return Number.isNaN(v) ? Infinity : v;
+  };
+  let best = x0.slice();
+  let fBest = F(best);
+  for (let restart = 0; restart < 50 && evals < maxEvals; restart++) {
+    let simplex: number[][] = [best.slice()];
+    for (let i = 0; i < n; i++) {
+      const p = best.slice();
+      p[i]! += step;
+      simplex.push(p);
+    }
+    let values = simplex.map((p, i) => (i === 0 ? fBest : F(p)));
+    for (let it = 0; it < 5000 && evals < maxEvals; it++) {
+      const order = values.map((v, i) => i).sort((a, b) => values[a]! - values[b]!);
+      simplex = order.map((i) => simplex[i]!);
+      values = order.map((i) => values[i]!);
+      const spread = Math.abs(values[n]! - values[0]!);
+      if (spread <= 1e-14 * Math.max(1, Math.abs(values[0]!))) break;
+      const centroid = new Array<number>(n).fill(0);
+      for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) centroid[k]! += simplex[i]![k]! / n;
+      const along = (t: number): number[] => centroid.map((c, k) => c + t * (simplex[n]![k]! - c));
+      const xr = along(-1);
+      const fr = F(xr);
+      if (fr < values[0]!) {
+        const xe = along(-2);
+        const fe = F(xe);
+        if (fe < fr) {
+          simplex[n] = xe;
+          values[n] = fe;
+        } else {
+          simplex[n] = xr;
+          values[n] = fr;
+        }
+      } else if (fr < values[n - 1]!) {
+        simplex[n] = xr;
+        values[n] = fr;
+      } else {
+        const outside = fr < values[n]!;
+        const xc = along(outside ? -0.5 : 0.5);
+        const fcv = F(xc);
+        if (fcv < (outside ? fr : values[n]!)) {
+          simplex[n] = xc;
+          values[n] = fcv;
+        } else {
+          for (let i = 1; i <= n; i++) {
+            simplex[i] = simplex[i]!.map((v, k) => simplex[0]![k]! + 0.5 * (v - simplex[0]![k]!));
+            values[i] = F(simplex[i]!);
+          }
+        }
+      }
+    }
+    let iBest = 0;
+    for (let i = 1; i <= n; i++) if (values[i]! < values[iBest]!) iBest = i;
+    const improved = fBest - values[iBest]! > 1e-13 * Math.max(1, Math.abs(fBest));
+    if (values[iBest]! < fBest) {
+      fBest = values[iBest]!;
+      best = simplex[iBest]!.slice();
+    }
+    if (!improved && restart > 0) break;
+    step = Math.max(step * 0.5, 1e-4);
+  }
+  return { x: best, f: fBest, evals };
+}
