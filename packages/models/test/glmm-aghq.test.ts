@@ -106,7 +106,7 @@ describe('AGHQ, q = 2 (product rule)', () => {
   ];
   for (const c of cases) {
     it(`${c.family}, Σ_b = ${JSON.stringify(c.sigma)}: 20 nodes per dimension within 1e-8 relative of a 2-D brute-force integral`, () => {
-      const gen = generateGlmmData({ ...c, nGroups: 3 });
+      const gen = generateGlmmData({ ...c, nGroups: 2 });
       const { data, params } = gen;
       const targets = groupTargets(data, params);
       const sig = [c.sigma[0]![0]!, c.sigma[0]![1]!, c.sigma[1]![0]!, c.sigma[1]![1]!];
