@@ -48,7 +48,8 @@ table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tab
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 thead th { background: var(--band); font-weight: 600; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
-table.metrics td.num { text-align: right; white-space: nowrap; }
+table.metrics td.num, table.wtl td.num { text-align: right; white-space: nowrap; }
+table.wtl td.missing { color: var(--muted); text-align: center; }
 table.metrics thead th[data-method] { text-align: right; }
 table.metrics td.missing { color: var(--muted); text-align: center; }
 td .sd { color: var(--muted); }
