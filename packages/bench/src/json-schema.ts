@@ -81,7 +81,6 @@ export async function suiteJsonSchema(): Promise<Json> {
   datasets['items'] = { anyOf: [canonical, ...shorthands] };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: 'https://emlab.dev/schemas/suite.schema.json',
     title: 'emlab benchmark suite',
     description: 'A grid of data sets × models × methods × seeds run by `emlab bench` (docs/bench.md). Model and method options are checked against their registrations when the suite runs.',
     ...Object.fromEntries(Object.entries(root).filter(([k]) => k !== '$schema')),

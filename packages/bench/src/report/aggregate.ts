@@ -262,8 +262,15 @@ export function buildSections(results: BenchResults): ReportSection[] {
       });
       const columns = METRIC_COLUMNS.filter((c) => table.some((row) => row.cells[c.key] != null)).map((c) => c.key);
 
-      // Best bound per start (as the runner's groups), and the floor of the log scales.
-      const bestOf = new Map((results.groups ?? []).map((g) => [g.id, g.bestBound]));
+      // Best bound per start (the runner's rule: the largest boundAfterM of any iteration of any run from
+      // the start; Monte Carlo estimates only when no other method ran), and the floor of the log scales.
+      const bestOf = new Map<string, number>();
+      for (const g of new Set(ok.map((r) => r.group))) {
+        const mine = ok.filter((r) => r.group === g);
+        const setters = mine.some((r) => !monteCarlo.has(r.method)) ? mine.filter((r) => !monteCarlo.has(r.method)) : mine;
+        const values = setters.flatMap((r) => r.trace.map((it) => it.boundAfterM)).filter(finite);
+        if (values.length > 0) bestOf.set(g, Math.max(...values));
+      }
       const bests = [...new Set(ok.map((r) => r.group))].map((g) => bestOf.get(g)).filter(finite);
       const floor = FLOOR_RELATIVE * Math.max(1, ...bests.map((b) => Math.abs(b)));
       const byIteration = (r: RunRecord) => (i: number) => r.trace[i]?.iteration;

@@ -102,6 +102,13 @@ async function figure(kind: ChartKind, svg: string, extra = ''): Promise<string>
   return `<figure class="plot" data-chart="${kind}"${extra}><figcaption>${escapeHtml(CHART_CAPTIONS[kind])}</figcaption>${svg}</figure>`;
 }
 
+/** Starts with final bounds of at least two methods (the paired view compares within a start). */
+function pairedStarts(section: ReportSection): number {
+  const count = new Map<string, number>();
+  for (const p of section.paired) count.set(p.group, (count.get(p.group) ?? 0) + 1);
+  return [...count.values()].filter((n) => n >= 2).length;
+}
+
 async function chartsHtml(section: ReportSection): Promise<string> {
   const charts: { kind: Exclude<ChartKind, 'paired'>; points: readonly SeriesPoint[] }[] = [
     { kind: 'bound-iteration', points: section.boundIteration },
@@ -117,7 +124,7 @@ async function chartsHtml(section: ReportSection): Promise<string> {
     if (points.length === 0) continue;
     const runs = new Set(points.map((p) => p.run)).size;
     parts.push(await figure(kind, await renderSvg(chartSpec(kind, points, section.methods)), ` data-runs="${runs}"`));
-    if (kind === 'distance-iteration' && section.paired.length > 0 && section.methods.length > 1) {
+    if (kind === 'distance-iteration' && pairedStarts(section) > 0) {
       parts.push(await figure('paired', await renderSvg(pairedSpec(section.paired, section.methods)), ` data-points="${section.paired.length}"`));
     }
   }
