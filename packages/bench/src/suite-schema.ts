@@ -27,10 +27,8 @@ const id = v.pipe(
 const name = (what: string, remedy: string) => v.pipe(v.string(msg('must be a non-empty string', remedy)), v.minLength(1, msg('must be a non-empty string', remedy)), v.description(what));
 
 /** A root seed: a safe integer or a non-empty string. @category Suites */
-export const SEED_SCHEMA = v.union(
-  [v.pipe(v.number(), v.safeInteger()), v.pipe(v.string(), v.minLength(1))],
-  msg('must be a safe integer or a non-empty string', 'pass e.g. 0 or "run-a" (seed 0 is a valid seed)'),
-);
+const SEED_MESSAGE = msg('must be a safe integer or a non-empty string', 'pass e.g. 0 or "run-a" (seed 0 is a valid seed)');
+export const SEED_SCHEMA = v.union([v.pipe(v.number(), v.safeInteger(SEED_MESSAGE)), v.pipe(v.string(), v.minLength(1, SEED_MESSAGE))], SEED_MESSAGE);
 
 const options = (what: string) =>
   v.optional(

@@ -98,6 +98,9 @@ function uniqueIds(entries: readonly { id: string }[], path: Path): void {
  * @category Suites
  */
 export function validateSuite(raw: unknown): Suite {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fail(ROOT, raw, 'must be an object', 'write e.g. { "datasets": [...], "models": [...], "esteps": [...], "seeds": [0, 1, 2] }');
+  }
   let input = raw;
   if (typeof raw === 'object' && raw !== null && Array.isArray((raw as Obj)['datasets'])) {
     const datasets = ((raw as Obj)['datasets'] as unknown[]).map((d, i) => {

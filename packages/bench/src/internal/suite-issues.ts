@@ -30,20 +30,45 @@ function knownKeys(schema: unknown, path: readonly (string | number)[]): string[
   return Object.keys((objectOf(s)?.['entries'] as Record<string, unknown> | undefined) ?? {});
 }
 
+/** The remedy written into the schema of the entry at `path` (for a missing required entry). */
+function entryRemedy(schema: unknown, path: readonly (string | number)[]): string | undefined {
+  const key = path.at(-1);
+  if (typeof key !== 'string') return undefined;
+  const parent = path.slice(0, -1);
+  let s = schema as Record<string, unknown> | undefined;
+  for (const k of parent) {
+    while (s !== undefined && s['wrapped'] !== undefined) s = s['wrapped'] as Record<string, unknown>;
+    s = (typeof k === 'number' ? s?.['item'] : (s?.['entries'] as Record<string, unknown> | undefined)?.[k]) as Record<string, unknown> | undefined;
+  }
+  while (s !== undefined && s['wrapped'] !== undefined) s = s['wrapped'] as Record<string, unknown>;
+  const entry = (s?.['entries'] as Record<string, Record<string, unknown>> | undefined)?.[key];
+  const messages = [entry?.['message'], ...((entry?.['pipe'] as Record<string, unknown>[] | undefined) ?? []).map((a) => a['message'])];
+  const m = messages.find((x): x is string => typeof x === 'string' && x.includes('\u0000'));
+  return m?.split('\u0000')[1];
+}
+
 /**
  * The first issue of a failed parse as an `EmError` (`INVALID_ARGUMENT`) at `[root, ...issue path]`.
  * @param mapPath - turns the issue's path into the path reported (shorthand forms).
  * @internal
  */
 export function issueToError(issues: readonly v.BaseIssue<unknown>[], schema: unknown, root: ErrorPath, mapPath: (p: (string | number)[]) => (string | number)[] = (p) => p): EmError {
-  // The deepest issue names the most specific place; unions report their branches' issues below them.
+  // The deepest issue names the most specific place: a union (a method given as a string or an object)
+  // reports its branches' issues below its own; take the branch issue that reaches deepest.
   let issue = issues[0] as v.BaseIssue<unknown>;
-  const raw = (issue.path ?? []).map((p) => p.key as string | number);
-  const unknownKey = issue.expected === 'never' && raw.length > 0;
-  const inner = issue.issues?.filter((i) => (i.path?.length ?? 0) > raw.length)[0];
-  if (inner !== undefined && !issue.message.includes('\u0000')) issue = inner;
-  const keys = (issue.path ?? []).map((p) => p.key as string | number);
-  const value = issue.input;
+  let prefix: v.IssuePathItem[] = [];
+  for (;;) {
+    // Branch issues' paths are relative to the union.
+    const deeper = (issue.issues ?? []).filter((i) => (i.path?.length ?? 0) > 0).sort((a, b) => (b.path?.length ?? 0) - (a.path?.length ?? 0))[0];
+    if (deeper === undefined) break;
+    prefix = [...prefix, ...(issue.path ?? [])];
+    issue = deeper;
+  }
+  const path = [...prefix, ...(issue.path ?? [])];
+  const unknownKey = issue.expected === 'never' && path.length > 0;
+  const keys = path.map((p) => p.key as string | number);
+  // An unknown key's issue carries the key as its input; the value is on the path.
+  const value = unknownKey ? (path.at(-1) as { value?: unknown } | undefined)?.value : issue.input;
   let problem: string;
   let remedy: string;
   if (unknownKey) {
@@ -52,13 +77,12 @@ export function issueToError(issues: readonly v.BaseIssue<unknown>[], schema: un
     remedy = known.length > 0 ? `use only: ${known.join(', ')} (docs/bench.md lists what each means)` : 'remove it';
   } else if (value === undefined && issue.kind === 'schema') {
     problem = 'is required';
-    const [p, r] = issue.message.split('\u0000');
-    remedy = r ?? `add it (${p ?? 'see docs/bench.md'})`;
+    remedy = entryRemedy(schema, keys) ?? 'add it (docs/bench.md and benchmarks/suite.schema.json describe the suite format)';
   } else {
     const [p, r] = issue.message.split('\u0000');
     problem = r === undefined ? `is invalid (${issue.message})` : (p as string);
     remedy = r ?? 'see docs/bench.md and benchmarks/suite.schema.json for the suite format';
   }
-  const path = [...root, ...mapPath(keys)];
-  return new EmError('INVALID_ARGUMENT', `${formatPath(path)} = ${describeValue(value)}: ${problem}. Remedy: ${remedy}`, { path, value, remedy });
+  const at = [...root, ...mapPath(keys)];
+  return new EmError('INVALID_ARGUMENT', `${formatPath(at)} = ${describeValue(value)}: ${problem}. Remedy: ${remedy}`, { path: at, value, remedy });
 }
