@@ -36,6 +36,21 @@ export function workerScript(): URL {
   return url;
 }
 
+/** `execArgv` for worker threads: the parent's, without `--conditions`/`-C` (workers load built files). @internal */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--conditions' || a === '-C') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--conditions=') || a.startsWith('-C=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 /** A failed attempt, classified: `retry` for crashes, the code and message for the record. */
 interface Failure {
   readonly code: string;
@@ -105,6 +120,8 @@ export async function runOnPool(o: ExecOptions, tasks: readonly RunTask[]): Prom
   const script = workerScript();
   const { Piscina } = await import('piscina');
   const pool = new Piscina({
+    // Workers run the built files: drop resolution conditions a test runner adds (`--conditions source`).
+    execArgv: workerExecArgv(process.execArgv),
     filename: script.href,
     workerData: { suite: o.suite, baseDir: o.baseDir },
     minThreads: Math.min(o.threads, tasks.length),
@@ -113,8 +130,13 @@ export async function runOnPool(o: ExecOptions, tasks: readonly RunTask[]): Prom
     idleTimeout: 60_000,
     ...(o.memoryMb === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: o.memoryMb } }),
   });
-  const queue = [...tasks];
   let firstError: unknown;
+  // A worker that fails outside a task (its module cannot load): the pool emits 'error'; the suite
+  // cannot run on workers at all, so it fails (an unhandled 'error' event would end the process).
+  pool.on('error', (e: unknown) => {
+    firstError ??= new EmError('INTERNAL', `a worker thread failed to start (${(e as Error)?.message ?? String(e)}). Remedy: build the packages (npm run build), check the suite's plug-ins load in a worker, or run with workers: 1`, { path: ['options', 'workers'], cause: e });
+  });
+  const queue = [...tasks];
   const lane = async (): Promise<void> => {
     for (;;) {
       const task = queue.shift();
