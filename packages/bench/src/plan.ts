@@ -7,7 +7,7 @@
  * shared by every method.
  * @module
  */
-import { EmError, createEStep, findEStep, initialParams, isMethod, listESteps } from '@emlab/core';
+import { EmError, createEStep, findEStep, formatPath, initialParams, isMethod, listESteps } from '@emlab/core';
 import { checkDataset } from './materialize.js';
 import type { MaterializedDataset } from './materialize.js';
 import { hashJson } from './metrics.js';
@@ -125,7 +125,7 @@ export async function planSuite(suite: Suite, ctx: RunContext): Promise<Plan> {
       }
       const init = initOf(suite, m, model);
       if (!model.initMethods.includes(init.method)) {
-        throw new EmError('INVALID_ARGUMENT', `${init.path.join('.')} = "${init.method}": is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')}). Remedy: use one of those, or set "init" per model`, { path: init.path, value: init.method });
+        throw new EmError('INVALID_ARGUMENT', `${formatPath(init.path)} = "${init.method}": is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')}). Remedy: use one of those, or set "init" per model`, { path: init.path, value: init.method });
       }
       const methodIdx: number[] = [];
       for (let j = 0; j < suite.esteps.length; j++) {

@@ -178,7 +178,7 @@ export interface RunMetrics {
   readonly passes: number | null;
   /** E-step (or objective) evaluations over all restarts, including the final log-likelihood (`FitResult.eStepCalls`). */
   readonly eStepCalls: number | null;
-  /** Precisions the kept restart used, in order (`'float64'`, `'float32,float64'`, ...). */
+  /** Precisions the kept restart used, in order, joined by `+` (`'float64'`, `'float32+float64'`). */
   readonly precision: string | null;
   /** The convergence policy (`FitResult.convergence.policy`) and its last value. */
   readonly convergencePolicy: string | null;

@@ -265,7 +265,7 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     stationarity: gradNorm,
     passes: result.passes,
     eStepCalls: result.eStepCalls,
-    precision: result.precision.used.join(','),
+    precision: result.precision.used.join('+'),
     convergencePolicy: result.convergence.policy,
     convergenceValue: result.convergence.value !== null && Number.isFinite(result.convergence.value) ? result.convergence.value : null,
     nDegenerate: result.degenerate.length,
