@@ -46,6 +46,7 @@ export function chartSpec(kind: Exclude<ChartKind, 'paired'>, points: readonly S
   const perRun = Math.max(0, ...[...new Set(values.map((p) => p.run))].map((r) => values.filter((p) => p.run === r).length));
   const xEnc = { field: 'x', type: 'quantitative' as const, title: a.x, scale: { zero: false, nice: false }, axis: a.intX ? { tickMinStep: 1, format: 'd' } : {} };
   const yScale = a.logY ? { type: 'log' as const } : { zero: false };
+  const yAxis = kind === 'sample-size' ? { format: '~g' } : {};
   const banded = values.filter((p) => p.lo !== null && p.hi !== null);
   const layers: unknown[] = [];
   if (banded.length > 0) {
@@ -57,7 +58,7 @@ export function chartSpec(kind: Exclude<ChartKind, 'paired'>, points: readonly S
   }
   layers.push({
     mark: { type: 'line', strokeWidth: 1.4, opacity: 0.8, point: perRun <= 30 ? { filled: true, size: 14 } : false },
-    encoding: { x: xEnc, y: { field: 'y', type: 'quantitative', title: a.y, scale: yScale }, color, detail: { field: 'run' } },
+    encoding: { x: xEnc, y: { field: 'y', type: 'quantitative', title: a.y, scale: yScale, axis: yAxis }, color, detail: { field: 'run' } },
   });
   return {
     width: 380,
