@@ -19,8 +19,6 @@
 import { emError, type ErrorPath, type Model, type OptionSchema } from '@emlab/core';
 import type { HeldOutSpec, MissingSpec } from './suite-schema.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyModel = Model<any, any, any, any>;
 
 /** The data format of numeric tables (`{ values, rows, cols }`, missing cells NaN). @category Data sets */
 export const NUMERIC_TABLE = 'numeric-table';
@@ -60,7 +58,7 @@ export interface DatasetContent {
    * Parameter error of fitted parameters against the truth (after whatever matching the parameters
    * need), or null when the parameters are not comparable. Called only when `truth` is not null.
    */
-  readonly parameterError?: (params: unknown, model: AnyModel) => number | null;
+  readonly parameterError?: (params: unknown, model: Model<any, any, any, any>) => number | null; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** One line: sizes, generator options, file. */
   readonly description: string;
   /** Instances (rows, sequences, groups) before the split. */

@@ -7,7 +7,7 @@
  */
 export type { BenchResults, BenchManifest, BenchTimings, BenchSeed, DatasetSummary, ModelSummary, MethodSummary, GroupSummary, RunFitInfo, RunIteration, RunMetrics, RunRecord, RunTimings, SkippedRun } from './results.js';
 export type { Suite, SuiteInput, DatasetSpec, MissingSpec, ModelSpec, MethodSpec, StoppingSpec, LimitsSpec, HeldOutSpec } from './suite-schema.js';
-export { SUITE_SCHEMA, SUITE_CONVERGENCE_POLICIES } from './suite-schema.js';
+export { SUITE_SCHEMA, DATASET_SCHEMA, DATASET_SHORTHAND_SCHEMAS, MISSING_SCHEMA, MODEL_SCHEMA, METHOD_SCHEMA, STOPPING_SCHEMA, LIMITS_SCHEMA, HELD_OUT_SCHEMA, SEED_SCHEMA, SUITE_CONVERGENCE_POLICIES } from './suite-schema.js';
 export { validateSuite, loadSuite, locateSuiteError } from './suite.js';
 export type { LoadedSuite } from './suite.js';
 export type { TextLocation } from './internal/json-source.js';

@@ -62,7 +62,7 @@ export function optionSchemaJson(schema: OptionSchema): Json {
  * ```
  * @category Suites
  */
-export async function suiteJsonSchema(): Promise<Json> {
+export async function suiteJsonSchema(): Promise<Record<string, unknown>> {
   const { toJsonSchema } = await import('@valibot/to-json-schema');
   const root = toJsonSchema(SUITE_SCHEMA, { errorMode: 'ignore' }) as Json;
   const kinds = listDatasetKinds();

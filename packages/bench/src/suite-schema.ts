@@ -12,6 +12,7 @@
  * @module
  */
 import * as v from 'valibot';
+import { CONVERGENCE_POLICIES, type ConvergencePolicyName } from '@emlab/core';
 
 /** `problem` and `remedy` of an error, packed into one valibot message. @internal */
 export const msg = (problem: string, remedy: string): string => `${problem}\u0000${remedy}`;
@@ -26,8 +27,8 @@ const id = v.pipe(
 
 const name = (what: string, remedy: string) => v.pipe(v.string(msg('must be a non-empty string', remedy)), v.minLength(1, msg('must be a non-empty string', remedy)), v.description(what));
 
-/** A root seed: a safe integer or a non-empty string. @category Suites */
 const SEED_MESSAGE = msg('must be a safe integer or a non-empty string', 'pass e.g. 0 or "run-a" (seed 0 is a valid seed)');
+/** A root seed: a safe integer or a non-empty string. @category Suites */
 export const SEED_SCHEMA = v.union([v.pipe(v.number(), v.safeInteger(SEED_MESSAGE)), v.pipe(v.string(), v.minLength(1, SEED_MESSAGE))], SEED_MESSAGE);
 
 const options = (what: string) =>
@@ -178,8 +179,8 @@ const positiveNumber = (what: string, min: number) =>
     v.description(what),
   );
 
-/** Convergence policies a suite may name (core's built-ins). @category Suites */
-export const SUITE_CONVERGENCE_POLICIES = ['aitken', 'absolute', 'relative', 'params', 'gradient', 'monte-carlo'] as const;
+/** Convergence policies a suite may name: core's built-ins (`CONVERGENCE_POLICIES`). @category Suites */
+export const SUITE_CONVERGENCE_POLICIES = CONVERGENCE_POLICIES as readonly ConvergencePolicyName[] as readonly [ConvergencePolicyName, ...ConvergencePolicyName[]];
 
 /** Stopping rules (core `fit` options). @category Suites */
 export const STOPPING_SCHEMA = v.strictObject(
