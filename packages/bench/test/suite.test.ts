@@ -177,3 +177,18 @@ describe('runSuite checks against the registries, models and data before any run
     expect(e.message).toMatch(/^options\.outDir = ".*taken": is an existing file, not a directory/);
   });
 });
+
+describe('the data-set kind registry', () => {
+  it('lists the built-in kinds, rejects malformed registrations, and names the registered kinds for an unknown one', async () => {
+    const { listDatasetKinds, registerDatasetKind, findDatasetKind } = await import('@emlab/bench');
+    expect(listDatasetKinds().map((k) => [k.kind, k.format])).toEqual([
+      ['bayesian-network', 'bn-table'],
+      ['builtin', 'numeric-table'],
+      ['csv', 'numeric-table'],
+      ['gaussian-mixture', 'numeric-table'],
+    ]);
+    expect(errorOf(() => registerDatasetKind({ kind: '', description: 'x', format: 'numeric-table', options: {}, materialize: async () => ({}) as never })).message).toMatch(/^registerDatasetKind\.kind = "": must be a non-empty string/);
+    expect(errorOf(() => registerDatasetKind({ kind: 'k', description: 'x', format: 'numeric-table', options: {}, materialize: 3 as never })).message).toMatch(/^registerDatasetKind\.materialize = 3: must be a function/);
+    expect(errorOf(() => findDatasetKind('hmm-sample', ['suite', 'datasets', 0, 'kind'])).message).toMatch(/^suite\.datasets\[0\]\.kind = "hmm-sample": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture\)\. Remedy: .*plugins/);
+  });
+});
