@@ -45,7 +45,7 @@ export function factorGraphCaseStructure(c: FactorGraphCase): FactorGraphStructu
   };
 }
 
-/** A case: 2–5 nodes, 1–12 rows, each cell observed with probability ~0.6, weights in [0, 3] or none. */
+/** A case: 2–5 nodes, 1–12 rows, each cell observed with probability ~0.6, weights 0 or in [0.001, 3], or none. */
 export function factorGraphCaseArb(): fc.Arbitrary<FactorGraphCase> {
   return fc
     .record({
@@ -59,7 +59,7 @@ export function factorGraphCaseArb(): fc.Arbitrary<FactorGraphCase> {
       precision: fc.constantFrom<Precision>('float64', 'float32'),
     })
     .chain((o) =>
-      (o.weighted ? fc.array(fc.oneof(fc.constant(0), fc.constant(2), fc.double({ min: 0, max: 3, noNaN: true })), { minLength: o.nRows, maxLength: o.nRows }) : fc.constant(undefined)).map(
+      (o.weighted ? fc.array(fc.oneof(fc.constant(0), fc.constant(2), fc.double({ min: 1e-3, max: 3, noNaN: true })), { minLength: o.nRows, maxLength: o.nRows }) : fc.constant(undefined)).map(
         (weights): FactorGraphCase => {
           const net = randomBayesNet(o.netSeed, { nNodes: o.nNodes, maxCard: 3, maxParents: 2, concentration: 0.7 });
           const rng = createRng(o.evidenceSeed).child('conformance-evidence');

@@ -96,7 +96,7 @@ export function caseStructure(c: FiniteCase): CaseStructure {
   return { structure: { kind: 'finite', precision: c.precision, nRows: n, nComponents: k, algebra, chunks: () => chunks }, calls };
 }
 
-/** A finite case: K in [1, 4], N in [1, 10], some −∞ entries (never a whole row), weights in [0, 3] or none. */
+/** A finite case: K in [1, 4], N in [1, 10], some −∞ entries (never a whole row), weights 0 or in [0.001, 3], or none. */
 export function finiteCaseArb(): fc.Arbitrary<FiniteCase> {
   return fc
     .record({
@@ -120,7 +120,7 @@ export function finiteCaseArb(): fc.Arbitrary<FiniteCase> {
         mean: grid(-5, 5),
         spread: grid(0.1, 2),
         weights: weighted
-          ? fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.double({ min: 0, max: 3, noNaN: true })), { minLength: n, maxLength: n }).map((w): number[] | undefined => w)
+          ? fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.double({ min: 1e-3, max: 3, noNaN: true })), { minLength: n, maxLength: n }).map((w): number[] | undefined => w)
           : fc.constant(undefined),
         blockRows: fc.constant(blockRows),
         precision: fc.constant(precision),

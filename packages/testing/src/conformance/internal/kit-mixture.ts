@@ -168,6 +168,16 @@ export function kitMixture(nComponents: number): Model<number[][], KitParams, Ki
           }
           return h;
         },
+        latentVariance: () => {
+          // A drawn Gaussian entry's log density is −(log 2πσ² + χ²_1)/2: variance 1/2 per missing entry.
+          const v = new Float64Array(rows * k);
+          for (let r = 0; r < rows; r++) {
+            let m = 0;
+            for (let j = 0; j < d; j++) if (Number.isNaN(cell(r, j))) m++;
+            v.fill(m / 2, r * k, (r + 1) * k);
+          }
+          return v;
+        },
         stats: (w) => moments(w),
         sampleStats: (w, rng) => moments(w, rng),
       });
@@ -285,5 +295,18 @@ export function kitMixture(nComponents: number): Model<number[][], KitParams, Ki
       return total;
     },
     nParameters: (p) => k - 1 + 2 * k * (p.means[0] as number[]).length,
+    /** The magnitudes summed in `expectedLogJoint`: Σ_kj (s2 + 2|μ s1| + n μ²) / (2σ²), large for a nearly collapsed component. */
+    roundoffScale(s, p) {
+      const d = (p.means[0] as number[]).length;
+      let total = 0;
+      for (let c = 0; c < k; c++) {
+        const n = s.n[c] as number;
+        for (let j = 0; j < d; j++) {
+          const mu = (p.means[c] as number[])[j] as number;
+          total += (Math.abs(s.s2[c * d + j] as number) + 2 * Math.abs(mu * (s.s1[c * d + j] as number)) + n * mu * mu) / (2 * ((p.variances[c] as number[])[j] as number));
+        }
+      }
+      return total;
+    },
   };
 }
