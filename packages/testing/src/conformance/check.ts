@@ -115,7 +115,9 @@ export async function runConformance(properties: readonly ConformanceProperty[])
       await p.run();
       out.push({ name: p.name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
-      out.push({ name: p.name, ok: false, ms: performance.now() - t0, error: (e instanceof Error ? e.message : String(e)).split('\n').slice(0, 6).join('\n') });
+      // fast-check's error names the counterexample; its cause says what failed.
+      const cause = e instanceof Error && e.cause instanceof Error ? `\nCaused by: ${e.cause.message}` : '';
+      out.push({ name: p.name, ok: false, ms: performance.now() - t0, error: `${(e instanceof Error ? e.message : String(e)).split('\n').slice(0, 4).join('\n')}${cause}` });
     }
   }
   return out;

@@ -29,7 +29,7 @@ import { randomBayesNet } from '../bn-helpers.js';
 import { expectNoTensorLeak } from '../leak.js';
 import { discrepancy } from './internal/compare.js';
 import { factorGraphCaseArb, factorGraphCaseStructure, factorGraphTruth, type FactorGraphCase } from './internal/factor-graph-cases.js';
-import { expectEmError, fail, StdErrTally } from './internal/fit-checks.js';
+import { expectEmError, fail, McCalibration, StdErrTally } from './internal/fit-checks.js';
 import { caseStructure, finiteCaseArb, finiteTruth, impliedQ, kitMixtureDataArb, type FiniteCase, type LatentTableStats } from './internal/finite-cases.js';
 import { kitMixture } from './internal/kit-mixture.js';
 import { modelProperties, type ModelPropertyName } from './model-properties.js';
@@ -80,6 +80,9 @@ export interface CheckEStepOptions extends ConformanceRunOptions {
 }
 
 const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+
+/** Seeds per case with which a Monte Carlo E-step's standard error is calibrated. */
+const MC_SEEDS = 24;
 
 /** The default `fit` cases of a structure kind. */
 function defaultFitCases(kind: string): EStepFitCase[] | undefined {
@@ -169,7 +172,7 @@ async function once(eStep: EStep, structure: LatentStructure, seed: number, sign
 const near = (x: number, y: number, tol: number): boolean => Math.abs(x - y) <= tol;
 
 /** Brute-force checks of one finite case. */
-function checkFinite(eStep: EStep, c: FiniteCase, e: EStepResult, calls: { stats: number; sampleStats: number; latentEntropy: number }, nChunks: number, inFamily: CheckEStepOptions['inFamily'], tally: StdErrTally): void {
+function checkFinite(eStep: EStep, c: FiniteCase, e: EStepResult, calls: { stats: number; sampleStats: number; latentEntropy: number }, nChunks: number, inFamily: CheckEStepOptions['inFamily']): void {
   const truth = finiteTruth(c);
   const k = (c.table[0] as number[]).length;
   const stats = e.stats as LatentTableStats;
@@ -189,7 +192,6 @@ function checkFinite(eStep: EStep, c: FiniteCase, e: EStepResult, calls: { stats
   if (c.h !== undefined && calls.latentEntropy < nChunks) fail(`${what}: latentEntropy was read for ${calls.latentEntropy} of ${nChunks} blocks`);
   if (eStep.family === 'monte-carlo') {
     if (e.boundStdErr === undefined) fail(`${what}: no boundStdErr`);
-    tally.add(e.bound, truth.logLikelihood, e.boundStdErr, tol, what);
     if (c.h !== undefined && calls.sampleStats < nChunks) fail(`${what}: the continuous part of the latent was not drawn (sampleStats called for ${calls.sampleStats} of ${nChunks} blocks): return the draws to core's block loop`);
     return;
   }
@@ -230,7 +232,7 @@ function checkFinite(eStep: EStep, c: FiniteCase, e: EStepResult, calls: { stats
 }
 
 /** Brute-force checks of one factor-graph case. */
-function checkFactorGraph(eStep: EStep, c: FactorGraphCase, s: FactorGraphStructure, e: EStepResult, tally: StdErrTally): void {
+function checkFactorGraph(eStep: EStep, c: FactorGraphCase, s: FactorGraphStructure, e: EStepResult): void {
   const truth = factorGraphTruth(c);
   const counts = e.stats as Float64Array[];
   const rel = c.precision === 'float64' ? 1e-9 : 1e-4;
@@ -247,7 +249,6 @@ function checkFactorGraph(eStep: EStep, c: FactorGraphCase, s: FactorGraphStruct
   if (e.logLikelihood !== undefined && !near(e.logLikelihood, truth.logLikelihood, tol)) fail(`${what}: logLikelihood ${e.logLikelihood}, brute force ${truth.logLikelihood}`);
   if (eStep.family === 'monte-carlo') {
     if (e.boundStdErr === undefined) fail(`${what}: no boundStdErr`);
-    tally.add(e.bound, truth.logLikelihood, e.boundStdErr, tol, what);
     return;
   }
   // The kit's graphs are Bayesian networks: factor scopes = families, so E_q log p follows from the counts.
@@ -295,14 +296,20 @@ export function eStepProperties(eStep: EStep | Method, structures?: fc.Arbitrary
     const e = eStep;
     if (e.kind === 'finite') {
       add('brute-force', 'finite tables', async () => {
-        const tally = new StdErrTally();
+        const cal = new McCalibration();
         await check(finiteCaseArb(), numRuns, async (c, seed) => {
           const cs = caseStructure(c);
           const nChunks = [...cs.structure.chunks()].length;
           const r = await once(e, cs.structure as FiniteStructure, seed);
-          checkFinite(e, c, r, cs.calls, nChunks, options.inFamily, tally);
+          checkFinite(e, c, r, cs.calls, nChunks, options.inFamily);
+          if (e.family === 'monte-carlo') {
+            const truth = finiteTruth(c);
+            const runs = [r];
+            for (let i = 1; i < MC_SEEDS; i++) runs.push(await once(e, caseStructure(c).structure as FiniteStructure, seed + i));
+            cal.add(runs.map((x) => x.bound), runs.map((x) => x.boundStdErr ?? Number.NaN), truth.logLikelihood, 1e-10 * Math.max(1, Math.abs(truth.logLikelihood), truth.totalWeight), `${e.name} on a ${c.table.length}-row table`);
+          }
         });
-        tally.verify(`${e.kind}/${e.name}`);
+        if (e.family === 'monte-carlo') cal.verify(`${e.kind}/${e.name}`);
       });
       add('latent-hooks', 'finite blocks with a continuous latent part', async () => {
         const draws = new StdErrTally(5);
@@ -313,7 +320,7 @@ export function eStepProperties(eStep: EStep | Method, structures?: fc.Arbitrary
           if (cs.calls.latentEntropy < nChunks) fail(`${e.name}: latentEntropy read for ${cs.calls.latentEntropy} of ${nChunks} blocks: compute H(q) with core's block loop (reduceFiniteChunks)`);
           if (e.family !== 'monte-carlo') {
             if (cs.calls.sampleStats > 0) fail(`${e.name}: a ${e.family} E-step drew the continuous latent (sampleStats)`);
-            checkFinite(e, c, r, cs.calls, nChunks, options.inFamily, new StdErrTally());
+            checkFinite(e, c, r, cs.calls, nChunks, options.inFamily);
             return;
           }
           if (cs.calls.sampleStats < nChunks) fail(`${e.name}: the continuous latent was drawn in ${cs.calls.sampleStats} of ${nChunks} blocks: return draws to core's block loop`);
@@ -350,17 +357,23 @@ export function eStepProperties(eStep: EStep | Method, structures?: fc.Arbitrary
     }
     if (e.kind === 'factor-graph') {
       add('brute-force', 'Bayesian networks by enumeration', async () => {
-        const tally = new StdErrTally();
+        const cal = new McCalibration();
         await check(factorGraphCaseArb(), numRuns, async (c, seed) => {
           const s = factorGraphCaseStructure(c);
           try {
             const r = await expectNoTensorLeak(() => once(e, s, seed), `${e.name} on a factor graph`);
-            checkFactorGraph(e, c, s, r, tally);
+            checkFactorGraph(e, c, s, r);
+            if (e.family === 'monte-carlo') {
+              const truth = factorGraphTruth(c);
+              const runs = [r];
+              for (let i = 1; i < MC_SEEDS; i++) runs.push(await once(e, s, seed + i));
+              cal.add(runs.map((x) => x.bound), runs.map((x) => x.boundStdErr ?? Number.NaN), truth.logLikelihood, (c.precision === 'float64' ? 1e-9 : 1e-4) * Math.max(1, Math.abs(truth.logLikelihood), truth.totalWeight), `${e.name} on a ${c.nNodes}-node network`);
+            }
           } finally {
             s.dispose();
           }
         });
-        tally.verify(`${e.kind}/${e.name}`);
+        if (e.family === 'monte-carlo') cal.verify(`${e.kind}/${e.name}`);
       });
     }
     type Made = { readonly structure: LatentStructure; dispose(): void; readonly logLikelihood?: number };

@@ -108,10 +108,17 @@ export function finiteCaseArb(): fc.Arbitrary<FiniteCase> {
       blockRows: fc.integer({ min: 1, max: 4 }),
     })
     .chain(({ k, n, precision, latent, weighted, blockRows }) => {
-      const cell = fc.double({ min: -40, max: 5, noNaN: true }).map((v) => (precision === 'float32' ? Math.fround(v) : v));
+      // A row's level in [−40, 5] plus spreads in [−4, 4] (posteriors neither flat nor all one-hot), a far
+      // component now and then, and −∞ (a component that cannot produce the row, never all of them).
+      const spread = fc.double({ min: -4, max: 4, noNaN: true });
       const row = fc
-        .tuple(fc.array(cell, { minLength: k, maxLength: k }), fc.array(fc.boolean(), { minLength: k, maxLength: k }), fc.integer({ min: 0, max: k - 1 }))
-        .map(([v, drop, keep]) => v.map((x, j) => (drop[j] && j !== keep && x < -20 ? Number.NEGATIVE_INFINITY : x)));
+        .tuple(fc.double({ min: -40, max: 5, noNaN: true }), fc.array(fc.tuple(spread, fc.integer({ min: 0, max: 9 })), { minLength: k, maxLength: k }), fc.integer({ min: 0, max: k - 1 }))
+        .map(([level, cells, keep]) =>
+          cells.map(([x, kind], j) => {
+            const v = j === keep || kind >= 2 ? level + x : kind === 1 ? level + x - 30 : Number.NEGATIVE_INFINITY;
+            return precision === 'float32' ? Math.fround(v) : v;
+          }),
+        );
       const grid = (min: number, max: number): fc.Arbitrary<number[][]> =>
         fc.array(fc.array(fc.double({ min, max, noNaN: true }).map((v) => (precision === 'float32' ? Math.fround(v) : v)), { minLength: k, maxLength: k }), { minLength: n, maxLength: n });
       return fc.record({
@@ -187,14 +194,17 @@ export function impliedQ(c: FiniteCase, stats: LatentTableStats): { q: (number[]
   return { q, bound, entropy };
 }
 
-/** Rows `[N][D]` for the kit's missing-entry mixture: two separated groups, D = 2, ~15% missing (never a whole row, never the first 4 rows). */
+/**
+ * Rows `[N][D]` for the kit's missing-entry mixture: two separated groups, D = 2, ~15% missing (never
+ * a whole row, never the first 4 rows). Row r is offset by 0.05·r so that no two rows coincide, even shrunk.
+ */
 export function kitMixtureDataArb(): fc.Arbitrary<number[][]> {
   const value = fc.double({ min: -1, max: 1, noNaN: true });
   return fc
     .array(fc.tuple(fc.boolean(), value, value, fc.integer({ min: 0, max: 19 })), { minLength: 8, maxLength: 18 })
     .map((rows) =>
       rows.map(([group, a, b, miss], r) => {
-        const x = [(group ? 4 : 0) + a, (group ? -3 : 1) + b];
+        const x = [(group ? 4 : 0) + a + 0.05 * r, (group ? -3 : 1) + b - 0.05 * r];
         if (r >= 4 && miss < 3) x[miss % 2] = Number.NaN;
         return x;
       }),

@@ -112,6 +112,35 @@ export class StdErrTally {
   }
 }
 
+/**
+ * Calibration of a Monte Carlo E-step's standard error: per case, R runs with different seeds at
+ * one θ. Their mean must be within 4 SE/√R of the truth (counted as in {@link StdErrTally}), and
+ * over all cases the estimates' sample variance must be within a factor 5 of the reported SE²
+ * (the check that catches a wrong standard error; single estimates of skewed estimators do not).
+ */
+export class McCalibration {
+  readonly tally = new StdErrTally(4);
+  private sampleVariance = 0;
+  private reportedVariance = 0;
+  cases = 0;
+  add(estimates: readonly number[], stdErrs: readonly number[], truth: number, tol: number, where: string): void {
+    const r = estimates.length;
+    const mean = estimates.reduce((a, b) => a + b, 0) / r;
+    const v = estimates.reduce((a, b) => a + (b - mean) ** 2, 0) / (r - 1);
+    const se2 = stdErrs.reduce((a, b) => a + b * b, 0) / r;
+    this.sampleVariance += v;
+    this.reportedVariance += se2;
+    this.cases++;
+    this.tally.add(mean, truth, Math.sqrt(se2 / r), tol, `${where} (mean of ${r} seeds)`);
+  }
+  verify(what: string): void {
+    this.tally.verify(what);
+    const ratio = this.sampleVariance / this.reportedVariance;
+    if (this.sampleVariance === 0 && this.reportedVariance === 0) return;
+    if (!(ratio >= 1 / 5 && ratio <= 5)) fail(`${what}: over ${this.cases} cases the estimates vary across seeds with ${ratio.toPrecision(3)} times the variance their standard errors report (must be within a factor 5): the standard error is wrong`);
+  }
+}
+
 /** Throws a readable error. */
 export function fail(message: string): never {
   throw new Error(message);

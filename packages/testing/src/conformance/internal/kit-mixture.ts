@@ -38,8 +38,12 @@ interface KitPrepared extends PreparedData {
 
 /** Rows per block (small, so every structure has several blocks). */
 const BLOCK = 5;
-/** Variance floor relative to the column's observed variance (an exactly maximized regularized objective, see `mStep`). */
-const REG = 1e-6;
+/**
+ * Variance floor relative to the column's observed variance (an exactly maximized regularized
+ * objective, see `mStep`): large enough that a component collapsing onto one row keeps its
+ * statistics well conditioned in float64.
+ */
+const REG = 1e-3;
 const LOG_2PI = Math.log(2 * Math.PI);
 
 const algebra: StatsAlgebra<KitStats> = {
@@ -216,6 +220,8 @@ export function kitMixture(nComponents: number): Model<number[][], KitParams, Ki
       }
       const x = new Float64Array(n * d);
       data.forEach((row, r) => row.forEach((v, j) => (x[r * d + j] = v)));
+      const weights = ctx.weights === undefined ? undefined : Float64Array.from(ctx.weights);
+      // The observed (weighted) variance per column: the unit of the variance floor.
       const scale = new Float64Array(d);
       for (let j = 0; j < d; j++) {
         let m = 0;
@@ -223,14 +229,14 @@ export function kitMixture(nComponents: number): Model<number[][], KitParams, Ki
         let c = 0;
         for (let r = 0; r < n; r++) {
           const v = x[r * d + j] as number;
-          if (Number.isNaN(v)) continue;
-          c++;
-          m += v;
-          m2 += v * v;
+          const w = weights === undefined ? 1 : (weights[r] as number);
+          if (Number.isNaN(v) || w === 0) continue;
+          c += w;
+          m += w * v;
+          m2 += w * v * v;
         }
         scale[j] = Math.max(m2 / c - (m / c) * (m / c), 1e-12);
       }
-      const weights = ctx.weights === undefined ? undefined : Float64Array.from(ctx.weights);
       const totalWeight = weights === undefined ? n : weights.reduce((a, b) => a + b, 0);
       return { nRows: n, x, d, weights, totalWeight, scale, dispose() {} };
     },
