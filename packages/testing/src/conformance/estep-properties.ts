@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import {
   EmError,
   createRng,
+  emError,
   findEStep,
   initBackend,
   isMethod,
@@ -274,8 +275,12 @@ function checkFactorGraph(eStep: EStep, c: FactorGraphCase, s: FactorGraphStruct
 
 /**
  * The E-step suite as a list of properties (see `checkEStep` for what each checks).
+ * @example
+ * ```ts
+ * const outcomes = await runConformance(eStepProperties(myEStep(), undefined, { numRuns: 10 }));
+ * ```
  * @param structures - extra structures of the E-step's kind (required for kinds the kit has no structures for).
- * @throws Error when the E-step is of a kind without kit structures and neither `structures` nor `fitCases` is given.
+ * @throws EmError `INVALID_ARGUMENT` when the E-step's kind has no kit structures and neither `structures` nor `fitCases` is given, or a method that is not an E-step comes without `fitCases`.
  * @category Conformance
  */
 export function eStepProperties(eStep: EStep | Method, structures?: fc.Arbitrary<StructureCase>, options: CheckEStepOptions = {}): ConformanceProperty[] {
@@ -291,7 +296,7 @@ export function eStepProperties(eStep: EStep | Method, structures?: fc.Arbitrary
     await fc.assert(fc.asyncProperty(arb, seedArb, body), { numRuns: runs, seed: fcSeed });
   };
   const fitCases = options.fitCases ?? defaultFitCases(eStep.kind);
-  if (isMethod(eStep) && fitCases === undefined) throw new Error(`checkEStep: ${eStep.name} is a method of kind "${eStep.kind}": pass fitCases (models and data to fit with it)`);
+  if (isMethod(eStep) && fitCases === undefined) throw emError('INVALID_ARGUMENT', ['checkEStep', 'fitCases'], undefined, `is required for ${eStep.name}, a method of kind "${eStep.kind}" that is not an E-step`, 'pass fitCases: [{ label, model, data }] (models and data arbitraries to fit with it)');
   if (!isMethod(eStep)) {
     const e = eStep;
     if (e.kind === 'finite') {

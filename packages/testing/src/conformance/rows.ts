@@ -7,6 +7,7 @@
  * `checkModel`.
  * @module
  */
+import { emError } from '@emlab/core';
 
 /** Takes rows of a data set, in the given order and with repeats (a new data set of the same shape). @category Conformance */
 export type RowSelector<D> = (data: D, rows: readonly number[]) => D;
@@ -45,7 +46,7 @@ export function countRows(data: unknown): number | undefined {
  * ```ts
  * selectRows([[1, 2], [3, 4], [5, 6]], [2, 0, 0]); // [[5, 6], [1, 2], [1, 2]]
  * ```
- * @throws Error for a data shape it does not know (pass `selectRows` to `checkModel`).
+ * @throws EmError `INVALID_ARGUMENT` for a data shape it does not know (pass `selectRows` to `checkModel`).
  * @category Conformance
  */
 export function selectRows<D>(data: D, rows: readonly number[]): D {
@@ -64,7 +65,7 @@ export function selectRows<D>(data: D, rows: readonly number[]): D {
     });
     return { ...data, rows: rows.length, values } as unknown as D;
   }
-  throw new Error('selectRows: unknown data shape (not number[][], { values, rows, cols } or { columns, nRows, values: Int32Array }); pass selectRows to checkModel');
+  throw emError('INVALID_ARGUMENT', ['data'], data, 'is not number[][], { values, rows, cols } or { columns, nRows, values: Int32Array }: selectRows cannot take its rows', 'pass a selectRows option to checkModel for this data shape');
 }
 
 /** A malformed input the kit feeds `fit`, and the error code it must raise. @category Conformance */
