@@ -86,7 +86,8 @@ const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
  * @throws EmError `UNKNOWN_ESTEP` for a method name nothing registers.
  * @category Conformance
  */
-export function modelProperties<D, P>(model: M<D, P>, data: fc.Arbitrary<D>, options: CheckModelOptions<D, P> = {}): ConformanceProperty[] {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function modelProperties<D, P>(model: Model<D, P, any, any>, data: fc.Arbitrary<D>, options: CheckModelOptions<D, P> = {}): ConformanceProperty[] {
   const numRuns = options.numRuns ?? DEFAULT_CONFORMANCE_RUNS;
   const few = Math.max(2, Math.ceil(numRuns / 5));
   const fcSeed = options.seed ?? DEFAULT_CONFORMANCE_SEED;
