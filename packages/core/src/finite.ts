@@ -55,6 +55,13 @@ export interface FiniteChunk<S> {
    * z instead of integrated out: what sampling E-steps use. Absent means `stats`.
    */
   sampleStats?(weights: FloatArray, rng: Rng): S;
+  /**
+   * `[rows × K]` variance v_nk of log p(x_n,cont | x_n, z_n = k) when x_n,cont is drawn from its exact
+   * conditional (a Gaussian conditional of m entries: m/2, the variance of −χ²_m/2): what one
+   * `sampleStats` draw adds to the variance of a Monte Carlo bound. Absent means 0. Models with
+   * `sampleStats` should give it, so that Monte Carlo standard errors cover the continuous draws.
+   */
+  latentVariance?(): FloatArray;
 }
 
 /**
@@ -92,6 +99,14 @@ export interface FiniteBlock {
   posterior(): Float64Array;
   /** Row weights `[rows]`, or undefined (all 1). */
   readonly rowWeights: Float64Array | undefined;
+  /** `[rows × K]` entropy h_nk of the latent's continuous part given z_n = k (`FiniteChunk.latentEntropy`), or undefined (none); read once. */
+  latentEntropy(): FloatArray | undefined;
+  /**
+   * `[rows × K]` variance of the continuous part's log density given z_n = k (`FiniteChunk.latentVariance`),
+   * or undefined (none): a Monte Carlo E-step's draw of row n has mean Σ_k a_nk (log p(x_n, k) − h_nk)
+   * and adds Σ_k a_nk² v_nk of variance. Read once.
+   */
+  latentVariance(): FloatArray | undefined;
   /** Stream for this block: `<E-step stream>/block/<start>`. */
   readonly rng: Rng;
 }
@@ -180,14 +195,22 @@ export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: numbe
   posterior();
   const blockRng = rng.child('block', chunk.start);
   const rowWeights = chunk.weights;
-  const choice = choose({ index, start: chunk.start, rows, nComponents: k, logJoint: table, logNorm, posterior, rowWeights, rng: blockRng });
+  const sized = (name: string, v: FloatArray | undefined): FloatArray | undefined => {
+    if (v !== undefined && v.length !== rows * k) throw new EmError('INTERNAL', `finite chunk at row ${chunk.start}: ${name}() has ${v.length} entries, expected rows × K = ${rows} × ${k}`);
+    return v;
+  };
+  let entropyTable: { v: FloatArray | undefined } | undefined;
+  let varianceTable: { v: FloatArray | undefined } | undefined;
+  const latentEntropy = (): FloatArray | undefined => (entropyTable ??= { v: sized('latentEntropy', chunk.latentEntropy?.()) }).v;
+  const latentVariance = (): FloatArray | undefined => (varianceTable ??= { v: sized('latentVariance', chunk.latentVariance?.()) }).v;
+  const choice = choose({ index, start: chunk.start, rows, nComponents: k, logJoint: table, logNorm, posterior, rowWeights, rng: blockRng, latentEntropy, latentVariance });
   const q = choice.q;
   const a = choice.draws ?? q;
   if (q.length !== rows * k || a.length !== rows * k) {
     throw new EmError('INTERNAL', `finite E-step returned q or draws of length ${q.length}/${a.length}, expected rows × K = ${rows * k}`);
   }
   const exactQ = q === post;
-  const h = chunk.latentEntropy?.();
+  const h = latentEntropy();
   const weights = new Float64Array(rows * k);
   let bound = 0;
   let entropy = 0;

@@ -25,8 +25,10 @@ export interface PreparedData {
 /** What `prepare` gets besides the data. @category Interfaces */
 export interface PrepareContext {
   /**
-   * Row weights `[rows]` (finite, ≥ 0), in the caller's row order, already checked for length and
-   * values by `fit`; absent when unweighted. A weight of 2 must equal a duplicated row exactly.
+   * Row weights `[rows]` (finite, ≥ 0), in the caller's row order, already checked for values by
+   * `fit`; absent when unweighted. `fit` cannot count the rows of a model's data, so `prepare` must
+   * throw `INVALID_ARGUMENT` at `['options', 'weights']` when the length differs from its number of
+   * rows (the conformance kit checks it). A weight of 2 must equal a duplicated row exactly.
    */
   readonly weights?: Float64Array;
   /** The precisions the fit may ask `structure` for (upload float32 tensors only when float32 is among them). */

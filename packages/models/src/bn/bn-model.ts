@@ -282,10 +282,14 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     validateBnParams(params, this.network);
   }
 
+  /** @throws EmError `INVALID_ARGUMENT` when `ctx.weights` does not have one entry per row. */
   prepare(data: BnData, ctx: PrepareContext = { precisions: ['float32'] }): BnPrepared {
     const nv = this.network.nodes.length;
     const n = data.nRows;
     const w = ctx.weights;
+    if (w !== undefined && w.length !== n) {
+      throw emError('INVALID_ARGUMENT', ['options', 'weights'], w, `has ${w.length} entries but the data has ${n} rows`, 'pass one weight per row');
+    }
     const cols = data.columns.length;
     const colOf = data.columns.map((c) => this.index.get(c) as number);
     const values = new Int32Array(n * nv).fill(-1);

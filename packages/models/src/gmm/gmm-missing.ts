@@ -214,8 +214,9 @@ function referencePoints(centredMeans: Float64Array, offset: Float64Array, k: nu
  * The float64 host chunks of any host patterns (complete rows are a pattern with nothing missing):
  * `logJoint` is log π_k + log N(x_o | μ_k,o, Σ_k,oo) by a triangular solve per row, `stats` the expected
  * statistics with x_m replaced by its conditional mean and the conditional covariance added to the
- * second moment (taken about μ_k), `latentEntropy` the entropy of x_m | x_o, z = k, and `sampleStats`
- * the statistics with x_m drawn from that conditional (the last two only when something is missing).
+ * second moment (taken about μ_k), `latentEntropy` the entropy of x_m | x_o, z = k, `sampleStats`
+ * the statistics with x_m drawn from that conditional, and `latentVariance` the variance m/2 of the
+ * drawn x_m's log density (the last three only when something is missing).
  * @param weights - row weights in prepared order, or undefined.
  * @category Gaussian mixtures
  */
@@ -314,6 +315,17 @@ function hostChunksOf(
         for (const q of pieces) {
           const { cs } = items[q.p] as (typeof items)[number];
           for (let i = q.from; i < q.to; i++, r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
+        }
+        return out;
+      },
+      latentVariance: () => {
+        // log N(x_m; μ, C) with x_m ~ N(μ, C) is −(m log 2π + log|C| + χ²_m)/2: variance m/2.
+        const out = new Float64Array(rows * k);
+        let r = 0;
+        for (const q of pieces) {
+          const { pat } = items[q.p] as (typeof items)[number];
+          out.fill(pat.mis.length / 2, r * k, (r + q.to - q.from) * k);
+          r += q.to - q.from;
         }
         return out;
       },
@@ -452,6 +464,8 @@ function tensorChunk(
       for (let r = 0; r < block.rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
       return out;
     },
+    // log N(x_m; μ, C) with x_m ~ N(μ, C) is −(m log 2π + log|C| + χ²_m)/2: variance m/2.
+    latentVariance: () => new Float64Array(block.rows * k).fill(pat.mis.length / 2),
     stats: (weights) => {
       const acc = downloadTensor(tf.tidy(() => tf.matMul(tf.transpose(tf.tensor2d(asFloat32(weights), [block.rows, k])), phi)));
       const stats = emptyStats(k, d, ref);
