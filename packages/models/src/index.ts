@@ -39,3 +39,11 @@ export type { HierarchicalClustering, HierarchicalModel, HierarchicalOptions } f
 export { bic as mclustBic, icl as mclustIcl } from './mixture/model-selection.js';
 export { BAYESIAN_NETWORK_OPTIONS } from './registrations.js';
 import './registrations.js';
+export { VB_COVARIANCE_TYPES, VB_WEIGHT_PRIOR_TYPES } from './gmm/vb/vb-types.js';
+export type { VbCovarianceType, VbMatrix, VbPosterior, VbPrior, VbPriorOptions, VbStats, VbWeightConcentration, VbWeightPriorType } from './gmm/vb/vb-types.js';
+export { vbPrior, vbPriorFromMoments } from './gmm/vb/vb-prior.js';
+export { VB_EMPTY_GUARD, vbStatistics } from './gmm/vb/vb-statistics.js';
+export { vbUpdate } from './gmm/vb/vb-update.js';
+export { vbExpectedLogDetPrecision, vbExpectedLogWeights, vbLogTable, vbResponsibilities } from './gmm/vb/vb-log-table.js';
+export { sklearnBoundOffset, sklearnLowerBound, vbElbo, vbKlDivergence, vbRegCovarPenalty } from './gmm/vb/vb-elbo.js';
+export { vbExpectedWeights, vbPredictiveLogDensity } from './gmm/vb/vb-predictive.js';
