@@ -47,3 +47,6 @@ export { vbUpdate } from './gmm/vb/vb-update.js';
 export { vbExpectedLogDetPrecision, vbExpectedLogWeights, vbLogTable, vbResponsibilities } from './gmm/vb/vb-log-table.js';
 export { sklearnBoundOffset, sklearnLowerBound, vbElbo, vbKlDivergence, vbRegCovarPenalty } from './gmm/vb/vb-elbo.js';
 export { vbExpectedWeights, vbPredictiveLogDensity } from './gmm/vb/vb-predictive.js';
+export { GMM_VB_PRIOR_OPTIONS, gmmConjugate, vbExpectedLogJoint, vbPosteriorFromJson, vbPosteriorToJson, vbStatsFromMoments } from './gmm/gmm-conjugate.js';
+export { BN_VB_PRIOR_OPTIONS, bnConjugate, dirichletKl } from './bn/bn-conjugate.js';
+export type { BnVbPosterior, BnVbPrior } from './bn/bn-conjugate.js';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { invertLower, inverseFromCholesky, type FiniteChunk, type FiniteStructure, type Precision } from '@emlab/core';
 import { blockLayout, blockStats, featureCount, gmmFeatures, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmStatsAlgebra } from './gmm-math.js';
-import { asFloat32, downloadTensor, hostChunks, missingChunks } from './gmm-missing.js';
+import { asFloat32, downloadTensor, hostChunks, missingChunks, MISSING_CHUNK_ROWS } from './gmm-missing.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -49,8 +49,18 @@ function centredMeansOf(prepared: GmmPrepared, params: GmmParams): Float64Array 
 export function gmmStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics = 'auto'): GmmStructure {
   const k = params.weights.length;
   if (precision === 'float64') {
-    const chunks = hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights);
-    return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: () => chunks, dispose() {} };
+    // One list of chunks per block-size hint (incremental E-steps ask for small blocks); tables are computed lazily.
+    const bySize = new Map<number, FiniteChunk<GmmStats>[]>();
+    const chunksOf = (maxRows: number): FiniteChunk<GmmStats>[] => {
+      let c = bySize.get(maxRows);
+      if (c === undefined) {
+        c = hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights, maxRows);
+        bySize.set(maxRows, c);
+      }
+      return c;
+    };
+    const size = (hint: number | undefined): number => (hint === undefined || !(hint >= 1) ? MISSING_CHUNK_ROWS : Math.min(MISSING_CHUNK_ROWS, Math.floor(hint)));
+    return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: (o) => chunksOf(size(o?.maxRows)), dispose() {} };
   }
   return tensorStructure(prepared, params, numerics);
 }
