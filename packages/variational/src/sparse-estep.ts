@@ -43,10 +43,14 @@ export function refreshBlock(block: FiniteBlock, state: SparseState, m: number):
   for (let n = 0; n < rows; n++) {
     for (let j = 0; j < k; j++) order[j] = j;
     const o = n * k;
-    // Partial selection sort: the m largest posteriors (stable for ties).
+    // Partial selection sort: the m largest posteriors (ties: the lower component index).
     for (let a = 0; a < m; a++) {
       let best = a;
-      for (let b = a + 1; b < k; b++) if ((post[o + (order[b] as number)] as number) > (post[o + (order[best] as number)] as number)) best = b;
+      for (let b = a + 1; b < k; b++) {
+        const pb = post[o + (order[b] as number)] as number;
+        const pBest = post[o + (order[best] as number)] as number;
+        if (pb > pBest || (pb === pBest && (order[b] as number) < (order[best] as number))) best = b;
+      }
       const t = order[a] as number;
       order[a] = order[best] as number;
       order[best] = t;
