@@ -97,6 +97,7 @@ describe('incremental EM on Gaussian mixtures', () => {
     expect(r.converged).toBe(true);
     expectMonotone(r.trace, r.totalWeight);
     expect(Math.abs((r.logLikelihood as number) - (batch.logLikelihood as number))).toBeLessThanOrEqual(1e-6);
+    expect(r.bound).toBeLessThanOrEqual((r.logLikelihood as number) + monotonicityTolerance(r.bound, r.bound, r.totalWeight, 0, 'float64'));
     expect(r.nIter).toBe(1 + 6 * (Math.round(r.passes) - 1));
     // Blocks follow the size hint: six blocks of 100 rows.
     expect(r.trace[1]?.diagnostics['blocks']).toBe(6);
