@@ -167,7 +167,7 @@ describe('mean field on random networks and evidence', () => {
         const graph = bnAsFactorGraph(net);
         const rng = createRng(seed).child('rows');
         const values = new Int32Array(nRows * 5);
-        for (let i = 0; i < values.length; i++) values[i] = rng.uniform() < 0.5 ? -1 : rng.int((net.nodes[i % 5] as { states: string[] }).states.length);
+        for (let i = 0; i < values.length; i++) values[i] = rng.uniform() < 0.5 ? -1 : rng.int((net.nodes[i % 5] as { readonly states: readonly string[] }).states.length);
         const s = testFactorGraphStructure(graph, values, nRows, 3, 'float64');
         const e = await runEStep(meanFieldEStep({ exactLogLikelihood: 'always' }), s);
         let ll = 0;
