@@ -181,6 +181,11 @@ export interface ConjugateHooks<D, P, S, PD extends PreparedData = PreparedData,
   /** The prior's options (validated by the method before any work; CLI `--estep-option prior={...}`). */
   readonly priorOptions: OptionSchema;
   /**
+   * Throws `INVALID_DATA` before any work when the data are outside what variational Bayes here
+   * supports (e.g. missing entries). Optional.
+   */
+  check?(data: D): void;
+  /**
    * The prior from validated options, the prepared data (data-dependent defaults, as scikit-learn's)
    * and the starting parameters (parts of θ the model keeps fixed).
    * @throws EmError `INVALID_DATA` / `INVALID_ARGUMENT` when the data or options do not allow it.
