@@ -128,8 +128,9 @@ export function vbMethod(options: VbMethodOptions = {}): Method {
     family: 'restricted',
     options: { prior: priorInput, eStep: eStepName },
     precisions: ['float64'],
-    check(model) {
+    check(model, data) {
       checkPrior(model);
+      if (data !== undefined) conjugateOf(model).check?.(data);
       innerEStep(model.structureKind, eStepName, ['options', 'eStepOptions', 'eStep'], 'variational Bayes');
     },
     open<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>): MethodSession<P> {

@@ -95,7 +95,9 @@ describe('vb: registration and options', () => {
     expect((await catchEmErrorAsync(fit(gmm, x, { eStep: 'vb', eStepOptions: { eStep: 'nope' } }))).code).toBe('UNKNOWN_ESTEP');
     const rows = rowsOf(x);
     (rows[3] as number[])[1] = Number.NaN;
-    expect((await catchEmErrorAsync(fit(gmm, rows, { eStep: 'vb' }))).code).toBe('INVALID_DATA');
+    const missing = await catchEmErrorAsync(fit(gmm, rows, { eStep: 'vb' }));
+    expect([missing.code, missing.path]).toEqual(['INVALID_DATA', ['data', 3, 1]]);
+    expect(catchEmError(() => vbMethod().check?.(gmm, rows)).code).toBe('INVALID_DATA');
   });
 });
 

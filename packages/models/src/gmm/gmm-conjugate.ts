@@ -15,7 +15,7 @@
  * @module
  */
 import { cholesky, emError, invertLower, type ConjugateHooks, type FiniteChunk, type FiniteStructure, type OptionSchema } from '@emlab/core';
-import { BLOCK_ROWS, readMatrix, type GmmPrepared } from './gmm-data.js';
+import { BLOCK_ROWS, inspectMatrix, readMatrix, type GmmPrepared } from './gmm-data.js';
 import { gmmStatsAlgebra, packParams, rereference } from './gmm-math.js';
 import type { CovarianceType, GmmData, GmmParams, GmmStats } from './gmm-types.js';
 import { vbKlDivergence } from './vb/vb-elbo.js';
@@ -270,6 +270,14 @@ export function vbPosteriorFromJson(json: Readonly<Record<string, unknown>>): Vb
 export function gmmConjugate(nComponents: number, covarianceType: CovarianceType, regCovar: number): ConjugateHooks<GmmData, GmmParams, GmmStats, GmmPrepared, VbPrior, VbPosterior> {
   return {
     priorOptions: GMM_VB_PRIOR_OPTIONS,
+    check(data) {
+      const { rows, cols, at } = inspectMatrix(data, 'data');
+      for (let i = 0; i < rows * cols; i++) {
+        if (Number.isNaN(at(i))) {
+          throw emError('INVALID_DATA', ['data', Math.floor(i / cols), i % cols], Number.NaN, 'is missing; variational Bayes over the mixture parameters takes complete data', 'impute or drop the incomplete rows, or fit by EM (missing entries are latent there)');
+        }
+      }
+    },
     prior(prepared, options) {
       if (prepared.missing !== undefined) {
         throw emError('INVALID_DATA', ['data'], `${prepared.missing.nMissingCells} missing cells`, 'has missing entries; variational Bayes over the mixture parameters takes complete data', 'impute or drop the incomplete rows, or fit by EM (missing entries are latent there)');
