@@ -98,6 +98,9 @@ describe('vb: registration and options', () => {
     const missing = await catchEmErrorAsync(fit(gmm, rows, { eStep: 'vb' }));
     expect([missing.code, missing.path]).toEqual(['INVALID_DATA', ['data', 3, 1]]);
     expect(catchEmError(() => vbMethod().check?.(gmm, rows)).code).toBe('INVALID_DATA');
+    // A column far from unit scale is fitted in a frame of powers of two by EM; vb refuses it.
+    const huge = rowsOf(x).map((row) => [(row[0] as number) * 1e15, row[1] as number]);
+    expect((await catchEmErrorAsync(fit(gmm, huge, { eStep: 'vb' }))).path).toEqual(['data', 'column', 0]);
   });
 });
 

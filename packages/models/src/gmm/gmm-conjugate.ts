@@ -15,7 +15,8 @@
  * @module
  */
 import { cholesky, emError, invertLower, type ConjugateHooks, type FiniteChunk, type FiniteStructure, type OptionSchema } from '@emlab/core';
-import { BLOCK_ROWS, inspectMatrix, readMatrix, type GmmPrepared } from './gmm-data.js';
+import { BLOCK_ROWS, columnMoments, readMatrix, type GmmPrepared } from './gmm-data.js';
+import { frameFor } from './gmm-frame.js';
 import { gmmStatsAlgebra, packParams, rereference } from './gmm-math.js';
 import type { CovarianceType, GmmData, GmmParams, GmmStats } from './gmm-types.js';
 import { vbKlDivergence } from './vb/vb-elbo.js';
@@ -271,14 +272,26 @@ export function gmmConjugate(nComponents: number, covarianceType: CovarianceType
   return {
     priorOptions: GMM_VB_PRIOR_OPTIONS,
     check(data) {
-      const { rows, cols, at } = inspectMatrix(data, 'data');
+      const { values, rows, cols } = readMatrix(data);
       for (let i = 0; i < rows * cols; i++) {
-        if (Number.isNaN(at(i))) {
+        if (Number.isNaN(values[i])) {
           throw emError('INVALID_DATA', ['data', Math.floor(i / cols), i % cols], Number.NaN, 'is missing; variational Bayes over the mixture parameters takes complete data', 'impute or drop the incomplete rows, or fit by EM (missing entries are latent there)');
         }
       }
+      // Columns far from unit scale are fitted in a frame of powers of two (gmm-frame.ts); the VB maths here works in original units.
+      const { offset, variance } = columnMoments(values, rows, cols);
+      const maxDev = new Float64Array(cols);
+      for (let i = 0; i < values.length; i++) maxDev[i % cols] = Math.max(maxDev[i % cols] as number, Math.abs((values[i] as number) - (offset[i % cols] as number)));
+      const frame = frameFor(Float64Array.from(variance, Math.sqrt), maxDev);
+      if (frame !== undefined) {
+        const c = frame.findIndex((f) => f !== 1);
+        throw emError('INVALID_DATA', ['data', 'column', c], Math.sqrt(variance[c] as number), 'has a spread outside [2^-40, 2^40]; variational Bayes over the mixture parameters works in original units only', 'rescale the column (e.g. standardize the data) or fit by EM');
+      }
     },
     prior(prepared, options) {
+      if (prepared.frame !== undefined) {
+        throw emError('INVALID_DATA', ['data'], Array.from(prepared.frame), 'has columns whose spread is outside [2^-40, 2^40] (scaled by these powers of two); variational Bayes over the mixture parameters works in original units only', 'rescale the columns (e.g. standardize the data) or fit by EM');
+      }
       if (prepared.missing !== undefined) {
         throw emError('INVALID_DATA', ['data'], `${prepared.missing.nMissingCells} missing cells`, 'has missing entries; variational Bayes over the mixture parameters takes complete data', 'impute or drop the incomplete rows, or fit by EM (missing entries are latent there)');
       }
