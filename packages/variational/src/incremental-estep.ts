@@ -308,5 +308,5 @@ const REGISTERED = {
   options: INCREMENTAL_OPTIONS,
 } as const;
 
-registerEStep({ ...REGISTERED, kind: 'finite', description: DESCRIPTION('blocks of rows'), create: (options) => incrementalEStep((options ?? {}) as IncrementalOptions) });
-registerEStep({ ...REGISTERED, kind: 'factor-graph', description: DESCRIPTION('blocks of distinct evidence patterns'), create: (options) => factorGraphIncrementalEStep((options ?? {}) as IncrementalOptions) });
+registerEStep({ ...REGISTERED, kind: 'finite', description: DESCRIPTION('rows'), create: (options) => incrementalEStep((options ?? {}) as IncrementalOptions) });
+registerEStep({ ...REGISTERED, kind: 'factor-graph', description: DESCRIPTION('distinct evidence patterns'), create: (options) => factorGraphIncrementalEStep((options ?? {}) as IncrementalOptions) });

@@ -13,6 +13,7 @@ export const TEMPERED_OPTIONS = {
   betas: { type: 'number-list', min: 0, max: 1, description: 'the schedule itself: strictly increasing β in (0, 1] (1 is appended); instead of beta0 and growth' },
   itersPerBeta: { type: 'integer', min: 1, default: 5, description: 'at most this many iterations at each β < 1 (many iterations at small β can leave the components exactly coincident, a fixed point EM never leaves)' },
   stageTol: { type: 'number', min: 0, default: 1e-8, description: 'move on earlier once F_β changes by at most stageTol · max(|F_β|, W) between iterations (0: always itersPerBeta)' },
+  jitter: { type: 'number', min: 0, default: 1e-2, description: 'log-scale N(0, jitter²) noise on q when β changes (< 1), so components that coincide exactly can split; 0: none' },
 } as const satisfies OptionSchema;
 
 /** Options of {@link temperedEStep}. @category E-steps */
@@ -27,6 +28,8 @@ export interface TemperedOptions {
   readonly itersPerBeta?: number;
   /** Relative change of F_β that ends a stage early. Default 1e-8. */
   readonly stageTol?: number;
+  /** Log-scale noise on q at each change of β below 1 (symmetry breaking). Default 1e-2. */
+  readonly jitter?: number;
 }
 
 /**
@@ -34,7 +37,7 @@ export interface TemperedOptions {
  * @throws EmError `INVALID_ARGUMENT` naming the option.
  * @internal
  */
-export function temperedSchedule(options: Readonly<Record<string, unknown>>, owner: string): { schedule: AnnealingSchedule; recorded: Record<string, unknown> } {
+export function temperedSchedule(options: Readonly<Record<string, unknown>>, owner: string): { schedule: AnnealingSchedule; recorded: Record<string, unknown>; jitter: number } {
   const o = parseOptions(TEMPERED_OPTIONS, options, owner);
   const given = options ?? {};
   if (given['betas'] !== undefined && (given['beta0'] !== undefined || given['growth'] !== undefined)) {
@@ -42,42 +45,61 @@ export function temperedSchedule(options: Readonly<Record<string, unknown>>, own
   }
   const betas = betaList(o['beta0'] as number, o['growth'] as number, o['betas'] as number[] | undefined, [owner]);
   const schedule = { betas, itersPerBeta: o['itersPerBeta'] as number, stageTol: o['stageTol'] as number };
+  const jitter = o['jitter'] as number;
   const recorded: Record<string, unknown> =
-    o['betas'] === undefined ? { beta0: o['beta0'], growth: o['growth'], itersPerBeta: schedule.itersPerBeta, stageTol: schedule.stageTol } : { betas, itersPerBeta: schedule.itersPerBeta, stageTol: schedule.stageTol };
-  return { schedule, recorded };
+    o['betas'] === undefined
+      ? { beta0: o['beta0'], growth: o['growth'], itersPerBeta: schedule.itersPerBeta, stageTol: schedule.stageTol, jitter }
+      : { betas, itersPerBeta: schedule.itersPerBeta, stageTol: schedule.stageTol, jitter };
+  return { schedule, recorded, jitter };
 }
 
 /**
  * The tempered choice for one block: q_nk ∝ exp(β · log p(x_n, k | θ)) (the posterior itself at β = 1),
- * and per row the free energy F_β,n = (1/β) log Σ_k exp(β log p(x_n, k)) = Σ_k q_nk log p(x_n, k) + H(q_n)/β
- * (as `sums.freeEnergy`; 0 for rows of weight 0). A row impossible under every component gets no mass.
+ * and per row the free energy F_β,n = Σ_k q_nk log p(x_n, k) + H(q_n)/β (= (1/β) log Σ_k exp(β log p(x_n, k))
+ * for this q) as `sums.freeEnergy` (0 for rows of weight 0). A row impossible under every component gets
+ * no mass. With `jitter` ε > 0, q_nk ∝ exp(β log p(x_n, k) + ε u_nk) with u_nk ~ N(0, 1) from the
+ * block's stream: what the E-step does when β changes, so that components that coincide exactly (a
+ * fixed point EM never leaves) can split (Rose 1998 perturbs the code vectors for the same reason).
  * @category E-steps
  */
-export function temperedChoice(block: FiniteBlock, beta: number): FiniteChoice {
+export function temperedChoice(block: FiniteBlock, beta: number, jitter = 0): FiniteChoice {
   const { rows, logJoint, nComponents: k, rowWeights } = block;
   const free = new Float64Array(rows);
-  if (beta === 1) {
+  if (beta === 1 && jitter === 0) {
     const post = block.posterior();
     for (let n = 0; n < rows; n++) free[n] = rowWeights !== undefined && rowWeights[n] === 0 ? 0 : (block.logNorm[n] as number);
     return { q: post, sums: { freeEnergy: free, weight: new Float64Array(rows).fill(1) } };
   }
   const q = new Float64Array(rows * k);
+  const a = new Float64Array(k);
+  const noise = jitter === 0 ? undefined : block.rng.child('jitter');
   for (let n = 0; n < rows; n++) {
     const o = n * k;
     let m = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < k; j++) m = Math.max(m, beta * (logJoint[o + j] as number));
+    for (let j = 0; j < k; j++) {
+      const t = logJoint[o + j] as number;
+      a[j] = beta * t + (noise === undefined || t === Number.NEGATIVE_INFINITY ? 0 : jitter * noise.normal());
+      m = Math.max(m, a[j] as number);
+    }
     if (m === Number.NEGATIVE_INFINITY) {
       free[n] = rowWeights !== undefined && rowWeights[n] === 0 ? 0 : Number.NEGATIVE_INFINITY;
       continue;
     }
     let total = 0;
     for (let j = 0; j < k; j++) {
-      const e = Math.exp(beta * (logJoint[o + j] as number) - m);
+      const e = Math.exp((a[j] as number) - m);
       q[o + j] = e;
       total += e;
     }
-    for (let j = 0; j < k; j++) q[o + j] = (q[o + j] as number) / total;
-    free[n] = rowWeights !== undefined && rowWeights[n] === 0 ? 0 : (m + Math.log(total)) / beta;
+    const logZ = m + Math.log(total);
+    let f = 0;
+    for (let j = 0; j < k; j++) {
+      const qj = (q[o + j] as number) / total;
+      q[o + j] = qj;
+      // F_β,n = Σ q (t − (a − log Z)/β): equal to log Z / β when there is no jitter (a = β t).
+      if (qj > 0) f += qj * ((logJoint[o + j] as number) - ((a[j] as number) - logZ) / beta);
+    }
+    free[n] = rowWeights !== undefined && rowWeights[n] === 0 ? 0 : noise === undefined ? logZ / beta : f;
   }
   return { q, sums: { freeEnergy: free, weight: new Float64Array(rows).fill(1) } };
 }
@@ -106,7 +128,10 @@ export function annealingMarks(beta: number, from: number | undefined): { exempt
  *
  * Schedule (the E-step's state, one per restart): β₀, β₀·g, … (or `betas`), then 1; each β < 1 is
  * held until F_β changes by at most `stageTol` · max(|F_β|, W) between iterations, or for
- * `itersPerBeta` iterations. Diagnostics: `beta`, `stage`, `freeEnergy` (F_β at θ_t).
+ * `itersPerBeta` iterations. At small β the components can become exactly equal, a fixed point EM
+ * never leaves; so at each change of β below 1 the E-step adds log-scale noise of size `jitter` to q
+ * (from its seeded stream), which lets them split once β passes the critical temperature (Rose 1998).
+ * Diagnostics: `beta`, `stage`, `freeEnergy` (F_β of the q returned, at θ_t).
  *
  * @example
  * ```ts
@@ -118,7 +143,7 @@ export function annealingMarks(beta: number, from: number | undefined): { exempt
  * @category E-steps
  */
 export function temperedEStep(options: TemperedOptions = {}): EStep<FiniteStructure, AnnealingState> {
-  const { schedule, recorded } = temperedSchedule(options as Readonly<Record<string, unknown>>, 'temperedEStep');
+  const { schedule, recorded, jitter } = temperedSchedule(options as Readonly<Record<string, unknown>>, 'temperedEStep');
   return {
     name: 'tempered',
     kind: 'finite',
@@ -128,7 +153,9 @@ export function temperedEStep(options: TemperedOptions = {}): EStep<FiniteStruct
     async run(structure, ctx) {
       const state = ctx.state;
       const { beta, stage, from } = nextBeta(schedule, state);
-      const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => temperedChoice(block, beta), { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+      // Noise only where β changed to a value below 1: the symmetric state is left at each new temperature.
+      const noise = from !== undefined && beta < 1 ? jitter : 0;
+      const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => temperedChoice(block, beta, noise), { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       const freeEnergy = r.sums['freeEnergy'] as number;
       observeFreeEnergy(schedule, state, freeEnergy, r.sums['weight'] as number);
       return {

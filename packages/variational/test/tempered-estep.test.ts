@@ -4,12 +4,13 @@
  * (exemptions, F_β monotone per stage, the true L below log p, convergence
  * only at β = 1, determinism, weights, JSON round trip, no tensor leak).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createEStep, createRng, fit, listESteps, monotonicityTolerance, parseOptionText, parseResult, reduceFiniteChunks, toJson } from '@emlab/core';
 import '@emlab/exact';
 import { TEMPERED_OPTIONS, temperedChoice, temperedEStep } from '@emlab/variational';
-import { gaussianMixture } from '@emlab/models';
+import { gaussianMixture, type GmmParams } from '@emlab/models';
 import { catchEmError, entropyOf, expectNoTensorLeak, expectedUnder, logJointTableArb, posteriorFromTable, refLogSumExp, runEStep, tableStructure, type TableStats } from '@emlab/testing';
 import { expectBelowLogLikelihood, expectMonotone, expectSameFit, mixtureData, rowsOf } from './helpers.js';
 
@@ -24,11 +25,11 @@ describe('temperedEStep: options and registry', () => {
   it('is a restricted finite E-step registered as "tempered" with its option schema', () => {
     const e = temperedEStep();
     expect([e.name, e.kind, e.family]).toEqual(['tempered', 'finite', 'restricted']);
-    expect(e.options).toEqual({ beta0: 0.2, growth: 1.25, itersPerBeta: 5, stageTol: 1e-8 });
+    expect(e.options).toEqual({ beta0: 0.2, growth: 1.25, itersPerBeta: 5, stageTol: 1e-8, jitter: 0.01 });
     const entry = listESteps('finite').find((r) => r.method === 'tempered');
     expect(entry?.family).toBe('restricted');
     expect(entry?.options).toBe(TEMPERED_OPTIONS);
-    expect(createEStep('finite', 'tempered', { betas: [0.5] }).options).toEqual({ betas: [0.5, 1], itersPerBeta: 5, stageTol: 1e-8 });
+    expect(createEStep('finite', 'tempered', { betas: [0.5] }).options).toEqual({ betas: [0.5, 1], itersPerBeta: 5, stageTol: 1e-8, jitter: 0.01 });
     // CLI text: --estep-option betas=0.1,0.4 itersPerBeta=3
     expect(parseOptionText(TEMPERED_OPTIONS.betas, '0.1,0.4', ['--estep-option', 'betas'])).toEqual([0.1, 0.4]);
     expect(parseOptionText(TEMPERED_OPTIONS.itersPerBeta, '3', ['--estep-option', 'itersPerBeta'])).toBe(3);
@@ -84,6 +85,27 @@ describe('temperedChoice on log-joint tables', () => {
     expect(seen).toBe(1);
   });
 
+  it('with jitter, q ∝ exp(β log p + ε u) and F_β is that q’s E_q log p + H(q)/β; no jitter at β = 1 unless asked', () => {
+    const table = [[-1, -2.5, -3], [0, -5, -1], [-2, -2, -0.5], [-0.3, -0.2, -4]];
+    const s = tableStructure(table, 4);
+    reduceFiniteChunks(s, createRng(3), (block) => {
+      const plain = temperedChoice(block, 0.4);
+      const noisy = temperedChoice(block, 0.4, 0.05);
+      const q = Array.from(noisy.q);
+      expect(q.some((v, i) => Math.abs(v - (plain.q[i] as number)) > 1e-6)).toBe(true);
+      expect(q.every((v, i) => Math.abs(v - (plain.q[i] as number)) < 0.1)).toBe(true);
+      table.forEach((row, n) => {
+        const qn = q.slice(n * 3, n * 3 + 3);
+        expect(qn.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 14);
+        const f = qn.reduce((a, v, j) => a + v * ((row[j] as number) - Math.log(v) / 0.4), 0);
+        expect((noisy.sums?.['freeEnergy'] as Float64Array)[n]).toBeCloseTo(f, 12);
+        // The unperturbed q maximizes F_β.
+        expect((plain.sums?.['freeEnergy'] as Float64Array)[n]).toBeGreaterThanOrEqual(f - 1e-12);
+      });
+      return noisy;
+    });
+  });
+
   it('statistics are row-order invariant and a weight of 2 is a duplicated row', async () => {
     const table = [[-1, -2.5, -3], [0, -5, -1], [-2, -2, -0.5]];
     const perm = [2, 0, 1];
@@ -122,7 +144,7 @@ describe('the annealing schedule', () => {
 
   it('moves on early once F_β settles (a θ-free table settles after its second iteration)', async () => {
     const table = [[-1, -2], [-3, -0.5]];
-    const e = temperedEStep({ betas: [0.3, 0.6], itersPerBeta: 50, stageTol: 1e-12 });
+    const e = temperedEStep({ betas: [0.3, 0.6], itersPerBeta: 50, stageTol: 1e-12, jitter: 0 });
     const state = e.start?.({ rng: createRng(0), restart: 0, structure: tableStructure(table) });
     const betas: number[] = [];
     for (let t = 1; t <= 6; t++) betas.push((await e.run(tableStructure(table), { rng: createRng(t), iteration: t, passes: 0, state: state as never, precision: 'float64' })).diagnostics?.['beta'] as number);
@@ -174,10 +196,23 @@ describe('temperedEStep in fit (Gaussian mixtures)', () => {
     const weights = rows.map((_, i) => (i % 7 === 0 ? 2 : 1));
     const dup = rows.flatMap((row, i) => (i % 7 === 0 ? [row, row] : [row]));
     const init = { covarianceType: 'full' as const, weights: [0.3, 0.3, 0.4], means: [rows[0] as number[], rows[50] as number[], rows[100] as number[]], covariances: [0, 1, 2].map(() => [[1, 0], [0, 1]]) };
-    const o = { ...options, init, maxIter: 12, tol: 0, onWarning: () => {} };
+    // No jitter: its noise is drawn per row, so a weighted row and its duplicate would get different draws.
+    const o = { ...options, eStepOptions: { ...options.eStepOptions, jitter: 0 }, init, maxIter: 12, tol: 0, onWarning: () => {} };
     const a = await fit(gmm, rows, { ...o, weights });
     const b = await fit(gmm, dup, o);
     a.trace.forEach((rec, i) => expect(Math.abs(rec.boundAfterM - (b.trace[i]?.boundAfterM as number))).toBeLessThanOrEqual(1e-9 * Math.abs(rec.boundAfterM)));
+  });
+
+  it('jitter lets components that coincided at small β split (Old Faithful, K = 2: without it the fit stays at the one-Gaussian fixed point)', async () => {
+    const faithful = readFileSync(new URL('../../../data/faithful.csv', import.meta.url), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    const two = gaussianMixture({ nComponents: 2 });
+    const em = await fit(two, faithful, { seed: 1, precision: 'float64' });
+    const stuck = await fit(two, faithful, { eStep: 'tempered', eStepOptions: { jitter: 0 }, seed: 1, precision: 'float64', monotonicity: 'throw' });
+    const split = await fit(two, faithful, { eStep: 'tempered', seed: 1, precision: 'float64', monotonicity: 'throw' });
+    const [a, b] = (stuck.params as GmmParams).means;
+    expect(Math.abs((a?.[1] as number) - (b?.[1] as number))).toBeLessThan(1e-3);
+    expect(stuck.logLikelihood as number).toBeLessThan((em.logLikelihood as number) - 100);
+    expect(Math.abs((split.logLikelihood as number) - (em.logLikelihood as number))).toBeLessThanOrEqual(1e-6);
   });
 
   it('float32 kernels leak no tensors', async () => {
