@@ -65,6 +65,19 @@ export interface FiniteChunk<S> {
 }
 
 /**
+ * What an E-step may ask of {@link FiniteStructure.chunks}.
+ * @category Structures
+ */
+export interface FiniteChunkOptions {
+  /**
+   * A hint: serve blocks of at most this many rows (an incremental E-step visits one small block
+   * per call, and `logJoint()` is only computed for the blocks it visits). Models may ignore it
+   * (a float32 kernel whose row blocks were uploaded once); E-steps must work with any block sizes.
+   */
+  readonly maxRows?: number;
+}
+
+/**
  * A K-way discrete latent per row (mixtures). Rows are served in blocks so
  * peak memory stays bounded for any N; statistics from blocks are added with
  * `algebra`.
@@ -75,8 +88,11 @@ export interface FiniteStructure<S = unknown> extends LatentStructure {
   readonly nRows: number;
   readonly nComponents: number;
   readonly algebra: StatsAlgebra<S>;
-  /** The blocks, in row order. Iterating twice yields the same blocks. */
-  chunks(): Iterable<FiniteChunk<S>>;
+  /**
+   * The blocks, in row order. Iterating twice with the same options yields the same blocks.
+   * `logJoint()` of a block should be computed lazily (when called), so that skipping a block is cheap.
+   */
+  chunks(options?: FiniteChunkOptions): Iterable<FiniteChunk<S>>;
 }
 
 /** Narrows a structure to `finite`. @category Structures */
@@ -254,6 +270,7 @@ export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: numbe
  *
  * @param choose - gets each block (its table, log p(x_n), posterior on demand, row weights, a block stream).
  * @param options.select - only blocks for which it returns true (incremental E-steps); default all.
+ * @param options.maxRows - passed to `structure.chunks` as the block-size hint (see {@link FiniteChunkOptions}).
  * @example
  * ```ts
  * // The exact E-step, whole:
@@ -268,7 +285,7 @@ export function reduceFiniteChunks<S>(
   structure: FiniteStructure<S>,
   rng: Rng,
   choose: (block: FiniteBlock) => FiniteChoice,
-  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void } = {},
+  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly maxRows?: number } = {},
 ): FiniteOutcome<S> {
   let stats: S | undefined;
   let bound = 0;
@@ -277,7 +294,7 @@ export function reduceFiniteChunks<S>(
   let rows = 0;
   const sums: Record<string, number> = {};
   let index = 0;
-  for (const chunk of structure.chunks()) {
+  for (const chunk of structure.chunks(options.maxRows === undefined ? undefined : { maxRows: options.maxRows })) {
     const i = index++;
     if (options.select !== undefined && !options.select(i)) continue;
     const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
@@ -304,7 +321,12 @@ export async function reduceFiniteChunksAsync<S>(
   structure: FiniteStructure<S>,
   rng: Rng,
   choose: (block: FiniteBlock) => FiniteChoice,
-  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly signal?: AbortSignal } = {},
+  options: {
+    readonly select?: (index: number) => boolean;
+    readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void;
+    readonly signal?: AbortSignal;
+    readonly maxRows?: number;
+  } = {},
 ): Promise<FiniteOutcome<S>> {
   let stats: S | undefined;
   let bound = 0;
@@ -314,7 +336,7 @@ export async function reduceFiniteChunksAsync<S>(
   const sums: Record<string, number> = {};
   let index = 0;
   const pause = yielder();
-  for (const chunk of structure.chunks()) {
+  for (const chunk of structure.chunks(options.maxRows === undefined ? undefined : { maxRows: options.maxRows })) {
     const i = index++;
     if (options.select !== undefined && !options.select(i)) continue;
     if (options.signal?.aborted) throw new EmError('ABORTED', 'the E-step was aborted', { path: ['options', 'signal'] });

@@ -218,14 +218,23 @@ function referencePoints(centredMeans: Float64Array, offset: Float64Array, k: nu
  * the statistics with x_m drawn from that conditional, and `latentVariance` the variance m/2 of the
  * drawn x_m's log density (the last three only when something is missing).
  * @param weights - row weights in prepared order, or undefined.
+ * @param maxRows - rows per chunk, at most {@link MISSING_CHUNK_ROWS} (the default); smaller for incremental E-steps.
  * @category Gaussian mixtures
  */
-export function hostChunks(patterns: readonly PatternSegment[], params: GmmParams, centredMeans: Float64Array, offset: Float64Array, weights: Float64Array | undefined): FiniteChunk<GmmStats>[] {
+export function hostChunks(
+  patterns: readonly PatternSegment[],
+  params: GmmParams,
+  centredMeans: Float64Array,
+  offset: Float64Array,
+  weights: Float64Array | undefined,
+  maxRows = MISSING_CHUNK_ROWS,
+): FiniteChunk<GmmStats>[] {
   const k = params.weights.length;
   const d = offset.length;
   const cond = conditionPatterns(patterns, params);
   const observedMean = (c: number, pat: PatternSegment): Float64Array => Float64Array.from(pat.obs, (j) => centredMeans[c * d + j] as number);
-  return hostChunksOf(patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })), k, d, referencePoints(centredMeans, offset, k, d), observedMean, weights);
+  const size = Math.max(1, Math.min(MISSING_CHUNK_ROWS, Math.floor(maxRows)));
+  return hostChunksOf(patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })), k, d, referencePoints(centredMeans, offset, k, d), observedMean, weights, size);
 }
 
 function hostChunksOf(
@@ -235,8 +244,9 @@ function hostChunksOf(
   ref: Float64Array,
   observedMean: (c: number, pat: PatternSegment) => Float64Array,
   weights: Float64Array | undefined,
+  chunkRows = MISSING_CHUNK_ROWS,
 ): FiniteChunk<GmmStats>[] {
-  // Group the rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
+  // Group the rows into chunks of at most chunkRows contiguous rows
   // (a chunk's rows are positions start … start + rows − 1: predictions are placed by them).
   const groups: Piece[][] = [];
   let current: Piece[] = [];
@@ -250,11 +260,11 @@ function hostChunksOf(
     }
     next = pat.start + pat.count;
     for (let from = 0; from < pat.count; ) {
-      const take = Math.min(pat.count - from, MISSING_CHUNK_ROWS - filled);
+      const take = Math.min(pat.count - from, chunkRows - filled);
       current.push({ p, from, to: from + take });
       filled += take;
       from += take;
-      if (filled === MISSING_CHUNK_ROWS) {
+      if (filled === chunkRows) {
         groups.push(current);
         current = [];
         filled = 0;
