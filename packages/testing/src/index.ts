@@ -16,3 +16,5 @@ export { asiaNetwork, gammaDraw } from '@emlab/models';
 export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';
 export { runEStep } from './run-estep.js';
 export type { RunEStepOptions } from './run-estep.js';
+export { bruteForceChain, chainTablesArb, chainTableStatsAlgebra, chainTableStructure, pathLogJoint } from './chain-table.js';
+export type { ChainBruteForce, ChainTableStats, ChainTables } from './chain-table.js';
