@@ -37,7 +37,7 @@ export type { CovarianceStats, ScatterStats } from './mixture/scatter-stats.js';
 export { hierarchicalClustering } from './mixture/hierarchical-init.js';
 export type { HierarchicalClustering, HierarchicalModel, HierarchicalOptions } from './mixture/hierarchical-init.js';
 export { bic as mclustBic, icl as mclustIcl } from './mixture/model-selection.js';
-export { BAYESIAN_NETWORK_OPTIONS } from './registrations.js';
+export { BAYESIAN_NETWORK_OPTIONS, HMM_REGISTRATION_OPTIONS } from './registrations.js';
 import './registrations.js';
 export { EMPTY_STATE_OCCUPANCY, HIDDEN_MARKOV_MODEL_OPTIONS, HMM_EMISSIONS, HiddenMarkovModel, hiddenMarkovModel, observations } from './hmm/hidden-markov-model.js';
 export type { HiddenMarkovModelOptions, HmmEmissionName } from './hmm/hidden-markov-model.js';
@@ -56,3 +56,5 @@ export { poissonDraw, poissonEmission } from './hmm/emissions/poisson-emission.j
 export type { PoissonEmissionParams, PoissonEmissionStats, PoissonPrepared } from './hmm/emissions/poisson-emission.js';
 export { categoricalEmission } from './hmm/emissions/categorical-emission.js';
 export type { CategoricalEmissionOptions, CategoricalEmissionParams, CategoricalEmissionStats, CategoricalPrepared } from './hmm/emissions/categorical-emission.js';
+export { parseHmmCsv, readHmmCsv } from './hmm/hmm-csv.js';
+export type { HmmCsvOptions, HmmTable } from './hmm/hmm-csv.js';
