@@ -113,20 +113,17 @@ export interface EmissionMStepContext<PE> {
  * @typeParam P - its parameters (plain JSON with a `type` field).
  * @typeParam S - its sufficient statistics (plain data, additive).
  * @typeParam PE - its prepared observations.
+ * Contract: `logDensity` includes every constant and gives 0 for a fully missing step; `stats` is
+ * additive over rows and linear in the weights; `mStep` maximizes `expectedLogLikelihood` (which is
+ * E_q[log p(x | z)] computed from the statistics, every constant included) for the letters in
+ * `ctx.update`; a further latent part of a step (a mixture component, missing cells) reports its
+ * entropy through `latentEntropy`, so the chain E-steps' bounds stay complete.
+ *
  * @example
  * ```ts
- * // An exponential emission on one column (rates λ_k), written in plain JavaScript:
- * const exponential: HmmEmission<{ type: 'exponential'; rates: number[] }, { n: Float64Array; s: Float64Array }, ObservationMatrix> = {
- *   type: 'exponential', options: {}, letters: 'e', initMethods: ['random'],
- *   stats: { zero: (l) => ({ n: new Float64Array(l.n.length), s: new Float64Array(l.s.length) }), add: (a, b) => ({ n: a.n.map((v, i) => v + b.n[i]!), s: a.s.map((v, i) => v + b.s[i]!) }), scale: (a, c) => ({ n: a.n.map((v) => v * c), s: a.s.map((v) => v * c) }) },
- *   validate: () => {}, prepare: (x) => x,
- *   init: (x, k, _m, rng) => ({ params: { type: 'exponential', rates: Array.from({ length: k }, () => 0.5 + rng.uniform()) } }),
- *   block: (x, p, r0, rows) => ({ ... }),
- *   mStep: (s, prev) => ({ params: { type: 'exponential', rates: Array.from(s.n, (n, k) => (n > 0 ? n / s.s[k]! : prev.rates[k]!)) } }),
- *   expectedLogLikelihood: (s, p) => p.rates.reduce((a, l, k) => a + s.n[k]! * Math.log(l) - l * s.s[k]!, 0),
- *   nParameters: (p) => p.rates.length, validateParams: () => {}, sample: (p, k, rng) => Float64Array.of(-Math.log(1 - rng.uniform()) / p.rates[k]!),
- * };
+ * // A complete exponential-emission family is in docs/hmm.md ("User emissions"); use it as
  * const model = hiddenMarkovModel({ nStates: 2, emission: exponential });
+ * const result = await fit(model, { x: waitingTimes, lengths }, { init: 'random', nInit: 3 });
  * ```
  * @category Hidden Markov models
  */
