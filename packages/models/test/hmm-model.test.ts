@@ -401,6 +401,7 @@ describe('HMM bad inputs → typed errors naming the field', () => {
     ['no rows', () => g.validate({ x: [], lengths: [] }), 'INVALID_DATA', ['data.x']],
     ['K > T', () => hiddenMarkovModel({ nStates: 5 }).validate({ x: rows, lengths: [4] }), 'INVALID_DATA', ['data']],
     ['an infinite cell', () => g.validate([[0, 1], [Infinity, 1]]), 'INVALID_DATA', ['data', 1, 0]],
+    ['a column of extreme scale (Gaussian)', () => g.validate([[1e300, 0], [-1e300, 1], [5e299, 2]]), 'INVALID_DATA', ['data', 'column', 0]],
     ['every cell missing', () => g.validate([[Number.NaN, Number.NaN], [Number.NaN, Number.NaN]]), 'INVALID_DATA', ['data']],
     ['an unknown category', () => hiddenMarkovModel({ nStates: 2, emission: 'categorical', nCategories: [3] }).validate([[0], [1], [3]]), 'INVALID_DATA', ['data', 2, 0]],
     ['a non-integer category', () => hiddenMarkovModel({ nStates: 2, emission: 'categorical' }).validate([[0], [1.5]]), 'INVALID_DATA', ['data', 1, 0]],

@@ -10,6 +10,7 @@ import { reinitSource } from '../../gmm/gmm-init.js';
 import { gmmExpectedLogJoint, gmmMStep, gmmStatsAlgebra, rereference } from '../../gmm/gmm-math.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmParams, type GmmStats } from '../../gmm/gmm-types.js';
 import { validateGmmParams } from '../../gmm/gmm-validate.js';
+import { FRAME_LIMIT } from '../../gmm/gmm-frame.js';
 import type { EmissionBlock, EmissionInit, EmissionInitLayout, HmmEmission, ObservationMatrix } from '../hmm-types.js';
 import { gaussianBlock, labelStats, prepareGaussian, type GaussianPrepared } from '../internal/gaussian-blocks.js';
 import { kmeansLabels, windowAverage } from '../internal/kmeans.js';
@@ -45,10 +46,46 @@ export function spreadCovariance(type: CovarianceType, variance: Float64Array, r
   return Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? Math.max(type === 'spherical' ? mean : (variance[i] as number), 1e-12) + regCovar : 0)));
 }
 
-/** Checks observations for a Gaussian family: at least one observed cell. @throws EmError `INVALID_DATA` */
+/**
+ * Checks observations for a Gaussian family: at least one observed cell, and every column's spread
+ * within [2⁻⁴⁰, 2⁴⁰] (the Gaussian mixture rescales such columns internally, HMM emissions do not:
+ * their squares would leave float64).
+ * @throws EmError `INVALID_DATA`
+ */
 export function validateGaussianObservations(x: ObservationMatrix, name: string): void {
-  for (let i = 0; i < x.values.length; i++) if (!Number.isNaN(x.values[i] as number)) return;
-  throw emError('INVALID_DATA', ['data'], x.rows, `has no observed cell (every value is missing): ${name} emissions cannot be estimated`, 'pass observations with some values present');
+  const { rows, cols, values } = x;
+  const n = new Float64Array(cols);
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) continue;
+    const c = i % cols;
+    n[c] = (n[c] as number) + 1;
+    mean[c] = (mean[c] as number) + (v - (mean[c] as number)) / (n[c] as number);
+  }
+  if (n.every((v) => v === 0)) throw emError('INVALID_DATA', ['data'], rows, `has no observed cell (every value is missing): ${name} emissions cannot be estimated`, 'pass observations with some values present');
+  const maxDev = new Float64Array(cols);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Number.isNaN(v)) continue;
+    const c = i % cols;
+    const dev = Math.abs(v - (mean[c] as number));
+    maxDev[c] = Math.max(maxDev[c] as number, dev);
+  }
+  for (let c = 0; c < cols; c++) {
+    // Spread: the largest deviation scaled by the RMS deviation relative to it (no overflow for 1e300 values).
+    const m = maxDev[c] as number;
+    let rel = 0;
+    if (m > 0) for (let r = 0; r < rows; r++) {
+      const v = values[r * cols + c] as number;
+      if (!Number.isNaN(v)) rel += ((v - (mean[c] as number)) / m) ** 2;
+    }
+    const sd = m > 0 ? m * Math.sqrt(rel / Math.max(1, n[c] as number)) : 0;
+    const spread = sd > 0 ? sd : m;
+    if (spread > 0 && Math.abs(Math.log2(spread)) > FRAME_LIMIT) {
+      throw emError('INVALID_DATA', ['data', 'column', c], spread, `has a spread (standard deviation) outside [2^-${FRAME_LIMIT}, 2^${FRAME_LIMIT}]: ${name} emissions of an HMM would leave float64 range`, 'rescale the column (e.g. to standard units) before fitting');
+    }
+  }
 }
 
 /** Lower Cholesky factors of every covariance, cached per parameter object (sampling). */

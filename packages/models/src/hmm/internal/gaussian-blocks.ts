@@ -27,9 +27,13 @@ export interface GaussianPrepared {
   readonly cols: number;
 }
 
-/** Prepares Gaussian observations (float64, no tensors). */
+/**
+ * Prepares Gaussian observations (float64, no tensors), in original units: the mixture's column
+ * frames are off (unit scales), so means, covariances and statistics need no conversion; columns of
+ * extreme scale are refused by `validateGaussianObservations` instead.
+ */
 export function prepareGaussian(x: ObservationMatrix): GaussianPrepared {
-  const gmm = prepareGmmData(x, { precisions: ['float64'] });
+  const gmm = prepareGmmData(x, { precisions: ['float64'], frame: new Float64Array(x.cols).fill(1) });
   const m = gmm.missing;
   if (m === undefined) return { gmm, rowOf: undefined, present: undefined, rows: x.rows, cols: x.cols };
   const present = new Uint8Array(x.rows).fill(1);
