@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findModel, fit } from '@emlab/core';
 import '@emlab/exact';
-import { hiddenMarkovModel, parseHmmCsv, readHmmCsv } from '@emlab/models';
+import { hiddenMarkovModel, parseHmmCsv, readHmmCsv, type HmmTable } from '@emlab/models';
 import { catchEmError, catchEmErrorAsync } from '@emlab/testing';
 
 describe('parseHmmCsv', () => {
@@ -73,7 +73,7 @@ describe('readHmmCsv and the hmm registration reader', () => {
       const model = reg.create(options);
       const r = await fit(model, data, { seed: 1, maxIter: 5, onWarning: () => undefined });
       expect((r.params as { emission: { categories: string[][] } }).emission.categories).toEqual([faces]);
-      expect(hiddenMarkovModel({ nStates: 2, emission: 'categorical' }).predict(r.params as never, data)).toHaveLength(300);
+      expect(hiddenMarkovModel({ nStates: 2, emission: 'categorical' }).predict(r.params as never, data as HmmTable)).toHaveLength(300);
       expect((await catchEmErrorAsync(readHmmCsv(join(dir, 'none.csv')))).code).toBe('IO_ERROR');
     } finally {
       rmSync(dir, { recursive: true, force: true });
