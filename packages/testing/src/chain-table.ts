@@ -47,7 +47,7 @@ export const chainTableStatsAlgebra: StatsAlgebra<ChainTableStats> = {
 };
 
 /**
- * A {@link ChainStructure} serving `tables` in blocks of `blockSequences` whole sequences (emission
+ * A `ChainStructure` serving `tables` in blocks of `blockSequences` whole sequences (emission
  * tables in float64, or float32 with `precision`); `stats` records what it is given. No tensors.
  * @category Testing
  */

@@ -590,7 +590,7 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
     return { states, logJoints, logJoint: logJoints.reduce((a, b) => a + b, 0) };
   }
 
-  /** Viterbi states `[ΣT]` (see {@link decode}). @throws EmError `INVALID_DATA`, `INVALID_PARAMS` */
+  /** Viterbi states `[ΣT]` (see {@link HiddenMarkovModel.decode}). @throws EmError `INVALID_DATA`, `INVALID_PARAMS` */
   predict(params: HmmParams<P>, data: HmmData): Int32Array {
     return this.decode(params, data).states;
   }

@@ -11,7 +11,7 @@ export const KMEANS_ITERATIONS = 25;
 
 /**
  * Labels `[n]` of k-means on `values` `[n × d]` (no NaN: fill missing cells first): k-means++ seeding
- * (D² sampling) then at most {@link KMEANS_ITERATIONS} Lloyd iterations. An empty cluster keeps its centre.
+ * (D² sampling) then at most `KMEANS_ITERATIONS` Lloyd iterations. An empty cluster keeps its centre.
  */
 export function kmeansLabels(values: Float64Array, n: number, d: number, k: number, rng: Rng): Int32Array {
   const centres = new Float64Array(k * d);
