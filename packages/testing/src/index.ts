@@ -25,3 +25,5 @@ export { countRows, defaultBadData, selectRows } from './conformance/rows.js';
 export type { BadInput, RowSelector } from './conformance/rows.js';
 export { DEFAULT_CONFORMANCE_RUNS, DEFAULT_CONFORMANCE_SEED } from './conformance/types.js';
 export type { ConformanceOutcome, ConformanceProperty, ConformanceRunOptions } from './conformance/types.js';
+export { bruteForceChain, chainTablesArb, chainTableStatsAlgebra, chainTableStructure, pathLogJoint } from './chain-table.js';
+export type { ChainBruteForce, ChainTableStats, ChainTables } from './chain-table.js';

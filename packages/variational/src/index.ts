@@ -10,3 +10,4 @@ export { MEAN_FIELD_OPTIONS, meanFieldEStep } from './mean-field-estep.js';
 export type { MeanFieldOptions, MeanFieldState } from './mean-field-estep.js';
 export { VB_OPTIONS, vbMethod, vbPredictiveLogDensities } from './vb-method.js';
 export type { VbMethodOptions, VbReport } from './vb-method.js';
+export { chainHardChoice, chainHardEStep } from './chain-hard-estep.js';
