@@ -115,10 +115,13 @@ export interface StandardErrorsResult {
     /** Missing information Cov[score], `[d × d]`. */
     readonly missingInformation: Float64Array;
     /**
-     * The largest fraction of missing information, λ_max(I_c⁻¹ I_m): EM's asymptotic rate of
-     * convergence near θ̂ (Dempster, Laird & Rubin 1977): close to 1 means slow EM (accelerate it).
+     * The largest fraction of missing information, λ_max(I_c⁻¹ I_m), for the complete data the hook
+     * chose. When those are EM's complete data (mixtures without missing entries, networks), it is
+     * EM's asymptotic rate of convergence near θ̂ (Dempster, Laird & Rubin 1977): close to 1 means
+     * slow EM (accelerate it). The Gaussian-mixture hook integrates missing entries out, so there it
+     * is the part due to the unknown labels only (EM, which also treats the entries as latent, is slower).
      */
-    readonly emRate: number;
+    readonly missingFraction: number;
   };
   /** With `check`: the information the other way and the largest relative differences. */
   readonly check?: { readonly method: 'louis' | 'hessian'; readonly information: Float64Array; readonly informationRelativeDifference: number; readonly standardErrorRelativeDifference: number };
@@ -219,7 +222,7 @@ export async function standardErrors<D, P, S, PD extends PreparedData>(
       return {
         information,
         scoreNorm: norm(scoreTheta),
-        louis: { coordinates: coords.description, completeInformation: complete, missingInformation: terms.scoreCovariance.slice(), emRate: emRate(complete, terms.scoreCovariance, d) },
+        louis: { coordinates: coords.description, completeInformation: complete, missingInformation: terms.scoreCovariance.slice(), missingFraction: missingFraction(complete, terms.scoreCovariance, d) },
       };
     };
 
@@ -306,7 +309,7 @@ function congruence(A: Float64Array, J: Float64Array, d: number, p: number): Flo
 }
 
 /** λ_max(I_c⁻¹ I_m) by the symmetric form L⁻¹ I_m L⁻ᵀ (I_c = L Lᵀ); NaN when I_c is not positive definite. */
-function emRate(complete: Float64Array, missing: Float64Array, d: number): number {
+function missingFraction(complete: Float64Array, missing: Float64Array, d: number): number {
   const L = cholesky(complete, d);
   if (L === null) return Number.NaN;
   const Li = invertLower(L, d);
