@@ -273,8 +273,8 @@ describe('simulate hooks keep the shape and the missing cells', () => {
     const gmm = gaussianMixture({ nComponents: 2 });
     const like = { values: Float64Array.from([1, Number.NaN, 2, 3, Number.NaN, 4]), rows: 3, cols: 2 };
     const params: GmmParams = { covarianceType: 'full', weights: [0.5, 0.5], means: [[0, 0], [5, 5]], covariances: [[[1, 0], [0, 1]], [[1, 0.5], [0.5, 1]]] };
-    const a = gmm.simulate(params, like, createRng(1)) as { values: Float64Array; rows: number; cols: number };
-    const b = gmm.simulate(params, like, createRng(1)) as { values: Float64Array };
+    const a = gmm.simulate(params, like, createRng(1)) as unknown as { values: Float64Array; rows: number; cols: number };
+    const b = gmm.simulate(params, like, createRng(1)) as unknown as { values: Float64Array };
     expect(a.rows).toBe(3);
     expect(a.cols).toBe(2);
     Array.from(a.values).forEach((v, i) => expect(Number.isNaN(v)).toBe(Number.isNaN(like.values[i] as number)));

@@ -41,8 +41,12 @@ export function poissonNatural(k: number): Parametrization<PoissonParams> {
   };
 }
 
-export function poissonMixture(k: number, options: { readonly maxRate?: number } = {}): Model<PoissonData, PoissonParams, PoissonStats, Prepared> {
-  const maxRate = options.maxRate ?? Number.POSITIVE_INFINITY;
+/**
+ * `rawRates`: the parametrization holds the rates themselves instead of their logarithms, so an
+ * extrapolated θ can hold a negative rate (an invalid point: tests of rejected extrapolations).
+ */
+export function poissonMixture(k: number, options: { readonly rawRates?: boolean } = {}): Model<PoissonData, PoissonParams, PoissonStats, Prepared> {
+  const raw = options.rawRates ?? false;
   const logJointOf = (p: Prepared, params: PoissonParams): Float64Array => {
     const t = new Float64Array(p.nRows * k);
     for (let r = 0; r < p.nRows; r++) {
@@ -70,7 +74,7 @@ export function poissonMixture(k: number, options: { readonly maxRate?: number }
       const p = params as PoissonParams;
       if (typeof p !== 'object' || p === null || !Array.isArray(p.weights) || !Array.isArray(p.rates) || p.weights.length !== k || p.rates.length !== k) throw emError('INVALID_PARAMS', ['params'], params, 'must be { weights, rates }', 'pass K weights and rates');
       p.rates.forEach((l, i) => {
-        if (!Number.isFinite(l) || l <= 0 || l > maxRate) throw emError('INVALID_PARAMS', ['params', 'rates', i], l, `must be in (0, ${maxRate}]`, 'pass positive rates');
+        if (!Number.isFinite(l) || l <= 0) throw emError('INVALID_PARAMS', ['params', 'rates', i], l, 'must be a positive number', 'pass positive rates');
       });
       p.weights.forEach((w, i) => {
         if (!Number.isFinite(w) || w < 0) throw emError('INVALID_PARAMS', ['params', 'weights', i], w, 'must be >= 0', 'pass weights');
@@ -128,13 +132,13 @@ export function poissonMixture(k: number, options: { readonly maxRate?: number }
     },
     parametrization() {
       return {
-        description: 'poisson: K−1 logits, log rates',
+        description: raw ? 'poisson: K−1 logits, rates' : 'poisson: K−1 logits, log rates',
         dim: 2 * k - 1,
-        toVector: (p) => Float64Array.from([...p.weights.slice(0, k - 1).map((w) => Math.log(w / (p.weights[k - 1] as number))), ...p.rates.map(Math.log)]),
+        toVector: (p) => Float64Array.from([...p.weights.slice(0, k - 1).map((w) => Math.log(w / (p.weights[k - 1] as number))), ...p.rates.map(raw ? (x: number) => x : Math.log)]),
         fromVector: (v) => {
           const e = [...Array.from(v).slice(0, k - 1).map(Math.exp), 1];
           const z = e.reduce((a, b) => a + b, 0);
-          return { weights: e.map((x) => x / z), rates: Array.from(v).slice(k - 1).map(Math.exp) };
+          return { weights: e.map((x) => x / z), rates: Array.from(v).slice(k - 1).map(raw ? (x: number) => x : Math.exp) };
         },
       };
     },

@@ -120,3 +120,5 @@ export type { LatentDerivatives, LouisTerms } from './standard-errors/louis-term
 export { flattenParams } from './standard-errors/natural-parameters.js';
 export { STANDARD_ERRORS_OPTIONS, standardErrors } from './standard-errors/standard-errors.js';
 export type { NamedCovariance, StandardErrorMethod, StandardErrorsOptions, StandardErrorsResult } from './standard-errors/standard-errors.js';
+export { ONLINE_EM_OPTIONS, fitOnline, partialFit } from './online/online-em.js';
+export type { OnlineBatchRecord, OnlineEmOptions, OnlineFitResult, OnlinePassRecord, OnlineSource, OnlineState } from './online/online-em.js';

@@ -164,9 +164,10 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   /**
    * A data set drawn from the model at `params` shaped like `like`: the same number of rows and
    * columns and the same missing cells (the parametric bootstrap of `standardErrors`). Randomness
-   * only from `rng`.
+   * only from `rng`. It must be data this model accepts (typed `unknown` so that a model stays
+   * assignable to `Model` of a narrower data type).
    */
-  simulate?(params: P, like: D, rng: Rng): D;
+  simulate?(params: P, like: D, rng: Rng): unknown;
 }
 
 /** A degenerate part of a fit (see `Model.degenerate`). @category Interfaces */

@@ -9,9 +9,10 @@
  * step (one or several map evaluations). The record of iteration t:
  * `boundAfterE` = `logLikelihood` = ℓ(θ_t), `boundAfterM` = ℓ(θ_{t+1}) (both
  * exact: every accepted point has been evaluated), `gap` = 0, `entropy` = H(q)
- * at θ_t, `passes` = map evaluations (E-step calls) so far in the restart,
- * `eStepMs`/`mStepMs` summed over the step's evaluations, and diagnostics
- * `mapCalls`, `extrapolated`, `accepted`, `rejected`, `rejectedInvalid`,
+ * at θ_t, `passes` = E-step calls so far in the restart, `eStepMs`/`mStepMs`
+ * summed over the step's evaluations, and diagnostics `mapCalls` (map
+ * evaluations, including points found invalid before their E-step),
+ * `eStepCalls`, `extrapolated`, `accepted`, `rejected`, `rejectedInvalid`,
  * `stepLength`, `proposalLogLikelihood` and `emLogLikelihood` (ℓ(F(θ_t)), the
  * floor no returned point falls below). So `maxIter` bounds E-step calls and a
  * trace plots the bound against E-step calls (`passes`) and against time.
@@ -51,8 +52,10 @@ export type AcceleratedReport = {
   /** The model's parametrization the accelerator acts in. */
   readonly parametrization: string;
   readonly dim: number;
-  /** Map evaluations (= E-step calls) of the kept restart. */
+  /** Map evaluations of the kept restart (points found invalid before their E-step included). */
   readonly mapCalls: number;
+  /** E-step calls of the kept restart (map evaluations that ran the E-step). */
+  readonly eStepCalls: number;
   /** Extrapolations proposed, accepted, and rejected (lower log-likelihood than the EM step, or invalid). */
   readonly extrapolations: number;
   readonly accepted: number;
@@ -139,7 +142,7 @@ export function acceleratedMethod(options: AcceleratedMethodOptions): Method {
 }
 
 function emptyReport(acc: Accelerator, par: Parametrization<unknown>): AcceleratedReport {
-  return { algorithm: 'accelerated-em', accelerator: acc.name, acceleratorOptions: acc.options, parametrization: par.description, dim: par.dim, mapCalls: 0, extrapolations: 0, accepted: 0, rejected: 0, rejectedInvalid: 0 };
+  return { algorithm: 'accelerated-em', accelerator: acc.name, acceleratorOptions: acc.options, parametrization: par.description, dim: par.dim, mapCalls: 0, eStepCalls: 0, extrapolations: 0, accepted: 0, rejected: 0, rejectedInvalid: 0 };
 }
 
 /** Throws unless `e` is an exact E-step (not a method). */
@@ -190,7 +193,8 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
   let estate: unknown;
   let started = false;
   let disposed = false;
-  let calls = 0;
+  let calls = 0; // map evaluations (invalid points included)
+  let eCalls = 0; // E-step runs
   let t = 0;
   let eMs = 0;
   let mMs = 0;
@@ -215,6 +219,7 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
       throw e;
     }
     let e;
+    eCalls++;
     try {
       if (!started) {
         started = true;
@@ -250,6 +255,7 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
     async step(): Promise<MethodStep<P>> {
       t++;
       const callsBefore = calls;
+      const eCallsBefore = eCalls;
       eMs = 0;
       mMs = 0;
       if (state === undefined) {
@@ -287,6 +293,7 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
       }
       const diagnostics: Record<string, number> = {
         mapCalls: calls - callsBefore,
+        eStepCalls: eCalls - eCallsBefore,
         extrapolated: s.extrapolated ? 1 : 0,
         accepted: s.accepted ? 1 : 0,
         rejected: s.extrapolated && !s.accepted ? 1 : 0,
@@ -306,15 +313,15 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
         mStepSlack: slack,
         roundoffScale: 0,
         precision: 'float64',
-        passes: calls,
+        passes: eCalls,
         eStepMs: eMs,
         mStepMs: mMs,
         diagnostics,
         events,
         violations,
       };
-      report({ algorithm: 'accelerated-em', accelerator: acc.name, acceleratorOptions: acc.options, parametrization: par.description, dim: par.dim, mapCalls: calls, ...counts });
-      return { record, params: (current as Evaluation<P, S>).params, eStepCalls: calls - callsBefore };
+      report({ algorithm: 'accelerated-em', accelerator: acc.name, acceleratorOptions: acc.options, parametrization: par.description, dim: par.dim, mapCalls: calls, eStepCalls: eCalls, ...counts });
+      return { record, params: (current as Evaluation<P, S>).params, eStepCalls: eCalls - eCallsBefore };
     },
     gradientNorm() {
       if (current === undefined) return undefined;

@@ -364,7 +364,7 @@ async function bootstrap<D, P, S, PD extends PreparedData>(
   const m = flattenParams(params).values.length;
   for (let b = 0; b < replicates; b++) {
     const rng = root.child(b);
-    const sample = (model.simulate as NonNullable<typeof model.simulate>)(params, data, rng.child('simulate'));
+    const sample = (model.simulate as NonNullable<typeof model.simulate>)(params, data, rng.child('simulate')) as D;
     try {
       const r = await fit(model, sample, { onWarning: () => {}, ...fitOptions, init: params, seed: `${String(seed)}/bootstrap/${b}`, ...(weights === undefined ? {} : { weights }) });
       if (!r.converged) notConverged++;
