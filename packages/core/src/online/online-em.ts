@@ -2,9 +2,9 @@
  * Online (stepwise) EM over a stream of row blocks: the expected sufficient statistics of each
  * minibatch are blended into running statistics by stochastic approximation,
  *
- *   s_n = (1 − γ_n) s_{n−1} + γ_n ŝ(X_n; θ_{n−1}) / W_n,   γ_n = (n + n₀)^−α,   θ_n = M(W · s_n),
+ *   s_n = (1 − γ_n) s_{n−1} + γ_n ŝ(X_n; θ_{n−1}) / W_n,   γ_n = (n + n₀)^−α (n ≥ 2),   θ_n = M(W · s_n),
  *
- * (s per unit row weight; the first minibatch sets s_1 = ŝ_1 / W_1 when n₀ = 0), over one or more
+ * (s per unit row weight; γ_1 = 1: the first minibatch sets s_1 = ŝ_1 / W_1), over one or more
  * passes, with Polyak–Ruppert averaging of θ_n in the model's parametrization. It never holds more
  * than two minibatches of the data. The bound it reports is an estimate: the prequential
  * log-likelihood of each minibatch under the parameters before it was learned from, and, with
@@ -41,7 +41,7 @@ export interface OnlineEmOptions<P = unknown> {
   readonly batchSize?: number;
   /** Step-size exponent α ∈ (0.5, 1] of γ_n = (n + n₀)^−α. Default 0.6. */
   readonly stepAlpha?: number;
-  /** Step-size offset n₀ ≥ 0. Default 0 (γ_1 = 1: the first minibatch sets the statistics). */
+  /** Step-size offset n₀ ≥ 0 (γ_n = (n + n₀)^−α for n ≥ 2; γ_1 = 1: the first minibatch sets the statistics). Default 0. */
   readonly stepOffset?: number;
   /** Passes over the source. Default 1. */
   readonly passes?: number;
@@ -62,7 +62,10 @@ export interface OnlineEmOptions<P = unknown> {
   readonly seed?: Seed;
   /** Held-out data: its log-likelihood after each pass (kept in memory). */
   readonly heldOut?: unknown;
-  /** W in θ_n = M(W · s_n) (matters for MAP priors and regularization). Default: the row weight seen so far, up to one pass. */
+  /**
+   * W in θ_n = M(W · s_n) (matters for MAP priors and regularization). Default: the row weight seen so
+   * far in the first pass and in `partialFit` calls (later passes re-read the same rows).
+   */
   readonly totalWeight?: number;
   /** Validate every minibatch (`Model.validate`). Default true. */
   readonly validate?: boolean;
@@ -116,8 +119,9 @@ export interface OnlineBatchRecord {
   readonly batch: number;
   /** 1-based pass (0 for `partialFit`). */
   readonly pass: number;
+  /** Rows of the minibatch as given (a Gaussian mixture leaves rows with nothing observed out of `weight`). */
   readonly rows: number;
-  /** Σ row weights of the minibatch (its rows when unweighted). */
+  /** Σ row weights of the rows the model used (its rows when unweighted). */
   readonly weight: number;
   /** γ_n. */
   readonly stepSize: number;
@@ -159,7 +163,7 @@ export interface OnlineState<P, S> {
   readonly average: Float64Array | null;
   readonly averageCount: number;
   readonly parametrization: Parametrization<P> | null;
-  /** Row weight seen in the first pass (the default W of the M-step). */
+  /** Row weight seen in the first pass and in partial fits (the default W of the M-step). */
   readonly weightSeen: number;
   /** Whether a full pass has been completed (W stops growing). */
   readonly passComplete: boolean;
@@ -303,13 +307,14 @@ class OnlineRunner<D, P, S, PD extends PreparedData> {
       this.eStepCalls++;
       const t1 = nowMs();
       const w = prepared.totalWeight ?? prepared.nRows;
-      const rows = prepared.nRows;
+      const rows = rowCount(batch) ?? prepared.nRows;
       const algebra = model.stats;
       const perRow = algebra.scale(e.stats as S, 1 / w);
-      const gamma = n === 1 && this.s.stepOffset === 0 ? 1 : (n + this.s.stepOffset) ** -this.s.stepAlpha;
+      const gamma = n === 1 ? 1 : (n + this.s.stepOffset) ** -this.s.stepAlpha;
       // The first minibatch sets the statistics (there is nothing to blend with yet).
       this.stats = this.stats === undefined || gamma === 1 ? perRow : algebra.add(algebra.scale(this.stats, 1 - gamma), algebra.scale(perRow, gamma));
-      if (!this.passComplete) this.weightSeen += w;
+      // W grows with new rows: the first pass, and partialFit (pass 0); later passes re-read the same rows.
+      if (pass <= 1) this.weightSeen += w;
       const W = this.s.totalWeight ?? this.weightSeen;
       const m = model.mStep(algebra.scale(this.stats, W), theta, { rng: rng.child('mstep'), prepared, iteration: n });
       this.params = m.params;

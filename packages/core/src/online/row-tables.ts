@@ -1,5 +1,6 @@
 /**
- * Row tables as online EM re-batches them: arrays of rows, `{ values, rows, cols }` numeric
+ * Row tables as online EM re-batches them: arrays of rows (number[][], or number[] with one value
+ * per row), `{ values, rows, cols }` numeric
  * tables (a CSV block), and `{ columns, nRows, values }` discrete tables (Bayesian-network data).
  * Other data are served as they come (one block = one minibatch).
  *
@@ -16,9 +17,12 @@ function isDense(x: unknown): x is Dense {
 function isDiscrete(x: unknown): x is Discrete {
   return typeof x === 'object' && x !== null && (x as Discrete).values instanceof Int32Array && typeof (x as Discrete).nRows === 'number' && Array.isArray((x as Discrete).columns);
 }
-/** An array of rows (number[][]). */
-export function isRowArray(x: unknown): x is readonly (readonly number[])[] {
-  return Array.isArray(x) && (x.length === 0 || Array.isArray(x[0]));
+/** An array of rows: number[][] (one row per entry) or number[] (one value per row), not a list of blocks. */
+export function isRowArray(x: unknown): x is readonly unknown[] {
+  if (!Array.isArray(x)) return false;
+  if (x.length === 0 || typeof x[0] === 'number') return true;
+  const first: unknown = x[0];
+  return Array.isArray(first) && (first.length === 0 || typeof first[0] === 'number');
 }
 
 /** Rows of a table, or null when the data are not a table online EM can split. */
@@ -43,7 +47,7 @@ export function sliceRows<D>(x: D, from: number, to: number): D {
 
 /** The rows of a then b (same shape and width). */
 export function concatRows<D>(a: D, b: D): D {
-  if (isRowArray(a)) return [...a, ...(b as unknown as number[][])] as unknown as D;
+  if (isRowArray(a)) return [...a, ...(b as unknown as unknown[])] as unknown as D;
   if (isDiscrete(a)) {
     const bb = b as unknown as Discrete;
     const values = new Int32Array(a.values.length + bb.values.length);
