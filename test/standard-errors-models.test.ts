@@ -268,6 +268,33 @@ describe('Louis against the numerical Hessian', () => {
   });
 });
 
+describe('data at extreme scales (the Gaussian mixture works in a per-column frame)', () => {
+  it('a column multiplied by 2¹⁰⁰: standard errors scale by 2¹⁰⁰ (means) and 2²⁰⁰ (its variance), Louis agrees with the Hessian', async () => {
+    const g = makeGaussianMixture({ nSamples: 300, nComponents: 2, nFeatures: 2, seed: 12, separation: 3 });
+    const holes = maskMissing({ values: g.values, rows: g.rows, cols: g.cols }, { rate: 0.2, seed: 5 }).table;
+    const big = 2 ** 100;
+    const scaled = { values: holes.values.map((v, i) => (i % 2 === 1 ? v * big : v)), rows: holes.rows, cols: 2 };
+    const gmm = gaussianMixture({ nComponents: 2, regCovar: 0 });
+    const r = await fit(gmm, holes, { accelerate: 'squarem', tol: 1e-14, maxIter: 5000, ...quiet });
+    const p = r.params;
+    const ps: GmmParams = { ...p, means: p.means.map((m) => [m[0] as number, (m[1] as number) * big]), covariances: p.covariances.map((c) => [[c[0]![0]!, c[0]![1]! * big], [c[1]![0]! * big, c[1]![1]! * big * big]]) };
+    const a = await standardErrors(gmm, r, holes);
+    const b = await standardErrors(gmm, { params: ps }, scaled, { check: true });
+    expect(b.check?.standardErrorRelativeDifference).toBeLessThan(1e-5);
+    // means.k.1 scale by 2¹⁰⁰; covariances.k.i.j by 2¹⁰⁰ per index equal to 1; weights not at all.
+    const factor = (name: string): number => {
+      const parts = name.split('.');
+      if (parts[0] === 'means') return parts[2] === '1' ? big : 1;
+      if (parts[0] === 'covariances') return (parts[2] === '1' ? big : 1) * (parts[3] === '1' ? big : 1);
+      return 1;
+    };
+    a.natural.names.forEach((name, i) => {
+      const want = (a.natural.standardErrors[i] as number) * factor(name);
+      expect(Math.abs((b.natural.standardErrors[i] as number) - want)).toBeLessThanOrEqual(1e-7 * want);
+    });
+  });
+});
+
 describe('simulate hooks keep the shape and the missing cells', () => {
   it('Gaussian mixture: NaN where the data have NaN, finite elsewhere, reproducible', () => {
     const gmm = gaussianMixture({ nComponents: 2 });

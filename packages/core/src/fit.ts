@@ -515,7 +515,7 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
       logLikelihood: ll.value,
       converged: best.reason === 'tol',
       convergenceReason: best.reason,
-      convergence: { policy: s.convergence.name, tol: s.convergence.tol, description: s.convergence.description, value: best.verdict?.value ?? null },
+      convergence: { policy: s.convergence.name, tol: s.convergence.tol, description: s.convergence.description, value: best.verdict !== undefined && Number.isFinite(best.verdict.value) ? best.verdict.value : null },
       nIter: kept.length,
       passes: last?.passes ?? 0,
       eStepCalls,
@@ -624,7 +624,7 @@ async function* runRestart<P>(
           gradientNorm: () => run.gradientNorm?.(),
         };
         verdict = s.convergence.check(input);
-        if (!Number.isNaN(verdict.value)) record = { ...record, convergence: { value: verdict.value, threshold: verdict.threshold } };
+        if (Number.isFinite(verdict.value)) record = { ...record, convergence: { value: verdict.value, threshold: verdict.threshold } };
         passTrace[passTrace.length - 1] = record;
       }
     }

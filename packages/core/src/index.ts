@@ -31,7 +31,7 @@ export { AUTO_FLOAT64_COST } from './model.js';
 export type { DegenerateComponent, Model, ModelEvent, MStepContext, MStepResult, Parametrization, PrepareContext, PreparedData, StructureContext } from './model.js';
 export { DEFAULT_MAX_ITER, fit, fitSteps, initialParams, logLikelihoodOf, resolveMethod } from './fit.js';
 export type { FitOptions, FitProgress, FitRun, FitStep, IterationInfo } from './fit.js';
-export { CONVERGENCE_POLICIES, DEFAULT_TOL, convergencePolicy, isConvergencePolicy } from './convergence.js';
+export { CONVERGENCE_POLICIES, DEFAULT_TOL, convergencePolicy, isConvergencePolicy, noiseFloor } from './convergence.js';
 export type { ConvergenceInput, ConvergencePolicy, ConvergencePolicyName, ConvergenceVerdict } from './convergence.js';
 export { fromJson, omitTimings, paramsDocument, parseParams, parseResult, toJson } from './result.js';
 export type { ConvergenceReason, FitResult, IterationRecord, MonotonicityPolicy, MonotonicityViolation, ParamsValidator, RestartSummary, SavedParams } from './result.js';

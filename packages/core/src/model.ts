@@ -177,8 +177,8 @@ export interface DegenerateComponent {
   readonly reason: string;
 }
 
-/** Precision `auto` computes in float64 throughout when `Model.iterationCost` is at most this (≈ 0.1 s in JavaScript). @category Interfaces */
-export const AUTO_FLOAT64_COST = 1e8;
+/** Precision `auto` computes in float64 throughout when `Model.iterationCost` is at most this (≈ 10–30 ms in JavaScript). @category Interfaces */
+export const AUTO_FLOAT64_COST = 1e7;
 
 /**
  * A bijection between a model's parameters and unconstrained real vectors

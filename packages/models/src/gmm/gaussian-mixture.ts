@@ -5,14 +5,15 @@
  * prediction API (`gmm-api.ts`) to core's `Model`.
  * @module
  */
-import { parseOptions, type LouisTerms, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
+import { parseOptions, type DegenerateComponent, type LouisTerms, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
 import { gmmAic, gmmBic, gmmNParameters, gmmPredict, gmmPredictProba, gmmSample, gmmScoreSamples } from './gmm-api.js';
 import { gmmCoordinates, gmmParametrization, gmmScale } from './gmm-coordinates.js';
 import { featureCount, matrixShape, prepareGmmData, type GmmPrepared } from './gmm-data.js';
 import { GMM_INIT_METHODS, gmmInit, reinitSource } from './gmm-init.js';
 import { gmmLouisTerms } from './gmm-louis.js';
 import { gmmSimulate } from './gmm-simulate.js';
-import { gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
+import { gmmDegenerate, gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
+import { frameLogJacobian, paramsFromFrame, paramsToFrame } from './gmm-frame.js';
 import { GMM_NUMERICS, gmmStructure, type GmmNumerics, type GmmStructure } from './gmm-structure.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 import { validateGmmData, validateGmmParams } from './gmm-validate.js';
@@ -105,7 +106,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
    * `random`: uniform random responsibilities, then one M-step.
    */
   init(prepared: GmmPrepared, method: string, rng: Rng): GmmParams {
-    return gmmInit(prepared, method, this.nComponents, this.covarianceType, this.regCovar, rng);
+    return paramsFromFrame(gmmInit(prepared, method, this.nComponents, this.covarianceType, this.regCovar, rng), prepared.frame);
   }
 
   structure(prepared: GmmPrepared, params: GmmParams, ctx: StructureContext = { precision: 'float64' }): GmmStructure {
@@ -113,15 +114,29 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   }
 
   mStep(stats: GmmStats, prev: GmmParams, ctx: MStepContext<GmmPrepared>): MStepResult<GmmParams> {
-    return gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared), prev);
+    const frame = ctx.prepared.frame;
+    const m = gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared), paramsToFrame(prev, frame));
+    return frame === undefined ? m : { ...m, params: paramsFromFrame(m.params, frame) };
   }
 
+  /** E_q[log p(x, z | θ)] in original units: in the statistics' frame, minus W · Σ_c log s_c. */
   expectedLogJoint(stats: GmmStats, params: GmmParams): number {
-    return gmmExpectedLogJoint(stats, params);
+    const frame = stats.frame;
+    const value = gmmExpectedLogJoint(stats, paramsToFrame(params, frame));
+    return frame === undefined ? value : value - stats.n.reduce((a, b) => a + b, 0) * frameLogJacobian(frame);
   }
 
   roundoffScale(stats: GmmStats, params: GmmParams): number {
-    return gmmRoundoffScale(stats, params);
+    return gmmRoundoffScale(stats, paramsToFrame(params, stats.frame));
+  }
+
+  /**
+   * Degenerate components (spurious maxima): one whose variance along some axis is at the
+   * regularization floor (its own scatter contributes less than `regCovar`), or that holds fewer
+   * effective points than it has free parameters.
+   */
+  degenerate(stats: GmmStats, params: GmmParams): readonly DegenerateComponent[] {
+    return gmmDegenerate(stats, paramsToFrame(params, stats.frame), this.covarianceType, this.regCovar);
   }
 
   /** float64 cost of an iteration: a triangular solve and a moment update per row and component. */
@@ -155,9 +170,9 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       dim: coords.dim,
       toVector: (params) => {
         validateGmmParams(params, k, d);
-        return coords.toUnconstrained(params);
+        return coords.toUnconstrained(paramsToFrame(params, prepared.frame));
       },
-      fromVector: (v) => coords.fromUnconstrained(v),
+      fromVector: (v) => paramsFromFrame(coords.fromUnconstrained(v), prepared.frame),
     };
   }
 
@@ -177,7 +192,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   /** log p(x | θ) = Σ_n w_n log p(x_n | θ), in float64. */
   logLikelihood(prepared: GmmPrepared, params: GmmParams): number {
     const k = params.weights.length;
-    const s = gmmStructure(prepared, params, 'float64');
+    const s = this.structure(prepared, params, { precision: 'float64' });
     let total = 0;
     for (const chunk of s.chunks()) {
       const t = chunk.logJoint();

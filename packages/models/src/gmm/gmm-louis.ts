@@ -23,6 +23,7 @@
  */
 import { choleskyWithJitter, emError, inverseFromCholesky, LouisAccumulator, type LouisTerms, type Parametrization } from '@emlab/core';
 import type { GmmPrepared } from './gmm-data.js';
+import { paramsToFrame } from './gmm-frame.js';
 import type { CovarianceType, GmmParams } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -45,11 +46,12 @@ function covarianceBases(type: CovarianceType, d: number): Basis[] {
 
 /**
  * The natural coordinates φ of a Gaussian mixture: K−1 weights (the last is 1 − Σ), K·D means
- * (original units), then the covariance entries: per component i ≤ j (`full`), the variances
- * (`diag`), one variance (`spherical`), or one shared set i ≤ j (`tied`).
+ * (original units), then the covariance entries as stored in the parameters: per component i ≤ j
+ * (`full`), the variances (`diag`), one variance (`spherical`), or one shared set i ≤ j (`tied`).
+ * With `scale` (covariances declared in per-column units, `GmmParams.scale`), `fromVector` keeps it.
  * @category Gaussian mixtures
  */
-export function gmmNaturalCoordinates(k: number, d: number, type: CovarianceType): Parametrization<GmmParams> {
+export function gmmNaturalCoordinates(k: number, d: number, type: CovarianceType, scale?: readonly number[]): Parametrization<GmmParams> {
   const bases = covarianceBases(type, d);
   const perComponent = bases.length;
   const nCov = type === 'tied' ? perComponent : k * perComponent;
@@ -91,7 +93,7 @@ export function gmmNaturalCoordinates(k: number, d: number, type: CovarianceType
         });
         covariances.push(cov);
       }
-      return { covarianceType: type, weights, means, covariances };
+      return { covarianceType: type, weights, means, covariances, ...(scale === undefined ? {} : { scale: [...scale] }) };
     },
   };
 }
@@ -102,10 +104,13 @@ export function gmmNaturalCoordinates(k: number, d: number, type: CovarianceType
  * @throws EmError `NOT_POSITIVE_DEFINITE` naming the component when a covariance is not positive definite.
  * @category Gaussian mixtures
  */
-export function gmmLouisTerms(prepared: GmmPrepared, params: GmmParams, type: CovarianceType): LouisTerms<GmmParams> {
-  const k = params.weights.length;
+export function gmmLouisTerms(prepared: GmmPrepared, given: GmmParams, type: CovarianceType): LouisTerms<GmmParams> {
+  const k = given.weights.length;
   const d = prepared.nFeatures;
-  const coordinates = gmmNaturalCoordinates(k, d, type);
+  const coordinates = gmmNaturalCoordinates(k, d, type, given.scale);
+  // The derivatives are taken in the data's frame units (prepared data are divided by the frame's
+  // column scales, `gmm-frame.ts`) and mapped to the stored coordinates at the end.
+  const params = paramsToFrame(given, prepared.frame);
   const bases = covarianceBases(type, d);
   const perComponent = bases.length;
   const covAt = k - 1 + k * d;
@@ -218,5 +223,21 @@ export function gmmLouisTerms(prepared: GmmPrepared, params: GmmParams, type: Co
       });
     }
   }
-  return { coordinates, ...acc.result() };
+  const terms = acc.result();
+  const f = prepared.frame;
+  const u = given.scale;
+  if (f === undefined && u === undefined) return { coordinates, ...terms };
+  // φ_frame = a ⊙ φ_stored: means / f_j, covariance entries (i, j) · u_i u_j / (f_i f_j).
+  const fj = (j: number): number => (f === undefined ? 1 : (f[j] as number));
+  const uj = (j: number): number => (u === undefined ? 1 : (u[j] as number));
+  const a = new Float64Array(coordinates.dim).fill(1);
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) a[k - 1 + c * d + j] = 1 / fj(j);
+  const comps = type === 'tied' ? 1 : k;
+  for (let c = 0; c < comps; c++) bases.forEach((b, x) => {
+    const [i, j] = b[0] as readonly [number, number];
+    a[covAt + c * perComponent + x] = (uj(i) * uj(j)) / (fj(i) * fj(j));
+  });
+  const p = coordinates.dim;
+  const both = (m: Float64Array): Float64Array => m.map((v, o) => v * (a[Math.floor(o / p)] as number) * (a[o % p] as number));
+  return { coordinates, expectedCompleteHessian: both(terms.expectedCompleteHessian), scoreCovariance: both(terms.scoreCovariance), score: terms.score.map((v, i) => v * (a[i] as number)) };
 }

@@ -17,7 +17,10 @@ import type { DenseMatrix, GmmData, GmmParams } from './gmm-types.js';
  */
 export function gmmSimulate(params: GmmParams, like: GmmData, rng: Rng): DenseMatrix {
   const { values: mask, rows, cols } = readMatrix(like, 'like');
+  // Covariances declared in per-column units (`params.scale`): draw in those units (the stored
+  // matrices are factored as they are), then scale.
   const { chol } = factorCovariances(params);
+  const u = params.scale;
   const d = cols;
   const values = new Float64Array(rows * cols);
   const eps = new Float64Array(d);
@@ -27,8 +30,9 @@ export function gmmSimulate(params: GmmParams, like: GmmData, rng: Rng): DenseMa
     const mu = params.means[c] as number[];
     for (let j = 0; j < d; j++) eps[j] = rng.normal();
     for (let i = 0; i < d; i++) {
-      let v = mu[i] as number;
-      for (let j = 0; j <= i; j++) v += (L[i * d + j] as number) * (eps[j] as number);
+      let z = 0;
+      for (let j = 0; j <= i; j++) z += (L[i * d + j] as number) * (eps[j] as number);
+      const v = (mu[i] as number) + (u === undefined ? 1 : (u[i] as number)) * z;
       values[r * cols + i] = Number.isNaN(mask[r * cols + i] as number) ? Number.NaN : v;
     }
   }

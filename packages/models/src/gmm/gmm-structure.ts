@@ -13,7 +13,8 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { invertLower, inverseFromCholesky, type FiniteChunk, type FiniteStructure, type Precision } from '@emlab/core';
+import { invertLower, inverseFromCholesky, type FiniteChunk, type FiniteStructure, type Precision, type Rng } from '@emlab/core';
+import { frameLogJacobian, paramsToFrame } from './gmm-frame.js';
 import { blockLayout, blockStats, featureCount, gmmFeatures, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmStatsAlgebra } from './gmm-math.js';
 import { asFloat32, downloadTensor, hostChunks, missingChunks } from './gmm-missing.js';
@@ -43,10 +44,36 @@ function centredMeansOf(prepared: GmmPrepared, params: GmmParams): Float64Array 
 }
 
 /**
- * The `finite` structure of a Gaussian mixture at `params` in `precision`.
+ * The `finite` structure of a Gaussian mixture at `params` (original units) in `precision`: the
+ * kernels run in the prepared data's frame (`gmm-frame.ts`) and the tables and statistics come back
+ * in original units.
  * @category Gaussian mixtures
  */
 export function gmmStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics = 'auto'): GmmStructure {
+  const s = frameStructure(prepared, paramsToFrame(params, prepared.frame), precision, numerics);
+  return prepared.frame === undefined ? s : inOriginalUnits(s, prepared.frame);
+}
+
+/**
+ * A structure measured in a frame, reported in original units: every table entry loses
+ * Σ_c log s_c (the log-Jacobian of x̃ = x / s), and the statistics carry their frame.
+ */
+function inOriginalUnits(s: GmmStructure, frame: Float64Array): GmmStructure {
+  const jacobian = frameLogJacobian(frame);
+  const chunks = [...s.chunks()].map((chunk): FiniteChunk<GmmStats> => ({
+    ...chunk,
+    logJoint: () => {
+      const t = chunk.logJoint();
+      for (let i = 0; i < t.length; i++) t[i] = (t[i] as number) - jacobian;
+      return t;
+    },
+    stats: (w) => ({ ...chunk.stats(w), frame }),
+    ...(chunk.sampleStats === undefined ? {} : { sampleStats: (w: Parameters<NonNullable<FiniteChunk<GmmStats>['sampleStats']>>[0], rng: Rng) => ({ ...(chunk.sampleStats as NonNullable<FiniteChunk<GmmStats>['sampleStats']>)(w, rng), frame }) }),
+  }));
+  return { ...s, chunks: () => chunks, dispose: () => s.dispose() };
+}
+
+function frameStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics): GmmStructure {
   const k = params.weights.length;
   if (precision === 'float64') {
     const chunks = hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights);
