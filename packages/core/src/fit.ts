@@ -16,7 +16,7 @@ import type { Accelerator } from './accelerate/accelerator.js';
 import { resolveAcceleratedMethod } from './accelerate/accelerated-method.js';
 import { ACCELERATOR_NAMES, createAccelerator, type AcceleratorName } from './accelerate/create-accelerator.js';
 import { initBackend } from './backend.js';
-import { convergencePolicy, isConvergencePolicy, type ConvergenceInput, type ConvergencePolicy, type ConvergencePolicyName, type ConvergenceVerdict } from './convergence.js';
+import { CONVERGENCE_POLICIES, convergencePolicy, isConvergencePolicy, type ConvergenceInput, type ConvergencePolicy, type ConvergencePolicyName, type ConvergenceVerdict } from './convergence.js';
 import { emMethod, isAbort } from './em-method.js';
 import { EmError, emError } from './errors.js';
 import { boundKindOf, type EStep } from './estep.js';
@@ -384,7 +384,10 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
       ? convergencePolicy(options.convergence, options.tol)
       : method.convergence !== undefined && options.tol === undefined
         ? method.convergence
-        : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
+        : method.convergence !== undefined && (CONVERGENCE_POLICIES as readonly string[]).includes(method.convergence.name)
+          // A method's built-in policy (accelerated EM's) with the user's tolerance.
+          ? convergencePolicy(method.convergence.name as ConvergencePolicyName, options.tol)
+          : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
   if (typeof options.convergence === 'object' && options.tol !== undefined) {
     throw emError('INVALID_ARGUMENT', ['options', 'tol'], options.tol, 'conflicts with a convergence policy object, which carries its own tolerance', 'set the tolerance on the policy (convergencePolicy(name, tol)) or give convergence as a name');
   }
