@@ -100,6 +100,21 @@ describe('the method', () => {
     expect(omitTimings(c)).toEqual(omitTimings(a));
   });
 
+  it('stops by the accelerated policy (the plain EM step’s gain and rate) unless told otherwise', async () => {
+    const gmm = gaussianMixture({ nComponents: 3, regCovar: 0 });
+    const a = await fit(gmm, overlapData, { accelerate: 'squarem', ...quiet });
+    expect(a.convergence.policy).toBe('accelerated');
+    expect(a.convergence.tol).toBe(1e-11);
+    const b = await fit(gmm, overlapData, { accelerate: 'squarem', tol: 1e-9, ...quiet });
+    expect([b.convergence.policy, b.convergence.tol]).toEqual(['accelerated', 1e-9]);
+    const c = await fit(gmm, overlapData, { accelerate: 'squarem', convergence: 'aitken', ...quiet });
+    expect(c.convergence.policy).toBe('aitken');
+    for (const rec of a.trace) {
+      expect(rec.diagnostics['emGain']).toBeGreaterThanOrEqual(-1e-9);
+      expect(rec.diagnostics['emRate']).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('the step API reports each step’s E-step calls; maxIter bounds E-step calls', async () => {
     const gmm = gaussianMixture({ nComponents: 3, regCovar: 0 });
     const run = fitSteps(gmm, overlapData, { accelerate: 'squarem', maxIter: 25, tol: 0, ...quiet });

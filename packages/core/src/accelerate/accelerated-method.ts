@@ -13,8 +13,10 @@
  * summed over the step's evaluations, and diagnostics `mapCalls` (map
  * evaluations, including points found invalid before their E-step),
  * `eStepCalls`, `extrapolated`, `accepted`, `rejected`, `rejectedInvalid`,
- * `stepLength`, `proposalLogLikelihood` and `emLogLikelihood` (ℓ(F(θ_t)), the
- * floor no returned point falls below). So `maxIter` bounds E-step calls and a
+ * `stepLength`, `proposalLogLikelihood`, `emLogLikelihood` (ℓ(F(θ_t)), the
+ * floor no returned point falls below), `emGain` = ℓ(F(θ_t)) − ℓ(θ_t) and
+ * `emRate` = ‖F(F(θ_t)) − F(θ_t)‖ / ‖F(θ_t) − θ_t‖ (what the default
+ * `accelerated` convergence policy judges by). So `maxIter` bounds E-step calls and a
  * trace plots the bound against E-step calls (`passes`) and against time.
  *
  * @see Varadhan, R. & Roland, C. (2008). Simple and globally convergent methods for accelerating the convergence of any EM algorithm.
@@ -26,6 +28,7 @@ import type { EStep } from '../estep.js';
 import type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from '../method.js';
 import type { Model, ModelEvent, Parametrization, PreparedData } from '../model.js';
 import { nowMs } from '../platform.js';
+import { convergencePolicy } from '../convergence.js';
 import { createEStep, findEStep } from '../registry.js';
 import type { IterationRecord, MonotonicityViolation } from '../result.js';
 import { monotonicityTolerance } from '../tolerance.js';
@@ -69,6 +72,8 @@ const DOMAIN_CODES = new Set(['NOT_POSITIVE_DEFINITE', 'INVALID_PARAMS']);
 /** What one map evaluation produced besides (F(θ), ℓ(θ)). */
 interface Evaluation<P, S> {
   readonly theta: Float64Array;
+  /** F(θ). */
+  readonly next: Float64Array;
   readonly params: P;
   readonly stats: S;
   readonly entropy: number;
@@ -76,6 +81,12 @@ interface Evaluation<P, S> {
   readonly logLikelihood: number;
   readonly events: readonly ModelEvent[];
   readonly mStepSlack: number;
+}
+
+function distance(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += ((a[i] as number) - (b[i] as number)) ** 2;
+  return Math.sqrt(s);
 }
 
 function sameVector(a: Float64Array, b: Float64Array): boolean {
@@ -121,6 +132,8 @@ export function acceleratedMethod(options: AcceleratedMethodOptions): Method {
     family: 'exact',
     options: { ...acc.options, eStep: given?.name ?? 'exact', ...(given === undefined ? {} : { eStepOptions: given.options }) },
     precisions: ['float64'],
+    // The ratio of successive changes of L says little about an accelerated sequence: judge by the plain EM step instead.
+    convergence: convergencePolicy('accelerated'),
     check(model) {
       if (typeof model.parametrization !== 'function') {
         throw emError('INVALID_ARGUMENT', ['options', 'accelerate'], acc.name, `needs a model with a parametrization (model ${model.name} has none)`, 'give the model a parametrization hook (Model.parametrization), or fit without acceleration');
@@ -242,7 +255,7 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
     }
     eMs += t1 - t0;
     mMs += nowMs() - t1;
-    recent.push({ theta: Float64Array.from(theta), params, stats, entropy: e.entropy, logLikelihood: ll, events: m.events ?? [], mStepSlack: m.boundSlack ?? 0 });
+    recent.push({ theta: Float64Array.from(theta), next, params, stats, entropy: e.entropy, logLikelihood: ll, events: m.events ?? [], mStepSlack: m.boundSlack ?? 0 });
     return { next, logLikelihood: ll + (model.logPrior?.(params) ?? 0) };
   };
   const map: EmMap = evaluate;
@@ -291,7 +304,15 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
         const tolerance = monotonicityTolerance(lBefore, lAfter, fc.totalWeight, 0, 'float64') + slack;
         if (lAfter < lBefore - tolerance) violations.push({ halfStep: 'M', drop: lBefore - lAfter, tolerance });
       }
+      // The plain EM step from θ_t: its gain and rate ‖F(F(θ)) − F(θ)‖ / ‖F(θ) − θ‖ (the `accelerated` convergence policy).
+      const p1 = before.evaluation.next;
+      const at1 = find(p1);
+      const step0 = distance(p1, before.theta);
+      const emGain = s.mapCalls === 0 || step0 === 0 ? 0 : s.emLogLikelihood - lBefore;
+      const emRate = at1 === undefined || step0 === 0 ? 0 : distance(at1.next, p1) / step0;
       const diagnostics: Record<string, number> = {
+        emGain,
+        emRate,
         mapCalls: calls - callsBefore,
         eStepCalls: eCalls - eCallsBefore,
         extrapolated: s.extrapolated ? 1 : 0,
