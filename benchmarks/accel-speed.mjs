@@ -9,8 +9,11 @@
  *   overlap     two heavily overlapping Gaussians in 2-D (means 1.5 and 0.75 apart
  *               along the axes, unit covariances, weights 0.6/0.4), N = 2000,
  *               fitted with K = 2 full covariances (regCovar 0)
- *   missing     K = 3, D = 4 mixture (separation 3), N = 3000, 80% of the
- *               entries missing completely at random, K = 3 full (regCovar 0)
+ *   missing     one Gaussian in 3-D (x₁ = 0.9 x₀ + noise, x₂ = −0.8 x₀ + noise),
+ *               N = 4000, x₀ always observed, 90% of x₁ and x₂ missing at random
+ *               (MCAR): EM's rate is about the fraction missing; K = 1 full
+ *   mixture-missing  K = 3, D = 4 mixture (separation 3), N = 3000, 80% of
+ *               all entries missing (MCAR), K = 3 full (regCovar 0)
  *   network     the asia network with two hidden nodes (either, lung), 30% of
  *               the other cells missing, N = 5000, Dirichlet pseudo-count 1
  *
@@ -34,9 +37,9 @@ import { makeGaussianMixture, maskMissing } from '@emlab/data';
 import { machineBusySeconds, parseFlags } from './bench-util.mjs';
 
 const opts = parseFlags(process.argv.slice(2), {
-  defaults: { json: undefined, problems: 'overlap,missing,network' },
+  defaults: { json: undefined, problems: 'overlap,missing,mixture-missing,network' },
   options: { json: ['json', String], problems: ['problems', String] },
-  usage: 'node benchmarks/accel-speed.mjs [--json out.json] [--problems overlap,missing,network]',
+  usage: 'node benchmarks/accel-speed.mjs [--json out.json] [--problems overlap,missing,mixture-missing,network]',
 });
 
 const METHODS = ['em', 'squarem', 'quasi-newton', 'aitken', 'parabolic'];
@@ -57,9 +60,21 @@ function problems() {
     out.overlap = { description: 'two overlapping Gaussians, 2-D, N = 2000, K = 2 full', model: gaussianMixture({ nComponents: 2, regCovar: 0 }), data: { values, rows: n, cols: 2 } };
   }
   {
+    const rng = createRng(2).child('regression');
+    const n = 4000;
+    const values = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) {
+      const z = rng.normal();
+      values[i * 3] = z;
+      values[i * 3 + 1] = rng.uniform() < 0.9 ? Number.NaN : 0.9 * z + 0.44 * rng.normal();
+      values[i * 3 + 2] = rng.uniform() < 0.9 ? Number.NaN : -0.8 * z + 0.6 * rng.normal();
+    }
+    out.missing = { description: 'one Gaussian in 3-D, N = 4000, 90% of two correlated columns missing (MCAR), K = 1 full', model: gaussianMixture({ nComponents: 1, regCovar: 0 }), data: { values, rows: n, cols: 3 } };
+  }
+  {
     const g = makeGaussianMixture({ nSamples: 3000, nComponents: 3, nFeatures: 4, seed: 4, separation: 3 });
     const m = maskMissing({ values: g.values, rows: g.rows, cols: g.cols }, { rate: 0.8, seed: 1 });
-    out.missing = { description: 'K = 3, D = 4 mixture, N = 3000, 80% of entries missing (MCAR)', model: gaussianMixture({ nComponents: 3, regCovar: 0 }), data: m.table };
+    out['mixture-missing'] = { description: 'K = 3, D = 4 mixture, N = 3000, 80% of entries missing (MCAR)', model: gaussianMixture({ nComponents: 3, regCovar: 0 }), data: m.table };
   }
   {
     const net = asiaNetwork();
