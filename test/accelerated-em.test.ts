@@ -13,7 +13,7 @@ import '@emlab/exact';
 import '@emlab/variational';
 import { asiaNetwork, bayesianNetwork, gaussianMixture, parseBnCsv, sampleNetwork, type BayesNet } from '@emlab/models';
 import { makeGaussianMixture, maskMissing } from '@emlab/data';
-import { catchEmError, catchEmErrorAsync } from '@emlab/testing';
+import { catchEmError, catchEmErrorAsync, expectNoTensorLeak } from '@emlab/testing';
 import { poissonMixture, type PoissonParams } from './helpers/poisson-mixture.js';
 
 const quiet = { onWarning: (): void => {} };
@@ -113,6 +113,12 @@ describe('the method', () => {
       expect(rec.diagnostics['emGain']).toBeGreaterThanOrEqual(-1e-9);
       expect(rec.diagnostics['emRate']).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('leaves no tensors behind (default precision: the float64 host kernels; forced float32 is refused)', async () => {
+    const gmm = gaussianMixture({ nComponents: 3, regCovar: 0 });
+    await expectNoTensorLeak(() => fit(gmm, overlapData, { accelerate: 'squarem', maxIter: 30, ...quiet }));
+    expect(catchEmError(() => fitSteps(gmm, overlapData, { accelerate: 'squarem', precision: 'float32' })).path).toEqual(['options', 'precision']);
   });
 
   it('the step API reports each step’s E-step calls; maxIter bounds E-step calls', async () => {

@@ -15,7 +15,7 @@ import { csvRowBlocks } from '@emlab/core/node';
 import '@emlab/exact';
 import { bayesianNetwork, gaussianMixture, sampleNetwork, type BayesNet } from '@emlab/models';
 import { makeGaussianMixture, maskMissing } from '@emlab/data';
-import { catchEmErrorAsync } from '@emlab/testing';
+import { catchEmErrorAsync, expectNoTensorLeak } from '@emlab/testing';
 import { poissonMixture, type PoissonParams } from './helpers/poisson-mixture.js';
 
 const quiet = { onWarning: (): void => {} };
@@ -151,8 +151,8 @@ describe('streams', () => {
     expect(b.trace.map((t) => t.stepSize)).toEqual(whole.trace.map((t) => t.stepSize));
   });
 
-  it('step sizes γ_n = (n + n₀)^−α; the same seed gives the same fit', async () => {
-    const r = await fitOnline(gmm, holes, { batchSize: 500, stepAlpha: 0.7, stepOffset: 3, seed: 4, ...quiet });
+  it('step sizes γ_n = (n + n₀)^−α; the same seed gives the same fit; no tensors left behind', async () => {
+    const r = await expectNoTensorLeak(() => fitOnline(gmm, holes, { batchSize: 500, stepAlpha: 0.7, stepOffset: 3, seed: 4, ...quiet }));
     r.trace.forEach((t, i) => expect(t.stepSize).toBe(i === 0 ? 1 : (i + 1 + 3) ** -0.7));
     const again = await fitOnline(gmm, holes, { batchSize: 500, stepAlpha: 0.7, stepOffset: 3, seed: 4, ...quiet });
     expect(again.params).toEqual(r.params);
