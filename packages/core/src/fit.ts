@@ -645,7 +645,8 @@ async function* runRestart<P>(
       }
     }
     let stop: ConvergenceReason | null = null;
-    if (verdict !== undefined && passDone && s.convergence.tol > 0) {
+    // An unsettled iteration (β < 1 of an annealing schedule, a sparse step between refreshes) is not where the method converges.
+    if (verdict !== undefined && passDone && s.convergence.tol > 0 && record.unsettled === undefined) {
       if (verdict.converged) stop = 'tol';
       else if (verdict.floor) {
         if (run.refine?.()) precisionFrom = passTrace.length;

@@ -17,7 +17,7 @@ export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
 export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
-export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteOutcome, FiniteStructure } from './finite.js';
+export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteStructure } from './finite.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';
@@ -28,7 +28,7 @@ export type { FitContext, Method, MethodSession, MethodStep, RestartContext, Res
 export { createEStep, findEStep, findModel, listESteps, listModels, registerEStep, registerModel, unregisterEStep, unregisterModel } from './registry.js';
 export type { EStepRegistration, ModelDataSpec, ModelRegistration } from './registry.js';
 export { AUTO_FLOAT64_COST } from './model.js';
-export type { DegenerateComponent, Model, ModelEvent, MStepContext, MStepResult, Parametrization, PrepareContext, PreparedData, StructureContext } from './model.js';
+export type { ConjugateHooks, DegenerateComponent, Model, ModelEvent, MStepContext, MStepResult, Parametrization, PrepareContext, PreparedData, StructureContext } from './model.js';
 export { DEFAULT_MAX_ITER, fit, fitSteps, initialParams, logLikelihoodOf, resolveMethod } from './fit.js';
 export type { FitOptions, FitProgress, FitRun, FitStep, IterationInfo } from './fit.js';
 export { CONVERGENCE_POLICIES, DEFAULT_TOL, convergencePolicy, isConvergencePolicy, noiseFloor } from './convergence.js';

@@ -43,3 +43,14 @@ export type { HierarchicalClustering, HierarchicalModel, HierarchicalOptions } f
 export { bic as mclustBic, icl as mclustIcl } from './mixture/model-selection.js';
 export { BAYESIAN_NETWORK_OPTIONS } from './registrations.js';
 import './registrations.js';
+export { VB_COVARIANCE_TYPES, VB_WEIGHT_PRIOR_TYPES } from './gmm/vb/vb-types.js';
+export type { VbCovarianceType, VbMatrix, VbPosterior, VbPrior, VbPriorOptions, VbStats, VbWeightConcentration, VbWeightPriorType } from './gmm/vb/vb-types.js';
+export { vbPrior, vbPriorFromMoments } from './gmm/vb/vb-prior.js';
+export { VB_EMPTY_GUARD, vbStatistics } from './gmm/vb/vb-statistics.js';
+export { vbUpdate } from './gmm/vb/vb-update.js';
+export { vbExpectedLogDetPrecision, vbExpectedLogWeights, vbLogTable, vbResponsibilities } from './gmm/vb/vb-log-table.js';
+export { sklearnBoundOffset, sklearnLowerBound, vbElbo, vbKlDivergence, vbRegCovarPenalty } from './gmm/vb/vb-elbo.js';
+export { vbExpectedWeights, vbPredictiveLogDensity } from './gmm/vb/vb-predictive.js';
+export { GMM_VB_PRIOR_OPTIONS, gmmConjugate, vbExpectedLogJoint, vbPosteriorFromJson, vbPosteriorToJson, vbStatsFromMoments } from './gmm/gmm-conjugate.js';
+export { BN_VB_PRIOR_OPTIONS, bnConjugate, dirichletKl } from './bn/bn-conjugate.js';
+export type { BnVbPosterior, BnVbPrior } from './bn/bn-conjugate.js';

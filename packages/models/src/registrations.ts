@@ -61,6 +61,7 @@ registerModel({
   },
   data: {
     format: 'custom',
+    dataType: 'bn-table',
     describe: 'a CSV of state names whose header names nodes (missing cells empty, NA or ?; absent nodes are hidden), with --network FILE',
     read: async (files, options) => {
       // Loaded on demand: file I/O stays out of the browser-safe entry.

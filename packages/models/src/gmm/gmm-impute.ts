@@ -59,7 +59,10 @@ export interface Imputation {
 export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, options: ImputeOptions = {}): Imputation {
   rejectUnknownOptions(options as Record<string, unknown>, ['draws', 'seed'], 'impute');
   const nDraws = integerOption(options.draws ?? 0, ['impute', 'draws'], 0, 10_000);
-  const given = 'params' in (result as object) ? (result as FitResult<GmmParams>).params : (result as GmmParams);
+  if (typeof result !== 'object' || result === null) {
+    throw emError('INVALID_ARGUMENT', ['result'], result, 'must be a FitResult of a Gaussian mixture or its params', 'pass what fit returned (or loadResult read), or result.params');
+  }
+  const given = 'params' in result ? (result as FitResult<GmmParams>).params : (result as GmmParams);
   validateGmmParams(given, (given as GmmParams)?.weights?.length ?? 0, undefined);
   const k = given.weights.length;
   const d = (given.means[0] as number[]).length;

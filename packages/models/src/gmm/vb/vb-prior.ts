@@ -187,16 +187,69 @@ export function vbPrior(x: VbMatrix, nComponents: number, covarianceType: VbCova
   if (!VB_WEIGHT_PRIOR_TYPES.includes(weightType)) {
     throw emError('INVALID_ARGUMENT', ['options', 'weightConcentrationPriorType'], weightType, `must be one of ${VB_WEIGHT_PRIOR_TYPES.join(', ')}`, "pass 'dirichlet_process' or 'dirichlet_distribution'");
   }
+  if (options.weightConcentrationPrior !== undefined) positiveOption(options.weightConcentrationPrior, 'weightConcentrationPrior', 0, 'pass a concentration > 0 (default 1/K)');
+  if (options.meanPrecisionPrior !== undefined) positiveOption(options.meanPrecisionPrior, 'meanPrecisionPrior', 0, 'pass a mean precision > 0 (default 1)');
+  checkMatrix(x, 'x');
+  const needMoments = options.meanPrior === undefined || options.covariancePrior === undefined;
+  return priorFrom(needMoments ? dataMoments(x) : undefined, x.cols, x.rows, nComponents, covarianceType, weightType, options);
+}
+
+/**
+ * {@link vbPrior} from data moments instead of the data: the mean `[D]` and the covariance `[D, D]`
+ * with denominator W − 1 (W = Σ row weights; N − 1 for unweighted rows, as scikit-learn), used for
+ * the defaults of `meanPrior` and `covariancePrior`. What a model with row weights calls.
+ * @param moments - mean and covariance, or undefined when both priors are given.
+ * @param nFeatures - D.
+ * @param totalWeight - W (the default covariance prior needs W ≥ 2).
+ * @throws EmError as {@link vbPrior}.
+ * @category Variational Bayes
+ */
+export function vbPriorFromMoments(
+  moments: { readonly mean: Float64Array; readonly cov: Float64Array } | undefined,
+  nFeatures: number,
+  totalWeight: number,
+  nComponents: number,
+  covarianceType: VbCovarianceType,
+  options: VbPriorOptions = {},
+): VbPrior {
+  if (typeof options !== 'object' || options === null) {
+    throw emError('INVALID_ARGUMENT', ['options'], options, 'must be an object', 'pass prior options or omit them');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) {
+      throw emError('INVALID_ARGUMENT', ['options', key], (options as Record<string, unknown>)[key], 'is not a prior option', `use one of: ${OPTION_NAMES.join(', ')}`);
+    }
+  }
+  if (!Number.isInteger(nComponents) || nComponents < 1) {
+    throw emError('INVALID_ARGUMENT', ['nComponents'], nComponents, 'must be an integer >= 1', 'pass the number of components K (the truncation level)');
+  }
+  if (!VB_COVARIANCE_TYPES.includes(covarianceType)) {
+    throw emError('INVALID_ARGUMENT', ['covarianceType'], covarianceType, `must be one of ${VB_COVARIANCE_TYPES.join(', ')}`, "pass 'full', 'diag', 'spherical' or 'tied'");
+  }
+  const weightType: VbWeightPriorType = options.weightConcentrationPriorType ?? 'dirichlet_process';
+  if (!VB_WEIGHT_PRIOR_TYPES.includes(weightType)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'weightConcentrationPriorType'], weightType, `must be one of ${VB_WEIGHT_PRIOR_TYPES.join(', ')}`, "pass 'dirichlet_process' or 'dirichlet_distribution'");
+  }
+  if ((options.meanPrior === undefined || options.covariancePrior === undefined) && moments === undefined) {
+    throw emError('INVALID_ARGUMENT', ['moments'], moments, 'are needed for the default meanPrior / covariancePrior', 'pass the data moments or give both priors');
+  }
+  return priorFrom(moments, nFeatures, totalWeight, nComponents, covarianceType, weightType, options);
+}
+
+function priorFrom(
+  moments: { readonly mean: Float64Array; readonly cov: Float64Array } | undefined,
+  d: number,
+  rows: number,
+  nComponents: number,
+  covarianceType: VbCovarianceType,
+  weightType: VbWeightPriorType,
+  options: VbPriorOptions,
+): VbPrior {
   const weightConcentrationPrior =
     options.weightConcentrationPrior === undefined ? 1 / nComponents : positiveOption(options.weightConcentrationPrior, 'weightConcentrationPrior', 0, 'pass a concentration > 0 (default 1/K)');
   const meanPrecisionPrior = options.meanPrecisionPrior === undefined ? 1 : positiveOption(options.meanPrecisionPrior, 'meanPrecisionPrior', 0, 'pass a mean precision > 0 (default 1)');
-  checkMatrix(x, 'x');
-  const d = x.cols;
   const degreesOfFreedomPrior =
     options.degreesOfFreedomPrior === undefined ? d : positiveOption(options.degreesOfFreedomPrior, 'degreesOfFreedomPrior', d - 1, `pass degrees of freedom > D - 1 = ${d - 1} (default D = ${d})`);
-
-  const needMoments = options.meanPrior === undefined || options.covariancePrior === undefined;
-  const moments = needMoments ? dataMoments(x) : undefined;
   let meanPrior: Float64Array;
   if (options.meanPrior === undefined) {
     meanPrior = (moments as { mean: Float64Array }).mean;
@@ -216,7 +269,7 @@ export function vbPrior(x: VbMatrix, nComponents: number, covarianceType: VbCova
   }
   const covariancePrior =
     options.covariancePrior === undefined
-      ? defaultCovariancePrior((moments as { cov: Float64Array }).cov, covarianceType, d, x.rows)
+      ? defaultCovariancePrior((moments as { cov: Float64Array }).cov, covarianceType, d, rows)
       : givenCovariancePrior(options.covariancePrior, covarianceType, d);
   return {
     nComponents,

@@ -1,5 +1,5 @@
 /**
- * The variational-Bayes Gaussian-mixture maths (packages/variational/src/vb)
+ * The variational-Bayes Gaussian-mixture maths (packages/models/src/gmm/vb)
  * against scikit-learn and against closed forms written here.
  *
  * - scikit-learn fixtures (fixtures/vb/generate.py, scikit-learn 1.2.1): from
@@ -34,14 +34,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cholesky, createRng, invertLower } from '@emlab/core';
 import { catchEmError } from '@emlab/testing';
-import { vbPrior } from '../src/vb/vb-prior.js';
-import { vbStatistics } from '../src/vb/vb-statistics.js';
-import { vbUpdate } from '../src/vb/vb-update.js';
-import { vbLogTable, vbResponsibilities } from '../src/vb/vb-log-table.js';
-import { sklearnBoundOffset, sklearnLowerBound, vbElbo, vbRegCovarPenalty } from '../src/vb/vb-elbo.js';
-import { vbExpectedWeights, vbPredictiveLogDensity } from '../src/vb/vb-predictive.js';
-import { VB_COVARIANCE_TYPES, VB_WEIGHT_PRIOR_TYPES } from '../src/vb/vb-types.js';
-import type { VbCovarianceType, VbMatrix, VbPosterior, VbPrior, VbPriorOptions, VbWeightPriorType } from '../src/vb/vb-types.js';
+import { vbPrior } from '../src/gmm/vb/vb-prior.js';
+import { vbStatistics } from '../src/gmm/vb/vb-statistics.js';
+import { vbUpdate } from '../src/gmm/vb/vb-update.js';
+import { vbLogTable, vbResponsibilities } from '../src/gmm/vb/vb-log-table.js';
+import { sklearnBoundOffset, sklearnLowerBound, vbElbo, vbRegCovarPenalty } from '../src/gmm/vb/vb-elbo.js';
+import { vbExpectedWeights, vbPredictiveLogDensity } from '../src/gmm/vb/vb-predictive.js';
+import { VB_COVARIANCE_TYPES, VB_WEIGHT_PRIOR_TYPES } from '../src/gmm/vb/vb-types.js';
+import type { VbCovarianceType, VbMatrix, VbPosterior, VbPrior, VbPriorOptions, VbWeightPriorType } from '../src/gmm/vb/vb-types.js';
 
 // ---------------------------------------------------------------------------
 // Helpers

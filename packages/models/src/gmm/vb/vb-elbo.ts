@@ -109,7 +109,22 @@ export function vbElbo(x: VbMatrix, resp: Float64Array, posterior: VbPosterior):
     const r = resp[i] as number;
     if (r > 0) dataTerm += r * (table[i] as number);
   }
+  return dataTerm + entropy(resp) - vbKlDivergence(posterior);
+}
 
+/**
+ * KL(q(π, μ, Λ) ‖ p(π, μ, Λ)) = E_q[log q] − E_q[log p] over the parameters, every normalizing constant
+ * included: minus the weights and Normal–Wishart terms of {@link vbElbo} (so vbElbo = Σ_nk r_nk log ρ_nk
+ * − Σ r log r − this). For `tied`, K Normal–Wishart terms (one Λ_k per component, q(Λ_k) shared).
+ * @param posterior q(π, μ, Λ) (its prior is p).
+ * @throws EmError `INVALID_PARAMS` (posterior shapes).
+ * @see Bishop (2006), eq. 10.73–10.77; Blei & Jordan (2006), eq. 16.
+ * @category Variational Bayes
+ */
+export function vbKlDivergence(posterior: VbPosterior): number {
+  checkPosterior(posterior);
+  const prior = posterior.prior;
+  const { nComponents: k, nFeatures: d } = prior;
   const beta0 = prior.meanPrecisionPrior;
   const nu0 = prior.degreesOfFreedomPrior;
   const s0 = prior.covariancePrior;
@@ -156,7 +171,7 @@ export function vbElbo(x: VbMatrix, resp: Float64Array, posterior: VbPosterior):
       0.5 * trace +
       0.5 * nu * d;
   }
-  return dataTerm + entropy(resp) + weightsTerm(posterior) + nwTerm;
+  return -(weightsTerm(posterior) + nwTerm);
 }
 
 /**
