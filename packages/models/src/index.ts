@@ -11,6 +11,8 @@ export type { DataBlock, FeatureLayout, GmmPrepared, PrepareGmmOptions, RowPatte
 export { COVARIANCE_TYPES } from './gmm/gmm-types.js';
 export { gmmGradientAdapter, gmmGradientDim } from './gmm/gmm-gradient.js';
 export { gmmCoordinates, gmmParametrization, gmmScale } from './gmm/gmm-coordinates.js';
+export { gmmLouisTerms, gmmNaturalCoordinates } from './gmm/gmm-louis.js';
+export { gmmSimulate } from './gmm/gmm-simulate.js';
 export { impute, missingSummary } from './gmm/gmm-impute.js';
 export type { Imputation, ImputeOptions, MissingSummary } from './gmm/gmm-impute.js';
 export { conditionOn, hostChunks, missingChunks, observedLogJoint, MISSING_CHUNK_ROWS } from './gmm/gmm-missing.js';
@@ -29,6 +31,8 @@ export { sampleNetwork } from './bn/bn-sample.js';
 export type { SampleNetworkOptions } from './bn/bn-sample.js';
 export { BayesianNetwork, bayesianNetwork, bnFactorGraph, bnFactorGraphSpec, bnMStepCpt, bnParamsFromNetwork, bnStatsAlgebra, gammaDraw, logGamma, networkWithParams, validateBnParams } from './bn/bn-model.js';
 export type { BayesianNetworkOptions, BnParams, BnPrepared, BnStats, BnStructure } from './bn/bn-model.js';
+export { BN_LOUIS_MAX_CONFIGURATIONS, bnLouisTerms, bnNaturalCoordinates } from './bn/bn-louis.js';
+export { bnSimulate } from './bn/bn-simulate.js';
 export { asiaNetwork, BUILTIN_NETWORKS } from './bn/bn-builtin.js';
 export { COVARIANCE_MODELS, COVARIANCE_MODEL_DESCRIPTORS, DegenerateComponentError, covarianceMStep, covarianceObjective, covarianceParameterCount, isCovarianceModel, mixtureParameterCount } from './mixture/covariance-models.js';
 export type { CovarianceMStepOptions, CovarianceMStepResult, CovarianceModel, CovarianceModelDescriptor } from './mixture/covariance-models.js';
