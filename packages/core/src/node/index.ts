@@ -5,3 +5,4 @@
  * @module
  */
 export { checkDistinctOutputs, checkWritable, loadParams, loadResult, readJsonFile, readTextFile, saveParams, saveResult, streamLines, writeFileAtomic } from './files.js';
+export type { FileContent } from './files.js';
