@@ -67,6 +67,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     if (out !== undefined) {
       interrupt.set('defer');
       await commitOutputs([{ flag: '--out', path: out, content: () => `${toJson(result)}\n` }]);
+      interrupt.set('exit');
     }
     if (on(parsed, 'json')) {
       io.stdout(`${toJson({ ...result, ...extras })}\n`);

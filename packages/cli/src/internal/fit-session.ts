@@ -103,7 +103,7 @@ export async function runFitJob(job: FitJob, warnings: string[]): Promise<FitRes
     onWarning: (m) => warnings.push(m),
   };
   job.progress.restarts(job.initParams === undefined ? (o.nInit ?? 1) : 1);
-  job.interrupt.set('abort');
+  job.interrupt.detail = () => (job.progress.reached === '' ? ' before its first iteration' : ` at ${job.progress.reached}`);
   try {
     const result = await inTerms(job.vocabulary, () => fit(job.model, job.data, options));
     return job.interrupt.interrupted ? null : result;
@@ -112,6 +112,6 @@ export async function runFitJob(job: FitJob, warnings: string[]): Promise<FitRes
     throw e;
   } finally {
     job.progress.clear();
-    job.interrupt.set('exit');
+    job.interrupt.detail = () => '';
   }
 }

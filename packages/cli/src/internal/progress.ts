@@ -6,6 +6,7 @@
  * @module
  */
 import type { FitProgress, IterationInfo, IterationRecord } from '@emlab/core';
+import { sig } from './format.js';
 import type { CliIo } from './io.js';
 
 /** Cells (rows × columns) from which phase lines are shown at once. */
@@ -24,12 +25,14 @@ export class Progress {
   private drawn = false;
   private big = false;
   private nInit = 1;
+  /** Where the fit is (for the message of an interrupted fit), or '' before the first iteration. */
+  reached = '';
 
   constructor(
     private readonly io: CliIo,
     private readonly label: string,
     private readonly valueName = 'bound',
-    private readonly format: (x: number) => string = (x) => x.toPrecision(12),
+    private readonly format: (x: number) => string = (x) => sig(x, 12),
   ) {}
 
   /** Phase lines are shown from now on regardless of the elapsed time. */
@@ -71,6 +74,7 @@ export class Progress {
   /** For `fit`'s `onIteration`. */
   readonly onIteration = (r: IterationRecord, info: Pick<IterationInfo, 'restart' | 'nInit' | 'maxIter'>): void => {
     this.nInit = info.nInit;
+    this.reached = `restart ${info.restart + 1}/${info.nInit}, iteration ${r.iteration}`;
     const now = performance.now();
     if (now - this.fitStarted < 1000 || now - this.lastIteration < (this.io.isTty ? 100 : 1000)) return;
     this.lastIteration = now;
