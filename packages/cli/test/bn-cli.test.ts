@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBif, parseBnCsv, readNetwork, type BayesNet } from '@emlab/models';
 import { bnAsFactorGraph, bruteForceFactorGraph } from '@emlab/testing';
-import { BIN, expectUserError, run, runAll as runAllCli, type Run } from './run-cli.js';
+import { BIN, run, runAll as runAllCli, type Run } from './run-cli.js';
 
 const ASIA = fileURLToPath(new URL('../../../data/bn/asia.bif', import.meta.url));
 const asia = parseBif(readFileSync(ASIA, 'utf8'));

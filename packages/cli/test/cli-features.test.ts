@@ -4,14 +4,13 @@
  * RFC 4180 / UTF-16 input.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromJson, omitTimings, paramsDocument, toJson, type FitResult } from '@emlab/core';
+import { paramsDocument, toJson, type FitResult } from '@emlab/core';
 import { loadResult } from '@emlab/core/node';
 import type { GmmParams } from '@emlab/models';
 import { ASIA, N, checkResult, expectMeansNearTruth, makeFixtures } from './fit-fixtures.js';
-import { BIN, expectUserError, run, runAll, type Run } from './run-cli.js';
+import { BIN, run, runAll, type Run } from './run-cli.js';
 
 let file: (name: string) => string = () => '';
 let cleanup = async (): Promise<void> => undefined;

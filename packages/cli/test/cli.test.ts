@@ -6,13 +6,13 @@
  * encodings in `cli-features.test.ts`; help, outputs and Ctrl-C in `cli-io.test.ts`.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromJson, omitTimings, paramsDocument, toJson, type FitResult } from '@emlab/core';
+import { fromJson, omitTimings, type FitResult } from '@emlab/core';
 import { loadResult } from '@emlab/core/node';
 import type { GmmParams } from '@emlab/models';
-import { ASIA, N, checkResult, expectMeansNearTruth, makeFixtures } from './fit-fixtures.js';
+import { checkResult, expectMeansNearTruth, makeFixtures } from './fit-fixtures.js';
 import { BIN, expectUserError, run, runAll, type Run } from './run-cli.js';
 
 let file: (name: string) => string = () => '';
