@@ -24,7 +24,7 @@ export { BN_JSON_FORMAT, parseBnJson, writeBnJson } from './bn/bn-json.js';
 export { networkFormat, readBif, readNetwork, writeNetwork } from './bn/bn-io.js';
 export type { NetworkFormat } from './bn/bn-io.js';
 export { BN_MISSING_MARKERS, checkBnData, parseBnCsv, readBnCsv, writeBnCsv } from './bn/bn-data.js';
-export type { BnCsvOptions } from './bn/bn-data.js';
+export type { BnCsvOptions, WeightedBnData } from './bn/bn-data.js';
 export { sampleNetwork } from './bn/bn-sample.js';
 export type { SampleNetworkOptions } from './bn/bn-sample.js';
 export { BayesianNetwork, bayesianNetwork, bnFactorGraph, bnFactorGraphSpec, bnMStepCpt, bnParamsFromNetwork, bnStatsAlgebra, gammaDraw, logGamma, networkWithParams, validateBnParams } from './bn/bn-model.js';
