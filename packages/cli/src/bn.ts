@@ -11,8 +11,8 @@
  */
 import { EmError, initBackend, toJson, type IterationRecord } from '@emlab/core';
 import { posteriorMarginals } from '@emlab/exact';
-import { bnFactorGraph, bnFreeParameterCount, networkFormat, networkWithParams, readBnCsv, readNetwork, sampleNetwork, writeBif, writeBnCsv, writeBnJson, type BayesNet, type BnData } from '@emlab/models';
-import { NO_VALUE, asTyped, badFlag, flagError, problemOf } from './internal/cli-error.js';
+import { bnFactorGraph, bnFreeParameterCount, networkFormat, networkWithParams, readBnCsv, readNetwork, sampleNetwork, writeBif, writeBnCsv, writeBnJson, type BayesNet, type BnData, type WeightedBnData } from '@emlab/models';
+import { NO_VALUE, aboutFlag, asTyped, badFlag, flagError, problemOf } from './internal/cli-error.js';
 import { commandFlags, commandSpec, type CommandSpec } from './internal/commands.js';
 import { fitFlags } from './internal/fit-flags.js';
 import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from './internal/fit-session.js';
@@ -213,11 +213,19 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
   try {
     const v = vocabulary(mf, dataFile);
     progress.note(`reading ${dataFile}`);
-    const data = await readBnCsv(dataFile, net, { hidden });
+    const weightsColumn = text(parsed, 'weights-column');
+    let read: WeightedBnData;
+    try {
+      read = await readBnCsv(dataFile, net, { hidden, ...(weightsColumn === undefined ? {} : { weightsColumn }) });
+    } catch (e) {
+      if (weightsColumn !== undefined && e instanceof EmError && (e.path.includes(weightsColumn) || e.value === weightsColumn)) throw aboutFlag(e, '--weights-column', weightsColumn);
+      throw e;
+    }
+    const { weights, ...data } = read;
     const model = await inTerms(v, () => mf.registration.create({ ...given, network: net }));
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
     const method = methodFromFlags(mf.registration.structureKind, parsed);
-    const result = await runFitJob({ model, data, method, options, initParams, progress, interrupt, vocabulary: v }, warnings);
+    const result = await runFitJob({ model, data, weights, method, options, initParams, progress, interrupt, vocabulary: v }, warnings);
     if (result === null) {
       io.stderr('emlab: interrupted: the fit stopped; nothing was written\n');
       return 130;

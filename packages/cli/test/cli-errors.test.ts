@@ -57,6 +57,7 @@ beforeAll(async () => {
     writeFile(file('bad-model.mjs'), `import { registerModel } from '${CORE}';\nregisterModel({ name: 'clash', description: 'a model whose option takes the flag --seed', structureKind: 'finite', options: { s: { type: 'integer', flag: 'seed', description: 'x' } }, create: () => { throw new Error('never'); } });\n`),
     writeFile(file('suite.json'), JSON.stringify({ name: 's', datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 50, nComponents: 2, nFeatures: 2, seed: 1 } }], models: [{ id: 'gmm', type: 'gmm', options: {} }], esteps: ['exact'], seeds: [0] })),
     writeFile(file('existing-file'), 'keep'),
+    writeFile(file('bn-weights.csv'), 'smoke,count\nyes,1\nno,-1\n'),
   ]);
 });
 
@@ -125,7 +126,8 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['--weights-column missing cell', () => ['fit', file('weight-missing.csv'), '--components', '1', '--weights-column', 'w'], [/--weights-column = "w": data row 2 has no weight/]],
   ['--weights-column all zero', () => ['fit', file('weight-zero.csv'), '--components', '1', '--weights-column', 'w'], [/--weights-column = "w": has only zero weights/]],
   ['--weights-column the only column', () => ['fit', file('one-column.csv'), '--components', '1', '--weights-column', 'w'], [/--weights-column = "w": is the only column/]],
-  ['--weights-column with a custom reader', () => ['fit', file('small.csv'), '--model', 'bn', '--network', ASIA, '--weights-column', 'x'], [/--weights-column = "x": is not supported for --model bayesian-network/]],
+  ['--weights-column with a custom reader: a bad weight', () => ['fit', file('bn-weights.csv'), '--model', 'bn', '--network', ASIA, '--weights-column', 'count'], [/PARSE_ERROR/, /--weights-column = "count": .*line 3 \(data row 2\), column 2 \("count"\): weight "-1" is not a finite number >= 0/]],
+  ['--weights-column with a custom reader: no such column', () => ['fit', file('bn-weights.csv'), '--model', 'bn', '--network', ASIA, '--weights-column', 'n'], [/--weights-column = "n": .*the weights column "n" is not in the header \(smoke, count\)/]],
   // data (CSV)
   ['missing data file', () => ['fit', file('nope.csv'), '--components', '2'], [/IO_ERROR/, /nope\.csv/, /ENOENT/]],
   ['non-numeric cell', () => ['fit', file('nonnumeric.csv'), '--components', '1'], [/PARSE_ERROR/, /line 4, column 2 \("y"\): cell "abc" is not a number/]],
@@ -173,7 +175,8 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['bn sample --n missing', () => ['bn', 'sample', ASIA], [/--n: is required/]],
   ['bn fit --pseudo-count -1', () => ['bn', 'fit', ASIA, small(), '--out', file('x.bif'), '--pseudo-count', '-1'], [/--pseudo-count = "-1": must be a finite number >= 0/]],
   ['bn fit --out with another extension', () => ['bn', 'fit', ASIA, small(), '--out', file('x.txt')], [/--out = ".*x\.txt": has an unknown network file extension/]],
-  ['bn fit --weights-column (not a bn fit flag)', () => ['bn', 'fit', ASIA, small(), '--out', file('x.bif'), '--weights-column', 'w'], [/--weights-column: is not a flag of emlab bn fit/]],
+  ['bn fit --weights-column: a bad weight', () => ['bn', 'fit', ASIA, file('bn-weights.csv'), '--out', file('x.bif'), '--weights-column', 'count'], [/--weights-column = "count": .*weight "-1"/]],
+  ['bn fit --record-params (not a bn fit flag)', () => ['bn', 'fit', ASIA, small(), '--out', file('x.bif'), '--record-params'], [/--record-params: is not a flag of emlab bn fit/]],
   ['bn query --target missing', () => ['bn', 'query', ASIA], [/--target: is required/]],
   // listings and demo
   ['models --bogus', () => ['models', '--bogus'], [/--bogus: is not a flag of emlab models/]],

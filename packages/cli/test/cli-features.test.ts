@@ -1,7 +1,6 @@
 /**
  * The built binary's fitting features: `--weights-column`, `--init-params`, `--estep gradient`,
- * models read by their registration (`--model bn`), `--plugin` models with their own flags, and
- * RFC 4180 / UTF-16 input.
+ * and RFC 4180 / UTF-16 input (other models: `cli-models.test.ts`).
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -9,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramsDocument, toJson, type FitResult } from '@emlab/core';
 import { loadResult } from '@emlab/core/node';
 import type { GmmParams } from '@emlab/models';
-import { ASIA, N, checkResult, expectMeansNearTruth, makeFixtures } from './fit-fixtures.js';
-import { BIN, run, runAll, type Run } from './run-cli.js';
+import { N, expectMeansNearTruth, makeFixtures } from './fit-fixtures.js';
+import { BIN, run, runAll } from './run-cli.js';
 
 let file: (name: string) => string = () => '';
 let cleanup = async (): Promise<void> => undefined;
@@ -59,28 +58,6 @@ describe('emlab fit: weights, given starts, other models, plug-ins, other encodi
     const res = JSON.parse(r.stdout) as FitResult<GmmParams>;
     expect(res.method).toMatchObject({ name: 'gradient', family: 'gradient' });
     expectMeansNearTruth(res.params.means);
-  });
-
-  it('--model bn (alias) reads its data through its registration; a --plugin model gets its own flag', async () => {
-    const sample = await run(['bn', 'sample', ASIA, '--n', '500', '--seed', '4', '--out', file('asia.csv')]);
-    expect(sample.code, sample.stderr).toBe(0);
-    const [bn, plugin, pluginHelp, models] = await runAll([
-      ['fit', file('asia.csv'), '--model', 'bn', '--network', ASIA, '--pseudo-count', '1', '--json', '--max-iter', '20'],
-      ['fit', file('good.csv'), '--plugin', file('plugin.mjs'), '--model', 'gmm-k', '--k', '3', '--seed', '3', '--json'],
-      ['fit', '--plugin', file('plugin.mjs'), '--model', 'gmm-k', '--help'],
-      ['models', '--plugin', file('plugin.mjs')],
-    ]);
-    expect(bn?.code, bn?.stderr).toBe(0);
-    const b = JSON.parse(bn?.stdout as string) as FitResult;
-    expect(b.model.name).toBe('bayesian-network');
-    expect(b.model.options).toMatchObject({ pseudoCount: 1 });
-    expect(b.nRows).toBe(500);
-    const p = checkResult(plugin as Run, { estep: 'exact', seed: 3, covariance: 'full' });
-    expectMeansNearTruth(p.params.means);
-    expect(pluginHelp?.stdout).toMatch(/Model flags of --model gmm-k: a Gaussian mixture registered by a plug-in/);
-    expect(pluginHelp?.stdout).toMatch(/\n {2}--k N +components \(an integer >= 1; required\)/);
-    expect(pluginHelp?.stdout).not.toMatch(/--components/);
-    expect(models?.stdout).toMatch(/^gmm-k: a Gaussian mixture registered by a plug-in/m);
   });
 
   it('reads RFC 4180 quoted line breaks and UTF-16 files to the same fit as plain UTF-8', async () => {

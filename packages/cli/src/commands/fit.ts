@@ -54,6 +54,9 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     const file = numeric ? parsed.positionals[0] : undefined;
     v = vocabulary(mf, file, loaded.table?.columns);
     const model = early ?? (await inTerms(v, () => registration.create(loaded.options)));
+    if (loaded.weights !== undefined && model.acceptsWeights !== true) {
+      throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');
+    }
     checkApplies(method, model, loaded.data, `--estep ${method.name}`, v);
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
     const warnings: string[] = [];
@@ -76,7 +79,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
         describeFit(result as FitResult, {
           modelDescription: registration.description,
           flagOf: mf.flagOf,
-          data: loaded.summary,
+          data: loaded.table !== undefined ? loaded.summary : `${loaded.summary}: ${result.nRows} rows${weightsColumn === undefined ? '' : `; row weights from column ${JSON.stringify(weightsColumn)}`}`,
           ...(missing === undefined ? {} : { missing }),
           ...(loaded.table === undefined ? {} : { columns: loaded.table.columns }),
           weighted: loaded.weights !== undefined,

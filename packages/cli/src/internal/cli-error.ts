@@ -64,3 +64,12 @@ function retype(e: unknown, flag: string, typed: string): unknown {
   const inner = rest.length >= 2 ? `${formatPath(rest)}: ` : '';
   return flagError(e.code, [flag], typed, `${inner}${problemOf(e)}`, e.remedy ?? `see the command's --help for ${flag}`, e);
 }
+
+/**
+ * `e` (which names a file, line and column) as an error about `flag` = `value`, its whole message
+ * kept as the problem: `--weights-column = "w": data.csv.row[2]... = "-1": line 4 ...: weight "-1" ...`.
+ */
+export function aboutFlag(e: EmError, flag: string, value: string): EmError {
+  const at = e.message.lastIndexOf('. Remedy: ');
+  return flagError(e.code, [flag], value, at < 0 ? e.message : e.message.slice(0, at), e.remedy ?? `see the command's --help for ${flag}`, e);
+}

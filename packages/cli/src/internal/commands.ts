@@ -111,7 +111,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'Bayesian networks: EM for the CPTs with hidden nodes and missing cells (exact E-step); writes the fitted network',
     modelFlags: 'bayesian-network',
     groups: [
-      { title: 'Fitting', flags: [{ ...FLAGS.init, default: 'random', description: 'random (seeded Dirichlet CPTs) or network (the file\'s CPTs)' }, ...FITTING_FLAGS.filter((f) => !['init', 'weights-column', 'record-params'].includes(f.name))] },
+      { title: 'Fitting', flags: [{ ...FLAGS.init, default: 'random', description: 'random (seeded Dirichlet CPTs) or network (the file\'s CPTs)' }, ...FITTING_FLAGS.filter((f) => !['init', 'record-params'].includes(f.name))] },
       { title: 'Output', flags: [{ ...FLAGS.out, description: 'the fitted network (.bif or .json; required unless --json)' }, { ...FLAGS.json, description: 'print the FitResult with the CPTs by node on stdout' }] },
       other(),
     ],

@@ -38,7 +38,7 @@ export const FLAGS = {
   estep: flag({ name: 'estep', value: 'NAME', default: 'exact', description: "the method: an E-step registered for the model's structure kind, or gradient (emlab esteps)" }),
   'estep-option': flag({ name: 'estep-option', value: 'KEY=VALUE', repeatable: true, description: "an option of the E-step, parsed by its schema (repeatable; emlab esteps lists them)" }),
   draws: flag({ name: 'draws', value: 'S', description: 'draws per row of a sampling (monte-carlo) E-step: the same as --estep-option nDraws=S' }),
-  'weights-column': flag({ name: 'weights-column', value: 'NAME', description: 'row weights from this CSV column (finite, >= 0; removed from the data); for models that accept weights' }),
+  'weights-column': flag({ name: 'weights-column', value: 'NAME', description: 'row weights from this column of the data CSV (finite, >= 0; removed from the data); for models that accept weights' }),
   init: flag({ name: 'init', value: 'NAME', default: "the model's first", description: "the model's initialization method (gmm: kmeans++, random; bn: random, network)" }),
   'init-params': flag({ name: 'init-params', value: 'FILE.json', description: 'start from these parameters: a file saveParams wrote, or a saved result (--out)' }),
   precision: flag({ name: 'precision', value: 'auto|float32|float64', default: 'auto', description: 'arithmetic of the kernels: auto starts in float32 on large problems and refines in float64' }),

@@ -6,9 +6,9 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import type { ModelRegistration } from '@emlab/core';
+import { EmError, type ModelRegistration } from '@emlab/core';
 import { readNumericCsv, type NumericTable } from '@emlab/data';
-import { NO_VALUE, badFlag } from './cli-error.js';
+import { NO_VALUE, aboutFlag, badFlag } from './cli-error.js';
 import { BIG_DATA_CELLS, BIG_FILE_BYTES, type Progress } from './progress.js';
 
 /** What a command fits. */
@@ -21,7 +21,7 @@ export interface ModelData {
   readonly weights?: Float64Array;
   /** The numeric table (numeric-table models), without the weights column. */
   readonly table?: NumericTable;
-  /** One line: the files and the data's shape. */
+  /** One line: the files and (numeric tables) the data's shape and the weights column. */
   readonly summary: string;
 }
 
@@ -89,10 +89,18 @@ export async function readModelData(
     const summary = `${file}: ${table.rows} rows × ${table.cols} columns (${table.columns.join(', ')})${o.weightsColumn === undefined ? '' : `; row weights from column ${JSON.stringify(o.weightsColumn)}`}`;
     return { data: table, options, ...(weights === undefined ? {} : { weights }), table, summary };
   }
-  if (o.weightsColumn !== undefined) {
-    throw badFlag('--weights-column', o.weightsColumn, `is not supported for --model ${registration.name}, whose registration reads its own data files`, 'drop --weights-column, or repeat weighted rows in the data');
-  }
   o.progress.note(`reading ${files.join(', ')}`);
-  const read = await spec.read(files, options);
-  return { data: read.data, options: read.options, summary: files.join(', ') };
+  let read;
+  try {
+    read = await spec.read(files, options, o.weightsColumn === undefined ? {} : { weightsColumn: o.weightsColumn });
+  } catch (e) {
+    // A bad weight is named by the reader (file, line, column); say which flag asked for it.
+    if (o.weightsColumn !== undefined && e instanceof EmError && (e.path.includes(o.weightsColumn) || e.value === o.weightsColumn)) throw aboutFlag(e, '--weights-column', o.weightsColumn);
+    throw e;
+  }
+  if (o.weightsColumn !== undefined && read.weights === undefined) {
+    throw badFlag('--weights-column', o.weightsColumn, `is not supported for --model ${registration.name}: its registration reads its own data files and does not read row weights`, 'drop --weights-column, or repeat weighted rows in the data');
+  }
+  const weights = read.weights === undefined ? undefined : Float64Array.from(read.weights);
+  return { data: read.data, options: read.options, ...(weights === undefined ? {} : { weights }), summary: files.join(', ') };
 }

@@ -66,7 +66,7 @@ export function describeFit(
   const lines = [
     `model      ${r.model.name}: ${o.modelDescription}`,
     `options    ${optionsAsFlags(r.model.options, o.flagOf)}`,
-    `data       ${o.data}${o.columns === undefined ? `: ${r.nRows} rows` : ''}${o.weighted ? `; total weight ${sig(r.totalWeight, 12)}` : ''}`,
+    `data       ${o.data}${o.weighted ? `; total weight ${sig(r.totalWeight, 12)}` : ''}`,
     ...(o.missing === undefined || o.missing.nMissing === 0
       ? []
       : [`missing    ${o.missing.nMissing} cells in ${o.missing.missingPatterns.filter((p) => p.missing.length > 0).length} patterns, fitted through as latent variables${o.missing.nRowsAllMissing > 0 ? `; ${o.missing.nRowsAllMissing} rows entirely missing (they contribute nothing)` : ''}`]),
