@@ -58,6 +58,7 @@ beforeAll(async () => {
     writeFile(file('suite.json'), JSON.stringify({ name: 's', datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 50, nComponents: 2, nFeatures: 2, seed: 1 } }], models: [{ id: 'gmm', type: 'gmm', options: {} }], esteps: ['exact'], seeds: [0] })),
     writeFile(file('existing-file'), 'keep'),
     writeFile(file('bn-weights.csv'), 'smoke,count\nyes,1\nno,-1\n'),
+    writeFile(file('bn-all-missing.csv'), 'smoke,xray\n,\nNA,?\n'),
   ]);
 });
 
@@ -177,6 +178,7 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['bn fit --out with another extension', () => ['bn', 'fit', ASIA, small(), '--out', file('x.txt')], [/--out = ".*x\.txt": has an unknown network file extension/]],
   ['bn fit --weights-column: a bad weight', () => ['bn', 'fit', ASIA, file('bn-weights.csv'), '--out', file('x.bif'), '--weights-column', 'count'], [/--weights-column = "count": .*weight "-1"/]],
   ['bn fit --record-params (not a bn fit flag)', () => ['bn', 'fit', ASIA, small(), '--out', file('x.bif'), '--record-params'], [/--record-params: is not a flag of emlab bn fit/]],
+  ['bn fit on a table with every cell missing', () => ['bn', 'fit', ASIA, file('bn-all-missing.csv'), '--out', file('x.bif')], [/INVALID_DATA/, /bn-all-missing\.csv = "2 rows": has no observed cell: every value is missing/]],
   ['bn query --target missing', () => ['bn', 'query', ASIA], [/--target: is required/]],
   // listings and demo
   ['models --bogus', () => ['models', '--bogus'], [/--bogus: is not a flag of emlab models/]],
