@@ -28,7 +28,7 @@ export { emMethod } from './em-method.js';
 export { isMethod } from './method.js';
 export type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
 export { createEStep, findEStep, findModel, listESteps, listModels, registerEStep, registerModel, unregisterEStep, unregisterModel } from './registry.js';
-export type { EStepRegistration, ModelDataSpec, ModelRegistration } from './registry.js';
+export type { EStepRegistration, ModelDataSpec, ModelReadContext, ModelRegistration } from './registry.js';
 export { AUTO_FLOAT64_COST } from './model.js';
 export type { ConjugateHooks, DegenerateComponent, Model, ModelEvent, MStepContext, MStepResult, Parametrization, PrepareContext, PreparedData, StructureContext } from './model.js';
 export { DEFAULT_MAX_ITER, fit, fitSteps, initialParams, logLikelihoodOf, resolveMethod } from './fit.js';

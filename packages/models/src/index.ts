@@ -2,7 +2,7 @@ export { GAUSSIAN_MIXTURE_OPTIONS, GaussianMixture, gaussianMixture } from './gm
 export type { GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
 export { CENTRED_PATH_CONDITION, GMM_NUMERICS, SMALL_DATA_CELLS, gmmStructure } from './gmm/gmm-structure.js';
 export type { GmmNumerics, GmmStructure } from './gmm/gmm-structure.js';
-export { validateGmmData, validateGmmParams } from './gmm/gmm-validate.js';
+export { GMM_MAX_ALLOCATION_BYTES, checkGmmSize, validateGmmData, validateGmmParams } from './gmm/gmm-validate.js';
 export { GMM_INIT_METHODS, gmmInit } from './gmm/gmm-init.js';
 export { gaussianCovariances, gaussianMoments, gmmExpectedLogJoint, gmmMStep, gmmParameterCount, gmmRoundoffScale, gmmStatsAlgebra, factorCovariances, packParams, inverseTrace, regularizationSlack, rereference, flatCovariance, EMPTY_COMPONENT_WEIGHT } from './gmm/gmm-math.js';
 export type { CovarianceFactors, ReinitSource } from './gmm/gmm-math.js';
@@ -26,7 +26,7 @@ export { BN_JSON_FORMAT, parseBnJson, writeBnJson } from './bn/bn-json.js';
 export { networkFormat, readBif, readNetwork, writeNetwork } from './bn/bn-io.js';
 export type { NetworkFormat } from './bn/bn-io.js';
 export { BN_MISSING_MARKERS, checkBnData, parseBnCsv, readBnCsv, writeBnCsv } from './bn/bn-data.js';
-export type { BnCsvOptions } from './bn/bn-data.js';
+export type { BnCsvOptions, WeightedBnData } from './bn/bn-data.js';
 export { sampleNetwork } from './bn/bn-sample.js';
 export type { SampleNetworkOptions } from './bn/bn-sample.js';
 export { BayesianNetwork, bayesianNetwork, bnFactorGraph, bnFactorGraphSpec, bnMStepCpt, bnParamsFromNetwork, bnStatsAlgebra, gammaDraw, logGamma, networkWithParams, validateBnParams } from './bn/bn-model.js';
