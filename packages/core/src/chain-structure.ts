@@ -71,6 +71,19 @@ export interface ChainChunk<S> {
 }
 
 /**
+ * Options of {@link ChainStructure.chunks}.
+ * @category Structures
+ */
+export interface ChainChunkOptions {
+  /**
+   * A hint: serve blocks of whole sequences with at most this many rows (time steps) each, a longer
+   * sequence alone (an incremental E-step visits one small block per call, and `logEmission()` is only
+   * computed for the blocks it visits). Models may ignore it; E-steps must work with any blocking.
+   */
+  readonly maxRows?: number;
+}
+
+/**
  * Hidden Markov chains, one per sequence, served in blocks of whole sequences
  * so that peak memory stays bounded; statistics from blocks are added with `algebra`.
  * @category Structures
@@ -84,8 +97,11 @@ export interface ChainStructure<S = unknown> extends LatentStructure {
   /** ΣT, the number of time steps over all sequences. */
   readonly nRows: number;
   readonly algebra: StatsAlgebra<S>;
-  /** The blocks, in sequence order. Iterating twice yields the same blocks. */
-  chunks(): Iterable<ChainChunk<S>>;
+  /**
+   * The blocks, in sequence order. Iterating twice with the same options yields the same blocks.
+   * `logEmission()` of a block should be computed lazily (when called), so that skipping a block is cheap.
+   */
+  chunks(options?: ChainChunkOptions): Iterable<ChainChunk<S>>;
 }
 
 /** Narrows a structure to `chain`. @category Structures */

@@ -19,7 +19,7 @@ export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
 export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteStructure } from './finite.js';
 export { evaluateChainChunk, isChainStructure, reduceChainChunks, reduceChainChunksAsync } from './chain-structure.js';
-export type { ChainBlock, ChainChoice, ChainChunk, ChainOutcome, ChainStructure, ReduceChainOptions } from './chain-structure.js';
+export type { ChainBlock, ChainChoice, ChainChunk, ChainChunkOptions, ChainOutcome, ChainStructure, ReduceChainOptions } from './chain-structure.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';

@@ -1,12 +1,15 @@
 /**
  * The incremental E-step (Neal & Hinton 1998, §3): one block of the data per
  * call, statistics updated by replacing that block's contribution, for
- * `finite` structures (blocks of rows) and `factor-graph` structures (blocks
- * of distinct evidence patterns).
+ * `finite` structures (blocks of rows), `factor-graph` structures (blocks
+ * of distinct evidence patterns) and `chain` structures (blocks of whole
+ * sequences).
  * @module
  */
 import {
   emError,
+  type ChainChunk,
+  type ChainStructure,
   parseOptions,
   registerEStep,
   type EStep,
@@ -24,7 +27,7 @@ import { innerEStep } from './internal/inner-estep.js';
 
 /** The option table of the incremental E-steps. @category E-steps */
 export const INCREMENTAL_OPTIONS = {
-  blocks: { type: 'integer', min: 1, default: 10, description: 'B: blocks of rows (finite) or of distinct evidence patterns (factor graphs); one is visited per call' },
+  blocks: { type: 'integer', min: 1, default: 10, description: 'B: blocks of rows (finite), of distinct evidence patterns (factor graphs) or of whole sequences (chains); one is visited per call' },
   order: { type: 'enum', values: ['cyclic', 'random'], default: 'cyclic', description: 'visiting order of the blocks within a pass (random: reshuffled every pass)' },
   inner: { type: 'string', default: 'exact', description: 'the registered E-step run on each block (exact by default; any exact or restricted E-step of the structure kind)' },
 } as const satisfies OptionSchema;
@@ -302,6 +305,136 @@ export function factorGraphIncrementalEStep(options: IncrementalOptions = {}): E
   };
 }
 
+// ---------------------------------------------------------------------------
+// chain
+// ---------------------------------------------------------------------------
+
+interface ChainIncrementalState extends IncrementalState {
+  maxRows: number;
+  nChunks: number;
+}
+
+/**
+ * Blocks of whole sequences for a chain structure: it is asked for chunks of at most ⌈ΣT/B⌉ rows
+ * (whole sequences), which are grouped into at most B blocks of about ΣT/B time steps (no empty
+ * block; a sequence is never split, so B is at most the number of sequences).
+ */
+function planSequenceBlocks(structure: ChainStructure, blocks: number): { blocks: RowBlock[]; maxRows: number; nChunks: number } {
+  const n = structure.nRows;
+  const b = Math.max(1, Math.min(blocks, structure.nSequences));
+  const maxRows = Math.ceil(n / b);
+  const sizes = Array.from(structure.chunks({ maxRows }), (c: ChainChunk<unknown>) => c.lengths.reduce((a, len) => a + len, 0));
+  const out: RowBlock[] = [];
+  let from = 0;
+  let rows = 0;
+  let seen = 0;
+  sizes.forEach((r, i) => {
+    rows += r;
+    seen += r;
+    if (seen >= ((out.length + 1) * n) / b - 1e-9 || i === sizes.length - 1) {
+      out.push({ from, to: i + 1, rows });
+      from = i + 1;
+      rows = 0;
+    }
+  });
+  return { blocks: out, maxRows, nChunks: sizes.length };
+}
+
+/**
+ * Incremental EM over hidden Markov chains (Neal & Hinton 1998, §3): blocks of whole sequences of
+ * about ΣT/B time steps each (the structure is asked for chunks of at most ⌈ΣT/B⌉ rows, so only the
+ * visited block's emission table is computed when the model honours the hint, as the HMM does;
+ * otherwise its chunks are grouped). The first call is a full E-step; each later call runs the inner
+ * E-step (`exact` forward–backward by default, or any registered exact or restricted chain E-step) on
+ * one block and replaces that block's statistics, entropy and bound in the totals. The block's new q
+ * maximizes L over its sequences with the rest of q fixed (for the exact inner E-step), so
+ * L(q, θ) never decreases at any partial step, and the M-step after each call keeps its guarantee.
+ *
+ * Bound: fit's `boundAfterE` is the exact L(q, θ_t) = E_q log p(x, z | θ_t) + H(q) from the totals
+ * (every constant; the blocks not visited keep their q from an older θ, so it is a lower bound on
+ * log p(x | θ_t)); the E-step's own `bound` is Σ_b L_b at each block's last visit, and no
+ * log-likelihood is reported. `coverage` is the block's share of the time steps, so `maxIter` counts
+ * passes and convergence is checked at pass ends.
+ *
+ * @example
+ * ```ts
+ * const r = await fit(hiddenMarkovModel({ nStates: 3 }), { x, lengths }, { eStep: 'incremental', eStepOptions: { blocks: 20 } });
+ * ```
+ * @throws EmError `INVALID_ARGUMENT` for a bad option; `UNKNOWN_ESTEP` when the inner E-step is not registered (import `@emlab/exact`).
+ * @see Neal, R. M. & Hinton, G. E. (1998). A view of the EM algorithm that justifies incremental, sparse, and other variants.
+ * @category E-steps
+ */
+export function chainIncrementalEStep(options: IncrementalOptions = {}): EStep<ChainStructure, IncrementalState> {
+  const o = parse(options, 'chainIncrementalEStep');
+  return {
+    name: 'incremental',
+    kind: 'chain',
+    family: 'restricted',
+    options: o.recorded,
+    start(ctx) {
+      const inner = innerEStep('chain', o.inner, ['options', 'eStepOptions', 'inner'], 'the incremental E-step', ['incremental']);
+      const state: ChainIncrementalState = {
+        nBlocks: 0,
+        blockSize: new Float64Array(0),
+        totalSize: 0,
+        inner,
+        innerState: undefined,
+        innerStarted: false,
+        contributions: [],
+        total: undefined,
+        entropy: 0,
+        order: new Int32Array(0),
+        position: 0,
+        blocks: [],
+        shuffle: o.shuffle,
+        disposed: false,
+        maxRows: 0,
+        nChunks: 0,
+      };
+      startInner(state, ctx.structure, ctx.rng, ctx.restart);
+      return state;
+    },
+    async run(structure, ctx) {
+      const state = ctx.state as ChainIncrementalState;
+      const count = (): number => {
+        let c = 0;
+        for (const _ of structure.chunks({ maxRows: state.maxRows })) c++;
+        return c;
+      };
+      if (state.nBlocks === 0 || state.totalSize !== structure.nRows || count() !== state.nChunks) {
+        const plan = planSequenceBlocks(structure, o.blocks);
+        state.blocks = plan.blocks;
+        state.nBlocks = plan.blocks.length;
+        state.blockSize = Float64Array.from(plan.blocks, (b) => b.rows);
+        state.totalSize = structure.nRows;
+        state.maxRows = plan.maxRows;
+        state.nChunks = plan.nChunks;
+        state.contributions = new Array(plan.blocks.length).fill(undefined);
+        state.total = undefined;
+        state.entropy = 0;
+        state.order = passOrder(plan.blocks.length, state.shuffle, ctx.rng.child('order'));
+        state.position = 0;
+      }
+      const runBlock = async (b: number, innerCtx: Parameters<EStep['run']>[1]): Promise<EStepResult> => {
+        const block = state.blocks[b] as RowBlock;
+        const chunks = Array.from(structure.chunks({ maxRows: state.maxRows })).slice(block.from, block.to);
+        const sub: ChainStructure = {
+          kind: 'chain',
+          ...(structure.precision === undefined ? {} : { precision: structure.precision }),
+          nStates: structure.nStates,
+          nSequences: chunks.reduce((a, c) => a + c.lengths.length, 0),
+          nRows: block.rows,
+          algebra: structure.algebra,
+          chunks: () => chunks,
+        };
+        return await state.inner.run(sub, innerCtx);
+      };
+      return await incrementalRun(state, structure.algebra as StatsAlgebra<unknown>, ctx, runBlock);
+    },
+    dispose: disposeIncremental,
+  };
+}
+
 const REGISTERED = {
   family: 'restricted',
   method: 'incremental',
@@ -309,4 +442,5 @@ const REGISTERED = {
 } as const;
 
 registerEStep({ ...REGISTERED, kind: 'finite', description: DESCRIPTION('rows'), create: (options) => incrementalEStep((options ?? {}) as IncrementalOptions) });
+registerEStep({ ...REGISTERED, kind: 'chain', description: DESCRIPTION('whole sequences'), create: (options) => chainIncrementalEStep((options ?? {}) as IncrementalOptions) });
 registerEStep({ ...REGISTERED, kind: 'factor-graph', description: DESCRIPTION('distinct evidence patterns'), create: (options) => factorGraphIncrementalEStep((options ?? {}) as IncrementalOptions) });

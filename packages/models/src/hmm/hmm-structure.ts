@@ -4,9 +4,9 @@
  * initial distribution and log transition matrix shared by every block.
  * @module
  */
-import type { ChainChunk, ChainStructure, FloatArray, PreparedData, Rng, StatsAlgebra } from '@emlab/core';
-import type { SequenceBlock } from './hmm-data.js';
-import type { EmissionParamsBase, HmmEmission, HmmParams, HmmStats, ObservationMatrix } from './hmm-types.js';
+import type { ChainChunk, ChainChunkOptions, ChainStructure, FloatArray, PreparedData, Rng, StatsAlgebra } from '@emlab/core';
+import { sequenceBlocks, type SequenceBlock } from './hmm-data.js';
+import type { EmissionBlock, EmissionParamsBase, HmmEmission, HmmParams, HmmStats, ObservationMatrix } from './hmm-types.js';
 
 /** Data prepared for an HMM. @category Hidden Markov models */
 export interface HmmPrepared<PE = unknown> extends PreparedData {
@@ -62,8 +62,10 @@ export function hmmStructure<P extends EmissionParamsBase, S, PE>(prepared: HmmP
   const k = params.initial.length;
   const logInitial = logProbabilities(params.initial);
   const logTransition = logProbabilities(params.transition.flat());
-  const chunks = prepared.blocks.map((b): ChainChunk<HmmStats<S>> => {
-    const eb = emission.block(prepared.emission, params.emission, b.rowStart, b.rows);
+  const makeChunk = (b: SequenceBlock): ChainChunk<HmmStats<S>> => {
+    // The emission block is made on first use, so blocks an incremental E-step skips cost nothing.
+    let made: EmissionBlock<S> | undefined;
+    const block = (): EmissionBlock<S> => (made ??= emission.block(prepared.emission, params.emission, b.rowStart, b.rows));
     const pack = (emissionStats: S, gamma: FloatArray, trans: Float64Array, init: Float64Array): HmmStats<S> => ({
       initial: Float64Array.from(init),
       transitions: Float64Array.from(trans),
@@ -77,13 +79,30 @@ export function hmmStructure<P extends EmissionParamsBase, S, PE>(prepared: HmmP
       ...(prepared.weights === undefined ? {} : { weights: prepared.weights.subarray(b.start, b.start + b.count) }),
       logInitial,
       logTransition,
-      logEmission: () => eb.logDensity(),
-      stats: (gamma, trans, init) => pack(eb.stats(gamma), gamma, trans, init),
-      ...(eb.latentEntropy === undefined ? {} : { latentEntropy: () => (eb.latentEntropy as () => FloatArray)() }),
-      ...(eb.sampleStats === undefined
-        ? {}
-        : { sampleStats: (gamma: FloatArray, trans: Float64Array, init: Float64Array, rng: Rng) => pack((eb.sampleStats as (w: FloatArray, r: Rng) => S)(gamma, rng), gamma, trans, init) }),
+      logEmission: () => block().logDensity(),
+      stats: (gamma, trans, init) => pack(block().stats(gamma), gamma, trans, init),
+      // Whether the family has the optional hooks is known only from a block (made lazily): without
+      // them, the further latent's entropy is 0 and drawn statistics are the plain ones.
+      latentEntropy: () => block().latentEntropy?.() ?? new Float64Array(b.rows * k),
+      sampleStats: (gamma: FloatArray, trans: Float64Array, init: Float64Array, rng: Rng) => {
+        const eb = block();
+        return pack(eb.sampleStats === undefined ? eb.stats(gamma) : eb.sampleStats(gamma, rng), gamma, trans, init);
+      },
     };
-  });
-  return { kind: 'chain', precision: 'float64', nStates: k, nSequences: prepared.nSequences, nRows: prepared.nRows, algebra, chunks: () => chunks };
+  };
+  const chunks = prepared.blocks.map(makeChunk);
+  // Block lists for other block-size hints (incremental E-steps), made once per hint.
+  const byHint = new Map<number, ChainChunk<HmmStats<S>>[]>();
+  const chunksFor = (options?: ChainChunkOptions): ChainChunk<HmmStats<S>>[] => {
+    const maxRows = options?.maxRows;
+    if (maxRows === undefined || !(maxRows >= 1)) return chunks;
+    const hint = Math.floor(maxRows);
+    let list = byHint.get(hint);
+    if (list === undefined) {
+      list = sequenceBlocks(prepared.lengths, hint).map(makeChunk);
+      byHint.set(hint, list);
+    }
+    return list;
+  };
+  return { kind: 'chain', precision: 'float64', nStates: k, nSequences: prepared.nSequences, nRows: prepared.nRows, algebra, chunks: chunksFor };
 }
