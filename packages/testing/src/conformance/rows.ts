@@ -2,9 +2,10 @@
  * Row subsets of the data shapes emlab's built-in models accept, for the
  * conformance kit's additivity, row-order and weight properties: arrays of
  * rows (`number[][]`), dense row-major matrices (`{ values, rows, cols }`),
- * and discrete tables (`{ columns, nRows, values: Int32Array }`, Bayesian
- * networks). A model with another data shape passes `selectRows` to
- * `checkModel`.
+ * discrete tables (`{ columns, nRows, values: Int32Array }`, Bayesian
+ * networks) and sequences (`{ x: number[][], lengths }`, hidden Markov models:
+ * the unit is a whole sequence, as the HMM's weights are per sequence). A model
+ * with another data shape passes `selectRows` to `checkModel`.
  * @module
  */
 import { emError } from '@emlab/core';
@@ -23,6 +24,14 @@ interface Discrete {
   readonly values: Int32Array;
 }
 
+interface Sequences {
+  readonly x: readonly (readonly unknown[])[];
+  readonly lengths: ArrayLike<number>;
+}
+
+const isSequences = (d: unknown): d is Sequences =>
+  typeof d === 'object' && d !== null && !Array.isArray(d) && Array.isArray((d as Sequences).x) && typeof (d as Sequences).lengths === 'object' && (d as Sequences).lengths !== null && typeof (d as Sequences).lengths.length === 'number';
+
 const isRows = (d: unknown): d is readonly (readonly unknown[])[] => Array.isArray(d) && d.every((r) => Array.isArray(r));
 const isDense = (d: unknown): d is Dense =>
   typeof d === 'object' && d !== null && typeof (d as Dense).rows === 'number' && typeof (d as Dense).cols === 'number' && typeof (d as Dense).values === 'object';
@@ -34,6 +43,7 @@ const isDiscrete = (d: unknown): d is Discrete =>
  * @category Conformance
  */
 export function countRows(data: unknown): number | undefined {
+  if (isSequences(data)) return data.lengths.length;
   if (isRows(data)) return data.length;
   if (isDiscrete(data)) return data.nRows;
   if (isDense(data)) return data.rows;
@@ -50,6 +60,12 @@ export function countRows(data: unknown): number | undefined {
  * @category Conformance
  */
 export function selectRows<D>(data: D, rows: readonly number[]): D {
+  if (isSequences(data)) {
+    const offsets = [0];
+    for (let s = 0; s < data.lengths.length; s++) offsets.push((offsets[s] as number) + (data.lengths[s] as number));
+    const x = rows.flatMap((s) => data.x.slice(offsets[s] as number, offsets[s + 1] as number).map((r) => r.slice()));
+    return { ...data, x, lengths: rows.map((s) => data.lengths[s] as number) } as unknown as D;
+  }
   if (isRows(data)) return rows.map((r) => (data[r] as readonly unknown[]).slice()) as unknown as D;
   if (isDiscrete(data)) {
     const c = data.columns.length;
@@ -65,7 +81,7 @@ export function selectRows<D>(data: D, rows: readonly number[]): D {
     });
     return { ...data, rows: rows.length, values } as unknown as D;
   }
-  throw emError('INVALID_ARGUMENT', ['data'], data, 'is not number[][], { values, rows, cols } or { columns, nRows, values: Int32Array }: selectRows cannot take its rows', 'pass a selectRows option to checkModel for this data shape');
+  throw emError('INVALID_ARGUMENT', ['data'], data, 'is not number[][], { values, rows, cols }, { columns, nRows, values: Int32Array } or { x, lengths }: selectRows cannot take its rows', 'pass a selectRows option to checkModel for this data shape');
 }
 
 /** A malformed input the kit feeds `fit`, and the error code it must raise. @category Conformance */
