@@ -18,6 +18,8 @@ export type { StatsAlgebra } from './stats.js';
 export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
 export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteStructure } from './finite.js';
+export { isFactorialChainStructure, productChain } from './factorial-chain.js';
+export type { FactorialChainCounts, FactorialChainStructure } from './factorial-chain.js';
 export { evaluateChainChunk, isChainStructure, reduceChainChunks, reduceChainChunksAsync } from './chain-structure.js';
 export type { ChainBlock, ChainChoice, ChainChunk, ChainChunkOptions, ChainOutcome, ChainStructure, ReduceChainOptions } from './chain-structure.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';

@@ -7,3 +7,4 @@ export { buildJunctionTree, mergeRuns } from './junction-tree.js';
 export type { JtClique, JunctionTree, JunctionTreeHeuristic, JunctionTreeOptions } from './junction-tree.js';
 export { CHAIN_EXACT_OPTIONS, chainExactChoice, chainExactEStep } from './chain-exact-estep.js';
 export type { ChainExactEStepOptions } from './chain-exact-estep.js';
+export { FACTORIAL_EXACT_OPTIONS, factorialExactEStep, marginalizeProduct } from './factorial-exact-estep.js';

@@ -73,3 +73,5 @@ export { categoricalEmission } from './hmm/emissions/categorical-emission.js';
 export type { CategoricalEmissionOptions, CategoricalEmissionParams, CategoricalEmissionStats, CategoricalPrepared } from './hmm/emissions/categorical-emission.js';
 export { parseHmmCsv, readHmmCsv } from './hmm/hmm-csv.js';
 export type { HmmCsvOptions, HmmTable } from './hmm/hmm-csv.js';
+export { FACTORIAL_HMM_OPTIONS, FactorialHmm, factorialHmm } from './fhmm/factorial-hmm.js';
+export type { FactorialHmmOptions, FactorialHmmParams, FactorialHmmPrepared, FactorialHmmStats } from './fhmm/factorial-hmm.js';

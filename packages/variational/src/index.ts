@@ -12,3 +12,5 @@ export { VB_OPTIONS, vbMethod, vbPredictiveLogDensities } from './vb-method.js';
 export type { VbMethodOptions, VbReport } from './vb-method.js';
 export { chainHardChoice, chainHardEStep } from './chain-hard-estep.js';
 export { chainTemperedChoice, chainTemperedEStep } from './chain-tempered-estep.js';
+export { FACTORIAL_MEAN_FIELD_OPTIONS, factorialMeanFieldEStep } from './factorial-mean-field-estep.js';
+export type { FactorialMeanFieldOptions, FactorialMeanFieldState } from './factorial-mean-field-estep.js';
