@@ -514,6 +514,30 @@ export class FactorialHmm implements Model<HmmData, FactorialHmmParams, Factoria
     return v - 0.5 * stats.n * (d * LOG_2PI + logDetFromCholesky(L, d)) - 0.5 * tr;
   }
 
+  /**
+   * The magnitude the float64 roundoff of `expectedLogJoint` is relative to: its quadratic term is
+   * ½ tr(C⁻¹ (S_xx − Bᵀ S_x − S_xᵀ B + Bᵀ P B)), a difference of terms of size ½ tr(C⁻¹ S_xx) and
+   * ½ tr(C⁻¹ Bᵀ P B), which can exceed |L| by far when the output mean is far from 0.
+   */
+  roundoffScale(stats: FactorialHmmStats, params: FactorialHmmParams): number {
+    const d = params.covariance.length;
+    const L = cholesky(Float64Array.from(params.covariance.flat()), d);
+    if (L === null) return 0;
+    const prec = inverseFromCholesky(L, d);
+    const tot = this.total;
+    const B = new Float64Array(tot * d);
+    params.means.forEach((chain, m) => chain.forEach((v, j) => B.set(v, ((this.offsets[m] as number) + j) * d)));
+    let s = 0;
+    for (let a = 0; a < d; a++) {
+      for (let c = 0; c < d; c++) {
+        let bpb = 0;
+        for (let i = 0; i < tot; i++) for (let j = 0; j < tot; j++) bpb += (B[i * d + a] as number) * (stats.pairs[i * tot + j] as number) * (B[j * d + c] as number);
+        s += Math.abs((prec[a * d + c] as number) * ((stats.xx[a * d + c] as number) + bpb));
+      }
+    }
+    return 0.5 * s;
+  }
+
   /** Free parameters: Σ_m (K_m − 1) K_m + (K_m − 1) + (ΣK − M + 1) D (the means are identified up to shifts between chains) + D(D + 1)/2. */
   nParameters(params: FactorialHmmParams): number {
     const d = params.covariance.length;
