@@ -75,3 +75,5 @@ export { parseHmmCsv, readHmmCsv } from './hmm/hmm-csv.js';
 export type { HmmCsvOptions, HmmTable } from './hmm/hmm-csv.js';
 export { FACTORIAL_HMM_OPTIONS, FactorialHmm, factorialHmm } from './fhmm/factorial-hmm.js';
 export type { FactorialHmmOptions, FactorialHmmParams, FactorialHmmPrepared, FactorialHmmStats } from './fhmm/factorial-hmm.js';
+export { HMM_VB_PRIOR_OPTIONS, gammaKl } from './hmm/hmm-conjugate.js';
+export type { HmmVbPosterior, HmmVbPrior } from './hmm/hmm-conjugate.js';

@@ -12,6 +12,7 @@ import {
   parseOptions,
   viterbi,
   type ChainBatch,
+  type ConjugateHooks,
   type DegenerateComponent,
   type MStepContext,
   type MStepResult,
@@ -29,6 +30,7 @@ import { gaussianEmission } from './emissions/gaussian-emission.js';
 import { gmmEmission } from './emissions/gmm-emission.js';
 import { poissonEmission } from './emissions/poisson-emission.js';
 import { readSequences, sequenceBlocks, type SequenceData } from './hmm-data.js';
+import { hmmConjugate, type HmmVbPosterior, type HmmVbPrior } from './hmm-conjugate.js';
 import { hmmStatsAlgebra, hmmStructure, type HmmPrepared } from './hmm-structure.js';
 import {
   chainMasks,
@@ -235,6 +237,12 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
   readonly emissionUpdate: string;
   /** MAP: log p(θ) of the Dirichlet priors (absent for maximum likelihood). */
   readonly logPrior?: (params: HmmParams<P>) => number;
+  /**
+   * Variational Bayes over θ (the `vb` method) for categorical and Poisson emissions: Dirichlet priors
+   * on π and the rows of A, Dirichlet (categorical) or Gamma (Poisson) emission priors; see
+   * `hmm-conjugate.ts`. Undefined for other emission families.
+   */
+  readonly conjugate?: ConjugateHooks<HmmData, HmmParams<P>, HmmStats<S>, HmmPrepared<PE>, HmmVbPrior, HmmVbPosterior>;
   private readonly o: Record<string, unknown>;
   private readonly initSet: ReadonlySet<string>;
   private readonly initialProbs: number[] | undefined;
@@ -295,6 +303,8 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
     }
     const iPseudo = o['initialPseudoCount'] as number;
     const tPseudo = o['transitionPseudoCount'] as number;
+    const conjugate = hmmConjugate({ nStates: k, emission, masks: this.masks, initialMode: this.initialMode, update: this.update, emissionUpdate: this.emissionUpdate, initialPseudoCount: iPseudo, transitionPseudoCount: tPseudo, algebra: this.stats });
+    if (conjugate !== undefined) this.conjugate = conjugate;
     const initialMap = this.initialMode === 'free' && this.update.has('s') && iPseudo > 0;
     const transitionMap = this.update.has('t') && tPseudo > 0;
     if (initialMap || transitionMap) {
