@@ -101,7 +101,7 @@ describe('chainIncrementalEStep in HMM fits', () => {
     expect(inc.trace[0]?.diagnostics['block']).toBe(-1);
     expect(inc.nIter).toBeGreaterThan(inc.passes);
     const batch = await fit(model, data, { init: GAUSSIAN_HMM_START, seed: 1, maxIter: 2000, tol: 1e-12 });
-    expect(Math.abs(inc.logLikelihood - batch.logLikelihood)).toBeLessThanOrEqual(1e-6);
+    expect(Math.abs((inc.logLikelihood as number) - (batch.logLikelihood as number))).toBeLessThanOrEqual(1e-6);
     expect(inc.passes).toBeLessThan(batch.passes);
   });
 

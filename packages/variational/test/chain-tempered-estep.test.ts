@@ -172,7 +172,7 @@ describe('chainTemperedEStep in HMM fits', () => {
     expect(Math.abs(last?.gap as number)).toBeLessThanOrEqual(1e-8 * w);
     // A fixed point of EM: exact EM started there does not move.
     const em = await fit(model, data, { init: r.params, seed: 4, maxIter: 5, tol: 0 });
-    expect(Math.abs(em.logLikelihood - r.logLikelihood)).toBeLessThanOrEqual(1e-6 * w);
+    expect(Math.abs((em.logLikelihood as number) - (r.logLikelihood as number))).toBeLessThanOrEqual(1e-6 * w);
   });
 
   it('is reproducible for one seed and honours sequence weights like repeated sequences', async () => {

@@ -102,9 +102,13 @@ function enumerate(p: FactorialHmmParams, ks: readonly number[], x: readonly (re
     entropy -= w * (q.lj - logP);
     q.states.forEach((s, i) => {
       for (let l = 0; l < m; l++) {
-        for (let h = 0; h < m; h++) pairs[(offsets[l]! + s[l]!) * tot + offsets[h]! + s[h]!] += w;
-        if (i === 0) init[l]![s[l]!] += w;
-        else trans[l]![q.states[i - 1]![l]! * ks[l]! + s[l]!] += w;
+        for (let h = 0; h < m; h++) {
+          const idx = (offsets[l]! + s[l]!) * tot + offsets[h]! + s[h]!;
+          pairs[idx] = pairs[idx]! + w;
+        }
+        const a = (i === 0 ? init[l] : trans[l])!;
+        const j = i === 0 ? s[l]! : q.states[i - 1]![l]! * ks[l]! + s[l]!;
+        a[j] = a[j]! + w;
       }
     });
   }
