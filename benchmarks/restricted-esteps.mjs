@@ -2,11 +2,13 @@
 /**
  * Restricted-family E-steps against batch EM: passes over the data to
  * convergence and to within a tolerance of batch EM's optimum, wall time, the
- * final log-likelihood and bound, on Gaussian mixtures and Bayesian networks.
+ * final log-likelihood and bound, on Gaussian mixtures, Bayesian networks,
+ * hidden Markov models and factorial HMMs (`--data chains`).
  *
  *   npm run build                      # the dist this imports
  *   node benchmarks/restricted-esteps.mjs [--seeds 2] [--rows 10000] [--bn-rows 2000] [--json out.json]
  *   node benchmarks/restricted-esteps.mjs --only tempered --data mixtures   # a subset (batch EM always runs: it sets the target)
+ *   node benchmarks/restricted-esteps.mjs --data chains --seq 50 --steps 200 # HMMs and factorial HMMs only
  *
  * Every method of a seed starts from the same parameters (the model's init
  * with that seed); everything runs in float64 with fit's default convergence
@@ -32,13 +34,13 @@ import { fit, initBackend, initialParams, VERSION } from '@emlab/core';
 import '@emlab/exact';
 import '@emlab/variational';
 import { makeGaussianMixture } from '@emlab/data';
-import { asiaNetwork, bayesianNetwork, gaussianMixture, parseBif, sampleNetwork } from '@emlab/models';
+import { asiaNetwork, bayesianNetwork, factorialHmm, gaussianMixture, hiddenMarkovModel, parseBif, sampleNetwork } from '@emlab/models';
 import { machineBusySeconds, parseFlags } from './bench-util.mjs';
 
 const o = parseFlags(process.argv.slice(2), {
-  defaults: { seeds: 2, rows: 10_000, bnRows: 2000, json: undefined, only: undefined, data: 'all' },
-  options: { seeds: ['seeds', Number], rows: ['rows', Number], 'bn-rows': ['bnRows', Number], json: ['json', String], only: ['only', String], data: ['data', String] },
-  usage: 'usage: node benchmarks/restricted-esteps.mjs [--seeds S] [--rows N] [--bn-rows N] [--only tempered,vb] [--data all|mixtures|networks] [--json FILE]',
+  defaults: { seeds: 2, rows: 10_000, bnRows: 2000, seq: 50, steps: 200, json: undefined, only: undefined, data: 'all' },
+  options: { seeds: ['seeds', Number], rows: ['rows', Number], 'bn-rows': ['bnRows', Number], seq: ['seq', Number], steps: ['steps', Number], json: ['json', String], only: ['only', String], data: ['data', String] },
+  usage: 'usage: node benchmarks/restricted-esteps.mjs [--seeds S] [--rows N] [--bn-rows N] [--seq S] [--steps T] [--only tempered,vb] [--data all|mixtures|networks|chains] [--json FILE]',
 });
 await initBackend();
 
@@ -63,6 +65,7 @@ async function compare(label, model, data, methods, seed) {
   const only = o.only === undefined ? undefined : o.only.split(',');
   for (const [name, eStep, eStepOptions] of methods) {
     if (only !== undefined && eStep !== 'exact' && !only.includes(eStep)) continue;
+    if (eStep === 'vb' && model.conjugate === undefined) continue;
     const t0 = performance.now();
     const r = await fit(model, data, { eStep, ...(eStepOptions === undefined ? {} : { eStepOptions }), init, seed, precision: 'float64', maxIter: MAX_ITER, onWarning: () => {} });
     const s = (performance.now() - t0) / 1000;
@@ -103,6 +106,40 @@ const networkMethods = [
   ['vb (defaults)', 'vb'],
 ];
 
+const chainMethods = [
+  ['exact (batch EM)', 'exact'],
+  ['incremental B=5', 'incremental', { blocks: 5 }],
+  ['incremental B=20', 'incremental', { blocks: 20 }],
+  ['tempered (defaults)', 'tempered'],
+  ['hard (Viterbi)', 'hard'],
+  ['vb (defaults)', 'vb'],
+];
+const factorialMethods = [
+  ['exact (batch EM)', 'exact'],
+  ['mean-field', 'mean-field', { exactStates: 0 }],
+];
+
+/** A sticky K-state chain with well-apart Gaussian means (D = 2). */
+function gaussianHmmTruth(k) {
+  const transition = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 0.9 : 0.1 / (k - 1))));
+  const means = Array.from({ length: k }, (_, i) => [2 * Math.cos((2 * Math.PI * i) / k), 2 * Math.sin((2 * Math.PI * i) / k)]);
+  return { initial: new Array(k).fill(1 / k), transition, emission: { type: 'gaussian', covarianceType: 'diag', means, covariances: means.map(() => [[1, 0], [0, 1]]) } };
+}
+const CASINO = {
+  initial: [0.5, 0.5],
+  transition: [[0.95, 0.05], [0.1, 0.9]],
+  emission: { type: 'categorical', probabilities: [[[1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6]], [[0.1, 0.1, 0.1, 0.1, 0.1, 0.5]]] },
+};
+/** M chains of K states, output means on different axes, D = 2. */
+function factorialTruth(m, k) {
+  return {
+    initial: Array.from({ length: m }, () => new Array(k).fill(1 / k)),
+    transition: Array.from({ length: m }, () => Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 0.85 : 0.15 / (k - 1))))),
+    means: Array.from({ length: m }, (_, c) => Array.from({ length: k }, (_, j) => [j * Math.cos((Math.PI * c) / m) * 1.5, j * Math.sin((Math.PI * c) / m) * 1.5])),
+    covariance: [[0.5, 0], [0, 0.5]],
+  };
+}
+
 const alarmPath = fileURLToPath(new URL('../data/bn/alarm.bif', import.meta.url));
 const alarm = parseBif(readFileSync(alarmPath, 'utf8'), alarmPath);
 const asia = asiaNetwork();
@@ -112,8 +149,23 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const all = [];
 for (let seed = 1; seed <= o.seeds; seed++) {
-  const mixtures = o.data !== 'networks';
-  const networks = o.data !== 'mixtures';
+  const mixtures = o.data === 'all' || o.data === 'mixtures';
+  const networks = o.data === 'all' || o.data === 'networks';
+  const chains = o.data === 'all' || o.data === 'chains';
+  if (chains) {
+    const lengths = new Array(o.seq).fill(o.steps);
+    const gauss = hiddenMarkovModel({ nStates: 4, emission: 'gaussian', covarianceType: 'diag' });
+    const g = gauss.sample(gaussianHmmTruth(4), lengths, seed);
+    all.push(...(await compare(`Gaussian HMM K=4 D=2, ${o.seq}×${o.steps}`, gauss, { x: g.x, lengths: g.lengths }, chainMethods, seed)));
+    const casino = hiddenMarkovModel({ nStates: 2, emission: 'categorical', nCategories: [6], initWindow: 9 });
+    const c = casino.sample(CASINO, lengths, seed);
+    all.push(...(await compare(`casino HMM K=2, ${o.seq}×${o.steps}`, casino, { x: c.x, lengths: c.lengths }, chainMethods, seed)));
+    for (const [m, k] of [[3, 2], [3, 4]]) {
+      const fm = factorialHmm({ nChains: m, nStates: k });
+      const f = fm.sample(factorialTruth(m, k), new Array(Math.max(1, Math.round(o.seq / 5))).fill(o.steps), seed);
+      all.push(...(await compare(`factorial HMM M=${m} K=${k} (${k ** m} joint states) D=2, ${f.lengths.length}×${o.steps}`, fm, { x: f.x, lengths: f.lengths }, factorialMethods, seed)));
+    }
+  }
   const sep = makeGaussianMixture({ nSamples: o.rows, nComponents: 5, nFeatures: 4, seed, separation: 3 });
   if (mixtures) all.push(...(await compare(`mixture N=${o.rows} K=5 D=4 separated`, gaussianMixture({ nComponents: 5 }), { values: sep.x, rows: sep.rows, cols: sep.cols }, mixtureMethods, seed)));
   const ovl = makeGaussianMixture({ nSamples: o.rows, nComponents: 5, nFeatures: 4, seed: 100 + seed, separation: 1 });

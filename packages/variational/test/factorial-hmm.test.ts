@@ -144,6 +144,23 @@ describe('factorialHmm: options, data and parameters', () => {
   });
 });
 
+describe('factorialHmm M-step', () => {
+  it('keeps a probability positive when its expected count is positive but denormal (the bound stays finite)', async () => {
+    const model = factorialHmm({ nChains: 1, nStates: 2 });
+    const p = randomParams(3, [2], 1);
+    const data = model.sample(p, [6], 1);
+    const prepared = model.prepare(data);
+    const e = await runEStep(factorialExactEStep(), model.structure(prepared, p));
+    const st = e.stats as FactorialHmmStats;
+    const tiny: FactorialHmmStats = { ...st, transitions: [Float64Array.of(5, 1e-320, 0, 3)], initial: [Float64Array.of(1, 1e-321)] };
+    const next = model.mStep(tiny, p, { rng: createRng(0), prepared, iteration: 1 }).params;
+    expect(next.transition[0]![0]![1]).toBeGreaterThan(0);
+    expect(next.transition[0]![1]![0]).toBe(0);
+    expect(next.initial[0]![1]).toBeGreaterThan(0);
+    expect(Number.isFinite(model.expectedLogJoint(tiny, next))).toBe(true);
+  });
+});
+
 describe('factorial exact E-step against enumeration of every joint path', () => {
   it('log p(x), entropy, per-chain counts and second moments; the bound from statistics equals log p(x)', async () => {
     await fc.assert(

@@ -427,10 +427,12 @@ export class FactorialHmm implements Model<HmmData, FactorialHmmParams, Factoria
     const ks = this.nStates;
     const d = prev.covariance.length;
     const tot = this.total;
+    // A positive expected count keeps a positive probability: a denormal count divided by a row total
+    // can round to 0, and c · log 0 = −∞ would make the bound −∞ (seen with mean-field posteriors).
     const normalize = (c: Float64Array, old: number[]): number[] => {
       let s = 0;
       for (const v of c) s += v;
-      return s > 0 ? Array.from(c, (v) => v / s) : [...old];
+      return s > 0 ? Array.from(c, (v) => (v > 0 ? Math.max(v / s, Number.MIN_VALUE) : 0)) : [...old];
     };
     const initial = ks.map((_, m) => normalize(stats.initial[m] as Float64Array, prev.initial[m] as number[]));
     const transition = ks.map((k, m) => Array.from({ length: k }, (_, i) => normalize((stats.transitions[m] as Float64Array).subarray(i * k, (i + 1) * k), (prev.transition[m] as number[][])[i] as number[])));
