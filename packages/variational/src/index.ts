@@ -11,6 +11,6 @@ export type { MeanFieldOptions, MeanFieldState } from './mean-field-estep.js';
 export { VB_OPTIONS, vbMethod, vbPredictiveLogDensities } from './vb-method.js';
 export type { VbMethodOptions, VbReport } from './vb-method.js';
 export { chainHardChoice, chainHardEStep } from './chain-hard-estep.js';
-export { chainTemperedChoice, chainTemperedEStep } from './chain-tempered-estep.js';
+export { CHAIN_TEMPERED_OPTIONS, chainTemperedChoice, chainTemperedEStep } from './chain-tempered-estep.js';
 export { FACTORIAL_MEAN_FIELD_OPTIONS, factorialMeanFieldEStep } from './factorial-mean-field-estep.js';
 export type { FactorialMeanFieldOptions, FactorialMeanFieldState } from './factorial-mean-field-estep.js';

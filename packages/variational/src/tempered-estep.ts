@@ -37,8 +37,8 @@ export interface TemperedOptions {
  * @throws EmError `INVALID_ARGUMENT` naming the option.
  * @internal
  */
-export function temperedSchedule(options: Readonly<Record<string, unknown>>, owner: string): { schedule: AnnealingSchedule; recorded: Record<string, unknown>; jitter: number } {
-  const o = parseOptions(TEMPERED_OPTIONS, options, owner);
+export function temperedSchedule(options: Readonly<Record<string, unknown>>, owner: string, schema: OptionSchema = TEMPERED_OPTIONS): { schedule: AnnealingSchedule; recorded: Record<string, unknown>; jitter: number } {
+  const o = parseOptions(schema, options, owner);
   const given = options ?? {};
   if (given['betas'] !== undefined && (given['beta0'] !== undefined || given['growth'] !== undefined)) {
     throw emError('INVALID_ARGUMENT', [owner, 'betas'], given['betas'], 'conflicts with beta0/growth', 'give either the list betas or beta0 and growth');

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createEStep, createRng, fit, listESteps } from '@emlab/core';
 import '@emlab/exact';
-import { TEMPERED_OPTIONS, chainTemperedEStep } from '@emlab/variational';
+import { CHAIN_TEMPERED_OPTIONS, chainTemperedEStep } from '@emlab/variational';
 import { hiddenMarkovModel } from '@emlab/models';
 import { bruteForceChain, catchEmError, chainTableStructure, chainTablesArb, runEStep, type ChainTableStats, type ChainTables } from '@emlab/testing';
 import { expectBelowLogLikelihood, expectMonotone } from './helpers.js';
@@ -27,14 +27,14 @@ const temperedTables = (t: ChainTables, beta: number): ChainTables => ({
 });
 
 describe('chainTemperedEStep: options and registry', () => {
-  it('is the restricted chain E-step "tempered" with the finite one\'s schedule options', () => {
+  it('is the restricted chain E-step "tempered" with the finite one\'s schedule options (jitter default 0.1)', () => {
     const e = chainTemperedEStep();
     expect([e.name, e.kind, e.family]).toEqual(['tempered', 'chain', 'restricted']);
-    expect(e.options).toEqual({ beta0: 0.2, growth: 1.25, itersPerBeta: 5, stageTol: 1e-8, jitter: 0.01 });
+    expect(e.options).toEqual({ beta0: 0.2, growth: 1.25, itersPerBeta: 5, stageTol: 1e-8, jitter: 0.1 });
     const entry = listESteps('chain').find((r) => r.method === 'tempered');
     expect(entry?.family).toBe('restricted');
-    expect(entry?.options).toBe(TEMPERED_OPTIONS);
-    expect(createEStep('chain', 'tempered', { betas: [0.5] }).options).toEqual({ betas: [0.5, 1], itersPerBeta: 5, stageTol: 1e-8, jitter: 0.01 });
+    expect(entry?.options).toBe(CHAIN_TEMPERED_OPTIONS);
+    expect(createEStep('chain', 'tempered', { betas: [0.5] }).options).toEqual({ betas: [0.5, 1], itersPerBeta: 5, stageTol: 1e-8, jitter: 0.1 });
   });
 
   it('rejects bad options with typed errors naming the option', () => {
