@@ -11,9 +11,9 @@
 import { describe, expect, it } from 'vitest';
 import { digamma, fit, logGamma } from '@emlab/core';
 import '@emlab/exact';
-import '@emlab/variational';
+import { vbPredictiveLogDensities } from '@emlab/variational';
 import { hiddenMarkovModel, type HmmParams } from '@emlab/models';
-import { bruteForceChain, catchEmErrorAsync } from '@emlab/testing';
+import { bruteForceChain, catchEmError, catchEmErrorAsync } from '@emlab/testing';
 import { expectMonotone } from './helpers.js';
 
 const logSumExp = (v: readonly number[]): number => {
@@ -158,6 +158,10 @@ describe('vb for HMMs: what it does not support', () => {
     const gauss = hiddenMarkovModel({ nStates: 2, emission: 'gaussian' });
     const e1 = await catchEmErrorAsync(fit(gauss, { x: [[0], [1], [2], [3]], lengths: [4] }, { eStep: 'vb', seed: 1 }));
     expect([e1.code, e1.path]).toEqual(['INVALID_ARGUMENT', ['options', 'eStep']]);
+    const pois = hiddenMarkovModel({ nStates: 2, emission: 'poisson' });
+    const r = await fit(pois, { x: [[0], [1], [2], [3]], lengths: [4] }, { eStep: 'vb', seed: 1, maxIter: 5 });
+    const e0 = catchEmError(() => vbPredictiveLogDensities(pois, r, { x: [[1]], lengths: [1] }));
+    expect([e0.code, e0.path]).toEqual(['INVALID_ARGUMENT', ['result', 'report', 'posterior']]);
     const st = hiddenMarkovModel({ nStates: 2, emission: 'poisson', initial: 'stationary' });
     const e2 = await catchEmErrorAsync(fit(st, { x: [[0], [1], [2], [3]], lengths: [4] }, { eStep: 'vb', seed: 1 }));
     expect([e2.code, e2.path]).toEqual(['INVALID_ARGUMENT', ['options', 'initial']]);

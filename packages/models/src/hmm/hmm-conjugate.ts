@@ -341,6 +341,11 @@ export function hmmConjugate<P extends EmissionParamsBase, S, PE>(opts: {
       }
       return { initial, transition, emission: emission as P };
     },
+    // Not the likelihood at the posterior mean (a sequence uses each transition row many times, so
+    // E_q Π θ ≠ Π E_q θ), and without a closed form: refuse rather than return a wrong density.
+    predictiveLogDensity() {
+      throw emError('INVALID_ARGUMENT', ['result', 'report', 'posterior'], 'hmm', 'has no closed-form posterior predictive per sequence (a sequence uses each transition row many times, so it is not the likelihood at the posterior mean)', 'use model.scoreSequences(result.params, data) for the plug-in log-likelihood at the posterior mean, or the ELBO of a vb fit on the new data');
+    },
     toJson(posterior) {
       const arr = (a: Float64Array | null | undefined): number[] | null => (a === null || a === undefined ? null : Array.from(a));
       const p = posterior.prior;
