@@ -41,7 +41,7 @@ export type { CovarianceStats, ScatterStats } from './mixture/scatter-stats.js';
 export { hierarchicalClustering } from './mixture/hierarchical-init.js';
 export type { HierarchicalClustering, HierarchicalModel, HierarchicalOptions } from './mixture/hierarchical-init.js';
 export { bic as mclustBic, icl as mclustIcl } from './mixture/model-selection.js';
-export { BAYESIAN_NETWORK_OPTIONS, HMM_REGISTRATION_OPTIONS } from './registrations.js';
+export { BAYESIAN_NETWORK_OPTIONS, FACTORIAL_HMM_REGISTRATION_OPTIONS, HMM_REGISTRATION_OPTIONS } from './registrations.js';
 import './registrations.js';
 export { VB_COVARIANCE_TYPES, VB_WEIGHT_PRIOR_TYPES } from './gmm/vb/vb-types.js';
 export type { VbCovarianceType, VbMatrix, VbPosterior, VbPrior, VbPriorOptions, VbStats, VbWeightConcentration, VbWeightPriorType } from './gmm/vb/vb-types.js';

@@ -8,6 +8,7 @@ import { bayesianNetwork, type BayesianNetworkOptions } from './bn/bn-model.js';
 import type { BayesNet } from './bn/bn-types.js';
 import { GAUSSIAN_MIXTURE_OPTIONS, gaussianMixture, type GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
 import { HIDDEN_MARKOV_MODEL_OPTIONS, hiddenMarkovModel, type HiddenMarkovModelOptions } from './hmm/hidden-markov-model.js';
+import { FACTORIAL_HMM_OPTIONS, factorialHmm, type FactorialHmmOptions } from './fhmm/factorial-hmm.js';
 
 registerModel({
   name: 'gmm',
@@ -112,6 +113,40 @@ registerModel({
         ...(categorical && options['categories'] !== undefined ? { categories: options['categories'] as string[][] } : {}),
       });
       return { data: table, options: { ...options, ...(table.categories === undefined ? {} : { categories: table.categories }) } };
+    },
+  },
+});
+
+/** Options of the factorial-HMM registration: the model's, plus the CSV columns and the sequence-id column. */
+export const FACTORIAL_HMM_REGISTRATION_OPTIONS = {
+  ...FACTORIAL_HMM_OPTIONS,
+  columns: { type: 'custom', flag: 'columns', shape: 'a list of column names', description: 'observation columns of the CSV, in order (default: every column but the sequence column)', check: (v, path) => stringList(v, path), parse: nameList },
+  sequenceColumn: { type: 'string', flag: 'sequence-column', description: 'CSV column of sequence ids (rows in time order within a sequence; default: one sequence)' },
+} as const satisfies OptionSchema;
+
+registerModel({
+  name: 'factorial-hmm',
+  aliases: ['fhmm'],
+  description: 'factorial hidden Markov model (Ghahramani & Jordan): M independent chains, one full-covariance Gaussian output; exact (product chain) or structured mean-field E-steps',
+  structureKind: 'factorial-chain',
+  options: FACTORIAL_HMM_REGISTRATION_OPTIONS,
+  create: (options) => {
+    const { columns: _columns, sequenceColumn: _sequenceColumn, ...rest } = options as Record<string, unknown>;
+    return factorialHmm(rest as unknown as FactorialHmmOptions);
+  },
+  data: {
+    format: 'custom',
+    describe: 'a CSV with a header: numeric observation columns and an optional sequence-id column, rows in time order',
+    read: async (files, options) => {
+      const { readHmmCsv } = await import('./hmm/hmm-csv.js');
+      const [file] = files;
+      if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
+      const table = await readHmmCsv(file, {
+        ...(options['columns'] === undefined ? {} : { columns: options['columns'] as string[] }),
+        ...(options['sequenceColumn'] === undefined ? {} : { sequenceColumn: options['sequenceColumn'] as string }),
+        categorical: false,
+      });
+      return { data: table, options };
     },
   },
 });

@@ -88,9 +88,10 @@ export interface FactorialHmmOptions {
 
 /** The option table of {@link factorialHmm}. @category Factorial HMMs */
 export const FACTORIAL_HMM_OPTIONS = {
-  nChains: { type: 'integer', min: 1, required: true, description: 'number of independent chains M' },
+  nChains: { type: 'integer', min: 1, required: true, flag: 'chains', description: 'number of independent chains M' },
   nStates: {
     type: 'custom',
+    flag: 'states',
     shape: 'an integer ≥ 1 or a list of them (one per chain)',
     default: 2,
     description: 'states per chain K_m',
@@ -101,7 +102,7 @@ export const FACTORIAL_HMM_OPTIONS = {
     },
     parse: (text) => (text.includes(',') ? text.split(',').map(Number) : Number(text)),
   },
-  regCovar: { type: 'number', min: 0, default: 1e-6, description: 'added to the diagonal of the output covariance at each M-step' },
+  regCovar: { type: 'number', min: 0, default: 1e-6, flag: 'reg-covar', description: 'added to the diagonal of the output covariance at each M-step' },
 } as const satisfies OptionSchema;
 
 const LOG_2PI = Math.log(2 * Math.PI);
