@@ -122,8 +122,9 @@ export function modelProperties<D, P>(model: Model<D, P, any, any>, data: fc.Arb
         check(numRuns, async (d, seed) => {
           const p0 = await start(d, seed);
           const r = await fit(model, d, { eStep: m.create(), init: p0, precision: p, monotonicity: 'throw', maxIter, tol: 0, seed, ...QUIET });
-          // maxIter counts passes: an E-step covering part of the data per call (incremental) runs more calls.
-          if (r.convergenceReason !== 'max-iter' || r.nIter < maxIter || Math.floor(r.passes + 1e-9) !== maxIter) fail(`${model.name} with ${m.label}: expected ${maxIter} passes with tol 0, got ${r.passes} in ${r.nIter} iterations (${r.convergenceReason})`);
+          // maxIter counts passes: an E-step covering part of the data per call (incremental) runs more
+          // calls than passes, an accelerated method fewer; either way the fit must run to maxIter.
+          if (r.convergenceReason !== 'max-iter' || (r.nIter !== maxIter && !(r.passes >= maxIter - 1e-9))) fail(`${model.name} with ${m.label}: expected ${maxIter} passes with tol 0, got ${r.passes} in ${r.nIter} iterations (${r.convergenceReason})`);
           checkTraceMonotone(r, `${model.name} with ${m.label} (${p})`);
         }),
       );
