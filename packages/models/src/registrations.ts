@@ -100,6 +100,7 @@ registerModel({
   data: {
     format: 'custom',
     describe: 'a CSV with a header: observation columns (numbers; category labels for --emission categorical) and an optional sequence-id column, rows in time order',
+    dataType: 'hmm-sequences',
     read: async (files, options) => {
       const { readHmmCsv } = await import('./hmm/hmm-csv.js');
       const [file] = files;
