@@ -15,7 +15,7 @@ import { createRng, EmError, fit, monotonicityTolerance, type FitResult } from '
 import '@emlab/exact';
 import {
   bayesianNetwork,
-  BayesianNetwork,
+  type BayesianNetwork,
   bnMStepCpt,
   bnParamsFromNetwork,
   logGamma,

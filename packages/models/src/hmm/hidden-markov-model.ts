@@ -274,7 +274,7 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
     }
     this.masks = chainMasks(k, this.topology, this.initialProbs, this.transitionMatrix);
     if (this.topology === 'left-right') {
-      if (this.initialProbs !== undefined && this.initialProbs.some((p, i) => i > 0 && p > 0)) {
+      if (this.initialProbs?.some((p, i) => i > 0 && p > 0)) {
         throw emError('INVALID_ARGUMENT', ['options', 'initialProbs'], this.initialProbs, 'puts mass on states other than 0, but a left-right chain starts in state 0', 'set initialProbs to [1, 0, ..., 0] or use topology ergodic');
       }
       this.transitionMatrix?.forEach((row, i) => row.forEach((p, j) => {
