@@ -16,7 +16,7 @@ export interface CommandSpec {
   /** Flags other than model flags, by group. */
   readonly groups: readonly FlagGroup[];
   /** Model flags (from the registry's option schemas) are added: all models, or one named model. */
-  readonly modelFlags?: 'any' | 'bayesian-network';
+  readonly modelFlags?: 'any' | 'bayesian-network' | 'hmm';
   /** The method options by E-step are listed (commands that take --estep-option). */
   readonly methodOptions?: boolean;
   /** Paragraphs after the flags. */
@@ -128,6 +128,52 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: ['bn query <network.bif|json> --target A [--evidence B=s,C=t] [--json]'],
     summary: 'Bayesian networks: exact posterior P(target | evidence) (junction tree, float64)',
     groups: [{ title: 'Query', flags: [FLAGS.target, FLAGS.evidence, { ...FLAGS.json, description: 'print the posterior as JSON' }] }, { title: 'Other', flags: [FLAGS.help] }],
+  },
+  {
+    name: 'hmm fit',
+    synopsis: ['hmm fit <data.csv> --states K [model flags] [--estep exact|hard|stochastic] [flags]'],
+    summary: 'hidden Markov models: EM over one or many sequences (missing cells as latent variables); prints or saves the fit',
+    modelFlags: 'hmm',
+    methodOptions: true,
+    groups: [
+      { title: 'Method', flags: METHOD_FLAGS },
+      { title: 'Fitting', flags: FITTING_FLAGS.filter((f) => !['weights-column', 'precision'].includes(f.name)) },
+      { title: 'Output', flags: [{ ...FLAGS.out, description: 'save the result (for emlab hmm decode/sample --model and --init-params; atomically)' }, { ...FLAGS.json, description: 'print the FitResult (with BIC and AIC) as JSON on stdout' }] },
+      other(),
+    ],
+    notes: [
+      'Data: a CSV with a header row; rows are time steps in order, --sequence-column groups them into sequences (rows of a sequence may be interleaved with other sequences). Cells are numbers (category labels with --emission categorical); empty, NA, NaN, nan and ? cells are missing, fitted through as latent variables.',
+      'Methods: --estep exact is forward-backward, hard is Viterbi training, stochastic draws state paths (FFBS; --draws S paths per sequence). The arithmetic is float64.',
+    ],
+  },
+  {
+    name: 'hmm decode',
+    synopsis: ['hmm decode <data.csv> --model RESULT.json [--columns a,b] [--sequence-column id] [--proba] [--json] [--out states.csv]'],
+    summary: 'hidden Markov models: the most probable state path of every sequence (Viterbi) under a fitted model, in file order',
+    groups: [
+      {
+        title: 'Decoding',
+        flags: [
+          FLAGS.result,
+          { name: 'columns', value: 'A,B', description: "observation columns of the CSV, in order (default: the fit's columns)" },
+          { name: 'sequence-column', value: 'NAME', description: 'CSV column of sequence ids (default: one sequence)' },
+          FLAGS.proba,
+        ],
+      },
+      { title: 'Output', flags: [{ ...FLAGS.json, description: 'print the states (and probabilities) by sequence as JSON' }, { ...FLAGS.out, description: 'write the CSV (or JSON) here, atomically, instead of stdout' }] },
+      { title: 'Other', flags: [FLAGS.help] },
+    ],
+    notes: ['Output: one CSV line per data row in file order: sequence, row (0-based data row), state (0-based); --proba adds p0..p{K-1}.'],
+  },
+  {
+    name: 'hmm sample',
+    synopsis: ['hmm sample --model RESULT.json (--n T | --lengths T1,T2,...) [--seed S] [--out data.csv]'],
+    summary: 'hidden Markov models: sequences drawn from a fitted model, as CSV (stdout without --out)',
+    groups: [
+      { title: 'Sampling', flags: [FLAGS.result, { ...FLAGS.n, description: 'time steps of one sequence (or --lengths)' }, FLAGS.lengths, FLAGS.seed, { ...FLAGS.out, description: 'write the CSV here (atomically) instead of stdout' }] },
+      { title: 'Other', flags: [FLAGS.help] },
+    ],
+    notes: ['Output: columns sequence (1-based), state (0-based) and the observation columns of the fit (category labels for categorical emissions).'],
   },
 ];
 

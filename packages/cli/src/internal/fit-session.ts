@@ -38,7 +38,9 @@ export async function parseCommandArgs(command: string, args: readonly string[],
   await loadBuiltins();
   await importPlugins(scanFlag(args, 'plugin'));
   const base = commandFlags(spec);
-  const names = scanFlag(args, 'model');
+  // A command for one model (bn fit, hmm fit) takes no --model (hmm decode's --model is a file).
+  const fixed = spec.modelFlags !== undefined && spec.modelFlags !== 'any';
+  const names = fixed ? [] : scanFlag(args, 'model');
   const model = modelFlags(names[0] ?? defaultModel, base.map((f) => f.name), skip);
   const elsewhere = (flag: string): string | undefined => {
     const owners = listModels().filter((m) => Object.entries(m.options).some(([key, o]) => optionFlag({ key, ...(o.flag === undefined ? {} : { flag: o.flag }) }) === flag));

@@ -63,6 +63,9 @@ export const FLAGS = {
   hide: flag({ name: 'hide', value: 'A,B', description: 'nodes left out of the sample (hidden)' }),
   evidence: flag({ name: 'evidence', value: 'A=s,B=t', description: 'observed states (names or indices)' }),
   target: flag({ name: 'target', value: 'A,B', description: 'nodes whose posterior to print (required)' }),
+  result: flag({ name: 'model', value: 'RESULT.json', description: 'the fitted model: a result written by emlab hmm fit --out (required)' }),
+  proba: flag({ name: 'proba', description: 'also print the posterior probability of every state (columns p0, p1, ...)' }),
+  lengths: flag({ name: 'lengths', value: 'T1,T2,...', description: 'lengths of several sequences to draw (instead of --n)' }),
 } as const satisfies Readonly<Record<string, FlagSpec>>;
 
 /** A flag by name. */
