@@ -37,12 +37,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { title: 'Model', flags: [FLAGS.model] },
       { title: 'Method', flags: METHOD_FLAGS },
       { title: 'Fitting', flags: FITTING_FLAGS },
+      { title: 'Acceleration', flags: [FLAGS.accelerate] },
+      { title: 'Online EM', flags: [FLAGS.online, FLAGS['minibatch-size'], FLAGS['step-alpha'], FLAGS['step-offset'], FLAGS.passes, FLAGS['average-from'], FLAGS['held-out-file']] },
+      { title: 'Standard errors', flags: [FLAGS.se, FLAGS['se-method'], FLAGS.replicates] },
       { title: 'Output', flags: [FLAGS.out, FLAGS.json] },
       other(),
     ],
     notes: [
       'Data: a model with numeric-table data reads a CSV with a header row of column names and numeric cells (UTF-8, or UTF-16 with a byte-order mark; RFC 4180 quoting); empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. Other models read the files their registration describes (emlab models).',
       'Output: a summary (bound, log-likelihood to 12 significant digits, precision used), or with --json the FitResult (every number exact: shortest round-trip float64). --out saves it for loadResult and --init-params. Progress lines go to stderr; Ctrl-C stops the fit and writes nothing.',
+      '--online (models that read a numeric CSV) prints a line per pass on stderr and the online result (running and held-out log-likelihoods: estimates); it takes none of --n-init, --max-iter, --tol, --convergence, --precision, --record-params, --weights-column, --accelerate, --se. --se adds a table of estimates and standard errors (and "standardErrors" to --json and --out).',
     ],
   },
   {

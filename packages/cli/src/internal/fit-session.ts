@@ -4,7 +4,7 @@
  * running `fit` with progress, Ctrl-C, warnings and errors in flag terms.
  * @module
  */
-import { fit, listModels, type FitOptions, type FitResult, type Model } from '@emlab/core';
+import { fit, listModels, type AcceleratorName, type FitOptions, type FitResult, type Model } from '@emlab/core';
 import { loadParams } from '@emlab/core/node';
 import { optionFlag } from './catalog.js';
 import { asTypedAsync } from './cli-error.js';
@@ -81,6 +81,8 @@ export interface FitJob {
   readonly method: MethodChoice;
   readonly options: FitFlagOptions;
   readonly initParams?: unknown;
+  /** `--accelerate NAME` (around the exact E-step). */
+  readonly accelerate?: AcceleratorName | undefined;
   readonly progress: Progress;
   readonly interrupt: Interrupt;
   readonly vocabulary: Vocabulary;
@@ -99,6 +101,7 @@ export async function runFitJob(job: FitJob, warnings: string[]): Promise<FitRes
     ...(Object.keys(job.method.options).length === 0 ? {} : { eStepOptions: job.method.options }),
     ...(job.initParams === undefined ? {} : { init: job.initParams }),
     ...(job.weights === undefined ? {} : { weights: job.weights }),
+    ...(job.accelerate === undefined ? {} : { accelerate: job.accelerate }),
     signal: job.interrupt.signal,
     onProgress: job.progress.onProgress,
     onIteration: job.progress.onIteration,
