@@ -23,6 +23,9 @@ export interface CommandSpec {
   readonly notes?: readonly string[];
 }
 
+/** How a suite is run (`emlab bench`, `emlab compare`): `runSuite`'s options. */
+const RUNNER_FLAGS: readonly FlagSpec[] = [FLAGS.workers, FLAGS.resume, FLAGS.isolate, FLAGS['time-limit'], FLAGS['memory-limit'], FLAGS.retries, FLAGS.parquet];
+
 const other = (...extra: FlagSpec[]): FlagGroup => ({ title: 'Other', flags: [...extra, FLAGS.plugin, FLAGS.help] });
 
 /** Every command, in the order of the global help. */
@@ -80,16 +83,16 @@ export const COMMANDS: readonly CommandSpec[] = [
           { ...FLAGS.draws, description: 'draws per row of the listed sampling E-steps (--estep-option nDraws=S); an error when none samples' },
         ],
       },
-      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], FLAGS.workers, FLAGS.resume] },
+      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], ...RUNNER_FLAGS] },
       { title: 'Output', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }] },
       other(),
     ],
   },
   {
     name: 'bench',
-    synopsis: ['bench <suite.json> --out DIR [--workers N] [--resume]'],
+    synopsis: ['bench <suite.json> --out DIR [--workers N] [--resume] [--isolate] [--time-limit MS] [--memory-limit MB] [--retries N] [--parquet runs|iterations|none]'],
     summary: 'run a benchmark suite (docs/bench.md)',
-    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, FLAGS.workers, FLAGS.resume] }, other()],
+    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, ...RUNNER_FLAGS] }, other()],
   },
   {
     name: 'models',
