@@ -253,7 +253,8 @@ export async function compareSuite(csvPath: string, o: CompareSpec): Promise<Sui
     name: `compare ${basename(csvPath)}`,
     description: `emlab compare: ${o.esteps.map((e) => e.method).join(', ')} on ${basename(csvPath)} with model ${o.model.type}, seeds 0..${o.seeds - 1}`,
     ...(o.plugins === undefined || o.plugins.length === 0 ? {} : { plugins: [...o.plugins] }),
-    datasets: [{ id, csv: resolve(csvPath) }],
+    // The canonical data-set form of the bench schema ({ id, kind, options }), not the older { csv } shorthand.
+    datasets: [{ id, kind: 'csv', options: { path: resolve(csvPath) } }],
     models: [{ id: o.model.type, type: o.model.type, options: { ...o.model.options } }],
     esteps: o.esteps.map((e) => ({ method: e.method, options: { ...e.options } })),
     seeds: Array.from({ length: o.seeds }, (_, i) => i),
