@@ -130,7 +130,7 @@ export async function runHmmFit(args: readonly string[], io: CliIo): Promise<num
       const lines = [
         `model      hmm: ${String(o['nStates'])} states, ${emission}, topology ${String(o['topology'])}, initial ${String(o['initial'])}`,
         `data       ${file}: ${table.lengths.length} sequence(s), ${table.rows} time steps × ${table.cols} columns (${table.columns.join(', ')}); ${String(summary['nMissing'] ?? 0)} missing cells, ${String(summary['nStepsAllMissing'] ?? 0)} steps entirely missing`,
-        `method     ${result.method.name} (${result.method.family})${Object.keys(result.method.options).length === 0 ? '' : ` ${Object.entries(result.method.options).map(([key, x]) => `${key}=${String(x)}`).join(' ')}`}; seed ${String(result.seed)}`,
+        `method     ${result.method.name} (${result.method.family})${Object.keys(result.method.options).length === 0 ? '' : ` ${Object.entries(result.method.options).map(([key, x]) => `${key}=${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`).join(' ')}`}; seed ${String(result.seed)}`,
         `converged  ${result.converged ? 'yes' : 'no'} (${result.convergenceReason}) after ${result.nIter} iterations; best of ${result.restarts.length} restart(s): #${result.restart + 1}`,
         `bound      ${fmt(result.bound)} (${result.boundKind})`,
         `log-lik    ${fmt(result.logLikelihood)}; BIC ${fmt(bic, 2)}`,

@@ -58,7 +58,7 @@ export const FLAGS = {
   workers: flag({ name: 'workers', value: 'N', default: 'the number of cores', description: 'worker threads' }),
   resume: flag({ name: 'resume', description: 'continue an interrupted run in the output directory' }),
   isolate: flag({ name: 'isolate', description: 'run every run in a worker thread, even with --workers 1 (a crash or a limit then costs one run, not the suite)' }),
-  'time-limit': flag({ name: 'time-limit', value: 'MS', default: "the suite's limits.timeMs, else none", description: 'wall time per run in milliseconds (>= 1); a run over it is recorded as an error' }),
+  'time-limit': flag({ name: 'time-limit', value: 'MS', default: "the suite's limits.timeMs, else none", description: 'wall time per run attempt in milliseconds (>= 1); a run over it fails with TIMEOUT' }),
   'memory-limit': flag({ name: 'memory-limit', value: 'MB', default: "the suite's limits.memoryMb, else none", description: 'heap per run in MB (>= 32; runs in worker threads)' }),
   retries: flag({ name: 'retries', value: 'N', default: "the suite's limits.retries, else 0", description: 'retries of a run whose worker crashed (0 to 3)' }),
   parquet: flag({ name: 'parquet', value: 'runs|iterations|none', default: 'runs', description: 'Parquet output: runs.parquet, also iterations.parquet, or none' }),

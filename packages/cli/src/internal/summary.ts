@@ -70,7 +70,7 @@ export function describeFit(
     ...(o.missing === undefined || o.missing.nMissing === 0
       ? []
       : [`missing    ${o.missing.nMissing} cells in ${o.missing.missingPatterns.filter((p) => p.missing.length > 0).length} patterns, fitted through as latent variables${o.missing.nRowsAllMissing > 0 ? `; ${o.missing.nRowsAllMissing} rows entirely missing (they contribute nothing)` : ''}`]),
-    `method     ${r.method.name} (${r.method.family})${Object.keys(r.method.options).length === 0 ? '' : ` ${Object.entries(r.method.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`}; precision ${used} (requested ${r.precision.requested}); backend ${r.backend}; seed ${String(r.seed)}`,
+    `method     ${r.method.name} (${r.method.family})${Object.keys(r.method.options).length === 0 ? '' : ` ${Object.entries(r.method.options).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join(' ')}`}; precision ${used} (requested ${r.precision.requested}); backend ${r.backend}; seed ${String(r.seed)}`,
     `converged  ${conv} after ${r.nIter} iterations; best of ${r.restarts.length} restart(s): #${r.restart + 1}`,
     `bound      ${sig(r.bound)} (${r.boundKind})${se}`,
     `log-lik    ${sig(r.logLikelihood)}`,
