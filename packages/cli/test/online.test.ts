@@ -119,6 +119,7 @@ describe('the flags of --accelerate, --online and --se: user errors', () => {
     ['--se-method jackknife', () => k2('--se', '--se-method', 'jackknife'), [/--se-method = "jackknife": must be one of "louis", "hessian", "bootstrap"/]],
     ['--replicates without bootstrap', () => k2('--se', '--replicates', '10'), [/--replicates = "10": only applies to --se-method bootstrap/]],
     ['--replicates 1', () => k2('--se', '--se-method', 'bootstrap', '--replicates', '1'), [/--replicates = "1": must be an integer >= 2/]],
+    ['--se with a model without a parametrization (before the fit)', () => ['fit', TRAIN, '--model', 'hmm', '--states', '2', '--se'], [/--se: is not available for --model hmm: the model has no parametrization.*Remedy: drop --se/]],
     ['--out the data file', () => k2('--online', '--out', TRAIN), [/--out = ".*train\.csv": names the same file as <data\.csv>/]],
   ];
   it.each(CASES.map(([name, args, patterns]) => [name, args, patterns] as const))('%s', async (_name, args, patterns) => {

@@ -14,7 +14,7 @@ import { readNumericCsv } from '@emlab/data';
 import { open } from 'node:fs/promises';
 import { EmError, splitCsvLine } from '@emlab/core';
 import { aboutFlag, badFlag, flagError, problemOf } from '../internal/cli-error.js';
-import { bootstrapFitOptions, describePass, describeStandardErrors, fitExtrasFromFlags, onlineResultJson, seErrorInFlagTerms, standardErrorsJson, type FitExtras, type OnlineFlagOptions } from '../internal/fit-extras.js';
+import { bootstrapFitOptions, checkStandardErrorsApply, describePass, describeStandardErrors, fitExtrasFromFlags, onlineResultJson, seErrorInFlagTerms, standardErrorsJson, type FitExtras, type OnlineFlagOptions } from '../internal/fit-extras.js';
 import { FIT_OPTION_FLAGS, fitFlags, type FitFlagOptions } from '../internal/fit-flags.js';
 import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from '../internal/fit-session.js';
 import { Interrupt } from '../internal/interrupt.js';
@@ -58,6 +58,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     let v = vocabulary(mf);
     // Numeric-table models are built before the data is read: their options do not depend on it.
     const early = numeric ? await inTerms(v, () => registration.create(given)) : undefined;
+    if (early !== undefined && extras.se !== undefined) checkStandardErrorsApply(early, extras.se, `--model ${registration.name}`);
     if (early !== undefined && weightsColumn !== undefined && early.acceptsWeights !== true) {
       throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');
     }
@@ -69,6 +70,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
       throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');
     }
     checkApplies(method, model, loaded.data, `--estep ${method.name}`, v);
+    if (extras.se !== undefined) checkStandardErrorsApply(model, extras.se, `--model ${registration.name}`);
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
     const warnings: string[] = [];
     const result = await runFitJob({ model, data: loaded.data, weights: loaded.weights, method, options, initParams, accelerate: extras.accelerate, progress, interrupt, vocabulary: v }, warnings);
@@ -223,7 +225,7 @@ async function runOnline(
         `method     online EM with ${result.method.name} (${result.method.family}); minibatches of ${s.batchSize} rows, step sizes (n + ${s.stepOffset})^-${s.stepAlpha}; ${result.updates} updates; seed ${String(result.seed)}`,
         `params     ${result.averaged ? `Polyak-Ruppert average from update ${String(s.averageFrom)}` : 'the last iterate'}`,
         `log-lik    running ${sig(result.runningLogLikelihood, 12)} per row (estimate, last pass)${result.heldOutLogLikelihood === null ? '' : `; held-out ${sig(result.heldOutLogLikelihood, 12)} (${heldOutFile ?? ''})`}`,
-        ...componentTable(result.params, undefined),
+        ...componentTable(result.params, await csvHeader(file)),
       ];
       if (o.out !== undefined) lines.push(`result written to ${o.out}`);
       io.stdout(`${lines.join('\n')}\n`);

@@ -153,6 +153,26 @@ export function fitExtrasFromFlags(parsed: ParsedFlags, method: MethodChoice): F
   };
 }
 
+/**
+ * Checks, before the fit, that the model can give standard errors the asked way (the checks
+ * `standardErrors` makes after it), in flag terms.
+ * @throws EmError `INVALID_ARGUMENT` naming `--se` or `--se-method`.
+ */
+export function checkStandardErrorsApply(model: { readonly name: string; readonly parametrization?: unknown; readonly louis?: unknown; readonly simulate?: unknown; readonly precisions?: readonly string[] }, se: SeFlagOptions, modelFlag: string): void {
+  if (model.parametrization === undefined) {
+    throw badFlag('--se', NO_VALUE, `is not available for ${modelFlag}: the model has no parametrization (the coordinates standard errors are given in)`, 'drop --se, or use a model with one (gmm, bayesian-network)');
+  }
+  if (!(model.precisions ?? ['float64']).includes('float64')) {
+    throw badFlag('--se', NO_VALUE, `is not available for ${modelFlag}: the model does not compute in float64`, 'drop --se');
+  }
+  if (se.method === 'louis' && model.louis === undefined) {
+    throw badFlag('--se-method', 'louis', `needs Louis' identity, which ${modelFlag} does not provide`, 'pass --se-method hessian (needs only the log-likelihood) or bootstrap');
+  }
+  if (se.method === 'bootstrap' && model.simulate === undefined) {
+    throw badFlag('--se-method', 'bootstrap', `needs to simulate data from ${modelFlag}, which it cannot`, 'pass --se-method hessian or louis');
+  }
+}
+
 /** `fitOnline`'s option paths → flags (`options.batchSize` → `--minibatch-size`), for error messages. */
 export const ONLINE_OPTION_FLAGS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(ONLINE_FLAG_KEYS.map(([flag, key]) => [key, `--${flag}`])),
