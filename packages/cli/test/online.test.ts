@@ -112,7 +112,7 @@ describe('the flags of --accelerate, --online and --se: user errors', () => {
     ['--online with --n-init', () => k2('--online', '--n-init', '3'), [/--n-init = "3": does not apply to --online/]],
     ['--online with --se', () => k2('--online', '--se'), [/--se: does not apply to --online/]],
     ['--online with the gradient method', () => k2('--online', '--estep', 'gradient'), [/--estep = "gradient": is a fitting method, and --online blends/]],
-    ['--online with a model that reads its own files', () => ['fit', TRAIN, '--model', 'hmm', '--states', '2', '--online'], [/--online = true: streams one numeric CSV, and --model hmm reads its own data files/]],
+    ['--online with a model that reads its own files', () => ['fit', TRAIN, '--model', 'hmm', '--states', '2', '--online'], [/--online: streams one numeric CSV, and --model hmm reads its own data files/]],
     ['--held-out-file missing', () => k2('--online', '--held-out-file', join(dir, 'nope.csv')), [/IO_ERROR/, /--held-out-file = ".*nope\.csv": .*ENOENT/]],
     ['--held-out-file with other columns', () => k2('--online', '--held-out-file', join(dir, 'wide.csv')), [/--held-out-file = ".*wide\.csv": /]],
     ['--se-method without --se', () => k2('--se-method', 'hessian'), [/--se-method = "hessian": only applies to --se/]],

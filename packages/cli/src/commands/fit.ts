@@ -3,17 +3,21 @@
  * any registered model with any registered method, and prints a summary, the
  * FitResult as JSON (`--json`), or saves it (`--out`).
  *
+ * With `--accelerate NAME` the fit accelerates the exact E-step's EM map; with
+ * `--online` it is online EM streaming the CSV (`fitOnline`); with `--se` the
+ * standard errors of the estimates follow the fit (internal/fit-extras.ts).
+ *
  * Order of work: flags (model flags from the registration's schema, the
- * method and its options, the fitting flags), the output path, the model
- * (so cross-option errors come first), the data, `--init-params`, then the
- * fit; the output is written last, atomically.
+ * method and its options, the fitting, acceleration, online and
+ * standard-error flags), the output path, the model (so cross-option errors
+ * come first), the data, `--init-params`, then the fit; the output is written
+ * last, atomically.
  * @module
  */
-import { fitOnline, standardErrors, toJson, type FitResult, type Model, type StandardErrorsResult } from '@emlab/core';
-import { readNumericCsv } from '@emlab/data';
 import { open } from 'node:fs/promises';
-import { EmError, splitCsvLine } from '@emlab/core';
-import { aboutFlag, badFlag, flagError, problemOf } from '../internal/cli-error.js';
+import { EmError, fitOnline, splitCsvLine, standardErrors, toJson, type FitResult, type Model, type StandardErrorsResult } from '@emlab/core';
+import { readNumericCsv } from '@emlab/data';
+import { NO_VALUE, aboutFlag, badFlag, flagError, problemOf } from '../internal/cli-error.js';
 import { bootstrapFitOptions, checkStandardErrorsApply, describePass, describeStandardErrors, fitExtrasFromFlags, onlineResultJson, seErrorInFlagTerms, standardErrorsJson, type FitExtras, type OnlineFlagOptions } from '../internal/fit-extras.js';
 import { FIT_OPTION_FLAGS, fitFlags, type FitFlagOptions } from '../internal/fit-flags.js';
 import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from '../internal/fit-session.js';
@@ -26,8 +30,8 @@ import { checkOutputs, commitOutputs } from '../internal/outputs.js';
 import { on, positionalArgs, text, type ParsedFlags } from '../internal/parse-flags.js';
 import { Progress } from '../internal/progress.js';
 import { inFlagTerms, type Vocabulary } from '../internal/rephrase.js';
-import { componentTable, describeFit, missingInfo, optionsAsFlags } from '../internal/summary.js';
 import { sig } from '../internal/format.js';
+import { componentTable, describeFit, missingInfo, optionsAsFlags } from '../internal/summary.js';
 
 const EXAMPLE = 'emlab fit data.csv --model gmm --components 3';
 
@@ -46,7 +50,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
   const weightsColumn = text(parsed, 'weights-column');
   const numeric = (registration.data ?? { format: 'numeric-table' }).format === 'numeric-table';
   if (extras.online !== undefined && !numeric) {
-    throw badFlag('--online', true, `streams one numeric CSV, and --model ${registration.name} reads its own data files`, 'fit without --online, or use a model that reads a numeric CSV (emlab models)');
+    throw badFlag('--online', NO_VALUE, `streams one numeric CSV, and --model ${registration.name} reads its own data files`, 'fit without --online, or use a model that reads a numeric CSV (emlab models)');
   }
   await checkOutputs([['--out', out]], [['--init-params', options.initParams], ['--held-out-file', extras.online?.heldOutFile], ...parsed.positionals.map((p) => ['<data.csv>', p] as const)]);
   if (extras.online !== undefined) return runOnline(io, { parsed, mf, given, method, options, online: extras.online, out });
