@@ -1,0 +1,81 @@
+/**
+ * The data a view fits: a built-in data set, a generated mixture (with entries hidden at random),
+ * or a dropped CSV file; plus the points added by clicking. Everything is deterministic given the
+ * settings (and the CSV text), so Node reproduces it with the same calls (see the browser test).
+ * @module
+ */
+import { emError } from '@emlab/core';
+import { loadBuiltin, makeGaussianMixture, maskMissing, parseNumericCsv } from '@emlab/data';
+import type { Settings } from './settings.js';
+
+/** A numeric table as the Gaussian mixture takes it, with column names. */
+export interface Table {
+  readonly values: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+  readonly columns: readonly string[];
+  /** What it is, for the page. */
+  readonly description: string;
+}
+
+/** A CSV file the user dropped: its name and text (kept in memory, not in the URL). */
+export interface DroppedCsv {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Column names x1 … xD. */
+const xNames = (d: number): string[] => Array.from({ length: d }, (_, j) => `x${j + 1}`);
+
+/**
+ * The base table for the settings (before clicked points).
+ * @throws EmError `INVALID_ARGUMENT` when the source is a CSV but none was dropped; the CSV parser's errors for a bad file.
+ */
+export function baseTable(s: Settings, csv: DroppedCsv | null): Table {
+  switch (s.data) {
+    case 'generated': {
+      const g = makeGaussianMixture({ nSamples: s.gen.n, nComponents: s.gen.clusters, nFeatures: 2, seed: s.gen.seed, separation: s.gen.separation, covariance: s.gen.shape });
+      const complete = { values: g.values, rows: g.rows, cols: g.cols };
+      const t = s.gen.missing > 0 ? maskMissing(complete, { rate: s.gen.missing, seed: s.gen.seed }).table : complete;
+      return {
+        values: t.values,
+        rows: t.rows,
+        cols: t.cols,
+        columns: xNames(2),
+        description: `generated: ${s.gen.n} rows from ${s.gen.clusters} Gaussian clusters (${s.gen.shape} covariances, separation ${s.gen.separation}, data seed ${s.gen.seed})${s.gen.missing > 0 ? `, ${Math.round(s.gen.missing * 100)}% of cells hidden at random` : ''}`,
+      };
+    }
+    case 'csv': {
+      if (csv === null) {
+        throw emError('INVALID_ARGUMENT', ['data'], 'csv', 'no CSV file was dropped on this page', 'drop a CSV file (a header row and numeric columns) on the page, or choose a built-in data set');
+      }
+      const t = parseNumericCsv(csv.text, { name: csv.name });
+      if (t.cols < 2) throw emError('INVALID_DATA', [csv.name, 'columns'], t.columns, 'has fewer than two numeric columns', 'drop a CSV file with at least two numeric columns');
+      return { values: t.values, rows: t.rows, cols: t.cols, columns: t.columns, description: `${csv.name}: ${t.rows} rows × ${t.cols} columns${t.missing > 0 ? `, ${t.missing} missing cells` : ''}` };
+    }
+    default: {
+      const b = loadBuiltin(s.data);
+      return { values: b.values, rows: b.rows, cols: b.cols, columns: b.columns, description: `built-in ${b.name}: ${b.description}` };
+    }
+  }
+}
+
+/** The table with the clicked points appended (2-column data only; clicked points are complete rows). */
+export function withPoints(t: Table, points: Settings['points']): Table {
+  if (points.length === 0) return t;
+  if (t.cols !== 2) {
+    throw emError('INVALID_ARGUMENT', ['pts'], points.length, `points can be added to 2-column data only (this table has ${t.cols} columns)`, 'remove the points (Clear points) or choose 2-D data');
+  }
+  const values = new Float64Array((t.rows + points.length) * 2);
+  values.set(t.values);
+  points.forEach(([x, y], i) => {
+    values[(t.rows + i) * 2] = x;
+    values[(t.rows + i) * 2 + 1] = y;
+  });
+  return { ...t, values, rows: t.rows + points.length, description: `${t.description}, plus ${points.length} clicked point${points.length === 1 ? '' : 's'}` };
+}
+
+/** The table a view fits. */
+export function buildTable(s: Settings, csv: DroppedCsv | null): Table {
+  return withPoints(baseTable(s, csv), s.points);
+}
