@@ -79,3 +79,23 @@ export function withPoints(t: Table, points: Settings['points']): Table {
 export function buildTable(s: Settings, csv: DroppedCsv | null): Table {
   return withPoints(baseTable(s, csv), s.points);
 }
+
+const quote = (name: string): string => (/[",\r\n]/.test(name) || name !== name.trim() ? `"${name.replace(/"/g, '""')}"` : name);
+
+/**
+ * The table as CSV text: a header of column names, then every row with `String(x)` (which reads
+ * back to the same float64) and empty cells for missing values. What `emlab fit data.csv` reads,
+ * so a view's fit can be reproduced exactly on the command line.
+ */
+export function tableCsv(t: Table): string {
+  const lines = [t.columns.map(quote).join(',')];
+  for (let i = 0; i < t.rows; i++) {
+    const row: string[] = [];
+    for (let j = 0; j < t.cols; j++) {
+      const v = t.values[i * t.cols + j] as number;
+      row.push(Number.isNaN(v) ? '' : String(v));
+    }
+    lines.push(row.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -9,7 +9,7 @@ import '@emlab/montecarlo';
 import '@emlab/models';
 import { currentBackend, VERSION } from '@emlab/core';
 import { startBackend } from './backend.js';
-import { buildTable, type DroppedCsv, type Table } from './data.js';
+import { buildTable, tableCsv, type DroppedCsv, type Table } from './data.js';
 import { colourOf, DataPlot, drawBoundChart } from './plots.js';
 import { availableMethods, describeError, Race, type Lane } from './race.js';
 import { BACKEND_OPTIONS, COVARIANCES, DATA_SOURCES, INITS, PRECISION_OPTIONS, readSettings, writeSettings, type Settings, type SettingProblem } from './settings.js';
@@ -78,7 +78,9 @@ function formSettings(): { settings: Settings; problems: SettingProblem[] } {
   for (const k of ['shape', 'cov', 'init', 'precision', 'backend']) set(k, field<HTMLSelectElement>(k).value);
   const tol = field<HTMLInputElement>('tol').value.trim();
   set('tol', tol === '' ? 'default' : tol);
-  const methods = [...document.querySelectorAll<HTMLInputElement>('#methods input[type=checkbox]')].filter((b) => b.checked).map((b) => b.value);
+  // The order of the URL stays; newly ticked methods go at the end (in registry order).
+  const ticked = [...document.querySelectorAll<HTMLInputElement>('#methods input[type=checkbox]')].filter((b) => b.checked).map((b) => b.value);
+  const methods = [...settings.methods.filter((m) => ticked.includes(m)), ...ticked.filter((m) => !settings.methods.includes(m))];
   set('methods', methods.join(','));
   const v = Number($<HTMLInputElement>('#speed').value);
   set('speed', String(v >= 61 ? 0 : v));
@@ -136,14 +138,17 @@ function render(): void {
   for (const [id, disabled] of [['#step', running || r.finished], ['#run', running || r.finished], ['#pause', !running]] as const) $<HTMLButtonElement>(id).disabled = disabled;
 }
 
-function download(method: string): void {
-  if (race === null) return;
-  const blob = new Blob([race.resultJson(method)], { type: 'application/json' });
+function save(text: string, type: string, name: string): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `emlab-gmm-${method}-seed${settings.seed}.json`;
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** A finished method's result: what `emlab fit --json` prints. */
+function download(method: string): void {
+  if (race !== null) save(race.resultJson(method), 'application/json', `emlab-gmm-${method}-seed${settings.seed}.json`);
 }
 
 function addPoint(plot: DataPlot, ev: MouseEvent): void {
@@ -281,6 +286,9 @@ function wire(): void {
     render();
   });
   $('#reset').addEventListener('click', () => void reset());
+  $('#download-data').addEventListener('click', () => {
+    if (table !== null) save(tableCsv(table), 'text/csv', `emlab-playground-data${settings.data === 'generated' ? `-seed${settings.gen.seed}` : ''}.csv`);
+  });
   $('#zoom').addEventListener('change', () => render());
   $<HTMLInputElement>('#speed').addEventListener('input', () => {
     const v = Number($<HTMLInputElement>('#speed').value);
