@@ -151,15 +151,47 @@ function download(method: string): void {
   if (race !== null) save(race.resultJson(method), 'application/json', `emlab-gmm-${method}-seed${settings.seed}.json`);
 }
 
+/** A clicked point being dragged: which, on which plot, and whether it moved. */
+let drag: { index: number; plot: DataPlot; moved: boolean } | null = null;
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** Pointer handling of a data plot: a click adds a point, a clicked point's ring can be dragged. */
+function wirePlot(plot: DataPlot): void {
+  plot.svg.addEventListener('pointerdown', (ev) => {
+    const ring = (ev.target as Element).closest('circle.clicked');
+    if (ring === null) return;
+    drag = { index: Number(ring.getAttribute('data-index')), plot, moved: false };
+    plot.svg.setPointerCapture(ev.pointerId);
+    ev.preventDefault();
+  });
+  plot.svg.addEventListener('pointermove', (ev) => {
+    if (drag === null || drag.plot !== plot) return;
+    drag.moved = true;
+    plot.moveClicked(drag.index, ev.clientX, ev.clientY);
+  });
+  plot.svg.addEventListener('pointerup', (ev) => {
+    if (drag === null || drag.plot !== plot) return;
+    const d = drag;
+    drag = null;
+    if (!d.moved) return;
+    const [x, y] = plot.toData(ev.clientX, ev.clientY);
+    void apply({ ...settings, points: settings.points.map((p, i) => (i === d.index ? [round6(x), round6(y)] as const : p)) });
+  });
+  plot.svg.addEventListener('click', (ev) => {
+    if ((ev.target as Element).closest('circle.clicked') !== null) return; // a ring: dragged, not a new point
+    addPoint(plot, ev);
+  });
+}
+
 function addPoint(plot: DataPlot, ev: MouseEvent): void {
   if (table === null) return;
   if (table.cols !== 2) {
     showProblems([`Points can be added to 2-D data only (this table has ${table.cols} columns).`]);
     return;
   }
-  const round = (x: number): number => Math.round(x * 1e6) / 1e6;
   const [x, y] = plot.toData(ev.clientX, ev.clientY);
-  apply({ ...settings, points: [...settings.points, [round(x), round(y)]] });
+  void apply({ ...settings, points: [...settings.points, [round6(x), round6(y)]] });
 }
 
 /** Builds the lanes' panels for the current race. */
@@ -182,7 +214,8 @@ function buildLanes(): void {
     const holder = document.createElement('div');
     panel.append(holder);
     const plot = new DataPlot(holder, t.values, t.rows, t.cols, t.columns, 330, 260);
-    plot.svg.addEventListener('click', (ev) => addPoint(plot, ev));
+    if (t.cols === 2) plot.drawClicked(settings.points);
+    wirePlot(plot);
     plots.push(plot);
     panel.append(document.createElement('dl'), Object.assign(document.createElement('p'), { className: 'error' }));
     const dl = Object.assign(document.createElement('button'), { type: 'button', className: 'download', textContent: 'Download results' });
@@ -229,7 +262,10 @@ async function chooseBackend(): Promise<void> {
   $('#backend').textContent = `backend ${b.name}, emlab ${VERSION}`;
 }
 
-async function stepOnce(): Promise<void> {
+let lastRender = 0;
+
+/** One iteration of every method; redraws unless `throttle` and the last redraw was under 50 ms ago. */
+async function stepOnce(throttle = false): Promise<void> {
   if (race === null || busy || race.finished) return;
   busy = true;
   try {
@@ -237,7 +273,10 @@ async function stepOnce(): Promise<void> {
   } finally {
     busy = false;
   }
-  render();
+  if (!throttle || race.finished || performance.now() - lastRender >= 50) {
+    render();
+    lastRender = performance.now();
+  }
 }
 
 async function runLoop(): Promise<void> {
@@ -247,7 +286,8 @@ async function runLoop(): Promise<void> {
   const r = race;
   while (running && race === r && !r.finished) {
     const t0 = performance.now();
-    await stepOnce();
+    // As fast as possible: redraw at most 20 times a second.
+    await stepOnce(settings.speed === 0);
     const wait = settings.speed > 0 ? Math.max(0, 1000 / settings.speed - (performance.now() - t0)) : 0;
     await new Promise((res) => setTimeout(res, wait));
   }
@@ -337,7 +377,7 @@ export interface PlaygroundHandle {
   backend(): string;
   runToEnd(): Promise<void>;
   /** Per method: the trace's bounds, the result's bound and log-likelihood, the `emlab fit --json` text. */
-  snapshot(): { iteration: number; table: { rows: number; cols: number; values: number[]; columns: string[] } | null; lanes: { method: string; family: string | null; error: string | null; boundAfterE: number[]; boundAfterM: number[]; bound: number | null; logLikelihood: number | null; nIter: number | null; json: string | null }[] };
+  snapshot(): { iteration: number; table: { rows: number; cols: number; values: number[]; columns: string[] } | null; lanes: { method: string; family: string | null; error: string | null; boundAfterE: number[]; boundAfterM: number[]; bound: number | null; logLikelihood: number | null; nIter: number | null; json: string | null; ms: number }[] };
 }
 
 const ready = main();
@@ -361,6 +401,7 @@ const ready = main();
       logLikelihood: l.result?.logLikelihood ?? null,
       nIter: l.result?.nIter ?? null,
       json: l.result === null || race === null ? null : race.resultJson(l.method),
+      ms: l.ms,
     })),
   }),
 };

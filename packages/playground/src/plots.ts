@@ -108,6 +108,7 @@ export class DataPlot {
   readonly svg: SVGSVGElement;
   private readonly frame: Frame;
   private readonly overlay: SVGGElement;
+  private readonly clicked: SVGGElement;
 
   /**
    * @param values - row-major `[rows × cols]`; the first two columns are plotted (rows with either missing are left out of the plot, not of the fit).
@@ -136,6 +137,24 @@ export class DataPlot {
     svgEl('path', { class: 'points', d, stroke: '#444', 'stroke-opacity': 0.45, 'stroke-width': 3.2, 'stroke-linecap': 'round', fill: 'none', 'data-count': xs.length }, g);
     this.svg.setAttribute('data-points', String(xs.length));
     this.overlay = svgEl('g', { class: 'components' }, this.svg);
+    this.clicked = svgEl('g', { class: 'clicked-points' }, this.svg);
+  }
+
+  /** Draws the clicked points (hollow rings with their index, for dragging). */
+  drawClicked(points: readonly (readonly [number, number])[]): void {
+    this.clicked.replaceChildren();
+    points.forEach(([x, y], i) => {
+      svgEl('circle', { class: 'clicked', cx: sx(this.frame, x), cy: sy(this.frame, y), r: 5, fill: '#fff', 'fill-opacity': 0.6, stroke: '#000', 'stroke-width': 1.5, 'data-index': i }, this.clicked);
+    });
+  }
+
+  /** Moves a clicked point's ring to screen position (client coordinates), while dragging. */
+  moveClicked(index: number, clientX: number, clientY: number): void {
+    const ring = this.clicked.querySelector(`circle[data-index="${index}"]`);
+    if (ring === null) return;
+    const r = this.svg.getBoundingClientRect();
+    ring.setAttribute('cx', String(clientX - r.left));
+    ring.setAttribute('cy', String(clientY - r.top));
   }
 
   /** Data coordinates of a click (original units). */

@@ -4,7 +4,7 @@
 // the wasm backend; step and run every method; keep the exact E-step's bound trace monotone; reach,
 // for every method, the final bound Node reaches with `fit` on the same data, start and seed; give
 // from "Download results" the JSON `emlab fit --json` prints for the same data; round-trip its state
-// through the URL; add a clicked point; and draw plots with marks, a legend and axes (screenshot in
+// through the URL; add a clicked point and drag it; and draw plots with marks, a legend and axes (screenshot in
 // test-output/playground.png).
 // Chromium: .ci/run installs Debian's chromium and sets EMLAB_REQUIRE_CHROMIUM=1, so in CI a missing
 // browser fails the test. Elsewhere the browser test is skipped with a message on stderr saying why
@@ -39,13 +39,13 @@ const CLI = join(REPO, 'packages/cli/dist/bin.js');
 
 /** The view the browser test opens: a generated mixture, seven methods. */
 const VIEW = {
-  gen: { n: 240, clusters: 3, separation: 1.5, shape: 'full', missing: 0, seed: 4 },
+  gen: { n: 180, clusters: 3, separation: 1.5, shape: 'full', missing: 0, seed: 4 },
   k: 3,
   cov: 'full',
   seed: 5,
   init: 'random',
   methods: ['exact', 'hard', 'stochastic', 'tempered', 'sparse', 'incremental', 'vb'],
-  maxIter: 150,
+  maxIter: 80,
   precision: 'auto',
 } as const;
 const QUERY =
@@ -64,7 +64,7 @@ const f32 = (a: number, b: number, n: number): number => monotonicityTolerance(a
 interface Snapshot {
   iteration: number;
   table: { rows: number; cols: number; values: number[]; columns: string[] } | null;
-  lanes: { method: string; family: string | null; error: string | null; boundAfterE: number[]; boundAfterM: number[]; bound: number | null; logLikelihood: number | null; nIter: number | null; json: string | null }[];
+  lanes: { method: string; family: string | null; error: string | null; boundAfterE: number[]; boundAfterM: number[]; bound: number | null; logLikelihood: number | null; nIter: number | null; json: string | null; ms: number }[];
 }
 
 let built = false;
@@ -192,8 +192,8 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     // Run (speed max) to the end of every method.
     await page.click('#run');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 60_000 });
-    mark('run to the end');
     snap = (await page.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
+    mark(`run to the end (fits ${snap.lanes.map((l) => `${l.method} ${l.ms.toFixed(0)} ms`).join(', ')})`);
     const n = expectedTable.rows;
     for (const l of snap.lanes) {
       expect(l.error, l.method).toBeNull();
@@ -289,6 +289,9 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     const png = await page.screenshot({ path: join(OUT, 'playground.png'), fullPage: true });
     expect(png.readUInt32BE(16)).toBe(1300);
     expect(png.readUInt32BE(20)).toBeGreaterThan(900);
+    // The top of the page (controls, chart, first row of panels), as docs/playground.png shows it.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(OUT, 'playground-view.png'), fullPage: true, clip: { x: 0, y: 0, width: 1300, height: 1180 } });
 
     mark('screenshot');
     // A changed setting goes to the URL, and the URL restores it in a new page.
@@ -314,6 +317,25 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     const withPoint = (await again.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
     expect(withPoint.table?.rows).toBe(n + 1);
     expect(await again.evaluate('window.emlabPlayground.settingsQuery()')).toBe(await again.evaluate('location.search'));
+    // ... which can be dragged: its ring moves it, the data keep n + 1 rows with the moved point last.
+    const before = withPoint.table?.values.slice(-2) ?? [];
+    const ring = await again.$('.lane[data-method="exact"] svg.data-plot circle.clicked');
+    const at = await ring?.boundingBox();
+    expect(at).not.toBeNull();
+    const [cx, cy] = [(at?.x ?? 0) + (at?.width ?? 0) / 2, (at?.y ?? 0) + (at?.height ?? 0) / 2];
+    const search = (await again.evaluate('location.search')) as string;
+    await again.mouse.move(cx, cy);
+    await again.mouse.down();
+    await again.mouse.move(cx + 20, cy + 15, { steps: 4 });
+    await again.mouse.move(cx + 40, cy + 30, { steps: 4 });
+    await again.mouse.up();
+    await again.waitForFunction((s) => location.search !== s, search);
+    const dragged = (await again.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
+    expect(dragged.table?.rows).toBe(n + 1);
+    const after = dragged.table?.values.slice(-2) ?? [];
+    expect(after[0] as number).toBeGreaterThan(before[0] as number); // moved right
+    expect(after[1] as number).toBeLessThan(before[1] as number); // and down (y grows upwards)
+    expect(dragged.table?.values.slice(0, -2)).toEqual(withPoint.table?.values.slice(0, -2));
 
     // Missing cells: the EM methods fit through them; variational Bayes, which needs complete data,
     // shows its typed error in its panel instead of running.
