@@ -27,6 +27,14 @@ export function playgroundConfig(options: { outDir?: string; logLevel?: InlineCo
       chunkSizeWarningLimit: 4096,
       // The wasm binaries are fetched by URL, never inlined.
       assetsInlineLimit: 0,
+      rolldownOptions: {
+        onwarn(warning, warn) {
+          // Benign here: the packages import some modules both statically and lazily (so the lazy
+          // import cannot split them off), and the build-time profile of slow plugins.
+          if (warning.code === 'INEFFECTIVE_DYNAMIC_IMPORT' || warning.code === 'PLUGIN_TIMINGS') return;
+          warn(warning);
+        },
+      },
     },
     preview: { port: 4173 },
     server: { port: 5173 },
