@@ -6,7 +6,8 @@
  */
 import { emError } from '@emlab/core';
 import { loadBuiltin, makeGaussianMixture, maskMissing, parseNumericCsv } from '@emlab/data';
-import type { Settings } from './settings.js';
+import { hiddenMarkovModel, type HmmParams } from '@emlab/models';
+import type { GeneratorSettings, Settings } from './settings.js';
 
 /** A numeric table as the Gaussian mixture takes it, with column names. */
 export interface Table {
@@ -32,6 +33,7 @@ const xNames = (d: number): string[] => Array.from({ length: d }, (_, j) => `x${
  * @throws EmError `INVALID_ARGUMENT` when the source is a CSV but none was dropped; the CSV parser's errors for a bad file.
  */
 export function baseTable(s: Settings, csv: DroppedCsv | null): Table {
+  if (s.model === 'hmm') return baseSeries(s, csv);
   switch (s.data) {
     case 'generated': {
       const g = makeGaussianMixture({ nSamples: s.gen.n, nComponents: s.gen.clusters, nFeatures: 2, seed: s.gen.seed, separation: s.gen.separation, covariance: s.gen.shape });
@@ -63,6 +65,7 @@ export function baseTable(s: Settings, csv: DroppedCsv | null): Table {
 /** The table with the clicked points appended (2-column data only; clicked points are complete rows). */
 export function withPoints(t: Table, points: Settings['points']): Table {
   if (points.length === 0) return t;
+  if (t.cols === 1) throw emError('INVALID_ARGUMENT', ['pts'], points.length, 'points are added to 2-column mixture data only, not to a series', 'remove the points (Clear points)');
   if (t.cols !== 2) {
     throw emError('INVALID_ARGUMENT', ['pts'], points.length, `points can be added to 2-column data only (this table has ${t.cols} columns)`, 'remove the points (Clear points) or choose 2-D data');
   }
@@ -73,6 +76,44 @@ export function withPoints(t: Table, points: Settings['points']): Table {
     values[(t.rows + i) * 2 + 1] = y;
   });
   return { ...t, values, rows: t.rows + points.length, description: `${t.description}, plus ${points.length} clicked point${points.length === 1 ? '' : 's'}` };
+}
+
+/**
+ * The true HMM of the generator settings: `clusters` states with unit-variance Gaussian emissions
+ * whose means are `separation` apart (centred on 0), self-transition `stay`, the rest spread
+ * evenly, and a uniform initial distribution.
+ */
+export function hmmTruth(g: GeneratorSettings): HmmParams {
+  const k = g.clusters;
+  const off = k === 1 ? 0 : (1 - g.stay) / (k - 1);
+  return {
+    initial: Array.from({ length: k }, () => 1 / k),
+    transition: Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (k === 1 ? 1 : i === j ? g.stay : off))),
+    emission: { type: 'gaussian', covarianceType: 'full', means: Array.from({ length: k }, (_, i) => [(i - (k - 1) / 2) * g.separation]), covariances: Array.from({ length: k }, () => [[1]]) },
+  } as HmmParams;
+}
+
+/** The HMM's series: one sequence, one column (generated from {@link hmmTruth}, or a CSV file's first column). */
+function baseSeries(s: Settings, csv: DroppedCsv | null): Table {
+  if (s.data === 'generated') {
+    const sample = hiddenMarkovModel({ nStates: s.gen.clusters, emission: 'gaussian' }).sample(hmmTruth(s.gen), [s.gen.n], s.gen.seed);
+    const complete = { values: Float64Array.from(sample.x, (r) => r[0] as number), rows: s.gen.n, cols: 1 };
+    const t = s.gen.missing > 0 ? maskMissing(complete, { rate: s.gen.missing, seed: s.gen.seed }).table : complete;
+    return {
+      values: t.values,
+      rows: t.rows,
+      cols: 1,
+      columns: ['x'],
+      description: `generated: a series of ${s.gen.n} steps from a ${s.gen.clusters}-state HMM (unit-variance Gaussian emissions, means ${s.gen.separation} apart, self-transition ${s.gen.stay}, data seed ${s.gen.seed})${s.gen.missing > 0 ? `, ${Math.round(s.gen.missing * 100)}% of steps hidden at random` : ''}`,
+    };
+  }
+  if (s.data === 'csv') {
+    if (csv === null) throw emError('INVALID_ARGUMENT', ['data'], 'csv', 'no CSV file was dropped on this page', 'drop a CSV file (a header row and numeric columns) on the page, or choose generated data');
+    const t = parseNumericCsv(csv.text, { name: csv.name });
+    const values = Float64Array.from({ length: t.rows }, (_, i) => t.values[i * t.cols] as number);
+    return { values, rows: t.rows, cols: 1, columns: [t.columns[0] as string], description: `${csv.name}: column ${JSON.stringify(t.columns[0])} as one series of ${t.rows} steps` };
+  }
+  throw emError('INVALID_ARGUMENT', ['data'], s.data, 'is a 2-D mixture data set; the HMM fits a 1-D series', 'choose generated data or drop a CSV file (its first column is the series), or switch the model to gmm');
 }
 
 /** The table a view fits. */

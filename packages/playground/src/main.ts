@@ -10,9 +10,9 @@ import '@emlab/models';
 import { currentBackend, VERSION } from '@emlab/core';
 import { startBackend } from './backend.js';
 import { buildTable, tableCsv, type DroppedCsv, type Table } from './data.js';
-import { colourOf, DataPlot, drawBoundChart } from './plots.js';
-import { availableMethods, describeError, Race, type Lane } from './race.js';
-import { BACKEND_OPTIONS, COVARIANCES, DATA_SOURCES, INITS, PRECISION_OPTIONS, readSettings, writeSettings, type Settings, type SettingProblem } from './settings.js';
+import { colourOf, DataPlot, drawBoundChart, SeriesPlot } from './plots.js';
+import { availableMethods, describeError, kindOf, modelOf, Race, type Lane } from './race.js';
+import { BACKEND_OPTIONS, COVARIANCES, DATA_SOURCES, DEFAULT_HMM_METHODS, DEFAULT_METHODS, MODELS, PRECISION_OPTIONS, readSettings, writeSettings, type Settings, type SettingProblem } from './settings.js';
 
 const $ = <T extends HTMLElement>(sel: string): T => {
   const el = document.querySelector<T>(sel);
@@ -30,7 +30,7 @@ let table: Table | null = null;
 let running = false;
 let busy = false;
 let backendNote: string | null = null;
-let plots: DataPlot[] = [];
+let plots: (DataPlot | SeriesPlot)[] = [];
 let loadProblems: SettingProblem[] = [];
 
 const DATA_LABELS: Record<string, string> = {
@@ -38,9 +38,30 @@ const DATA_LABELS: Record<string, string> = {
   overlap2: 'overlap2: 2 overlapping clusters (500 × 2)',
   blobs5d: 'blobs5d: 4 clusters in 5-D (2000 × 5)',
   mix5: 'mix5: 5 clusters in 4-D (5000 × 4)',
-  generated: 'generated mixture',
+  generated: 'generated',
   csv: 'dropped CSV file',
 };
+const MODEL_LABELS: Record<string, string> = { gmm: 'Gaussian mixture', hmm: 'HMM on a 1-D series (Gaussian emissions)' };
+
+/** The methods' check boxes for the model's structure kind. */
+function buildMethodBoxes(s: Settings): void {
+  const box = $('#methods');
+  box.replaceChildren();
+  for (const m of availableMethods(kindOf(s))) {
+    const label = document.createElement('label');
+    label.title = m.description;
+    const input = Object.assign(document.createElement('input'), { type: 'checkbox', value: m.name });
+    label.append(input, ` ${m.name} `, Object.assign(document.createElement('small'), { textContent: m.family }));
+    box.append(label);
+  }
+}
+
+/** The selects whose choices depend on the model: data sources and initializations. */
+function modelChoices(s: Settings): void {
+  fillSelect('data', s.model === 'hmm' ? ['generated', 'csv'] : DATA_SOURCES, DATA_LABELS);
+  fillSelect('init', modelOf(s).initMethods);
+  buildMethodBoxes(s);
+}
 
 function fillSelect(name: string, values: readonly string[], labels: Record<string, string> = {}): void {
   const sel = field<HTMLSelectElement>(name);
@@ -48,7 +69,10 @@ function fillSelect(name: string, values: readonly string[], labels: Record<stri
 }
 
 function showSettings(s: Settings): void {
+  modelChoices(s);
+  field<HTMLSelectElement>('model').value = s.model;
   field<HTMLSelectElement>('data').value = s.data;
+  field<HTMLInputElement>('stay').value = String(s.gen.stay);
   field<HTMLInputElement>('n').value = String(s.gen.n);
   field<HTMLInputElement>('clusters').value = String(s.gen.clusters);
   field<HTMLInputElement>('sep').value = String(s.gen.separation);
@@ -67,14 +91,27 @@ function showSettings(s: Settings): void {
   $<HTMLInputElement>('#speed').value = String(s.speed === 0 ? 61 : s.speed);
   $<HTMLOutputElement>('#speed-out').textContent = s.speed === 0 ? 'max' : `${s.speed}/s`;
   for (const el of document.querySelectorAll<HTMLElement>('.gen')) el.hidden = s.data !== 'generated';
+  for (const el of document.querySelectorAll<HTMLElement>('.gmm-only')) el.hidden = s.model !== 'gmm';
+  for (const el of document.querySelectorAll<HTMLElement>('.hmm-only')) el.hidden = s.model !== 'hmm';
 }
 
 /** Settings from the form, through the same reader as the URL (so the form cannot hold what a URL cannot). */
 function formSettings(): { settings: Settings; problems: SettingProblem[] } {
   const p = new URLSearchParams(writeSettings(settings));
   const set = (k: string, v: string): void => p.set(k, v);
+  const model = field<HTMLSelectElement>('model').value;
+  if (model !== settings.model) {
+    // A new model: its default methods, an initialization it has, data it can fit, no clicked points.
+    p.set('model', model);
+    p.set('methods', (model === 'hmm' ? DEFAULT_HMM_METHODS : DEFAULT_METHODS).join(','));
+    p.set('init', 'random');
+    p.delete('pts');
+    if (model === 'hmm' && p.get('data') !== 'csv') p.set('data', 'generated');
+    for (const k of ['stay', 'shape', 'cov']) p.delete(k);
+    return readSettings(`?${p.toString()}`);
+  }
   set('data', field<HTMLSelectElement>('data').value);
-  for (const k of ['n', 'clusters', 'sep', 'missing', 'dseed', 'k', 'seed', 'maxIter']) set(k, field<HTMLInputElement>(k).value);
+  for (const k of ['n', 'clusters', 'sep', 'missing', 'dseed', 'k', 'seed', 'maxIter', 'stay']) set(k, field<HTMLInputElement>(k).value);
   for (const k of ['shape', 'cov', 'init', 'precision', 'backend']) set(k, field<HTMLSelectElement>(k).value);
   const tol = field<HTMLInputElement>('tol').value.trim();
   set('tol', tol === '' ? 'default' : tol);
@@ -90,8 +127,8 @@ function formSettings(): { settings: Settings; problems: SettingProblem[] } {
 function showProblems(extra: string[] = []): void {
   const box = $('#problems');
   const lines = [...loadProblems.map((p) => `URL parameter ${p.param}=${JSON.stringify(p.value)} ${p.message}.`), ...(backendNote === null ? [] : [backendNote]), ...extra];
-  const known = new Set(availableMethods().map((m) => m.name));
-  for (const m of settings.methods) if (!known.has(m)) lines.push(`Method ${JSON.stringify(m)} is not registered for Gaussian mixtures (registered: ${[...known].join(', ')}).`);
+  const known = new Set(availableMethods(kindOf(settings)).map((m) => m.name));
+  for (const m of settings.methods) if (!known.has(m)) lines.push(`Method ${JSON.stringify(m)} is not registered for ${MODEL_LABELS[settings.model] ?? settings.model} (registered: ${[...known].join(', ')}).`);
   box.replaceChildren(...lines.map((l) => Object.assign(document.createElement('p'), { textContent: l })));
 }
 
@@ -115,7 +152,9 @@ function render(): void {
   r.lanes.forEach((l, i) => {
     const panel = document.querySelector<HTMLElement>(`.lane[data-method="${CSS.escape(l.method)}"]`);
     if (panel === null) return;
-    plots[i]?.drawComponents(l.params, colourOf(i));
+    const plot = plots[i];
+    if (plot instanceof DataPlot) plot.drawComponents(l.params, colourOf(i));
+    else if (plot instanceof SeriesPlot) plot.drawStates(l.params, decode(r, l.params), colourOf(i));
     const last = l.records[l.records.length - 1];
     const rows: [string, string][] = [
       ['iterations', String(l.records.length)],
@@ -138,6 +177,16 @@ function render(): void {
   for (const [id, disabled] of [['#step', running || r.finished], ['#run', running || r.finished], ['#pause', !running]] as const) $<HTMLButtonElement>(id).disabled = disabled;
 }
 
+/** The HMM's Viterbi states under `params` (null before the first iteration or if decoding fails). */
+function decode(r: Race, params: unknown): Int32Array | null {
+  if (params === null || params === undefined || !('decode' in r.model)) return null;
+  try {
+    return r.model.predict(params as never, r.data as never);
+  } catch {
+    return null;
+  }
+}
+
 function save(text: string, type: string, name: string): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(new Blob([text], { type }));
@@ -148,7 +197,7 @@ function save(text: string, type: string, name: string): void {
 
 /** A finished method's result: what `emlab fit --json` prints. */
 function download(method: string): void {
-  if (race !== null) save(race.resultJson(method), 'application/json', `emlab-gmm-${method}-seed${settings.seed}.json`);
+  if (race !== null) save(race.resultJson(method), 'application/json', `emlab-${settings.model}-${method}-seed${settings.seed}.json`);
 }
 
 /** A clicked point being dragged: which, on which plot, and whether it moved. */
@@ -213,10 +262,14 @@ function buildLanes(): void {
     panel.append(h);
     const holder = document.createElement('div');
     panel.append(holder);
-    const plot = new DataPlot(holder, t.values, t.rows, t.cols, t.columns, 330, 260);
-    if (t.cols === 2) plot.drawClicked(settings.points);
-    wirePlot(plot);
-    plots.push(plot);
+    if (settings.model === 'hmm') {
+      plots.push(new SeriesPlot(holder, t.values, t.rows, t.columns[0] ?? 'x', 330, 260));
+    } else {
+      const plot = new DataPlot(holder, t.values, t.rows, t.cols, t.columns, 330, 260);
+      if (t.cols === 2) plot.drawClicked(settings.points);
+      wirePlot(plot);
+      plots.push(plot);
+    }
     panel.append(document.createElement('dl'), Object.assign(document.createElement('p'), { className: 'error' }));
     const dl = Object.assign(document.createElement('button'), { type: 'button', className: 'download', textContent: 'Download results' });
     dl.addEventListener('click', () => download(l.method));
@@ -347,20 +400,11 @@ async function main(): Promise<void> {
   const read = readSettings(location.search);
   settings = read.settings;
   loadProblems = read.problems;
-  fillSelect('data', DATA_SOURCES, DATA_LABELS);
+  fillSelect('model', MODELS, MODEL_LABELS);
   fillSelect('shape', COVARIANCES);
   fillSelect('cov', COVARIANCES);
-  fillSelect('init', INITS);
   fillSelect('precision', PRECISION_OPTIONS);
   fillSelect('backend', BACKEND_OPTIONS);
-  const methodsBox = $('#methods');
-  for (const m of availableMethods()) {
-    const label = document.createElement('label');
-    label.title = m.description;
-    const box = Object.assign(document.createElement('input'), { type: 'checkbox', value: m.name });
-    label.append(box, ` ${m.name} `, Object.assign(document.createElement('small'), { textContent: m.family }));
-    methodsBox.append(label);
-  }
   showSettings(settings);
   history.replaceState(null, '', writeSettings(settings));
   await chooseBackend();

@@ -260,3 +260,71 @@ export function drawBoundChart(parent: HTMLElement, series: readonly BoundSeries
   parent.replaceChildren(svg);
   return svg;
 }
+
+/** A state colour (for the HMM's decoded states): distinct from the method colours' order. */
+export const stateColourOf = (k: number): string => (['#e41a1c', '#377eb8', '#4daf4a', '#984ea3', '#ff7f00', '#a65628', '#f781bf', '#999999', '#66c2a5', '#fc8d62', '#8da0cb', '#e78ac3'] as const)[k % 12] as string;
+
+/** The HMM's emission parameters as the series plot reads them (Gaussian, first coordinate). */
+function stateMeans(params: unknown): { means: number[]; sds: number[] } | null {
+  const e = (params as { emission?: { means?: unknown; covariances?: unknown } } | null)?.emission;
+  if (e === undefined || !Array.isArray(e.means) || !Array.isArray(e.covariances)) return null;
+  const means = (e.means as number[][]).map((m) => m[0] ?? 0);
+  const sds = (e.covariances as number[][][]).map((c) => Math.sqrt(Math.max(0, c[0]?.[0] ?? 0)));
+  return { means, sds };
+}
+
+/** An HMM panel: the series against time, points coloured by the decoded (Viterbi) state, each state's mean ± 2 sd. */
+export class SeriesPlot {
+  readonly svg: SVGSVGElement;
+  private readonly frame: Frame;
+  private readonly overlay: SVGGElement;
+  private readonly xs: number[] = [];
+  private readonly ys: number[] = [];
+
+  constructor(parent: HTMLElement, values: Float64Array, rows: number, column: string, width: number, height: number) {
+    this.svg = svgEl('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'series-plot' });
+    parent.appendChild(this.svg);
+    for (let t = 0; t < rows; t++) {
+      const y = values[t] as number;
+      if (Number.isFinite(y)) {
+        this.xs.push(t + 1);
+        this.ys.push(y);
+      }
+    }
+    const [y0, y1] = extent(this.ys, 0.08);
+    this.frame = { x0: 0, x1: Math.max(1, rows + 1), y0, y1, left: 46, top: 8, width: width - 56, height: height - 48 };
+    const g = svgEl('g', {}, this.svg);
+    axes(g, this.frame, 'time step t', column);
+    this.svg.setAttribute('data-points', String(this.xs.length));
+    this.overlay = svgEl('g', { class: 'states' }, this.svg);
+    this.drawStates(null, null, '#444');
+  }
+
+  /**
+   * Redraws the points coloured by `states` (one per time step, observed or not; null: grey) and
+   * each state's mean ± 2 sd band from `params` in the method's colour.
+   */
+  drawStates(params: unknown, states: Int32Array | null, colour: string): void {
+    this.overlay.replaceChildren();
+    const f = this.frame;
+    const sm = stateMeans(params);
+    if (sm !== null) {
+      sm.means.forEach((m, k) => {
+        const sd = sm.sds[k] ?? 0;
+        const top = sy(f, Math.min(f.y1, m + 2 * sd));
+        const bottom = sy(f, Math.max(f.y0, m - 2 * sd));
+        svgEl('rect', { class: 'state-band', x: f.left, y: top, width: f.width, height: Math.max(0, bottom - top), fill: stateColourOf(k), 'fill-opacity': 0.07 }, this.overlay);
+        svgEl('line', { class: 'state-mean', x1: f.left, x2: f.left + f.width, y1: sy(f, m), y2: sy(f, m), stroke: colour, 'stroke-width': 1.4, 'stroke-dasharray': '5 3' }, this.overlay);
+      });
+    }
+    const paths = new Map<number, string>();
+    for (let i = 0; i < this.xs.length; i++) {
+      const t = this.xs[i] as number;
+      const k = states === null ? -1 : (states[t - 1] ?? -1);
+      paths.set(k, `${paths.get(k) ?? ''}M${sx(f, t).toFixed(1)} ${sy(f, this.ys[i] as number).toFixed(1)}h0`);
+    }
+    for (const [k, d] of paths) {
+      svgEl('path', { class: 'points', 'data-state': k, d, stroke: k < 0 ? '#444' : stateColourOf(k), 'stroke-opacity': 0.8, 'stroke-width': 3.2, 'stroke-linecap': 'round', fill: 'none' }, this.overlay);
+    }
+  }
+}

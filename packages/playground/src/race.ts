@@ -5,22 +5,25 @@
  * returns for the same inputs.
  * @module
  */
-import { EmError, fitSteps, listESteps, toJson, type FitOptions, type FitResult, type FitRun, type IterationRecord, type MethodFamily } from '@emlab/core';
-import { gaussianMixture, missingSummary, type GaussianMixture, type GmmParams } from '@emlab/models';
+import { EmError, fitSteps, listESteps, toJson, type FitOptions, type FitResult, type FitRun, type IterationRecord, type MethodFamily, type Model, type PreparedData } from '@emlab/core';
+import { gaussianMixture, hiddenMarkovModel, missingSummary, type GaussianMixture, type HiddenMarkovModel } from '@emlab/models';
 import type { Table } from './data.js';
 import type { Settings } from './settings.js';
 
-/** A registered method that applies to the Gaussian mixture (`finite` kind, or any kind). */
+/** A registered method for a structure kind (`finite` for the mixture, `chain` for the HMM, or any kind). */
 export interface MethodInfo {
   readonly name: string;
   readonly family: MethodFamily;
   readonly description: string;
 }
 
-/** The methods the registry offers for the Gaussian mixture, in registry order. */
-export function availableMethods(): MethodInfo[] {
-  return listESteps('finite').map((e) => ({ name: e.method, family: e.family, description: e.description }));
+/** The methods the registry offers for a structure kind, in registry order. */
+export function availableMethods(kind: string): MethodInfo[] {
+  return listESteps(kind).map((e) => ({ name: e.method, family: e.family, description: e.description }));
 }
+
+/** The structure kind of the settings' model. */
+export const kindOf = (s: Settings): string => (s.model === 'hmm' ? 'chain' : 'finite');
 
 /** One method's run. */
 export interface Lane {
@@ -28,10 +31,10 @@ export interface Lane {
   readonly family: MethodFamily | null;
   /** Iteration records so far (the bound trace). */
   readonly records: IterationRecord[];
-  /** θ after the latest iteration (the start before the first). */
-  params: GmmParams | null;
+  /** θ after the latest iteration (plain JSON). */
+  params: unknown;
   /** The result once the run ended. */
-  result: FitResult<GmmParams> | null;
+  result: FitResult | null;
   /** Why the method could not run (a typed error's message), if it could not. */
   error: string | null;
   /** Warnings the fit raised (non-convergence, monotonicity). */
@@ -41,7 +44,7 @@ export interface Lane {
 }
 
 /** The fit options every lane shares (the Node test builds the same). */
-export function fitOptions(s: Settings, method: string, onWarning: (m: string) => void): FitOptions<GmmParams> {
+export function fitOptions(s: Settings, method: string, onWarning: (m: string) => void): FitOptions {
   return {
     eStep: method,
     seed: s.seed,
@@ -53,30 +56,40 @@ export function fitOptions(s: Settings, method: string, onWarning: (m: string) =
   };
 }
 
-/** The model of the settings. */
-export function modelOf(s: Settings): GaussianMixture {
-  return gaussianMixture({ nComponents: s.k, covarianceType: s.cov });
+/** The model of the settings: a Gaussian mixture, or an HMM with Gaussian emissions. */
+export function modelOf(s: Settings): GaussianMixture | HiddenMarkovModel {
+  return s.model === 'hmm' ? hiddenMarkovModel({ nStates: s.k, emission: 'gaussian' }) : gaussianMixture({ nComponents: s.k, covarianceType: s.cov });
+}
+
+/** The table as the model's data: a matrix for the mixture, one sequence for the HMM. */
+export function modelData(s: Settings, t: Table): unknown {
+  const m = { values: t.values, rows: t.rows, cols: t.cols };
+  return s.model === 'hmm' ? { ...m, lengths: [t.rows] } : m;
 }
 
 /** Every method of the settings, stepped together. */
 export class Race {
   readonly lanes: Lane[];
-  private readonly runs: (FitRun<GmmParams> | null)[];
+  private readonly runs: (FitRun<unknown> | null)[];
+  readonly model: GaussianMixture | HiddenMarkovModel;
+  readonly data: unknown;
   private disposed = false;
   /** Iterations stepped (the largest lane's record count). */
   iteration = 0;
 
   constructor(readonly settings: Settings, readonly table: Table) {
     const model = modelOf(settings);
-    const data = { values: table.values, rows: table.rows, cols: table.cols };
-    const families = new Map(availableMethods().map((m) => [m.name, m.family]));
+    this.model = model;
+    const data = modelData(settings, table);
+    this.data = data;
+    const families = new Map(availableMethods(model.structureKind).map((m) => [m.name, m.family]));
     this.lanes = [];
     this.runs = [];
     for (const method of settings.methods) {
       const lane: Lane = { method, family: families.get(method) ?? null, records: [], params: null, result: null, error: null, warnings: [], ms: 0 };
-      let run: FitRun<GmmParams> | null = null;
+      let run: FitRun<unknown> | null = null;
       try {
-        run = fitSteps(model, data, fitOptions(settings, method, (m) => lane.warnings.push(m)));
+        run = fitSteps(model as unknown as Model<unknown, unknown, unknown, PreparedData>, data, fitOptions(settings, method, (m) => lane.warnings.push(m)));
       } catch (e) {
         lane.error = describeError(e);
       }
@@ -120,13 +133,16 @@ export class Race {
     await Promise.all(this.runs.map((r) => r?.dispose()));
   }
 
-  /** What `emlab fit --json` prints for a finished lane: the FitResult with the columns and missing-data summary. */
+  /**
+   * A finished lane's result: for the mixture, what `emlab fit --json` prints (the FitResult with
+   * the columns and missing-data summary); for the HMM, the FitResult as `emlab fit --out` saves it.
+   */
   resultJson(method: string): string {
     const lane = this.lanes.find((l) => l.method === method);
     if (lane?.result == null) {
       throw new EmError('INVALID_ARGUMENT', `method ${JSON.stringify(method)} has no result yet. Remedy: run it to the end first`, { path: ['method'], value: method });
     }
-    return `${toJson({ ...lane.result, ...cliExtras(this.table) })}\n`;
+    return `${toJson(this.settings.model === 'gmm' ? { ...lane.result, ...cliExtras(this.table) } : lane.result)}\n`;
   }
 }
 

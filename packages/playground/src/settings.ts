@@ -12,18 +12,24 @@ export type DataSource = 'blobs3' | 'overlap2' | 'blobs5d' | 'mix5' | 'generated
 
 export const DATA_SOURCES: readonly DataSource[] = ['blobs3', 'overlap2', 'blobs5d', 'mix5', 'generated', 'csv'];
 export const COVARIANCES: readonly CovarianceType[] = ['full', 'diag', 'spherical', 'tied'];
-export const INITS = ['kmeans++', 'random'] as const;
+/** Initializations of either model (the Gaussian mixture has kmeans++ and random, the HMM kmeans and random). */
+export const INITS = ['random', 'kmeans++', 'kmeans'] as const;
+/** The models: a Gaussian mixture, or a hidden Markov model with Gaussian emissions on a 1-D series. */
+export const MODELS = ['gmm', 'hmm'] as const;
+export type ModelName = (typeof MODELS)[number];
 export const PRECISION_OPTIONS = ['auto', 'float64', 'float32'] as const;
 export const BACKEND_OPTIONS = ['wasm', 'cpu'] as const;
 
 /** The methods shown by default (all of those the registry offers appear as choices). */
 export const DEFAULT_METHODS: readonly string[] = ['exact', 'hard', 'stochastic', 'tempered', 'sparse', 'incremental', 'vb'];
+/** The HMM's default methods: its chain E-steps (forward–backward, Viterbi, forward-filtering backward-sampling). */
+export const DEFAULT_HMM_METHODS: readonly string[] = ['exact', 'hard', 'stochastic'];
 
 /** Generated-mixture options. */
 export interface GeneratorSettings {
-  /** Rows. */
+  /** Rows (the series' length for the HMM). */
   readonly n: number;
-  /** True clusters. */
+  /** True clusters (true states for the HMM). */
   readonly clusters: number;
   /** Minimum distance between means in cluster scales (smaller: more overlap). */
   readonly separation: number;
@@ -33,10 +39,13 @@ export interface GeneratorSettings {
   readonly missing: number;
   /** Seed of the data (the fit has its own). */
   readonly seed: number;
+  /** HMM only: the true self-transition probability (the rest spread evenly). */
+  readonly stay: number;
 }
 
 /** Everything that determines a view. */
 export interface Settings {
+  readonly model: ModelName;
   readonly data: DataSource;
   readonly gen: GeneratorSettings;
   /** Points added by clicking (original units, first two columns; 2-D data only). */
@@ -59,8 +68,9 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
+  model: 'gmm',
   data: 'generated',
-  gen: { n: 500, clusters: 4, separation: 2, shape: 'full', missing: 0, seed: 1 },
+  gen: { n: 500, clusters: 4, separation: 2, shape: 'full', missing: 0, seed: 1, stay: 0.9 },
   points: [],
   k: 4,
   cov: 'full',
@@ -118,7 +128,9 @@ export function readSettings(search: string): { settings: Settings; problems: Se
     shape: oneOf(p, 'shape', d.gen.shape, COVARIANCES, problems),
     missing: num(p, 'missing', d.gen.missing, (x) => x >= 0 && x <= 0.5, 'a fraction from 0 to 0.5', problems),
     seed: num(p, 'dseed', d.gen.seed, int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1', problems),
+    stay: num(p, 'stay', d.gen.stay, (x) => x >= 0 && x < 1, 'a probability from 0 to below 1', problems),
   };
+  const model = oneOf(p, 'model', d.model, MODELS, problems);
   const points: [number, number][] = [];
   const rawPts = p.get('pts');
   if (rawPts !== null && rawPts !== '') {
@@ -134,7 +146,7 @@ export function readSettings(search: string): { settings: Settings; problems: Se
     if (parts.length > MAX_POINTS) problems.push({ param: 'pts', value: `${parts.length} points`, message: `at most ${MAX_POINTS} points; the rest were left out` });
   }
   const rawMethods = p.get('methods');
-  const methods = rawMethods === null ? d.methods : rawMethods.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  const methods = rawMethods === null ? (model === 'hmm' ? DEFAULT_HMM_METHODS : d.methods) : rawMethods.split(',').map((m) => m.trim()).filter((m) => m !== '');
   const rawTol = p.get('tol');
   let tol: number | null = d.tol;
   if (rawTol !== null && rawTol !== 'default') {
@@ -143,6 +155,7 @@ export function readSettings(search: string): { settings: Settings; problems: Se
     else tol = x;
   }
   const settings: Settings = {
+    model,
     data: oneOf(p, 'data', d.data, DATA_SOURCES, problems),
     gen,
     points,
@@ -165,17 +178,19 @@ const fmt = (x: number): string => String(Math.round(x * 1e6) / 1e6);
 /** The query string of settings (every setting, in a fixed order; `readSettings` inverts it). */
 export function writeSettings(s: Settings): string {
   const p = new URLSearchParams();
+  p.set('model', s.model);
   p.set('data', s.data);
   if (s.data === 'generated') {
     p.set('n', String(s.gen.n));
     p.set('clusters', String(s.gen.clusters));
     p.set('sep', String(s.gen.separation));
-    p.set('shape', s.gen.shape);
+    if (s.model === 'gmm') p.set('shape', s.gen.shape);
+    else p.set('stay', String(s.gen.stay));
     p.set('missing', String(s.gen.missing));
     p.set('dseed', String(s.gen.seed));
   }
   p.set('k', String(s.k));
-  p.set('cov', s.cov);
+  if (s.model === 'gmm') p.set('cov', s.cov);
   p.set('seed', String(s.seed));
   p.set('init', s.init);
   p.set('methods', s.methods.join(','));

@@ -19,11 +19,12 @@ import { fit, fromJson, monotonicityTolerance, toJson, type FitResult } from '@e
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
-import { makeGaussianMixture } from '@emlab/data';
-import { gaussianMixture, type GmmParams } from '@emlab/models';
+import { makeGaussianMixture, maskMissing } from '@emlab/data';
+import { gaussianMixture, hiddenMarkovModel, type GmmParams } from '@emlab/models';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hmmTruth } from '../src/data.ts';
 import { playgroundConfig } from '../vite.config.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
 
@@ -49,8 +50,14 @@ const VIEW = {
   precision: 'auto',
 } as const;
 const QUERY =
-  `?data=generated&n=${VIEW.gen.n}&clusters=${VIEW.gen.clusters}&sep=${VIEW.gen.separation}&shape=${VIEW.gen.shape}&missing=${VIEW.gen.missing}&dseed=${VIEW.gen.seed}` +
+  `?model=gmm&data=generated&n=${VIEW.gen.n}&clusters=${VIEW.gen.clusters}&sep=${VIEW.gen.separation}&shape=${VIEW.gen.shape}&missing=${VIEW.gen.missing}&dseed=${VIEW.gen.seed}` +
   `&k=${VIEW.k}&cov=${VIEW.cov}&seed=${VIEW.seed}&init=${VIEW.init}&methods=${VIEW.methods.join('%2C')}&maxIter=${VIEW.maxIter}&tol=default&precision=${VIEW.precision}&backend=wasm&speed=0`;
+
+/** The HMM view: a 3-state series with 5% of its steps missing, the three chain E-steps. */
+const HMM_GEN = { n: 300, clusters: 3, separation: 2.5, shape: 'full', missing: 0.05, seed: 2, stay: 0.9 } as const;
+const HMM_QUERY =
+  `?model=hmm&data=generated&n=${HMM_GEN.n}&clusters=${HMM_GEN.clusters}&sep=${HMM_GEN.separation}&stay=${HMM_GEN.stay}&missing=${HMM_GEN.missing}&dseed=${HMM_GEN.seed}` +
+  '&k=3&seed=1&init=random&methods=exact%2Chard%2Cstochastic&maxIter=60&tol=default&precision=auto&backend=wasm&speed=0';
 
 /** The same data, made in Node with the generator calls the page documents. */
 function nodeTable(): { values: Float64Array; rows: number; cols: number } {
@@ -310,6 +317,7 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
 
     // A click on a plot adds a point: the URL gets it and the data has one more row.
     const box = await again.$('.lane[data-method="exact"] svg.data-plot');
+    await box?.scrollIntoViewIfNeeded();
     const rect = await box?.boundingBox();
     expect(rect).not.toBeNull();
     await again.mouse.click((rect?.x ?? 0) + (rect?.width ?? 0) / 2, (rect?.y ?? 0) + (rect?.height ?? 0) / 3);
@@ -320,6 +328,7 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     // ... which can be dragged: its ring moves it, the data keep n + 1 rows with the moved point last.
     const before = withPoint.table?.values.slice(-2) ?? [];
     const ring = await again.$('.lane[data-method="exact"] svg.data-plot circle.clicked');
+    await ring?.scrollIntoViewIfNeeded();
     const at = await ring?.boundingBox();
     expect(at).not.toBeNull();
     const [cx, cy] = [(at?.x ?? 0) + (at?.width ?? 0) / 2, (at?.y ?? 0) + (at?.height ?? 0) / 2];
@@ -353,6 +362,64 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     expect(await again.$eval('.lane[data-method="vb"] .error', (e) => e.textContent)).toMatch(/^INVALID_DATA: /);
 
     mark('second page');
+
+    // The HMM on a 1-D series (with missing steps): the chain E-steps live, exact monotone, Node's bounds.
+    const hmmPage = await context.newPage();
+    hmmPage.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()} (HMM page): ${m.text()}`);
+    });
+    hmmPage.on('pageerror', (e) => problems.push(`page error (HMM page): ${e.message}`));
+    await hmmPage.goto(`${server.url}${HMM_QUERY}`, { waitUntil: 'load' });
+    await hmmPage.evaluate('window.emlabPlayground.ready');
+    expect(await hmmPage.evaluate('location.search')).toBe(HMM_QUERY);
+    expect(await hmmPage.$$eval('#problems p', (ps) => ps.map((p) => p.textContent))).toEqual([]);
+    await hmmPage.click('#run');
+    await hmmPage.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 60_000 });
+    const hs = (await hmmPage.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
+    const hmmModel = hiddenMarkovModel({ nStates: HMM_GEN.clusters, emission: 'gaussian' });
+    const made = hmmModel.sample(hmmTruth(HMM_GEN), [HMM_GEN.n], HMM_GEN.seed).x.map((r) => r[0] as number);
+    const series = Float64Array.from(hs.table?.values ?? []);
+    expect(series.length).toBe(HMM_GEN.n);
+    const masked = maskMissing({ values: Float64Array.from(made), rows: HMM_GEN.n, cols: 1 }, { rate: HMM_GEN.missing, seed: HMM_GEN.seed }).table.values;
+    let hidden = 0;
+    for (let t = 0; t < series.length; t++) {
+      expect(Number.isNaN(series[t] as number), `step ${t} missing`).toBe(Number.isNaN(masked[t] as number));
+      if (Number.isNaN(series[t] as number)) hidden++;
+      else expect(Math.abs((series[t] as number) - (made[t] as number)), `step ${t}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(made[t] as number)));
+    }
+    expect(hidden).toBeGreaterThan(0);
+    const hmmData = { values: series, rows: series.length, cols: 1, lengths: [series.length] };
+    for (const l of hs.lanes) {
+      expect(l.error, l.method).toBeNull();
+      const r = await fit(hmmModel, hmmData, { eStep: l.method, seed: 1, init: 'random', maxIter: 60, onWarning: () => undefined });
+      expect(Math.abs((l.bound as number) - r.bound), `HMM ${l.method}: browser ${l.bound} vs Node ${r.bound}`).toBeLessThanOrEqual(f32(l.bound as number, r.bound, HMM_GEN.n));
+      expect(l.nIter, `HMM ${l.method}`).toBe(r.nIter);
+    }
+    const hx = hs.lanes.find((l) => l.method === 'exact') as Snapshot['lanes'][number];
+    expect(hx.boundAfterE.length).toBeGreaterThan(3);
+    for (let t = 1; t < hx.boundAfterE.length; t++) {
+      const prev = hx.boundAfterM[t - 1] as number;
+      const e = hx.boundAfterE[t] as number;
+      expect(e, `HMM E-step ${t + 1}`).toBeGreaterThanOrEqual(prev - f32(prev, e, HMM_GEN.n));
+      expect(hx.boundAfterM[t] as number, `HMM M-step ${t + 1}`).toBeGreaterThanOrEqual(e - f32(e, hx.boundAfterM[t] as number, HMM_GEN.n));
+    }
+    // State colours: each panel's observed steps are drawn in decoded-state colours, with K state means.
+    const seriesPanels = await hmmPage.$$eval('.lane', (ls) => ls.map((l) => ({
+      method: l.getAttribute('data-method'),
+      states: [...l.querySelectorAll('svg.series-plot path.points')].map((p) => Number(p.getAttribute('data-state'))),
+      drawn: [...l.querySelectorAll('svg.series-plot path.points')].reduce((a, p) => a + ((p.getAttribute('d') ?? '').match(/M/g)?.length ?? 0), 0),
+      means: l.querySelectorAll('svg.series-plot line.state-mean').length,
+    })));
+    expect(seriesPanels.map((p) => p.method)).toEqual(['exact', 'hard', 'stochastic']);
+    for (const p of seriesPanels) {
+      expect(p.drawn, `${p.method} points`).toBe(HMM_GEN.n - hidden);
+      expect(p.states.every((k) => k >= 0 && k < 3), `${p.method} states ${p.states.join(',')}`).toBe(true);
+      expect(p.states.length, `${p.method} states`).toBeGreaterThanOrEqual(2);
+      expect(p.means, `${p.method} means`).toBe(3);
+    }
+    await hmmPage.screenshot({ path: join(OUT, 'playground-hmm.png'), fullPage: true });
+    mark('HMM page');
+
     expect(foreign).toEqual([]);
     expect(problems).toEqual([]);
   }, 120_000);
