@@ -53,7 +53,7 @@ export function baseTable(s: Settings, csv: DroppedCsv | null): Table {
       }
       const t = parseNumericCsv(csv.text, { name: csv.name });
       if (t.cols < 2) throw emError('INVALID_DATA', [csv.name, 'columns'], t.columns, 'has fewer than two numeric columns', 'drop a CSV file with at least two numeric columns');
-      return { values: t.values, rows: t.rows, cols: t.cols, columns: t.columns, description: `${csv.name}: ${t.rows} rows × ${t.cols} columns${t.missing > 0 ? `, ${t.missing} missing cells` : ''}` };
+      return { values: t.values, rows: t.rows, cols: t.cols, columns: t.columns, description: `${csv.name}: ${t.rows} rows × ${t.cols} columns${t.missing > 0 ? `, ${t.missing} missing cell${t.missing === 1 ? '' : 's'}` : ''}` };
     }
     default: {
       const b = loadBuiltin(s.data);

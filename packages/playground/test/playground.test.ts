@@ -4,7 +4,7 @@
 // the wasm backend; step and run every method; keep the exact E-step's bound trace monotone; reach,
 // for every method, the final bound Node reaches with `fit` on the same data, start and seed; give
 // from "Download results" the JSON `emlab fit --json` prints for the same data; round-trip its state
-// through the URL; add a clicked point and drag it; and draw plots with marks, a legend and axes (screenshot in
+// through the URL; add a clicked point and drag it; read a CSV file; run an HMM on a series; and draw plots with marks, a legend and axes (screenshot in
 // test-output/playground.png).
 // Chromium: .ci/run installs Debian's chromium and sets EMLAB_REQUIRE_CHROMIUM=1, so in CI a missing
 // browser fails the test. Elsewhere the browser test is skipped with a message on stderr saying why
@@ -126,6 +126,8 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const context = await browser.newContext({ viewport: { width: 1300, height: 900 }, acceptDownloads: true });
+    // Generous waits: under `npm test` every test file runs at once on a small machine.
+    context.setDefaultTimeout(90_000);
     const page: Page = await context.newPage();
     const problems: string[] = [];
     const foreign: string[] = [];
@@ -198,7 +200,7 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
 
     // Run (speed max) to the end of every method.
     await page.click('#run');
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 150_000 });
     snap = (await page.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
     mark(`run to the end (fits ${snap.lanes.map((l) => `${l.method} ${l.ms.toFixed(0)} ms`).join(', ')})`);
     const n = expectedTable.rows;
@@ -361,6 +363,23 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     }
     expect(await again.$eval('.lane[data-method="vb"] .error', (e) => e.textContent)).toMatch(/^INVALID_DATA: /);
 
+
+    // A CSV file (three columns, one cell missing): the first two are plotted, all three fitted.
+    const csv3 = ['a,b,c', ...Array.from({ length: 40 }, (_, i) => `${Math.cos(i)},${Math.sin(i * 0.7) * 2},${i === 5 ? 'NA' : (i % 7) / 3}`)].join('\n');
+    await again.setInputFiles('input[name="csv"]', { name: 'three.csv', mimeType: 'text/csv', buffer: Buffer.from(csv3) });
+    await again.waitForFunction(() => location.search.includes('data=csv'));
+    await again.waitForFunction(() => document.querySelector('#data-description')?.textContent?.startsWith('three.csv') === true);
+    const fromCsv = (await again.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
+    expect([fromCsv.table?.rows, fromCsv.table?.cols, fromCsv.table?.columns]).toEqual([40, 3, ['a', 'b', 'c']]);
+    expect(await again.$eval('#data-description', (e) => e.textContent)).toBe('three.csv: 40 rows × 3 columns, 1 missing cell');
+    expect(await again.$eval('.lane[data-method="exact"] svg.data-plot', (e) => e.getAttribute('data-points'))).toBe('40');
+    await again.click('#step');
+    await again.waitForFunction(() => document.querySelector('#counter')?.textContent === 'iteration 1');
+    const csvStep = (await again.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
+    for (const l of csvStep.lanes) {
+      if (l.method === 'vb') expect(l.error ?? '', 'vb on missing data').toMatch(/^INVALID_DATA: /);
+      else expect([l.method, l.error, l.boundAfterE.length]).toEqual([l.method, null, 1]);
+    }
     mark('second page');
 
     // The HMM on a 1-D series (with missing steps): the chain E-steps live, exact monotone, Node's bounds.
@@ -374,7 +393,7 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
     expect(await hmmPage.evaluate('location.search')).toBe(HMM_QUERY);
     expect(await hmmPage.$$eval('#problems p', (ps) => ps.map((p) => p.textContent))).toEqual([]);
     await hmmPage.click('#run');
-    await hmmPage.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 60_000 });
+    await hmmPage.waitForFunction(() => document.querySelector('#status')?.textContent === 'all methods finished', undefined, { timeout: 150_000 });
     const hs = (await hmmPage.evaluate('window.emlabPlayground.snapshot()')) as Snapshot;
     const hmmModel = hiddenMarkovModel({ nStates: HMM_GEN.clusters, emission: 'gaussian' });
     const made = hmmModel.sample(hmmTruth(HMM_GEN), [HMM_GEN.n], HMM_GEN.seed).x.map((r) => r[0] as number);
@@ -422,5 +441,5 @@ describe.runIf(HAS_CHROMIUM)('playground in chromium', () => {
 
     expect(foreign).toEqual([]);
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
