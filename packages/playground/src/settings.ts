@@ -17,6 +17,8 @@ export const INITS = ['random', 'kmeans++', 'kmeans'] as const;
 /** The models: a Gaussian mixture, or a hidden Markov model with Gaussian emissions on a 1-D series. */
 export const MODELS = ['gmm', 'hmm'] as const;
 export type ModelName = (typeof MODELS)[number];
+/** Each model's initializations (as its `initMethods`). */
+export const MODEL_INITS: Readonly<Record<ModelName, readonly (typeof INITS)[number][]>> = { gmm: ['kmeans++', 'random'], hmm: ['kmeans', 'random'] };
 export const PRECISION_OPTIONS = ['auto', 'float64', 'float32'] as const;
 export const BACKEND_OPTIONS = ['wasm', 'cpu'] as const;
 
@@ -154,6 +156,13 @@ export function readSettings(search: string): { settings: Settings; problems: Se
     if (rawTol.trim() === '' || !Number.isFinite(x) || x < 0) problems.push({ param: 'tol', value: rawTol, message: 'must be a number >= 0 or "default"; using each method\'s default' });
     else tol = x;
   }
+  // The initialization must be one the model has (the mixture: kmeans++, random; the HMM: kmeans, random).
+  let init = oneOf(p, 'init', d.init, INITS, problems);
+  const inits = MODEL_INITS[model];
+  if (!inits.includes(init)) {
+    problems.push({ param: 'init', value: init, message: `is not an initialization of the ${model} model (${inits.join(', ')}); using ${d.init}` });
+    init = d.init;
+  }
   const settings: Settings = {
     model,
     data: oneOf(p, 'data', d.data, DATA_SOURCES, problems),
@@ -162,7 +171,7 @@ export function readSettings(search: string): { settings: Settings; problems: Se
     k: num(p, 'k', d.k, int(1, 12), 'an integer from 1 to 12', problems),
     cov: oneOf(p, 'cov', d.cov, COVARIANCES, problems),
     seed: num(p, 'seed', d.seed, int(0, 2 ** 31 - 1), 'an integer from 0 to 2^31 - 1', problems),
-    init: oneOf(p, 'init', d.init, INITS, problems),
+    init,
     methods,
     maxIter: num(p, 'maxIter', d.maxIter, int(1, 10000), 'an integer from 1 to 10000', problems),
     tol,
