@@ -79,7 +79,7 @@ beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
   await build(playgroundConfig({ outDir: SITE, logLevel: 'error' }));
   built = true;
-}, 120_000);
+}, 240_000);
 
 describe('playground build', () => {
   it('writes a static site with the wasm binaries and no node: import in the browser bundle', async () => {
