@@ -152,6 +152,12 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * (see `monotonicityTolerance`): large when the model is ill-conditioned.
    */
   roundoffScale?(stats: S, params: P): number;
+  /**
+   * The kept parameters in a canonical form, applied by `fit` once, to the result's `params`
+   * (e.g. mixture components in a canonical order). It must leave log p(x | θ) unchanged;
+   * the trace keeps the parameters as iterated.
+   */
+  canonicalParams?(params: P): P;
 }
 
 /** A degenerate part of a fit (see `Model.degenerate`). @category Interfaces */
