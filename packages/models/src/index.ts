@@ -41,7 +41,9 @@ export type { ComponentFamily, FamilyBlock, FamilyColumnsView, FamilyData, Famil
 export { EMPTY_COMPONENT_WEIGHT as MIXTURE_EMPTY_COMPONENT_WEIGHT } from './mixture/component-family.js';
 export { inspectMixtureData, prepareMixtureData, resolveFamilyColumns, toCallerOrder } from './mixture/mixture-data.js';
 export type { MixtureData, MixturePrepared, MixtureTable } from './mixture/mixture-data.js';
-export { HC_USE, hcLabels, hcTransform, kmeansPlusPlusLabels } from './mixture/mixture-init.js';
+export { HC_USE, hcLabels, hcTransform, hcTree, kmeansPlusPlusLabels } from './mixture/mixture-init.js';
+export { SELECTION_CONVENTION, SELECT_MODEL_OPTIONS, formatSelection, parseComponents, selectModel } from './mixture/select-model.js';
+export type { ModelSelection, SelectModelOptions, SelectionCriterion, SelectionRow } from './mixture/select-model.js';
 export type { HcUse } from './mixture/mixture-init.js';
 export { MCLUST_OPTIONS, MIXTURE_BLOCK_ROWS, MIXTURE_OPTIONS, MixtureModel, mclustMixture, mixtureModel, orderComponents } from './mixture/mixture-model.js';
 export type { ComponentOrder, MclustMixtureOptions, MixtureModelOptions, MixtureParams, MixtureStats } from './mixture/mixture-model.js';

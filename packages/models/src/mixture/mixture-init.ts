@@ -101,29 +101,45 @@ export function hcTransform(x: Float64Array, n: number, u: number, use: HcUse): 
 }
 
 /**
- * Labels `[nRows]` (prepared order) from mclust's hierarchical clustering of
- * the modelled columns: rows with positive weight are clustered (weights
- * otherwise ignored, as `hc` has none; above `maxRows` a seeded subsample,
- * the rest assigned to the nearest cluster mean), cut at K clusters.
- * @throws EmError `INVALID_DATA` when fewer than K rows can be clustered.
+ * mclust's hierarchical clustering of the modelled columns, built once:
+ * rows with positive weight are clustered (weights otherwise ignored, as
+ * `hc` has none; above `maxRows` a seeded subsample, the rest assigned to the
+ * nearest cluster mean); `labelsAt(K)` cuts it at K clusters, labels `[nRows]`
+ * in prepared order (−1 for rows of weight 0).
+ * @throws EmError `INVALID_DATA` when fewer than 2 rows can be clustered.
  * @category General mixtures
  */
-export function hcLabels(prepared: MixturePrepared, k: number, model: HierarchicalModel, use: HcUse, rng: Rng, maxRows = 2000): Int32Array {
+export function hcTree(prepared: MixturePrepared, model: HierarchicalModel, use: HcUse, rng: Rng, maxRows = 2000): { readonly nClustered: number; labelsAt(k: number): Int32Array } {
   const { x, u } = filledUsed(prepared);
   const n = prepared.nRows;
   const keep: number[] = [];
   for (let r = 0; r < n; r++) if (prepared.weights === undefined || (prepared.weights[r] as number) > 0) keep.push(r);
-  if (keep.length < Math.max(2, k)) {
-    throw emError('INVALID_DATA', ['data'], keep.length, `has ${keep.length} rows with positive weight, too few for hierarchical clustering into ${k} clusters`, "use init 'kmeans++' or 'random', or pass more rows");
+  if (keep.length < 2) {
+    throw emError('INVALID_DATA', ['data'], keep.length, `has ${keep.length} rows with positive weight, too few for hierarchical clustering`, "use init 'kmeans++' or 'random', or pass more rows");
   }
   const sub = new Float64Array(keep.length * u);
   keep.forEach((r, i) => sub.set(x.subarray(r * u, (r + 1) * u), i * u));
   const t = hcTransform(sub, keep.length, u, use);
   const tree = hierarchicalClustering(t.values, keep.length, t.dim, model, { maxRows, seed: rng.child('hc').path });
-  const part = tree.partitionsAt(Math.min(k, tree.rows.length));
-  const labels = new Int32Array(n).fill(-1);
-  keep.forEach((r, i) => (labels[r] = part[i] as number));
-  return labels;
+  return {
+    nClustered: tree.rows.length,
+    labelsAt(k) {
+      const part = tree.partitionsAt(Math.min(k, tree.rows.length));
+      const labels = new Int32Array(n).fill(-1);
+      keep.forEach((r, i) => (labels[r] = part[i] as number));
+      return labels;
+    },
+  };
+}
+
+/**
+ * Labels `[nRows]` (prepared order) from mclust's hierarchical clustering cut
+ * at K clusters (see {@link hcTree}).
+ * @throws EmError `INVALID_DATA` when fewer than 2 rows can be clustered.
+ * @category General mixtures
+ */
+export function hcLabels(prepared: MixturePrepared, k: number, model: HierarchicalModel, use: HcUse, rng: Rng, maxRows = 2000): Int32Array {
+  return hcTree(prepared, model, use, rng, maxRows).labelsAt(k);
 }
 
 /**

@@ -8,11 +8,12 @@
  * @module
  */
 import { cholesky, emError, parseOptions, type FloatArray, type ModelEvent, type OptionSchema, type Rng } from '@emlab/core';
-import { gaussianMoments, gmmExpectedLogJoint, gmmStatsAlgebra } from '../../gmm/gmm-math.js';
+import { factorCovariances, gaussianMoments, gmmExpectedLogJoint, gmmStatsAlgebra, type CovarianceFactors } from '../../gmm/gmm-math.js';
 import { hostChunks, type PatternSegment } from '../../gmm/gmm-missing.js';
 import type { GmmParams, GmmStats } from '../../gmm/gmm-types.js';
 import { COVARIANCE_MODEL_DESCRIPTORS, COVARIANCE_MODELS, covarianceMStep, covarianceParameterCount, DegenerateComponentError, type CovarianceModel } from '../covariance-models.js';
 import { EMPTY_COMPONENT_WEIGHT, type ComponentFamily, type FamilyBlock, type FamilyColumnsView, type FamilyData, type FamilyMStepContext, type FamilyMStepResult, type FamilyStructure } from '../component-family.js';
+import { addLogDensity, addMoments, gaussianFactors, mirrorUpper } from '../internal/gaussian-kernel.js';
 import { badParams, checkNumbers, columnMoments, flatMatrices, flatRows, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
 
 /** Parameters of a Gaussian family: K means and covariances in the data's units. @category General mixtures */
@@ -33,7 +34,7 @@ export interface GaussianFamilyOptions {
   readonly covariance?: CovarianceModel;
   /** Ridge: the M-step maximizes with W_k + regCovar·n_k·I (regCovar added to VVV/VVI/VII/EEE diagonals). Default 0 (maximum likelihood). */
   readonly regCovar?: number;
-  /** Relative tolerance of the iterative covariance M-steps (VEI, VEE, EVE, VVE, VEV). Default 1e-10. */
+  /** Relative tolerance of the iterative covariance M-steps (VEI, VEE, EVE, VVE, VEV). Default √ε ≈ 1.5e-8 (mclust's); warm-started, so any tolerance keeps the bound non-decreasing. */
   readonly mstepTol?: number;
   /** Most iterations of an iterative covariance M-step. Default 10 000. */
   readonly mstepMaxIter?: number;
@@ -43,7 +44,7 @@ export interface GaussianFamilyOptions {
 export const GAUSSIAN_FAMILY_OPTIONS = {
   covariance: { type: 'enum', values: COVARIANCE_MODELS, default: 'VVV', description: "mclust's covariance parameterization (E and V: one column)" },
   regCovar: { type: 'number', min: 0, default: 0, description: 'ridge: M-step of W_k + regCovar·n_k·I (0: maximum likelihood)' },
-  mstepTol: { type: 'number', min: 0, default: 1e-10, description: 'relative tolerance of iterative covariance M-steps' },
+  mstepTol: { type: 'number', min: 0, default: Math.sqrt(Number.EPSILON), description: "relative tolerance of iterative covariance M-steps (default √ε ≈ 1.5e-8, mclust's)" },
   mstepMaxIter: { type: 'integer', min: 0, default: 10_000, description: 'most iterations of an iterative covariance M-step' },
 } as const satisfies OptionSchema;
 
@@ -68,6 +69,18 @@ type Stats = GmmStats;
 
 function toGmm(params: GaussianFamilyParams): GmmParams {
   return { covarianceType: 'full', weights: params.means.map(() => 1), means: params.means, covariances: params.covariances };
+}
+
+/** Cholesky factors per parameters object: the bound after the M-step and the next E-step share them. */
+const factorCache = new WeakMap<object, { gmm: GmmParams; factors: CovarianceFactors }>();
+function factored(params: GaussianFamilyParams): { gmm: GmmParams; factors: CovarianceFactors } {
+  let f = factorCache.get(params);
+  if (f === undefined) {
+    const gmm = toGmm(params);
+    f = { gmm, factors: factorCovariances(gmm) };
+    factorCache.set(params, f);
+  }
+  return f;
 }
 
 /** Segments of prepared rows by missingness pattern (runs), with centred observed values. */
@@ -202,7 +215,8 @@ export function gaussianFamilyMStep(
     const scatters = new Float64Array(m * D * D);
     idx.forEach((k, j) => scatters.set(scatter.subarray(k * D * D, (k + 1) * D * D), j * D * D));
     let prev: Float64Array | undefined;
-    if (prevCovariances !== undefined) {
+    // Closed forms are the global maximum: a start only matters to the iterative models.
+    if (prevCovariances !== undefined && COVARIANCE_MODEL_DESCRIPTORS[model].iterative) {
       prev = new Float64Array(m * D * D);
       idx.forEach((k, j) => (prev as Float64Array).set(prevCovariances.subarray(k * D * D, (k + 1) * D * D), j * D * D));
     }
@@ -381,29 +395,25 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
     structure(prep, params, K): FamilyStructure<GmmStats> {
       const d = prep.d;
       const gp = toGmm(params);
-      const centred = new Float64Array(K * d);
-      const ref = new Float64Array(K * d);
-      for (let c = 0; c < K; c++) {
-        for (let j = 0; j < d; j++) {
-          const m = (params.means[c] as number[])[j] as number;
-          ref[c * d + j] = m;
-          centred[c * d + j] = m - (prep.offset[j] as number);
-        }
-      }
+      const factors = gaussianFactors(params.means, params.covariances, prep.offset);
+      if (factors === null) throw emError('INVALID_PARAMS', ['params', 'covariances'], params.covariances, 'are not all positive definite', 'pass positive definite covariances');
       const segments = prep.segments;
       return {
         block(start, rows): FamilyBlock<GmmStats> {
           const end = start + rows;
-          const parts: PatternSegment[] = [];
+          // Complete parts through the flat kernel, parts with missing entries through hostChunks.
+          const complete: { start: number; count: number }[] = [];
+          const partial: PatternSegment[] = [];
           for (let s = firstSegment(segments, start); s < segments.length; s++) {
             const seg = segments[s] as PatternSegment;
             if (seg.start >= end) break;
             const a = Math.max(start, seg.start);
             const b = Math.min(end, seg.start + seg.count);
             const o = seg.obs.length;
-            parts.push({ obs: seg.obs, mis: seg.mis, start: a, count: b - a, xo: seg.xo.subarray((a - seg.start) * o, (b - seg.start) * o) });
+            if (o === d) complete.push({ start: a, count: b - a });
+            else partial.push({ obs: seg.obs, mis: seg.mis, start: a, count: b - a, xo: seg.xo.subarray((a - seg.start) * o, (b - seg.start) * o) });
           }
-          const chunks = parts.length === 0 ? [] : hostChunks(parts, gp, centred, prep.offset, undefined);
+          const chunks = partial.length === 0 ? [] : hostChunks(partial, gp, factors.centredMeans, prep.offset, undefined);
           const placed = (fn: (ch: (typeof chunks)[number]) => Float64Array | Float32Array | undefined): Float64Array => {
             const out = new Float64Array(rows * K);
             for (const ch of chunks) {
@@ -414,15 +424,24 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
           };
           const sum = (fn: (ch: (typeof chunks)[number], w: FloatArray) => GmmStats, weights: FloatArray): GmmStats => {
             let acc: GmmStats | undefined;
+            if (complete.length > 0) {
+              acc = zeroStats(K, d, factors.means);
+              for (const part of complete) addMoments(factors, prep.filled, part.start, part.count, weights, part.start - start, acc);
+              mirrorUpper(acc);
+            }
             for (const ch of chunks) {
               const from = (ch.start - start) * K;
               const part = fn(ch, weights.subarray(from, from + ch.rows * K));
               acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
             }
-            return acc ?? zeroStats(K, d, ref);
+            return acc ?? zeroStats(K, d, factors.means);
           };
           const block: FamilyBlock<GmmStats> = {
-            logDensity: () => (chunks.length === 1 && (chunks[0] as (typeof chunks)[number]).rows === rows ? Float64Array.from((chunks[0] as (typeof chunks)[number]).logJoint()) : placed((ch) => ch.logJoint())),
+            logDensity: () => {
+              const out = placed((ch) => ch.logJoint());
+              for (const part of complete) addLogDensity(factors, prep.filled, part.start, part.count, out, part.start - start);
+              return out;
+            },
             stats: (w) => sum((ch, ws) => ch.stats(ws), w),
           };
           if (!prep.anyMissing) return block;
@@ -441,7 +460,8 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
       return { params: { covariance: model, means: nestedRows(r.means, K, d), covariances: nestedMatrices(r.covariances, K, d) }, events: r.events, boundSlack: r.boundSlack };
     },
     expectedLogJoint(stats, params) {
-      return gmmExpectedLogJoint(stats, toGmm(params));
+      const f = factored(params);
+      return gmmExpectedLogJoint(stats, f.gmm, f.factors);
     },
     nParameters(params) {
       const K = params.means.length;

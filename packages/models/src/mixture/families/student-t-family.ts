@@ -48,7 +48,7 @@ export interface StudentTFamilyOptions {
   readonly dofMax?: number;
   /** Ridge of the scale M-step (as the Gaussian family's). Default 0. */
   readonly regCovar?: number;
-  /** Tolerance and iteration limit of iterative scale M-steps. Defaults 1e-10, 10 000. */
+  /** Tolerance and iteration limit of iterative scale M-steps. Defaults √ε ≈ 1.5e-8 and 10 000. */
   readonly mstepTol?: number;
   readonly mstepMaxIter?: number;
 }
@@ -71,7 +71,7 @@ export const STUDENT_T_FAMILY_OPTIONS = {
   dofMin: { type: 'number', min: 0, exclusiveMin: true, default: 0.5, description: 'smallest degrees of freedom' },
   dofMax: { type: 'number', min: 0, exclusiveMin: true, default: 1000, description: 'largest degrees of freedom' },
   regCovar: { type: 'number', min: 0, default: 0, description: 'ridge of the scale M-step' },
-  mstepTol: { type: 'number', min: 0, default: 1e-10, description: 'relative tolerance of iterative scale M-steps' },
+  mstepTol: { type: 'number', min: 0, default: Math.sqrt(Number.EPSILON), description: 'relative tolerance of iterative scale M-steps (default √ε)' },
   mstepMaxIter: { type: 'integer', min: 0, default: 10_000, description: 'most iterations of an iterative scale M-step' },
 } as const satisfies OptionSchema;
 
