@@ -72,14 +72,62 @@ export interface RegressionPrepared {
 const algebra: StatsAlgebra<RegressionStats> = {
   zero: (l) => ({ k: l.k, p: l.p, yRef: l.yRef, xRef: l.xRef, n: new Float64Array(l.k), xx: new Float64Array(l.xx.length), xy: new Float64Array(l.xy.length), yy: new Float64Array(l.k) }),
   add: (a, b) => {
-    if (a.yRef !== b.yRef || a.xRef.some((v, i) => v !== b.xRef[i])) {
-      throw emError('INVALID_ARGUMENT', ['stats'], 'regression statistics', 'are centred about different means (they come from differently prepared data)', 'add statistics of one prepared data set');
-    }
+    const c = recentre(b, a.yRef, a.xRef);
     const s = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + (y[i] as number));
-    return { k: a.k, p: a.p, yRef: a.yRef, xRef: a.xRef, n: s(a.n, b.n), xx: s(a.xx, b.xx), xy: s(a.xy, b.xy), yy: s(a.yy, b.yy) };
+    return { k: a.k, p: a.p, yRef: a.yRef, xRef: a.xRef, n: s(a.n, c.n), xx: s(a.xx, c.xx), xy: s(a.xy, c.xy), yy: s(a.yy, c.yy) };
   },
   scale: (a, c) => ({ k: a.k, p: a.p, yRef: a.yRef, xRef: a.xRef, n: a.n.map((v) => v * c), xx: a.xx.map((v) => v * c), xy: a.xy.map((v) => v * c), yy: a.yy.map((v) => v * c) }),
 };
+
+/**
+ * The same statistics about other means (float64): with the intercept's design row d = [1, x − x̄] and
+ * e = y − ȳ, moving to (ȳ', x̄') maps d to T d, T = [[1, 0], [x̄ − x̄', I]], and e to e + (ȳ − ȳ') d₀, so
+ * XᵀWX' = T XᵀWX Tᵀ, XᵀWe' = T (XᵀWe + δ XᵀWX e₀) and eᵀWe' = eᵀWe + 2δ (XᵀWe)₀ + δ² n. Statistics of
+ * separately prepared data sets then add exactly. Without an intercept there is no centring.
+ */
+function recentre(s: RegressionStats, yRef: number, xRef: Float64Array): RegressionStats {
+  const same = s.yRef === yRef && s.xRef.every((v, i) => v === xRef[i]);
+  if (same) return s;
+  const { k, p } = s;
+  const q = xRef.length;
+  if (p !== q + 1) throw emError('INVALID_ARGUMENT', ['stats'], 'regression statistics', 'are centred differently but the model has no intercept', 'add statistics of one model only');
+  const dy = s.yRef - yRef;
+  const T = new Float64Array(p * p);
+  T[0] = 1;
+  for (let j = 0; j < q; j++) {
+    T[(j + 1) * p] = (s.xRef[j] as number) - (xRef[j] as number);
+    T[(j + 1) * p + j + 1] = 1;
+  }
+  const xx = new Float64Array(k * p * p);
+  const xy = new Float64Array(k * p);
+  const yy = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const A = s.xx.subarray(c * p * p, (c + 1) * p * p);
+    const b = s.xy.subarray(c * p, (c + 1) * p);
+    // b' = T (b + δ A e₀)
+    const bb = new Float64Array(p);
+    for (let i = 0; i < p; i++) bb[i] = (b[i] as number) + dy * (A[i * p] as number);
+    for (let i = 0; i < p; i++) {
+      let v = 0;
+      for (let j = 0; j < p; j++) v += (T[i * p + j] as number) * (bb[j] as number);
+      xy[c * p + i] = v;
+    }
+    // A' = T A Tᵀ
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) {
+        let v = 0;
+        for (let a = 0; a < p; a++) {
+          const tia = T[i * p + a] as number;
+          if (tia === 0) continue;
+          for (let e = 0; e < p; e++) v += tia * (A[a * p + e] as number) * (T[j * p + e] as number);
+        }
+        xx[c * p * p + i * p + j] = v;
+      }
+    }
+    yy[c] = (s.yy[c] as number) + 2 * dy * (b[0] as number) + dy * dy * (s.n[c] as number);
+  }
+  return { k, p, yRef, xRef, n: s.n.slice(), xx, xy, yy };
+}
 
 function accumulate(prep: RegressionPrepared, k: number, start: number, rows: number, w: FloatArray): RegressionStats {
   const p = prep.p;
@@ -244,7 +292,9 @@ export function regressionFamily(options: RegressionFamilyOptions = {}): Compone
         },
       };
     },
-    mStep(stats, _prev, prep, ctx): FamilyMStepResult<RegressionFamilyParams> {
+    mStep(given, _prev, prep, ctx): FamilyMStepResult<RegressionFamilyParams> {
+      // In the prepared data's centring (statistics of other row sets may be centred elsewhere).
+      const stats = recentre(given, prep.yMean, prep.xMean);
       const { k, p } = stats;
       const events: ModelEvent[] = [];
       const betas: Float64Array[] = [];
