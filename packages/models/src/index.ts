@@ -51,7 +51,7 @@ export type { ModelSelection, SelectModelOptions, SelectionCriterion, SelectionR
 export type { HcUse } from './mixture/mixture-init.js';
 export { MCLUST_OPTIONS, MIXTURE_BLOCK_ROWS, MIXTURE_OPTIONS, MixtureModel, mclustMixture, mixtureModel, orderComponents } from './mixture/mixture-model.js';
 export type { ComponentOrder, MclustMixtureOptions, MixtureModelOptions, MixtureParams, MixtureStats } from './mixture/mixture-model.js';
-export { createFamilies, findComponentFamily, listComponentFamilies, parseFamilyText, registerComponentFamily } from './mixture/family-spec.js';
+export { createFamilies, findComponentFamily, formatFamilyText, listComponentFamilies, parseFamilyText, registerComponentFamily } from './mixture/family-spec.js';
 export type { FamilyDefaults, FamilyInput, FamilyRegistration, FamilySpec } from './mixture/family-spec.js';
 export { GAUSSIAN_FAMILY_OPTIONS, gaussianFamily } from './mixture/families/gaussian-family.js';
 export type { GaussianFamilyOptions, GaussianFamilyParams } from './mixture/families/gaussian-family.js';

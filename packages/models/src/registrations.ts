@@ -124,7 +124,7 @@ registerModel({
   structureKind: 'finite',
   options: MIXTURE_OPTIONS,
   create: (options) => new MixtureModel(options as unknown as MixtureModelOptions),
-  data: { format: 'numeric-table' },
+  data: { format: 'numeric-table', columnOptions: ['initLabels'] },
 });
 
 registerModel({
@@ -133,5 +133,5 @@ registerModel({
   structureKind: 'finite',
   options: MCLUST_OPTIONS,
   create: (options) => mclustMixture(options as unknown as MclustMixtureOptions),
-  data: { format: 'numeric-table' },
+  data: { format: 'numeric-table', columnOptions: ['initLabels'] },
 });

@@ -167,6 +167,45 @@ export function parseFamilyText(text: string, path: ErrorPath = ['--family']): F
   });
 }
 
+/**
+ * The command-line text of family specs (the inverse of {@link parseFamilyText}):
+ * `gaussian(x,y):covariance=VEV+poisson(count)`, regression's response before `~`. Undefined when a
+ * value has no text form (an object, or text with `(`, `)`, `+`, `:`, `,` or `=`).
+ * @example
+ * ```ts
+ * formatFamilyText([{ family: 'regression', columns: ['y', 'x'] }]); // 'regression(y~x)'
+ * ```
+ * @category General mixtures
+ */
+export function formatFamilyText(specs: readonly Readonly<Record<string, unknown>>[]): string | undefined {
+  const plain = (v: unknown): string | undefined => {
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v === 'string') return /[()+:,=~]/.test(v) || v.trim() !== v || v === '' ? undefined : v;
+    return undefined;
+  };
+  const terms: string[] = [];
+  for (const spec of specs) {
+    const name = plain(spec['family']);
+    if (name === undefined) return undefined;
+    let term = name;
+    const cols = spec['columns'];
+    if (cols !== undefined) {
+      if (!Array.isArray(cols) || cols.length === 0) return undefined;
+      const shown = cols.map(plain);
+      if (shown.some((c) => c === undefined)) return undefined;
+      term += name === 'regression' ? `(${shown[0] as string}~${shown.slice(1).join(',')})` : `(${shown.join(',')})`;
+    }
+    for (const [key, value] of Object.entries(spec)) {
+      if (key === 'family' || key === 'columns' || value === undefined) continue;
+      const shown = Array.isArray(value) ? (value.every((x) => typeof x === 'number') ? value.join(',') : undefined) : plain(value);
+      if (shown === undefined) return undefined;
+      term += `:${key}=${shown}`;
+    }
+    terms.push(term);
+  }
+  return terms.join('+');
+}
+
 /** Defaults the mixture passes to families that do not set them. @category General mixtures */
 export interface FamilyDefaults {
   /** Covariance parameterization of Gaussian and Student-t families. */

@@ -8,7 +8,7 @@
 import { emError, EmError, parseOptions, type DegenerateComponent, type FiniteChunk, type FiniteStructure, type FloatArray, type ModelEvent, type MStepContext, type MStepResult, type Model, type OptionSchema, type PrepareContext, type Rng, type StatsAlgebra, type StructureContext } from '@emlab/core';
 import { COVARIANCE_MODELS, type CovarianceModel } from './covariance-models.js';
 import { EMPTY_COMPONENT_WEIGHT, type ComponentFamily, type FamilyBlock, type FamilyMStepContext } from './component-family.js';
-import { createFamilies, parseFamilyText, type FamilyInput } from './family-spec.js';
+import { createFamilies, formatFamilyText, parseFamilyText, type FamilyInput } from './family-spec.js';
 import type { HierarchicalModel } from './hierarchical-init.js';
 import { columnsView, inspectMixtureData, prepareMixtureData, resolveFamilyColumns, toCallerOrder, type MixtureData, type MixturePrepared } from './mixture-data.js';
 import { HC_USE, hcLabels, initialResponsibilities, kmeansPlusPlusLabels, type HcUse } from './mixture-init.js';
@@ -83,12 +83,14 @@ export const MIXTURE_OPTIONS = {
   initLabels: {
     type: 'custom',
     flag: 'init-labels',
-    shape: 'an array of component labels 0…K−1 (−1 or NaN: unlabelled), one per row',
-    description: 'a given partition to start from (CLI: a column of the CSV, removed from the data)',
+    shape: 'an array of component labels 0…K−1 (−1 or NaN: unlabelled), one per row (CLI: a column name)',
+    description: 'a given partition to start from (the labels init): on the command line a column of the CSV, taken out of the data',
     check: (v, path) => {
       if (typeof v === 'object' && v !== null && typeof (v as ArrayLike<number>).length === 'number') return v;
+      if (typeof v === 'string' && v !== '') return v;
       throw emError('INVALID_ARGUMENT', path, v, 'must be an array of labels, one per row', 'pass e.g. initLabels: [0, 0, 1, 2, ...]');
     },
+    parse: (text) => text,
   },
   hcModel: { type: 'enum', values: ['VVV', 'EII'], default: 'VVV', flag: 'hc-model', description: "criterion of the hierarchical init (mclust's hc)" },
   hcUse: { type: 'enum', values: HC_USE, default: 'svd', flag: 'hc-use', description: "data transformation before the hierarchical init (mclust's hcUse)" },
@@ -156,7 +158,10 @@ export class MixtureModel implements Model<MixtureData, MixtureParams, MixtureSt
       ...(o['regCovar'] === undefined ? {} : { regCovar: o['regCovar'] as number }),
     });
     this.order = o['order'] as ComponentOrder;
-    const labels = o['initLabels'] as ArrayLike<number> | undefined;
+    const labels = o['initLabels'] as ArrayLike<number> | string | undefined;
+    if (typeof labels === 'string') {
+      throw emError('INVALID_ARGUMENT', ['options', 'initLabels'], labels, 'is a column name: the labels themselves are needed here', 'pass one label per row (the command line takes --init-labels COLUMN out of the CSV for you)');
+    }
     if (labels !== undefined) {
       this.initLabels = Float64Array.from(labels, (v, i) => {
         if (typeof v !== 'number' || (!Number.isNaN(v) && (!Number.isInteger(v) || v < -1 || v >= this.nComponents))) {
@@ -176,7 +181,11 @@ export class MixtureModel implements Model<MixtureData, MixtureParams, MixtureSt
     };
     this.recorded = {
       nComponents: this.nComponents,
-      family: this.families.map((f) => f.spec),
+      // The family as command-line text when it has one (also valid `family` input), else the specs;
+      // mclust's one Gaussian family is its covariance option.
+      ...(name === 'mclust' && this.families.length === 1 && this.families[0]?.spec['family'] === 'gaussian'
+        ? { covariance: this.families[0].spec['covariance'] ?? 'VVV', ...(this.families[0].spec['regCovar'] === undefined ? {} : { regCovar: this.families[0].spec['regCovar'] }) }
+        : { family: formatFamilyText(this.families.map((f) => f.spec)) ?? this.families.map((f) => f.spec) }),
       order: this.order,
       ...(this.initLabels === undefined ? {} : { initLabels: 'given' }),
       hcModel: this.hc.model,

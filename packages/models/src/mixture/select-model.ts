@@ -9,7 +9,7 @@
  * `bic()` (and the `gmm` model's) is −BIC, lower is better.
  * @module
  */
-import { CONVERGENCE_POLICIES, createRng, EmError, emError, fit, integerOption, numberOption, parseOptions, type ConvergencePolicyName, type FitResult, type OptionSchema, type Seed } from '@emlab/core';
+import { CONVERGENCE_POLICIES, createRng, EmError, emError, findEStep, fit, integerOption, numberOption, parseOptions, type ConvergencePolicyName, type FitResult, type OptionSchema, type Seed } from '@emlab/core';
 import { COVARIANCE_MODELS, COVARIANCE_MODEL_DESCRIPTORS, isCovarianceModel, type CovarianceModel } from './covariance-models.js';
 import type { HierarchicalModel } from './hierarchical-init.js';
 import type { FamilySpec } from './family-spec.js';
@@ -221,6 +221,8 @@ export async function selectModel(data: MixtureData, options: SelectModelOptions
   const signal = o['signal'] as AbortSignal | undefined;
   const onFit = o['onFit'] as SelectModelOptions['onFit'];
   numberOption(o['tol'], ['options', 'tol'], 0);
+  // An unknown method fails every cell alike: say so before any work.
+  findEStep('finite', o['eStep'] as string, ['options', 'eStep']);
   const familyOf = (model: CovarianceModel): FamilySpec => ({ family, covariance: model, regCovar });
 
   // One mixture validates the data (and the weights, through fit) before any work.
