@@ -169,6 +169,12 @@ export interface ComponentFamily<P = unknown, S = unknown, PF = unknown> {
   componentMean(params: P, k: number): number;
   /** Degenerate components (fewer effective rows than the component's free parameters, a variance at 0). */
   degenerate?(stats: S, params: P): readonly DegenerateComponent[];
+  /**
+   * The magnitude rounding in its part of L(q, θ) is relative to, beyond |L| and N (core's
+   * `Model.roundoffScale`; the mixture sums its families'): large when the family is
+   * ill-conditioned (a nearly singular covariance). Absent: 0.
+   */
+  roundoffScale?(stats: S, params: P): number;
 }
 
 /** A component whose total responsibility is below this is empty and reinitialized. @category General mixtures */

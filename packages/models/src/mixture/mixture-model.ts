@@ -398,6 +398,11 @@ export class MixtureModel implements Model<MixtureData, MixtureParams, MixtureSt
     return { nMissing: prepared.nMissingCells, nRowsAllMissing: prepared.allMissingRows.length, nColumns: prepared.used.columns.length };
   }
 
+  /** Σ of the families' `roundoffScale` (ill-conditioned covariances magnify rounding in the bound). */
+  roundoffScale(stats: MixtureStats, params: MixtureParams): number {
+    return this.families.reduce((s, f, i) => s + (f.roundoffScale?.(stats.families[i], params.families[i]) ?? 0), 0);
+  }
+
   canonicalParams(params: MixtureParams): MixtureParams {
     return this.order === 'none' ? params : orderComponents(this, params, this.order);
   }

@@ -14,7 +14,7 @@ import type { GmmParams, GmmStats } from '../../gmm/gmm-types.js';
 import { COVARIANCE_MODEL_DESCRIPTORS, COVARIANCE_MODELS, covarianceMStep, covarianceParameterCount, DegenerateComponentError, type CovarianceModel } from '../covariance-models.js';
 import { EMPTY_COMPONENT_WEIGHT, type ComponentFamily, type FamilyBlock, type FamilyColumnsView, type FamilyData, type FamilyMStepContext, type FamilyMStepResult, type FamilyStructure } from '../component-family.js';
 import { addLogDensity, addMoments, gaussianFactors, mirrorUpper } from '../internal/gaussian-kernel.js';
-import { badParams, checkNumbers, columnMoments, flatMatrices, flatRows, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
+import { badParams, covarianceRoundoffScale, checkNumbers, columnMoments, flatMatrices, flatRows, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
 
 /** Parameters of a Gaussian family: K means and covariances in the data's units. @category General mixtures */
 export interface GaussianFamilyParams {
@@ -214,6 +214,9 @@ export function gaussianFamilyMStep(
     const counts = Float64Array.from(idx, (k) => nk[k] as number);
     const scatters = new Float64Array(m * D * D);
     idx.forEach((k, j) => scatters.set(scatter.subarray(k * D * D, (k + 1) * D * D), j * D * D));
+    // A scatter's diagonal is a sum of non-negative terms; s2 − n δδᵀ can round below 0 (a component
+    // that holds one distinct point, sampled statistics): that is 0.
+    for (let j = 0; j < m; j++) for (let i = 0; i < D; i++) if ((scatters[j * D * D + i * D + i] as number) < 0) scatters[j * D * D + i * D + i] = 0;
     let prev: Float64Array | undefined;
     // Closed forms are the global maximum: a start only matters to the iterative models.
     if (prevCovariances !== undefined && COVARIANCE_MODEL_DESCRIPTORS[model].iterative) {
@@ -462,6 +465,9 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
     expectedLogJoint(stats, params) {
       const f = factored(params);
       return gmmExpectedLogJoint(stats, f.gmm, f.factors);
+    },
+    roundoffScale(stats, params) {
+      return covarianceRoundoffScale(stats.n, params.covariances);
     },
     nParameters(params) {
       const K = params.means.length;

@@ -372,6 +372,12 @@ export function regressionFamily(options: RegressionFamilyOptions = {}): Compone
       }
       return total;
     },
+    // Rounding in (y − xβ)²/σ_k² is relative to the squared response over σ_k²: Σ_k yᵀW_k y / σ_k².
+    roundoffScale(stats, params) {
+      let scale = 0;
+      for (let k = 0; k < stats.k; k++) scale += (stats.yy[k] as number) / Math.max(params.variances[k] as number, Number.MIN_VALUE);
+      return Number.isFinite(scale) ? scale : Number.POSITIVE_INFINITY;
+    },
     nParameters(params) {
       const k = params.coefficients.length;
       return k * (params.coefficients[0] as number[]).length + (equal ? 1 : k);

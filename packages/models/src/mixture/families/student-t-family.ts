@@ -14,7 +14,7 @@ import { rereference } from '../../gmm/gmm-math.js';
 import type { GmmStats } from '../../gmm/gmm-types.js';
 import { COVARIANCE_MODELS, covarianceParameterCount, type CovarianceModel } from '../covariance-models.js';
 import type { ComponentFamily, FamilyBlock, FamilyData, FamilyMStepResult } from '../component-family.js';
-import { badParams, columnMoments, flatMatrices, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
+import { badParams, covarianceRoundoffScale, columnMoments, flatMatrices, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
 import { gaussianFamilyMStep, validateGaussianColumns, validateGaussianParams } from './gaussian-family.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -382,6 +382,9 @@ export function studentTFamily(options: StudentTFamilyOptions = {}): ComponentFa
         total += n * (-0.5 * d * LOG_2PI - 0.5 * logDetFromCholesky(L, d) + 0.5 * nu * Math.log(nu / 2) - logGamma(nu / 2)) + (0.5 * (d + nu) - 1) * (stats.slogu[c] as number) - 0.5 * nu * su - 0.5 * tr;
       }
       return total;
+    },
+    roundoffScale(stats, params) {
+      return covarianceRoundoffScale(stats.n, params.covariances);
     },
     nParameters(params) {
       const k = params.means.length;

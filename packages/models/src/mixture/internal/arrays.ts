@@ -4,9 +4,37 @@
  * column summaries.
  * @module
  */
-import { emError } from '@emlab/core';
+import { cholesky, emError, inverseFromCholesky } from '@emlab/core';
 
 type Path = readonly (string | number)[];
+
+/**
+ * Σ_k n_k tr(Σ_k) tr(Σ_k⁻¹) / d (as the Gaussian mixture's): how much rounding in log-densities
+ * with covariances `covs` `[K][D][D]` is magnified (the condition of each Σ_k, weighted by its
+ * rows). Infinity when a covariance is not positive definite.
+ */
+export function covarianceRoundoffScale(n: ArrayLike<number>, covs: readonly (readonly (readonly number[])[])[]): number {
+  let scale = 0;
+  covs.forEach((cov, k) => {
+    const d = cov.length;
+    const flat = new Float64Array(d * d);
+    let tr = 0;
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) flat[i * d + j] = (cov[i] as number[])[j] as number;
+      tr += flat[i * d + i] as number;
+    }
+    const L = cholesky(flat, d);
+    if (L === null) {
+      scale = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const inv = inverseFromCholesky(L, d);
+    let trInv = 0;
+    for (let i = 0; i < d; i++) trInv += inv[i * d + i] as number;
+    scale += ((n[k] as number) * tr * trInv) / d;
+  });
+  return scale;
+}
 
 /** `[K][D][D]` → row-major `[K·D·D]`. */
 export function flatMatrices(m: readonly (readonly (readonly number[])[])[], d: number): Float64Array {
