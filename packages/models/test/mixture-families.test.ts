@@ -16,7 +16,7 @@ import { bernoulliFamily } from '../src/mixture/families/bernoulli-family.js';
 import { categoricalFamily, type CategoricalFamilyParams } from '../src/mixture/families/categorical-family.js';
 import { exponentialFamily } from '../src/mixture/families/exponential-family.js';
 import { gaussianFamily, type GaussianFamilyParams } from '../src/mixture/families/gaussian-family.js';
-import { poissonFamily } from '../src/mixture/families/poisson-family.js';
+import { poissonFamily, type PoissonFamilyParams } from '../src/mixture/families/poisson-family.js';
 import { regressionFamily, type RegressionFamilyParams } from '../src/mixture/families/regression-family.js';
 import { dofMStep, studentTFamily, type StudentTFamilyParams } from '../src/mixture/families/student-t-family.js';
 import { mixtureModel } from '../src/mixture/mixture-model.js';
@@ -443,7 +443,7 @@ describe('products of families', () => {
       const v = values[row]!;
       const obs = [0, 1].filter((j) => !Number.isNaN(v[j]!));
       const gauss = refMissingLogDensity([[v[0]!, v[1]!]], { weights: [1], means: [g.means[k]!], covariances: [g.covariances[k]!] })[0]!;
-      const pois = Number.isNaN(v[2]!) ? 0 : v[2]! * Math.log(params.families[1]!.rates[k]![0]!) - params.families[1]!.rates[k]![0]! - logFactorial(v[2]!);
+      const pois = Number.isNaN(v[2]!) ? 0 : v[2]! * Math.log((params.families[1] as PoissonFamilyParams).rates[k]![0]!) - (params.families[1] as PoissonFamilyParams).rates[k]![0]! - logFactorial(v[2]!);
       const cat = Number.isNaN(v[3]!) ? 0 : Math.log((params.families[2] as CategoricalFamilyParams).probs[k]![0]![v[3]!]!);
       expect(obs.length).toBeGreaterThan(0);
       expect(t[p * 2 + k]!).toBeCloseTo(Math.log(params.weights[k]!) + gauss + pois + cat, 11);

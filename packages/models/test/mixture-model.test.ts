@@ -15,7 +15,7 @@ import { createRng, EmError, fit, fromJson, monotonicityTolerance, omitTimings, 
 import { exactChoice } from '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
-import { mixtureModel, type MixtureModelOptions, type MixtureParams, type MixtureStats } from '../src/mixture/mixture-model.js';
+import { mixtureModel, type MixtureModel, type MixtureModelOptions, type MixtureParams, type MixtureStats } from '../src/mixture/mixture-model.js';
 import type { MixtureData } from '../src/mixture/mixture-data.js';
 
 interface Table {
@@ -94,7 +94,7 @@ function maxDiff(a: unknown, b: unknown): number {
 
 describe.each(CONFIGS)('$name', ({ kind, options }) => {
   const data = makeData(kind, 150);
-  const model = mixtureModel(options);
+  const model: MixtureModel = mixtureModel(options);
 
   it('exact and hard E-steps: the bound never decreases (both half-steps) and stays ≤ the log-likelihood', async () => {
     for (const eStep of ['exact', 'hard']) {
@@ -181,7 +181,7 @@ describe('initialization and canonical order', () => {
   const data = makeData('gaussian', 180, 9);
 
   it('every init method gives valid parameters; hc is deterministic and given labels start there', async () => {
-    const mix = mixtureModel({ nComponents: 3, family: { family: 'gaussian', covariance: 'VVV' } });
+    const mix: MixtureModel = mixtureModel({ nComponents: 3, family: { family: 'gaussian', covariance: 'VVV' } });
     const prepared = mix.prepare(data);
     for (const method of ['kmeans++', 'random', 'hc']) mix.validateParams(mix.init(prepared, method, createRng(1)), data);
     expect(mix.init(prepared, 'hc', createRng(1))).toEqual(mix.init(prepared, 'hc', createRng(2)));
@@ -194,7 +194,7 @@ describe('initialization and canonical order', () => {
     const r = await fit(given, data, { ...quiet });
     expect(r.options.init).toBe('labels');
     // Unlabelled rows (−1 or NaN) start with 1/K each.
-    const partial = mixtureModel({ nComponents: 3, initLabels: truth.map((l, i) => (i % 10 === 0 ? Number.NaN : l)) });
+    const partial: MixtureModel = mixtureModel({ nComponents: 3, initLabels: truth.map((l, i) => (i % 10 === 0 ? Number.NaN : l)) });
     partial.validateParams(partial.init(partial.prepare(data), 'labels', createRng(0)), data);
   });
 
