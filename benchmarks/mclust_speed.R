@@ -19,23 +19,24 @@ z0 <- unmap(start)
 
 elapsed <- function(f) { t0 <- proc.time()[["elapsed"]]; r <- f(); list(s = proc.time()[["elapsed"]] - t0, r = r) }
 # tol = 0: never met before the log-likelihood stops changing exactly, so itmax iterations (inner
-# M-step tolerance: mclust's default √ε). Per iteration: (time of 2·iters − time of iters) / the
-# difference of the iterations run, best of `repeats`, so fixed costs cancel (as on emlab's side).
+# M-step tolerance: mclust's default √ε). Per iteration: (best time of 2·iters − best time of iters)
+# / the difference of the iterations run (bests of `repeats`), so fixed costs cancel (as on
+# emlab's side).
 # "seconds" is per iteration.
 run_me <- function(m, n) me(x, modelName = m, z = z0, control = emControl(tol = c(0, sqrt(.Machine$double.eps)), itmax = c(n, .Machine$integer.max)))
 per_iter <- list()
 for (m in models) {
-  best <- Inf; it <- NA; ll <- NA
+  b1 <- Inf; b2 <- Inf; it1 <- NA; it2 <- NA; ll <- NA
   invisible(run_me(m, iters))
   for (rep in seq_len(repeats)) {
     one <- elapsed(function() run_me(m, iters))
     two <- elapsed(function() run_me(m, 2L * iters))
+    b1 <- min(b1, one$s); b2 <- min(b2, two$s)
     # iterations actually run (mclust stops early if the log-likelihood stops changing exactly)
-    it1 <- abs(attr(one$r, "info")[1]); it2 <- abs(attr(two$r, "info")[1])
-    per <- if (it2 > it1) (two$s - one$s) / (it2 - it1) else two$s / it2
-    best <- min(best, max(0, per)); ll <- two$r$loglik; it <- it2
+    it1 <- abs(attr(one$r, "info")[1]); it2 <- abs(attr(two$r, "info")[1]); ll <- two$r$loglik
   }
-  per_iter[[m]] <- list(seconds = best, iterations = as.numeric(it), loglik = ll)
+  per <- if (it2 > it1) max(0, b2 - b1) / (it2 - it1) else b2 / it2
+  per_iter[[m]] <- list(seconds = per, iterations = as.numeric(it2), loglik = ll)
 }
 sel <- elapsed(function() mclustBIC(x, G = 1:gmax))
 b <- summary(sel$r, x)
