@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { createRng, fit } from '@emlab/core';
 import { COVARIANCE_MODEL_DESCRIPTORS, MixtureModel, mclustMixture, type CovarianceModel, type MixtureData, type MixtureParams } from '@emlab/models';
-import { checkModel } from '@emlab/testing';
+import { checkModel, mixtureCaseArb } from '@emlab/testing';
 import { gmmData } from './conformance-data.js';
 
 /** Covariance types of the gmm arbitraries whose generated data each mclust model is checked on. */
@@ -47,7 +47,10 @@ export function checkMclustModels(models: readonly CovarianceModel[], missing: b
     // however tight the tolerance, which says nothing about the weights.
     const iterative = COVARIANCE_MODEL_DESCRIPTORS[covariance].iterative;
     const model = iterative ? new MixtureModel({ nComponents: 2, family: { family: 'gaussian', covariance, mstepTol: 1e-14 } }, 'mclust', 'hc') : mclustMixture({ nComponents: 2, covariance });
-    checkModel(model, gmmData(GMM_TYPE_OF[covariance] ?? 'full', missing, iterative ? 8 : 3), {
+    const univariate = COVARIANCE_MODEL_DESCRIPTORS[covariance].univariate;
+    // E and V model one column: one-column rows from the same generator.
+    const data = univariate ? mixtureCaseArb({ maxK: 3, minD: 1, maxD: 1, covarianceTypes: ['spherical'], perComponent: 3 }).map((c) => c.rows) : gmmData(GMM_TYPE_OF[covariance] ?? 'full', missing, iterative ? 8 : 3);
+    checkModel(model, data, {
       params: genericStart(model),
       label: `conformance: mclust ${covariance}${missing ? ' with missing entries' : ''}`,
       ...(methods === undefined ? {} : { methods }),
