@@ -28,6 +28,7 @@ type Run = (args: readonly string[], io: CliIo) => Promise<number>;
 const LOADERS: Readonly<Record<string, () => Promise<Run>>> = {
   fit: async () => (await import('./commands/fit.js')).runFit,
   impute: async () => (await import('./commands/impute.js')).runImpute,
+  select: async () => (await import('./commands/select.js')).runSelect,
   compare: async () => (await import('./bench.js')).runCompare,
   bench: async () => (await import('./bench.js')).runBench,
   models: async () => (await import('./commands/listings.js')).runModels,
@@ -67,7 +68,7 @@ async function printHelp(name: string, args: readonly string[], io: CliIo): Prom
 
 async function unknownCommand(name: string): Promise<never> {
   const { badFlag } = await import('./internal/cli-error.js');
-  const known = ['fit', 'impute', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn', 'hmm'];
+  const known = ['fit', 'impute', 'select', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn', 'hmm'];
   if (name.startsWith('bn ')) throw badFlag('bn', name.slice(3), 'is not a bn command (commands: fit, sample, query)', 'see emlab bn --help');
   if (name.startsWith('hmm ')) throw badFlag('hmm', name.slice(4), 'is not an hmm command (commands: fit, decode, sample)', 'see emlab hmm --help');
   throw badFlag('command', name, `is not an emlab command (commands: ${known.join(', ')})`, 'see emlab --help');

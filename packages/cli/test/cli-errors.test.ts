@@ -83,7 +83,7 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['unknown command', () => ['bogus'], [/command = "bogus": is not an emlab command/]],
   ['unknown bn command', () => ['bn', 'frobnicate'], [/bn = "frobnicate": is not a bn command/]],
   // model flags (from the registration's schema)
-  ['--model unknown', () => ['fit', small(), '--model', 'foo'], [/--model = "foo": is not a registered model \(registered: bayesian-network, gmm, hmm\)/]],
+  ['--model unknown', () => ['fit', small(), '--model', 'foo'], [/--model = "foo": is not a registered model \(registered: bayesian-network, gmm, hmm, mclust, mixture\)/]],
   ['--components missing', () => ['fit', small()], [/--components: is required by --model gmm\. Remedy: pass --components N/]],
   ['--components 0', () => ['fit', small(), '--components', '0'], [/--components = "0": must be an integer >= 1/]],
   ['--components 2.5', () => ['fit', small(), '--components', '2.5'], [/--components = "2\.5": must be an integer >= 1/]],

@@ -24,7 +24,7 @@ import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from
 import { Interrupt } from '../internal/interrupt.js';
 import type { CliIo } from '../internal/io.js';
 import { checkApplies, methodFromFlags, type MethodChoice } from '../internal/method-flags.js';
-import { readModelData } from '../internal/model-data.js';
+import { namesColumns, readModelData } from '../internal/model-data.js';
 import { modelOptions, type ModelFlags } from '../internal/model-flags.js';
 import { checkOutputs, commitOutputs } from '../internal/outputs.js';
 import { on, positionalArgs, text, type ParsedFlags } from '../internal/parse-flags.js';
@@ -60,8 +60,9 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
   const interrupt = new Interrupt(io, 'the fit');
   try {
     let v = vocabulary(mf);
-    // Numeric-table models are built before the data is read: their options do not depend on it.
-    const early = numeric ? await inTerms(v, () => registration.create(given)) : undefined;
+    // Numeric-table models are built before the data is read (their options do not depend on it),
+    // unless an option names a column of the data (--init-labels COLUMN).
+    const early = numeric && !namesColumns(registration, given) ? await inTerms(v, () => registration.create(given)) : undefined;
     if (early !== undefined && extras.se !== undefined) checkStandardErrorsApply(early, extras.se, `--model ${registration.name}`);
     if (early !== undefined && weightsColumn !== undefined && early.acceptsWeights !== true) {
       throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');

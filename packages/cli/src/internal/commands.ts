@@ -3,7 +3,7 @@
  * one table. Light: no registry or TensorFlow.js import.
  * @module
  */
-import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
+import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SELECT_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
 
 /** A command of `emlab`. */
 export interface CommandSpec {
@@ -66,6 +66,22 @@ export const COMMANDS: readonly CommandSpec[] = [
       other(),
     ],
     notes: ['Every output path is checked before the fit; the outputs are written together at the end (each atomically), so a failed run changes none of them.'],
+  },
+  {
+    name: 'select',
+    synopsis: ['select <data.csv> [--models EII,VVV,...] [--components 1:9] [--criterion bic|icl] [--json] [flags]'],
+    summary: "mixture model selection as mclust's: the BIC (or ICL) of every covariance model × number of components, and the best fit",
+    groups: [
+      { title: 'Selection', flags: [SELECT_FLAGS.models, SELECT_FLAGS.components, SELECT_FLAGS.criterion, SELECT_FLAGS.family, SELECT_FLAGS.columns, FLAGS['weights-column']] },
+      { title: 'Fitting', flags: [SELECT_FLAGS.init, SELECT_FLAGS['hc-model'], SELECT_FLAGS['hc-use'], SELECT_FLAGS['hc-max-rows'], SELECT_FLAGS['reg-covar'], SELECT_FLAGS.estep, SELECT_FLAGS['max-iter'], SELECT_FLAGS.tol, SELECT_FLAGS.convergence, SELECT_FLAGS['n-init'], FLAGS.seed, SELECT_FLAGS.order] },
+      { title: 'Output', flags: [SELECT_FLAGS.out, SELECT_FLAGS.json] },
+      other(),
+    ],
+    notes: [
+      "Every cell is a fit of the mclust model (every registered finite E-step applies) from mclust's initialization: model-based hierarchical clustering with the VVV criterion on the SVD-transformed data, computed once and cut at each K. A fit that fails or ends degenerate is NA, as in mclust.",
+      "Sign convention (mclust's): BIC = 2 log L − p log n and ICL = BIC + 2 Σ_n log max_k z_nk, higher is better; p counts parameters as mclust does; n is the number of rows (the sum of the row weights with --weights-column). scikit-learn's bic() is −BIC.",
+      'Data: a CSV with a header row; empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. See docs/mixtures.md.',
+    ],
   },
   {
     name: 'compare',

@@ -53,7 +53,9 @@ export async function parseCommandArgs(command: string, args: readonly string[],
 
 /** The vocabulary of a command for error messages. */
 export function vocabulary(model: ModelFlags, file?: string, columns?: readonly string[]): Vocabulary {
-  return { modelFlags: model.flagOf, ...(file === undefined ? {} : { file }), ...(columns === undefined ? {} : { columns }) };
+  const data = model.registration.data;
+  const rowOptions = data?.format === 'numeric-table' ? data.columnOptions : undefined;
+  return { modelFlags: model.flagOf, ...(rowOptions === undefined ? {} : { rowOptions }), ...(file === undefined ? {} : { file }), ...(columns === undefined ? {} : { columns }) };
 }
 
 /** Runs `body`, rethrowing its errors in flag terms. */

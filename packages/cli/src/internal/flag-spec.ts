@@ -85,6 +85,31 @@ export const FLAGS = {
   lengths: flag({ name: 'lengths', value: 'T1,T2,...', description: 'lengths of several sequences to draw (instead of --n)' }),
 } as const satisfies Readonly<Record<string, FlagSpec>>;
 
+/**
+ * The flags of `emlab select` that no other command has (the options of `selectModel`; their
+ * defaults are `SELECT_MODEL_OPTIONS`', which a test checks against these texts).
+ */
+export const SELECT_FLAGS = {
+  models: flag({ name: 'models', value: 'EII,VVV,...', default: 'the 14 of mclust, or E,V for one column', description: 'covariance parameterizations to compare (mclust\'s names)' }),
+  components: flag({ name: 'components', value: '1:9|2,3,5', default: '1:9', description: 'numbers of components: a range a:b or a comma list' }),
+  criterion: flag({ name: 'criterion', value: 'bic|icl', default: 'bic', description: "selection criterion (mclust's sign: higher is better)" }),
+  family: flag({ name: 'family', value: 'gaussian|t', default: 'gaussian', description: 'component family (t: Student-t with the same parameterizations of its scale matrices)' }),
+  init: flag({ name: 'init', value: 'hc|kmeans++|random', default: 'hc', description: "initialization: hc is mclust's hierarchical clustering, computed once and cut at each K" }),
+  'hc-model': flag({ name: 'hc-model', value: 'VVV|EII', default: 'VVV', description: 'criterion of the hierarchical clustering' }),
+  'hc-use': flag({ name: 'hc-use', value: 'svd|vars|std', default: 'svd', description: "transformation before the hierarchical clustering (mclust's hcUse)" }),
+  'hc-max-rows': flag({ name: 'hc-max-rows', value: 'N', default: '2000', description: 'rows clustered exactly by the hierarchical clustering (a seeded subsample above)' }),
+  'reg-covar': flag({ name: 'reg-covar', value: 'R', default: '0', description: 'ridge of the covariance M-steps (0: maximum likelihood, as mclust without a prior)' }),
+  order: flag({ name: 'order', value: 'none|mean|weight', default: 'none', description: 'canonical component order of the fits: by first mean coordinate, by weight, or as fitted' }),
+  columns: flag({ name: 'columns', value: 'A,B,...', default: 'every column', description: 'the columns to model (names of the header, or 0-based indices), in this order' }),
+  estep: flag({ name: 'estep', value: 'NAME', default: 'exact', description: 'a registered finite E-step for every fit (emlab esteps)' }),
+  tol: flag({ name: 'tol', value: 'T', default: '1e-8', description: "tolerance of the stopping rule of every fit (--convergence relative --tol 1e-5 is mclust's rule)" }),
+  convergence: flag({ name: 'convergence', value: 'NAME', default: 'aitken', description: 'stopping rule of every fit: aitken, absolute, relative, params, gradient, monte-carlo or accelerated' }),
+  'n-init': flag({ name: 'n-init', value: 'R', default: '1', description: 'restarts per cell with --init kmeans++ or random' }),
+  'max-iter': flag({ name: 'max-iter', value: 'N', default: '1000', description: 'maximum passes per fit' }),
+  out: flag({ name: 'out', value: 'FILE', description: 'save the best fit here (atomically; loadResult and --init-params read it)' }),
+  json: flag({ name: 'json', description: 'print the table, every cell and the best fit as JSON on stdout' }),
+} as const satisfies Readonly<Record<string, FlagSpec>>;
+
 /** A flag by name. */
 export type FlagName = keyof typeof FLAGS;
 
