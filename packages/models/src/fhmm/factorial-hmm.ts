@@ -504,7 +504,7 @@ export class FactorialHmm implements Model<HmmData, FactorialHmmParams, Factoria
   expectedLogJoint(stats: FactorialHmmStats, params: FactorialHmmParams): number {
     const d = params.covariance.length;
     let v = 0;
-    this.nStates.forEach((k, m) => {
+    this.nStates.forEach((_k, m) => {
       v += countLog(stats.initial[m] as Float64Array, params.initial[m] as number[]);
       v += countLog(stats.transitions[m] as Float64Array, (params.transition[m] as number[][]).flat());
     });
