@@ -250,6 +250,6 @@ describe('a bound that is not a number stops the fit with the reason', () => {
     expect(err).toBeInstanceOf(EmError);
     expect((err as EmError).code).toBe('INVALID_PARAMS');
     expect((err as EmError).path).toEqual(['options', 'init']);
-    expect((err as EmError).message).toMatch(/bound L\(q, θ\) is -Infinity at iteration 1/);
+    expect((err as EmError).message).toMatch(/bound L\(q, θ\) is -Infinity \(log p\(x \| θ\) = -Infinity\) at iteration 1/);
   });
 });

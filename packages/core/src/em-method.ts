@@ -102,11 +102,12 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
       const boundAfterM = model.expectedLogJoint(stats, m.params) + e.entropy;
       // A bound of −∞ or NaN makes every later comparison meaningless (and the convergence verdict
       // misleading): stop with the reason instead of iterating on it.
-      // A restricted q may put mass where p(x, z | θ) = 0 (mean field against a deterministic CPT):
-      // its bound is a legitimate −∞ that the M-step repairs, so only NaN, or −∞ from an exact
-      // E-step (log p(x | θ) = −∞), stops the fit.
-      if (Number.isNaN(boundAfterE) || (boundAfterE === -Infinity && eStep.family === 'exact') || boundAfterE === Infinity) {
-        throw new EmError(t === 1 ? 'INVALID_PARAMS' : 'INTERNAL', `${model.name}: the bound L(q, θ) is ${boundAfterE} at iteration ${t} (${eStep.name} E-step, ${precision})${t === 1 ? ': the starting parameters give the data probability 0 or an undefined density' : ': the previous M-step produced parameters under which the data have probability 0'}`, {
+      // A restricted q may put mass where p(x, z | θ) = 0 (mean field against a deterministic CPT),
+      // and a MAP start may have log p(θ) = −∞ (a zero CPT entry under a Dirichlet prior): bounds of
+      // −∞ the M-step repairs. So only NaN, or log p(x | θ) = −∞ from an exact E-step (the data are
+      // impossible under θ), stops the fit.
+      if (Number.isNaN(boundAfterE) || boundAfterE === Infinity || (eStep.family === 'exact' && e.logLikelihood === -Infinity)) {
+        throw new EmError(t === 1 ? 'INVALID_PARAMS' : 'INTERNAL', `${model.name}: the bound L(q, θ) is ${boundAfterE} (log p(x | θ) = ${e.logLikelihood ?? 'not computed'}) at iteration ${t} (${eStep.name} E-step, ${precision})${t === 1 ? ': the starting parameters give the data probability 0 or an undefined density' : ': the previous M-step produced parameters under which the data have probability 0'}`, {
           path: t === 1 ? ['options', 'init'] : ['params'],
           value: boundAfterE,
           remedy: t === 1 ? 'start from parameters with full support (or use the model\'s own initialization)' : 'report this with the data: an M-step must keep every observed value possible (MAP pseudo-counts avoid it meanwhile)',
