@@ -363,7 +363,9 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
       ? convergencePolicy(options.convergence, options.tol)
       : method.convergence !== undefined && options.tol === undefined
         ? method.convergence
-        : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
+        : method.convergence?.withTol !== undefined && options.tol !== undefined
+          ? method.convergence.withTol(options.tol)
+          : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
   if (typeof options.convergence === 'object' && options.tol !== undefined) {
     throw emError('INVALID_ARGUMENT', ['options', 'tol'], options.tol, 'conflicts with a convergence policy object, which carries its own tolerance', 'set the tolerance on the policy (convergencePolicy(name, tol)) or give convergence as a name');
   }
