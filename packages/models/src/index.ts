@@ -55,7 +55,7 @@ export { expectedLogLikelihoodGaussian, expectedLogPrior as glmmExpectedLogPrior
 export type { GaussianQ, GaussianQBound, LaplaceQResult } from './glmm/laplace-q.js';
 export { betaMStep, betaObjective, betaProblem, expectedCompleteLogLikelihood, expectedLogPriorFromStats, glmmMStep, glmmSigmaStats, sigmaMStep, validateGlmmLatent } from './glmm/glmm-mstep.js';
 export type { BetaMStepOptions, BetaMStepResult, BetaObjective, BetaProblem, GlmmDrawsLatent, GlmmGaussianLatent, GlmmLatent, GlmmMStepOptions, GlmmMStepResult, GlmmSigmaStats } from './glmm/glmm-mstep.js';
-export { annealGlmmStats, betaProblemFromStats, glmmExpectedLogJoint, glmmMStepFromStats, glmmStatsAlgebra, glmmStatsFromLatent } from './glmm/glmm-stats.js';
+export { annealGlmmStats, betaProblemFromStats, glmmExpectedLogJoint, glmmMStepFromStats, glmmStatsAlgebra, glmmStatsFromDraws, glmmStatsFromLatent } from './glmm/glmm-stats.js';
 export type { GlmmStats, GlmmStatsMStep } from './glmm/glmm-stats.js';
 export { glmmStructure } from './glmm/glmm-structure.js';
 export type { GlmmStructureOptions } from './glmm/glmm-structure.js';

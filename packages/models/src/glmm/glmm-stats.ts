@@ -61,6 +61,102 @@ export function glmmStatsFromLatent(data: GlmmData, latent: GlmmLatent): GlmmSta
   return { ...base, rowStart: problem.rowStart!, nodes: problem.nodes!, nodeWeights: problem.nodeWeights! };
 }
 
+/**
+ * The statistics of weighted draws of every b_g directly (what Monte Carlo E-steps call once per
+ * batch; the same numbers as {@link glmmStatsFromLatent} with a `draws` latent, without its detours).
+ * @param draws `[G × S × q]` row-major.
+ * @param weights `[G × S]` non-negative, normalized per group here (default equal).
+ * @throws EmError `INVALID_ARGUMENT` for a wrong length, a non-finite draw, or a group whose weights sum to 0.
+ * @category GLMM
+ */
+export function glmmStatsFromDraws(data: GlmmData, draws: Float64Array, S: number, weights?: Float64Array): GlmmStats {
+  const { q, nGroups: G, nRows: n, z, groupStart, family } = data;
+  if (!Number.isInteger(S) || S < 1 || !(draws instanceof Float64Array) || draws.length !== G * S * q) {
+    throw emError('INVALID_ARGUMENT', ['latent', 'draws'], draws, `must be a Float64Array [G, S, q] of length ${G * S * q} (S = ${S})`, 'pass every group’s draws');
+  }
+  if (weights !== undefined && (!(weights instanceof Float64Array) || weights.length !== G * S)) {
+    throw emError('INVALID_ARGUMENT', ['latent', 'weights'], weights, `must be a Float64Array [G, S] of length ${G * S}`, 'pass one weight per draw or omit them');
+  }
+  const w = new Float64Array(G * S);
+  for (let g = 0; g < G; g++) {
+    let sum = 0;
+    for (let s = 0; s < S; s++) {
+      const v = weights === undefined ? 1 : weights[g * S + s]!;
+      if (!(v >= 0) || !Number.isFinite(v)) throw emError('INVALID_ARGUMENT', ['latent', 'weights', g * S + s], v, 'must be finite and >= 0', 'pass non-negative weights');
+      sum += v;
+    }
+    if (!(sum > 0)) throw emError('INVALID_ARGUMENT', ['latent', 'weights', g], sum, `group ${g}'s weights sum to 0`, 'give every group a positive weight');
+    for (let s = 0; s < S; s++) w[g * S + s] = (weights === undefined ? 1 : weights[g * S + s]!) / sum;
+  }
+  const secondMoment = new Float64Array(q * q);
+  for (let g = 0; g < G; g++) {
+    for (let s = 0; s < S; s++) {
+      const o = (g * S + s) * q;
+      const ws = w[g * S + s]!;
+      for (let i = 0; i < q; i++) {
+        const bi = draws[o + i]!;
+        if (!Number.isFinite(bi)) throw emError('INVALID_ARGUMENT', ['latent', 'draws', o + i], bi, 'must be finite', 'check the sampler');
+        for (let j = 0; j <= i; j++) secondMoment[i * q + j] = secondMoment[i * q + j]! + ws * bi * draws[o + j]!;
+      }
+    }
+  }
+  for (let i = 0; i < q; i++) for (let j = 0; j < i; j++) secondMoment[j * q + i] = secondMoment[i * q + j]!;
+  const meanOffset = new Float64Array(n);
+  const poisson = family === 'poisson';
+  const logMgf = poisson ? new Float64Array(n) : undefined;
+  const rowStart = poisson ? undefined : new Int32Array(n + 1);
+  let positive = 0;
+  for (let i = 0; i < G * S; i++) if (w[i]! > 0) positive++;
+  const nodes = poisson ? undefined : new Float64Array(0 + (positive === G * S ? n * S : countRowsNodes(data, w, S)));
+  const nodeWeights = poisson ? undefined : new Float64Array(nodes!.length);
+  const d = new Float64Array(S);
+  let at = 0;
+  for (let g = 0; g < G; g++) {
+    for (let i = groupStart[g]!; i < groupStart[g + 1]!; i++) {
+      let mean = 0;
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) {
+        const o = (g * S + s) * q;
+        let v = 0;
+        for (let k = 0; k < q; k++) v += z[i * q + k]! * draws[o + k]!;
+        d[s] = v;
+        const ws = w[g * S + s]!;
+        mean += ws * v;
+        if (ws > 0 && v > max) max = v;
+      }
+      meanOffset[i] = mean;
+      if (logMgf !== undefined) {
+        let sum = 0;
+        for (let s = 0; s < S; s++) sum += w[g * S + s]! * Math.exp(d[s]! - max);
+        logMgf[i] = max + Math.log(sum);
+      } else {
+        for (let s = 0; s < S; s++) {
+          const ws = w[g * S + s]!;
+          if (ws === 0) continue;
+          nodes![at] = d[s]!;
+          nodeWeights![at] = ws;
+          at++;
+        }
+        rowStart![i + 1] = at;
+      }
+    }
+  }
+  const base = { data, family, q, groupMass: new Float64Array(G).fill(1), secondMoment, meanOffset };
+  if (logMgf !== undefined) return { ...base, logMgf };
+  return { ...base, rowStart: rowStart!, nodes: nodes!, nodeWeights: nodeWeights! };
+}
+
+/** Nodes of positive weight over all rows. */
+function countRowsNodes(data: GlmmData, w: Float64Array, S: number): number {
+  let count = 0;
+  for (let g = 0; g < data.nGroups; g++) {
+    let k = 0;
+    for (let s = 0; s < S; s++) if (w[g * S + s]! > 0) k++;
+    count += k * (data.groupStart[g + 1]! - data.groupStart[g]!);
+  }
+  return count;
+}
+
 function logAddExp(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;

@@ -8,7 +8,7 @@
 import type { ContinuousStructure } from '@emlab/core';
 import { aghqGroupLogLikelihood, DEFAULT_AGHQ_NODES } from './aghq.js';
 import { groupLogJoint, groupLogJointDerivatives, groupTargets, laplaceMode, type GroupTarget } from './glmm-math.js';
-import { annealGlmmStats, glmmStatsAlgebra, glmmStatsFromLatent, type GlmmStats } from './glmm-stats.js';
+import { annealGlmmStats, glmmStatsAlgebra, glmmStatsFromDraws, glmmStatsFromLatent, type GlmmStats } from './glmm-stats.js';
 import type { GlmmData, GlmmParams } from './glmm-types.js';
 import { expectedLogLikelihoodGaussian, expectedLogPrior } from './laplace-q.js';
 
@@ -42,7 +42,7 @@ export function glmmStructure(data: GlmmData, params: GlmmParams, options: GlmmS
       const m = laplaceMode(target(g), start === undefined ? {} : { start });
       return { mode: m.mode, logJoint: m.logJoint, negHessian: m.negHessian, converged: m.converged };
     },
-    drawStats: (draws, nDraws, weights) => glmmStatsFromLatent(data, { kind: 'draws', nDraws, draws, ...(weights === undefined ? {} : { weights }) }),
+    drawStats: (draws, nDraws, weights) => glmmStatsFromDraws(data, draws, nDraws, weights),
     gaussianStats: (means, covs) => glmmStatsFromLatent(data, { kind: 'gaussian', means, covs }),
     gaussianExpectedLogJoint: (g, mean, cov) => {
       const t = target(g);
