@@ -18,7 +18,7 @@ import { createRng, EmError, findModel, type Model } from '@emlab/core';
 import { aghqLogLikelihood } from '../src/glmm/aghq.js';
 import { generateGlmmData } from '../src/glmm/glmm-data.js';
 import { parseGlmmCsv } from '../src/glmm/glmm-csv.js';
-import { glmm, glmmParamsToArrays, type GlmmModelData, type GlmmModelParams, type GlmmPrepared } from '../src/glmm/glmm-model.js';
+import { glmm, glmmParamsToArrays, type GeneralizedLinearMixedModel, type GlmmModelData, type GlmmModelParams, type GlmmPrepared } from '../src/glmm/glmm-model.js';
 import { glmmMStep } from '../src/glmm/glmm-mstep.js';
 import { annealGlmmStats, glmmStatsAlgebra, glmmStatsFromDraws, glmmStatsFromLatent, type GlmmStats } from '../src/glmm/glmm-stats.js';
 import { glmmStructure } from '../src/glmm/glmm-structure.js';
@@ -68,7 +68,7 @@ describe('options and errors', () => {
   });
 
   it('validates data (family mismatch, responses) and parameters (shape, positive definiteness, diagonal)', () => {
-    const m = glmm({ family: 'logistic' });
+    const m: GeneralizedLinearMixedModel = glmm({ family: 'logistic' });
     const d = { group: [1, 1, 2], y: [0, 1, 2], x: [[1], [1], [1]], z: [[1], [1], [1]] };
     const e = errorOf(() => m.validate(d));
     expect([e.code, e.path]).toEqual(['INVALID_DATA', ['data', 'y', 2]]);
@@ -196,7 +196,7 @@ describe('model hooks', () => {
   it('logLikelihood is the AGHQ value; init gives valid parameters; parametrization round-trips (full and diagonal)', () => {
     for (const covarianceType of ['full', 'diagonal'] as const) {
       const gen = generateGlmmData({ family: 'poisson', nGroups: 6, groupSize: 5, beta: [0.2, 0.3], sigma: [[0.4, 0], [0, 0.2]], seed: 3 });
-      const model = glmm({ family: 'poisson', covarianceType });
+      const model: GeneralizedLinearMixedModel = glmm({ family: 'poisson', covarianceType });
       const prepared: GlmmPrepared = model.prepare(gen.input);
       for (const method of model.initMethods) {
         const p0 = model.init(prepared, method, createRng(1).child('init'));
