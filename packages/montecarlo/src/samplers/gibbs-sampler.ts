@@ -14,6 +14,13 @@
  * the support, from the start or from structural zeros) is drawn uniformly
  * and counted in the diagnostic `zeroConditionals`.
  *
+ * Limitation: single-site Gibbs needs every configuration of positive
+ * probability to be reachable one variable at a time. Deterministic factors
+ * (asia's `either` = lung OR tub) break that: the chain stays in one part of
+ * the support and the family counts are biased. Watch `rHat` (chain 0 starts
+ * sequentially, the others uniformly at random) and `zeroConditionals`, and
+ * use the exact E-step (or soften such tables) there.
+ *
  * @see Geman, S. & Geman, D. (1984). Stochastic relaxation, Gibbs distributions, and the Bayesian restoration of images.
  * @module
  */
@@ -80,9 +87,10 @@ export function gibbsSampler(options: GibbsSamplerOptions = {}): LatentSampler<F
         for (let p = 0; p < P; p++) {
           const o = (c * P + p) * nv;
           for (let v = 0; v < nv; v++) x[o + v] = Math.max(0, ev.values[p * nv + v]!);
-          // A sequential start: each free variable from its conditional given the states so far.
+          // Chain 0 starts sequentially (each free variable from its conditional given the states so
+          // far); the others uniformly at random (over-dispersed, so R̂ can flag chains that disagree).
           const r = rng.child('chain', c, 'pattern', p);
-          for (const v of free[p]!) x[o + v] = draw(r, w, plan.cards[v]!, conditional(plan, structure.factorTables, v, x, o, w));
+          for (const v of free[p]!) x[o + v] = c === 0 ? draw(r, w, plan.cards[v]!, conditional(plan, structure.factorTables, v, x, o, w)) : r.int(plan.cards[v]!);
         }
       }
       return { nChains: C, nPatterns: P, nVariables: nv, x };
