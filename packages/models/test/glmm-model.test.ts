@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRng, EmError, findModel, type Model } from '@emlab/core';
+import { readFileSync } from 'node:fs';
+import { createRng, EmError, findModel, fromJson, stationarity, toJson, type Model } from '@emlab/core';
 import { aghqLogLikelihood } from '../src/glmm/aghq.js';
 import { generateGlmmData } from '../src/glmm/glmm-data.js';
 import { parseGlmmCsv } from '../src/glmm/glmm-csv.js';
@@ -273,5 +274,31 @@ describe('CSV by column roles and the registration', () => {
     expect(model.options).toEqual({ family: 'poisson', covarianceType: 'full' });
     model.validate(data as GlmmModelData);
     expect((data as GlmmModelData).y).toEqual([3, 0, 1, 2]);
+  });
+});
+
+describe('stationarity and saved parameters', () => {
+  const fx = JSON.parse(readFileSync(new URL('./fixtures/glmm/lme4.json', import.meta.url), 'utf8')) as {
+    cases: { name: string; family: GlmmFamily; group: number[]; y: number[]; x: number[][]; z: number[][]; mle: { polished: { beta: number[]; sigma: number[][] } } }[];
+  };
+
+  it("the stationarity check differentiates the quadrature log-likelihood: ≈ 0 at lme4's MLE, clearly not elsewhere", async () => {
+    const c = fx.cases.find((k) => k.name === 'poisson-intercept')!;
+    const model: GeneralizedLinearMixedModel = glmm({ family: c.family, nQuad: 20 });
+    const data = { group: c.group, y: c.y, x: c.x, z: c.z };
+    const mle = { beta: c.mle.polished.beta, sigma: c.mle.polished.sigma };
+    const at = await stationarity(model, data, mle);
+    expect(at.method).toBe('likelihood-differences');
+    expect(at.gradNorm).toBeLessThan(1e-5);
+    const off = await stationarity(model, data, { beta: [mle.beta[0]! + 0.05, mle.beta[1]!], sigma: mle.sigma });
+    expect(off.gradNorm).toBeGreaterThan(100 * at.gradNorm);
+  });
+
+  it('parameters round-trip through JSON exactly and validate', () => {
+    const { params, input } = dataset('poisson', 2, 18);
+    const model: GeneralizedLinearMixedModel = glmm({ family: 'poisson' });
+    const back = fromJson(toJson(params)) as GlmmModelParams;
+    expect(back).toEqual(params);
+    model.validateParams(back, input);
   });
 });
