@@ -122,7 +122,7 @@ if (o.parts.includes('bn')) {
     ...(await compare('asia* (N=3000)', model, data, { params: em.params, logLikelihood: em.logLikelihood }, flatBn, [
       ['exact', 'exact', { tol: 1e-10 }],
       ['gibbs (20 sweeps)', 'gibbs', { eStepOptions: { nDraws: 20 } }],
-      ['mcem auto', mcemEStep({ schedule: 'auto', nDraws: 20, maxDraws: 5000 })],
+      ['mcem auto (≤ 40 it)', mcemEStep({ schedule: 'auto', nDraws: 20, maxDraws: 2000 }), { maxIter: 40 }],
       ['saem', saemEStep({ k1: 20, k2: 100, chains: 2 })],
     ], { init, maxIter: 300 })),
   );
