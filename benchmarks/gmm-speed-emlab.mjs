@@ -3,7 +3,10 @@
  * full-covariance Gaussian mixture to the data written by gmm-speed-data.mjs,
  * from its starting parameters, for exactly MAX_ITER iterations (tol = 0).
  *
- *   node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json> [--phases]
+ *   node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json> [--phases] [--precision float32|float64]
+ *
+ * `--precision` (default float32, the arithmetic scikit-learn's comparison has always used here):
+ * float32 runs the TensorFlow.js kernels, float64 the host kernels.
  *
  * Prints one JSON line. Timed: `fit` only (not reading the file, not loading
  * the backend). `iterMs` is eStepMs + mStepMs of each iteration from the
@@ -25,6 +28,12 @@ import { peakRssKiB } from './bench-util.mjs';
 
 const [dataFile, paramsFile, ...flags] = process.argv.slice(2);
 const wantPhases = flags.includes('--phases');
+const precisionAt = flags.indexOf('--precision');
+const precision = precisionAt >= 0 ? flags[precisionAt + 1] : 'float32';
+if (precision !== 'float32' && precision !== 'float64') {
+  console.error('--precision must be float32 or float64');
+  process.exit(2);
+}
 if (dataFile === undefined || paramsFile === undefined) {
   console.error('usage: node benchmarks/gmm-speed-emlab.mjs <data.f64> <init.json>');
   process.exit(2);
@@ -55,7 +64,7 @@ const warnings = [];
 
 const t0 = performance.now();
 const result = await fit(g, { values: x, rows: n, cols: d }, {
-  init, maxIter: MAX_ITER, tol: 0, seed, onWarning: (m) => warnings.push(m),
+  init, maxIter: MAX_ITER, tol: 0, seed, precision, onWarning: (m) => warnings.push(m),
 });
 const fitWallMs = performance.now() - t0;
 
@@ -64,7 +73,7 @@ const maxRssAfterFitKiB = process.resourceUsage().maxRSS;
 
 /** One E-step + M-step at `params` under tf.profile: per-kernel times and the JS remainder. */
 async function phases(params) {
-  const prepared = g.prepare({ values: x, rows: n, cols: d });
+  const prepared = g.prepare({ values: x, rows: n, cols: d }, { precisions: [precision] });
   try {
     const eStep = exactEStep();
     const rng = createRng(seed).child('phases');
@@ -74,11 +83,11 @@ async function phases(params) {
     const t0 = performance.now();
     const info = await tf.profile(() => {
       const a = performance.now();
-      const structure = g.structure(prepared, params);
+      const structure = g.structure(prepared, params, { precision });
       const b = performance.now();
       let e;
       try {
-        e = eStep.run(structure, { rng: rng.child('e'), iteration: 1, state: undefined });
+        e = await eStep.run(structure, { rng: rng.child('e'), iteration: 1, passes: 0, state: undefined, precision });
       } finally {
         structure.dispose();
       }
@@ -113,6 +122,7 @@ const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
 const steady = (a) => mean(a.length > 1 ? a.slice(1) : a);
 console.log(JSON.stringify({
   impl: 'emlab',
+  precision,
   version: VERSION,
   backend: result.backend,
   backendRequested: backend,

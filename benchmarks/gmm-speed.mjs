@@ -106,7 +106,11 @@ async function main() {
       console.log(`\n[${name}] N=${cfg.nSamples}, D=${cfg.nFeatures}, K=${cfg.nComponents}, seed ${cfg.seed}`);
       const data = await runJson(process.execPath, [here('./gmm-speed-data.mjs'), name, dir]);
       console.log(`[${name}] data + kmeans++ start written (generate ${fmt(data.generateMs, 0)} ms, init ${fmt(data.initMs, 0)} ms)`);
-      const em = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, ...(opts.phases ? ['--phases'] : [])]);
+      const em = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, '--precision', 'float32', ...(opts.phases ? ['--phases'] : [])]);
+      // The same fit in float64 host kernels (the precision `auto` finishes in): its cost per iteration.
+      const em64 = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, '--precision', 'float64']);
+      console.log(`[${name}] emlab float64 (host, 1 thread): ${fmt(em64.msPerIter)} ms/iter (E ${fmt(em64.eStepMs)} + M ${fmt(em64.mStepMs)}), ${fmt(em64.msPerIter / em.msPerIter, 2)}× float32, peak RSS ${mib(em64.peakRssKiB)}; ` +
+        `mean log-likelihood ${em64.meanLogLikelihood.toFixed(9)} (float32 ${em.meanLogLikelihood.toFixed(9)})`);
       console.log(`[${name}] emlab (${em.backend}, 1 thread): ${fmt(em.msPerIter)} ms/iter (E ${fmt(em.eStepMs)} + M ${fmt(em.mStepMs)}; first ${fmt(em.firstIterMs)}), fit wall ${fmt(em.fitWallMs, 0)} ms, ` +
         `${fmt(gflops(cfg, em.msPerIter), 2)} GFLOP/s eq., peak RSS ${mib(em.peakRssKiB)}`);
       for (const w of em.warnings ?? []) console.log(`[${name}]   emlab warning: ${w}`);
@@ -137,17 +141,17 @@ async function main() {
         console.log(`[${name}] other processes kept ${others.map(([who, r]) => `${r.otherCores.toFixed(2)} cores busy during ${who}`).join(', ')}` +
           (busy ? ' — the machine was not idle; these timings are disturbed' : ' (machine otherwise idle)'));
       }
-      results.push({ config: cfg, data, emlab: em, sklearn: skr });
+      results.push({ config: cfg, data, emlab: em, emlab64: em64, sklearn: skr });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  const rows = [['config', 'N', 'D', 'K', 'emlab ms/it', 'sklearn ms/it', 'ratio', 'emlab GF/s', 'sklearn GF/s', 'emlab peak', 'sklearn peak', 'mem ratio', 'logL rel diff']];
-  for (const { config: c, emlab: e, sklearn: s } of results) {
+  const rows = [['config', 'N', 'D', 'K', 'emlab ms/it', 'float64 ms/it', 'f64/f32', 'sklearn ms/it', 'ratio', 'emlab GF/s', 'sklearn GF/s', 'emlab peak', 'sklearn peak', 'mem ratio', 'logL rel diff']];
+  for (const { config: c, emlab: e, emlab64: e64, sklearn: s } of results) {
     rows.push([
       c.name, c.nSamples, c.nFeatures, c.nComponents,
-      fmt(e.msPerIter), s ? fmt(s.msPerIter) : 'skipped',
+      fmt(e.msPerIter), fmt(e64.msPerIter), fmt(e64.msPerIter / e.msPerIter, 2), s ? fmt(s.msPerIter) : 'skipped',
       s ? fmt(e.msPerIter / s.msPerIter, 2) : '—',
       fmt(gflops(c, e.msPerIter), 2), s ? fmt(gflops(c, s.msPerIter), 2) : '—',
       mib(e.peakRssKiB), s ? mib(s.peakRssKiB) : '—',
@@ -155,7 +159,7 @@ async function main() {
       s ? (Math.abs(e.meanLogLikelihood - s.meanLogLikelihood) / Math.abs(s.meanLogLikelihood)).toExponential(1) : '—',
     ]);
   }
-  console.log(`\nms/it = mean E+M time of iterations 2..${MAX_ITER}; ratio = emlab/sklearn (target <= 1.0); GF/s = 4·N·K·D² / time (equivalent, not counted); peak = peak RSS of each child (VmHWM)`);
+  console.log(`\nms/it = mean E+M time of iterations 2..${MAX_ITER} (emlab float32 kernels; float64 = host kernels); ratio = emlab float32/sklearn (target <= 1.0); GF/s = 4·N·K·D² / time (equivalent, not counted); peak = peak RSS of each child (VmHWM)`);
   console.log(`emlab backend: ${results[0]?.emlab.backend ?? '—'}, single thread (no worker threads yet)${results.find((r) => r.sklearn) ? `; sklearn BLAS threads: ${results.find((r) => r.sklearn).sklearn.blasThreads ?? '?'}` : ''}`);
   console.log(table(rows));
   if (opts.json) {

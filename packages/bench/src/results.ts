@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Suite } from './suite-types.js';
+import type { Suite } from './suite-schema.js';
 
 /** A run's seed (a suite seed). @category Results */
 export type BenchSeed = number | string;
@@ -38,40 +38,50 @@ export interface BenchManifest {
 /** A data set as the runs saw it. @category Results */
 export interface DatasetSummary {
   readonly id: string;
-  /** `'generator'`, `'builtin'`, `'csv'` or `'bn'` (BIF network + sampled data). */
-  readonly source: 'generator' | 'builtin' | 'csv' | 'bn';
+  /** The registered data-set kind that made it (`'gaussian-mixture'`, `'csv'`, `'builtin'`, `'bayesian-network'`, a plug-in's). */
+  readonly kind: string;
+  /** Its data format: `'numeric-table'` or a custom data type (`'bn-table'`, ...); models whose registration reads that format run on it. */
+  readonly format: string;
   /** One line: sizes, generator options, file. */
   readonly description: string;
-  /** Rows before the held-out split. */
+  /** Instances (rows, sequences, ...) before the held-out split. */
   readonly nRows: number;
   readonly nTrain: number;
-  /** Held-out rows (0 without a split). */
+  /** Held-out instances (0 without a split). */
   readonly nTest: number;
   /** Columns / variables. */
   readonly nFeatures: number;
-  /** Whether true parameters and labels are known (parameter error and ARI are then computed). */
+  /** Whether the true parameters are known (parameter error is then computed). */
   readonly hasTruth: boolean;
-  /** Missing entries that were masked (NaN), or null when none. */
-  readonly missing: { readonly rate: number; readonly mechanism: 'mcar' | 'mar'; readonly seed: BenchSeed; readonly nMissing: number } | null;
+  /** Whether true labels are known (the adjusted Rand index is then computed for models with `predict`). */
+  readonly hasLabels: boolean;
+  /** Missing entries that were masked, or null when none. */
+  readonly missing: { readonly rate: number; readonly mechanism: string; readonly seed: BenchSeed; readonly nMissing: number } | null;
 }
 
 /** A model as the runs saw it. @category Results */
 export interface ModelSummary {
   readonly id: string;
-  /** `'gmm'` or `'bn'`. */
+  /** The suite's `type` (a registered name or alias). */
   readonly type: string;
-  /** The emlab model's name (`Model.name`). */
+  /** The registration's name (`'gmm'`, `'bayesian-network'`, a plug-in's). */
   readonly name: string;
-  /** Options as passed to the model factory (after defaults from the data, e.g. nComponents). */
+  /** Its latent structure kind (which methods apply). */
+  readonly structureKind: string;
+  /** The data format it reads (`'numeric-table'`, or a custom data type). */
+  readonly dataFormat: string;
+  /** Whether its M-step is MAP (it has a `logPrior`): its bound is then log p(x | θ) + log p(θ) − KL. */
+  readonly map: boolean;
+  /** `Model.options` (plain JSON) on the first data set it runs on (options implied by the data, such as a true K, included). */
   readonly options: Readonly<Record<string, unknown>>;
 }
 
 /** A method (E-step or the gradient baseline) as the runs saw it. @category Results */
 export interface MethodSummary {
   readonly id: string;
-  /** Registry method name (`'exact'`, `'hard'`, `'stochastic'`, a plug-in's name) or `'gradient'`. */
+  /** Registry method name (`'exact'`, `'hard'`, `'stochastic'`, `'gradient'`, a plug-in's). */
   readonly method: string;
-  /** `'exact' | 'restricted' | 'monte-carlo'` for E-steps, `'gradient'` for the baseline. */
+  /** The registration's family: `'exact' | 'restricted' | 'monte-carlo'` for E-steps, `'gradient'` for the baseline, or another method family. */
   readonly family: string;
   readonly options: Readonly<Record<string, unknown>>;
 }
@@ -110,9 +120,20 @@ export interface RunIteration {
   readonly logLikelihood: number | null;
   /** KL(q ‖ posterior) = logLikelihood − boundAfterE, or null. */
   readonly gap: number | null;
-  /** Standard error of boundAfterE (Monte Carlo E-steps), else null. */
+  /** Standard error of boundAfterE (Monte Carlo E-steps), else null: the report draws ± 2 SE bands from it. */
   readonly boundStdErr: number | null;
   readonly entropy: number | null;
+  /** Passes over the data completed after this iteration (incremental E-steps cover part of one per call). */
+  readonly passes: number;
+  /**
+   * E-step calls of the restart so far, when the method counts them per iteration (`record.eStepCalls`,
+   * accelerators that call the E-step more than once per iteration), else null (one call per iteration).
+   */
+  readonly eStepCalls: number | null;
+  /** Monte Carlo sample size of this iteration (`diagnostics.sampleSize`, else `diagnostics.nDraws`), else null. */
+  readonly sampleSize: number | null;
+  /** The arithmetic of this iteration (`'float32'` or `'float64'`). */
+  readonly precision: string;
 }
 
 /**
@@ -153,6 +174,33 @@ export interface RunMetrics {
   readonly adjustedRandIndex: number | null;
   /** ‖∇_φ (1/N) log p(x | θ_final)‖₂ over unconstrained parameters φ (@emlab/core's stationarity check: autodiff, or Fisher's identity for missing entries and networks), or null when unavailable. */
   readonly stationarity: number | null;
+  /** Passes over the data (`FitResult.passes`). */
+  readonly passes: number | null;
+  /** E-step (or objective) evaluations over all restarts, including the final log-likelihood (`FitResult.eStepCalls`). */
+  readonly eStepCalls: number | null;
+  /** Precisions the kept restart used, in order, joined by `+` (`'float64'`, `'float32+float64'`). */
+  readonly precision: string | null;
+  /** The convergence policy (`FitResult.convergence.policy`) and its last value. */
+  readonly convergencePolicy: string | null;
+  readonly convergenceValue: number | null;
+  /** Degenerate components at the end (`FitResult.degenerate.length`). */
+  readonly nDegenerate: number | null;
+  /** log p(θ_final) of a MAP model (its bound includes it), else null. */
+  readonly logPrior: number | null;
+}
+
+/**
+ * What `fit` reported about a run (`FitResult` fields), or null for a run that failed.
+ * @category Results
+ */
+export interface RunFitInfo {
+  /** The method as `fit` resolved it: name, structure kind (`'*'` for every kind), family, options with defaults. */
+  readonly method: { readonly name: string; readonly kind: string; readonly family: string; readonly options: Readonly<Record<string, unknown>> };
+  readonly precision: { readonly requested: string; readonly used: readonly string[] };
+  readonly passes: number;
+  readonly eStepCalls: number;
+  readonly convergence: { readonly policy: string; readonly tol: number; readonly description: string; readonly value: number | null };
+  readonly degenerate: readonly { readonly component: number; readonly reason: string }[];
 }
 
 /** One run: a (data set, model, method, seed). @category Results */
@@ -168,14 +216,30 @@ export interface RunRecord {
   /** Method id (suite `esteps[].id`). */
   readonly method: string;
   readonly seed: BenchSeed;
-  /** `'ok'`, or `'error'` when the run threw (then `error` is set and metrics are empty). */
+  /**
+   * `'ok'`, or `'error'` when the run failed (then `error` is set and metrics are empty). Error codes are
+   * EmError codes, or `TIMEOUT` (over `limits.timeMs`), `OUT_OF_MEMORY` (over `limits.memoryMb`),
+   * `WORKER_EXIT` (the worker thread exited, e.g. `process.exit` in a plug-in) and `CRASH` (a thrown
+   * error that is not an EmError); crashes are tried again `limits.retries` times first.
+   */
   readonly status: 'ok' | 'error';
   readonly error: { readonly code: string; readonly message: string } | null;
   /** Hash of the initial parameters (equal for every run of a group). */
   readonly initHash: string;
+  /** `fit`'s own account of the run (null when it failed). */
+  readonly fit: RunFitInfo | null;
   readonly metrics: RunMetrics;
   readonly trace: readonly RunIteration[];
   readonly warnings: readonly string[];
+}
+
+/** A (data set, model, method) that the suite names but that cannot run. @category Results */
+export interface SkippedRun {
+  readonly dataset: string;
+  readonly model: string;
+  readonly method: string;
+  readonly code: string;
+  readonly reason: string;
 }
 
 /** Wall-clock numbers of one run. @category Results */
@@ -188,6 +252,10 @@ export interface RunTimings {
   readonly elapsedMs: readonly number[];
   /** Time at `metrics.iterationsToBest`, ms, or null. */
   readonly timeToBestMs: number | null;
+  /** Attempts made (1 unless a crash was retried). */
+  readonly attempts: number;
+  /** The crashes of earlier attempts, in order. */
+  readonly failures: readonly { readonly code: string; readonly message: string }[];
 }
 
 /** Every non-deterministic number, under one key. @category Results */
@@ -208,7 +276,8 @@ export interface BenchTimings {
  */
 export interface BenchResults {
   readonly format: 'emlab/bench-results';
-  readonly formatVersion: 1;
+  /** 2 since emlab 0.2 (data-set kinds, registered models, `fit` info per run). */
+  readonly formatVersion: 2;
   /** False when the suite was interrupted (Ctrl-C / signal) before every run finished; `--resume` completes it. */
   readonly complete: boolean;
   /** Runs the suite defines (`runs.length` when complete). */
@@ -218,6 +287,8 @@ export interface BenchResults {
   readonly models: readonly ModelSummary[];
   readonly methods: readonly MethodSummary[];
   readonly groups: readonly GroupSummary[];
+  /** (data set, model, method) combinations of the suite that do not run, and why (e.g. a method whose check rejects data with missing entries). */
+  readonly skipped: readonly SkippedRun[];
   /** Sorted by `index`. */
   readonly runs: readonly RunRecord[];
   readonly timings: BenchTimings;

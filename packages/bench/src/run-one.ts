@@ -1,26 +1,23 @@
 /**
  * One run of a suite: build the model, fit from the group's shared start
  * with one method, and compute the run's metrics. The same code runs in the
- * main thread (`workers: 1`) and in worker threads.
+ * main thread and in worker threads. Nothing here knows a model or method by
+ * name: metrics follow the data set (truth, labels) and the model's
+ * capabilities (`predict`, `logPrior`, a gradient adapter or parametrization).
  * @module
  */
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { EmError, createEStep, findEStep, fit, hasGradientAdapter, isMethod, listESteps, logLikelihoodOf, stationarity, type FitResult, type GradientReport, type Model, type PreparedData } from '@emlab/core';
-import { bayesianNetwork, gaussianMixture, type BayesNet, type BayesianNetworkOptions, type BnParams } from '@emlab/models';
-import type { MixtureTruth } from '@emlab/data';
+import { EmError, fit, hasGradientAdapter, logLikelihoodOf, stationarity, type FitResult, type IterationRecord } from '@emlab/core';
 import '@emlab/exact';
 import '@emlab/variational';
 import '@emlab/montecarlo';
-import { cptError } from './bn-support.js';
-import { materializeDataset, type MaterializedDataset } from './datasets.js';
-import { adjustedRandIndex, mixtureParameterError } from './metrics.js';
-import type { RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
-import { reanchor } from './suite.js';
-import type { MethodSpec, ModelSpec, Suite } from './suite-types.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyModel = Model<any, any, any, PreparedData>;
+import '@emlab/models';
+import { materializeDataset, type MaterializedDataset } from './materialize.js';
+import { adjustedRandIndex } from './metrics.js';
+import { buildModel, type AnyModel } from './models.js';
+import type { RunFitInfo, RunIteration, RunMetrics, RunRecord, RunTimings } from './results.js';
+import type { MethodSpec, ModelSpec, Suite } from './suite-schema.js';
 
 /** One planned run, as sent to a worker (plain data). @internal */
 export interface RunTask {
@@ -60,112 +57,7 @@ export async function importPlugins(plugins: readonly string[], baseDir: string)
   }
 }
 
-/**
- * Builds the model of `suite.models[m]` for a data set (gmm `nComponents`
- * defaults to the data set's true K).
- * @throws EmError anchored at `suite.models[m].options…`
- * @internal
- */
-export function buildModel(suite: Suite, m: number, data: MaterializedDataset): AnyModel {
-  const spec = suite.models[m] as ModelSpec;
-  const path = ['suite', 'models', m, 'options'];
-  if (spec.type === 'gmm') {
-    const truth = data.truth as MixtureTruth | null;
-    const options = { ...spec.options } as Record<string, unknown>;
-    if (options['nComponents'] === undefined) {
-      if (truth === null) {
-        throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].options.nComponents = undefined: is required for data set "${data.id}" (no known true K). Remedy: set "nComponents"`, { path: [...path, 'nComponents'] });
-      }
-      options['nComponents'] = truth.weights.length;
-    }
-    try {
-      return gaussianMixture(options as never) as unknown as AnyModel;
-    } catch (e) {
-      throw reanchor(e, path);
-    }
-  }
-  const net = data.network as BayesNet | undefined;
-  if (net === undefined) {
-    throw new EmError('INVALID_ARGUMENT', `suite.models[${m}].datasets: data set "${data.id}" is not network data. Remedy: run "bn" models on data sets with "bif"`, { path: ['suite', 'models', m, 'datasets'] });
-  }
-  const options = { ...spec.options } as Record<string, unknown>;
-  if (options['hidden'] === undefined && (data.hidden ?? []).length > 0) options['hidden'] = [...(data.hidden ?? [])];
-  try {
-    return bayesianNetwork(net, options as BayesianNetworkOptions) as unknown as AnyModel;
-  } catch (e) {
-    throw reanchor(e, path);
-  }
-}
-
-/** The initialization method of `suite.models[m]`, and where it was set (for errors). @internal */
-export function initMethodOf(suite: Suite, m: number, model: AnyModel): { method: string; path: (string | number)[] } {
-  const spec = suite.models[m] as ModelSpec;
-  if (spec.init !== undefined) return { method: spec.init, path: ['suite', 'models', m, 'init'] };
-  if (suite.init !== null) return { method: suite.init, path: ['suite', 'init'] };
-  return { method: model.initMethods[0] ?? 'given', path: ['suite', 'init'] };
-}
-
-/**
- * Whether method `suite.esteps[j]` can run on `model` and the data: registered for its structure kind,
- * and accepted by the method's own check (the gradient baseline needs a gradient adapter that takes the data). @internal
- */
-export function methodAvailable(suite: Suite, j: number, model: AnyModel, data?: MaterializedDataset): boolean {
-  const spec = suite.esteps[j] as MethodSpec;
-  if (!listESteps(model.structureKind).some((e) => e.method === spec.method)) return false;
-  try {
-    const m = createEStep(model.structureKind, spec.method, spec.options);
-    if (isMethod(m)) m.check?.(model, data?.train);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether model `m` runs on data set `d`. @internal */
-export function modelApplies(suite: Suite, m: number, data: MaterializedDataset): boolean {
-  const spec = suite.models[m] as ModelSpec;
-  if (spec.datasets !== undefined) return spec.datasets.includes(data.id);
-  return spec.type === 'gmm' ? data.kind === 'numeric' : data.kind === 'bn';
-}
-
-/**
- * Checks a method against the registry for a model (E-step name and options,
- * or the gradient baseline's availability).
- * @throws EmError anchored at `suite.esteps[j]…`
- * @internal
- */
-export function checkMethod(suite: Suite, j: number, model: AnyModel): void {
-  const spec = suite.esteps[j] as MethodSpec;
-  let made;
-  try {
-    made = createEStep(model.structureKind, spec.method, spec.options);
-  } catch (e) {
-    if (e instanceof EmError && e.code === 'UNKNOWN_ESTEP') throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
-    throw reanchor(e, ['suite', 'esteps', j, 'options']);
-  }
-  if (isMethod(made)) {
-    try {
-      made.check?.(model, undefined);
-    } catch (e) {
-      throw reanchor(e, ['suite', 'esteps', j, 'method'], 2);
-    }
-  }
-}
-
-/** Whether numeric training data have NaN entries. @internal */
-export function hasMissing(data: MaterializedDataset): boolean {
-  if (data.kind !== 'numeric') return data.summary.missing !== null;
-  const v = (data.train as { values: Float64Array }).values;
-  for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) return true;
-  return false;
-}
-
-/** Methods' family for summaries. @internal */
-export function methodFamily(kind: string, spec: MethodSpec): string {
-  return findEStep(kind, spec.method).family;
-}
-
-/** Per-process caches of materialized data sets and models. @internal */
+/** Per-process cache of materialized data sets. @internal */
 export class RunContext {
   private readonly data = new Map<number, Promise<MaterializedDataset>>();
   constructor(
@@ -196,96 +88,138 @@ function recordBase(suite: Suite, task: RunTask): Pick<RunRecord, 'id' | 'index'
   };
 }
 
-/** The outcome of a run that threw: status `'error'`, empty metrics and trace. @internal */
-export function errorOutcome(suite: Suite, task: RunTask, code: string, message: string, warnings: readonly string[] = [], totalMs = 0): RunOutcome {
-  const metrics: RunMetrics = {
-    bound: null,
-    boundKind: null,
-    trainLogLikelihood: null,
-    trainLogLikelihoodPerRow: null,
-    heldOutLogLikelihood: null,
-    heldOutLogLikelihoodPerRow: null,
-    nIter: 0,
-    converged: false,
-    convergenceReason: 'error',
-    iterationsToBest: null,
-    parameterError: null,
-    adjustedRandIndex: null,
-    stationarity: null,
-  };
-  const record: RunRecord = { ...recordBase(suite, task), status: 'error', error: { code, message }, initHash: task.initHash, metrics, trace: [], warnings };
-  return { record, timings: { totalMs, fitMs: 0, elapsedMs: [], timeToBestMs: null } };
+const EMPTY_METRICS: RunMetrics = {
+  bound: null,
+  boundKind: null,
+  trainLogLikelihood: null,
+  trainLogLikelihoodPerRow: null,
+  heldOutLogLikelihood: null,
+  heldOutLogLikelihoodPerRow: null,
+  nIter: 0,
+  converged: false,
+  convergenceReason: 'error',
+  iterationsToBest: null,
+  parameterError: null,
+  adjustedRandIndex: null,
+  stationarity: null,
+  passes: null,
+  eStepCalls: null,
+  precision: null,
+  convergencePolicy: null,
+  convergenceValue: null,
+  nDegenerate: null,
+  logPrior: null,
+};
+
+/** The outcome of a run that failed: status `'error'`, empty metrics and trace. @internal */
+export function errorOutcome(
+  suite: Suite,
+  task: RunTask,
+  code: string,
+  message: string,
+  extra: { warnings?: readonly string[]; totalMs?: number; attempts?: number; failures?: RunTimings['failures'] } = {},
+): RunOutcome {
+  const record: RunRecord = { ...recordBase(suite, task), status: 'error', error: { code, message }, initHash: task.initHash, fit: null, metrics: EMPTY_METRICS, trace: [], warnings: extra.warnings ?? [] };
+  return { record, timings: { totalMs: extra.totalMs ?? 0, fitMs: 0, elapsedMs: [], timeToBestMs: null, attempts: extra.attempts ?? 1, failures: extra.failures ?? [] } };
 }
 
-async function heldOutLogLikelihood(model: AnyModel, test: unknown, params: unknown): Promise<number | null> {
-  if (test === null) return null;
-  return logLikelihoodOf(model, test, params);
-}
-
-function tryNumber(fn: () => number | null): number | null {
-  try {
-    const v = fn();
-    return v === null || Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * ‖∇_ϑ (1/N) log p(x | θ)‖₂ at `params` (core's `stationarity`), or null when the
- * model has neither a gradient adapter (autodiff) nor a parametrization hook (Fisher's identity).
- */
-async function stationarityNorm(model: AnyModel, data: unknown, params: unknown): Promise<number | null> {
-  if (!hasGradientAdapter(model) && model.parametrization === undefined) return null;
-  return (await stationarity(model, data, params)).gradNorm;
-}
-
-async function tryNumberAsync(fn: () => Promise<number | null>): Promise<number | null> {
+/** A finite number from a metric that may throw or be undefined, else null. */
+async function metric(fn: () => number | null | undefined | Promise<number | null | undefined>): Promise<number | null> {
   try {
     const v = await fn();
-    return v === null || Number.isFinite(v) ? v : null;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
   } catch {
     return null;
   }
 }
 
+/** Monte Carlo sample size of an iteration, when the E-step reports one. */
+function sampleSizeOf(r: IterationRecord): number | null {
+  const d = r.diagnostics;
+  const v = d['sampleSize'] ?? d['nDraws'];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Cumulative E-step calls after each iteration, when the records count them. */
+function eStepCallsOf(trace: readonly IterationRecord[]): (number | null)[] {
+  let acc = 0;
+  return trace.map((r) => {
+    const own = (r as { eStepCalls?: unknown }).eStepCalls;
+    const per = r.diagnostics['eStepCalls'];
+    if (typeof own === 'number') return own;
+    if (typeof per === 'number') {
+      acc += per;
+      return acc;
+    }
+    return null;
+  });
+}
+
+function fitInfo(result: FitResult): RunFitInfo {
+  return {
+    method: { name: result.method.name, kind: result.method.kind, family: result.method.family, options: result.method.options },
+    precision: { requested: result.precision.requested, used: [...result.precision.used] },
+    passes: result.passes,
+    eStepCalls: result.eStepCalls,
+    convergence: { policy: result.convergence.policy, tol: result.convergence.tol, description: result.convergence.description, value: result.convergence.value },
+    degenerate: result.degenerate.map((d) => ({ component: d.component, reason: d.reason })),
+  };
+}
+
+/** Signals a run stopped by its time limit (the serial runner's `AbortSignal` reason). @internal */
+export class RunTimeout extends Error {
+  constructor(readonly timeMs: number) {
+    super(`the run took longer than limits.timeMs = ${timeMs} ms`);
+  }
+}
+
 /**
- * Runs one task to completion (not interruptible mid-run except through `signal`,
- * in which case it returns null and nothing is recorded).
+ * Runs one task to completion. Returns null when `signal` aborted it (nothing is recorded), an error
+ * outcome for an `EmError` (a deterministic failure: bad data for this model, a monotonicity
+ * violation, ...), and throws anything else (a crash: the runner records it and tries again).
  * @internal
  */
 export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSignal): Promise<RunOutcome | null> {
   const suite = ctx.suite;
   const t0 = performance.now();
   const data = await ctx.dataset(task.datasetIndex);
-  const modelSpec = suite.models[task.modelIndex] as ModelSpec;
   const methodSpec = suite.esteps[task.methodIndex] as MethodSpec;
   const warnings: string[] = [];
   let result: FitResult;
   let fitMs = 0;
-  let ownStationarity: number | undefined;
-  const model = buildModel(suite, task.modelIndex, data);
+  let model: AnyModel;
   try {
-    const common = {
+    model = buildModel(suite, task.modelIndex, data);
+    const f0 = performance.now();
+    result = await fit(model, data.train, {
       init: task.init,
       seed: task.seed,
       maxIter: suite.stopping.maxIter,
-      tol: suite.stopping.tol,
+      ...(suite.stopping.tol === null ? {} : { tol: suite.stopping.tol }),
+      ...(suite.stopping.convergence === null ? {} : { convergence: suite.stopping.convergence }),
+      ...(suite.precision === null ? {} : { precision: suite.precision }),
+      eStep: methodSpec.method,
+      eStepOptions: methodSpec.options,
+      monotonicity: 'warn',
       onWarning: (m: string) => warnings.push(m),
       ...(signal === undefined ? {} : { signal }),
-    };
-    const f0 = performance.now();
-    result = await fit(model, data.train, { ...common, eStep: methodSpec.method, eStepOptions: methodSpec.options, monotonicity: 'warn' });
-    // A method that checks stationarity itself (the gradient baseline) reports it; others get it computed below.
-    ownStationarity = (result.report as GradientReport | undefined)?.stationarity?.gradNorm;
+    });
     fitMs = performance.now() - f0;
   } catch (e) {
-    if (signal?.aborted) return null;
-    return errorOutcome(suite, task, e instanceof EmError ? e.code : 'INTERNAL', (e as Error).message, warnings, performance.now() - t0);
+    if (signal?.aborted) {
+      if (signal.reason instanceof RunTimeout) return errorOutcome(suite, task, 'TIMEOUT', signal.reason.message, { warnings, totalMs: performance.now() - t0 });
+      return null;
+    }
+    if (e instanceof EmError) return errorOutcome(suite, task, e.code, e.message, { warnings, totalMs: performance.now() - t0 });
+    throw e;
   }
-  if (result.convergenceReason === 'aborted' || signal?.aborted) return null;
+  if (result.convergenceReason === 'aborted' || signal?.aborted) {
+    if (signal?.reason instanceof RunTimeout) return errorOutcome(suite, task, 'TIMEOUT', signal.reason.message, { warnings, totalMs: performance.now() - t0 });
+    return null;
+  }
 
-  const trace: RunIteration[] = result.trace.map((r) => ({
+  const calls = eStepCallsOf(result.trace);
+  const trace: RunIteration[] = result.trace.map((r, i) => ({
     iteration: r.iteration,
     boundAfterE: r.boundAfterE,
     boundAfterM: r.boundAfterM,
@@ -293,6 +227,10 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     gap: r.gap,
     boundStdErr: r.boundStdErr,
     entropy: r.entropy ?? null,
+    passes: r.passes,
+    eStepCalls: calls[i] ?? null,
+    sampleSize: sampleSizeOf(r),
+    precision: r.precision,
   }));
   const elapsedMs: number[] = [];
   let acc = 0;
@@ -304,20 +242,13 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
   const nTrain = data.summary.nTrain;
   const nTest = data.summary.nTest;
   const trainLL = result.logLikelihood;
-  const testLL = await tryNumberAsync(() => heldOutLogLikelihood(model, data.test, params));
-  let ari: number | null = null;
-  const predict = (model as unknown as { predict?: (p: unknown, d: unknown) => number[] }).predict;
-  if (data.trainLabels !== null && typeof predict === 'function') {
-    ari = tryNumber(() => adjustedRandIndex(predict.call(model, params, data.train), data.trainLabels as Int32Array));
-  }
-  let paramError: number | null = null;
-  if (modelSpec.type === 'gmm' && data.truth !== null) {
-    paramError = tryNumber(() => mixtureParameterError(params as never, data.truth as MixtureTruth)?.error ?? null);
-  } else if (modelSpec.type === 'bn' && data.network !== undefined) {
-    paramError = tryNumber(() => cptError(params as BnParams, data.network as BayesNet, (model as unknown as { hidden: readonly string[] }).hidden ?? []));
-  }
-  // The gradient baseline reports the check at its final parameters; every other method gets it computed here.
-  const gradNorm = ownStationarity !== undefined && Number.isFinite(ownStationarity) ? ownStationarity : await tryNumberAsync(() => stationarityNorm(model, data.train, params));
+  const testLL = data.test === null ? null : await metric(() => logLikelihoodOf(model, data.test, params));
+  // Capabilities, not names: labels and a predict method give the ARI; a truth and the data set's comparison the parameter error.
+  const predict = (model as unknown as { predict?: (p: unknown, d: unknown) => ArrayLike<number> }).predict;
+  const ari = data.trainLabels !== null && typeof predict === 'function' ? await metric(() => adjustedRandIndex(Array.from(predict.call(model, params, data.train)), data.trainLabels as Int32Array)) : null;
+  const paramError = data.truth !== null && data.parameterError !== undefined ? await metric(() => data.parameterError?.(params, model)) : null;
+  const gradNorm = hasGradientAdapter(model) || model.parametrization !== undefined ? await metric(async () => (await stationarity(model, data.train, params)).gradNorm) : null;
+  const logPrior = model.logPrior === undefined ? null : await metric(() => model.logPrior?.(params));
   const metrics: RunMetrics = {
     bound: result.bound,
     boundKind: result.boundKind,
@@ -332,7 +263,14 @@ export async function runTask(ctx: RunContext, task: RunTask, signal?: AbortSign
     parameterError: paramError,
     adjustedRandIndex: ari,
     stationarity: gradNorm,
+    passes: result.passes,
+    eStepCalls: result.eStepCalls,
+    precision: result.precision.used.join('+'),
+    convergencePolicy: result.convergence.policy,
+    convergenceValue: result.convergence.value !== null && Number.isFinite(result.convergence.value) ? result.convergence.value : null,
+    nDegenerate: result.degenerate.length,
+    logPrior,
   };
-  const record: RunRecord = { ...recordBase(suite, task), status: 'ok', error: null, initHash: task.initHash, metrics, trace, warnings: [...result.warnings] };
-  return { record, timings: { totalMs: performance.now() - t0, fitMs, elapsedMs, timeToBestMs: null } };
+  const record: RunRecord = { ...recordBase(suite, task), status: 'ok', error: null, initHash: task.initHash, fit: fitInfo(result), metrics, trace, warnings: [...result.warnings] };
+  return { record, timings: { totalMs: performance.now() - t0, fitMs, elapsedMs, timeToBestMs: null, attempts: 1, failures: [] } };
 }

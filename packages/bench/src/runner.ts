@@ -1,24 +1,25 @@
 /**
- * The suite runner: plan the runs, make each group's start once, run every
- * method from it (in this thread or on worker threads), journal finished runs
- * so an interrupted suite can be resumed, and write `results.json`,
- * `runs.csv` and `report.html`.
+ * The suite runner: validate everything, plan the runs, make each group's
+ * start once, run every method from it (in this thread or on worker threads,
+ * each run isolated: a crash fails that run only), journal finished runs so
+ * an interrupted suite can be resumed, and write `results.json`, `runs.csv`,
+ * `runs.parquet` and `report.html`.
  * @module
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { EmError, VERSION, createRng, emError, fromJson, initBackend, toJson } from '@emlab/core';
-import { renderReport } from './report/index.js';
-import type { BenchResults, DatasetSummary, GroupSummary, MethodSummary, ModelSummary, RunRecord, RunTimings } from './results.js';
+import { VERSION, emError, fromJson, initBackend, toJson } from '@emlab/core';
+import { writeFileAtomic } from '@emlab/core/node';
+import type { BenchResults, GroupSummary, RunRecord, RunTimings } from './results.js';
 import { runsCsv } from './runs-csv.js';
-import { RunContext, buildModel, checkMethod, errorOutcome, importPlugins, initMethodOf, methodAvailable, methodFamily, modelApplies, runTask, type RunOutcome, type RunTask } from './run-one.js';
-import { loadSuite, validateSuite } from './suite.js';
-import type { Suite } from './suite-types.js';
+import { checkSuite, planSuite, type Plan } from './plan.js';
+import { runInThread, runOnPool, type ExecOptions } from './pool.js';
+import { RunContext, importPlugins, type RunOutcome } from './run-one.js';
+import { isLoadedSuite, locateSuiteError, validateSuite, loadSuite, type LoadedSuite } from './suite.js';
+import type { Suite } from './suite-schema.js';
 import { hashJson } from './metrics.js';
 
 /** A progress report after each finished run. @category Runner */
@@ -29,43 +30,44 @@ export interface ProgressEvent {
   /** Runs restored from the journal by `resume`. */
   readonly resumed: number;
   /** The run that just finished (absent for the first event of a resumed suite). */
-  readonly run?: { readonly id: string; readonly status: 'ok' | 'error' };
+  readonly run?: { readonly id: string; readonly status: 'ok' | 'error'; readonly error?: { readonly code: string; readonly message: string } };
   /** Wall-clock ms since this invocation started. */
   readonly elapsedMs: number;
   /** Estimated ms until every run is done (null before the first run of this invocation finishes). */
   readonly etaMs: number | null;
 }
 
+/** Which Parquet files to write: none, one row per run, or also one row per iteration. @category Runner */
+export type ParquetOutput = false | 'runs' | 'iterations';
+
 /** Options of {@link runSuite}. @category Runner */
 export interface RunSuiteOptions {
-  /** Output directory (created). Without it nothing is written and the results are only returned. */
+  /** Output directory (created). Without it nothing is written and the results are only returned. An existing file there is an error. */
   readonly outDir?: string;
-  /** Worker threads; 1 runs in this thread. Default `os.availableParallelism()`. */
+  /** Worker threads; 1 runs in this thread (unless `isolate` or `limits.memoryMb`). Default `os.availableParallelism()`. */
   readonly workers?: number;
+  /** Run on worker threads even with `workers: 1` (crash isolation for one thread). Default: `workers > 1` or a memory limit. */
+  readonly isolate?: boolean;
+  /** Override the suite's `limits` (time and memory per run, retries of crashed runs). */
+  readonly limits?: { readonly timeMs?: number | null; readonly memoryMb?: number | null; readonly retries?: number };
   /** Continue the runs journalled in `outDir` (same suite) instead of starting over. Default false. */
   readonly resume?: boolean;
   /** Called after every finished run. */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Stops between runs (in-flight runs are dropped); the finished runs are kept and written with `complete: false`. */
   readonly signal?: AbortSignal;
-  /** Directory relative paths of the suite (CSV, BIF, plug-ins) resolve against. Default `process.cwd()`. */
+  /** Directory relative paths of the suite (CSV, BIF, plug-ins) resolve against. Default: the loaded suite's directory, else `process.cwd()`. */
   readonly baseDir?: string;
-  /** Recorded as `manifest.suitePath`. Default null. */
+  /** Recorded as `manifest.suitePath`. Default: the loaded suite's path, else null. */
   readonly suitePath?: string | null;
-  /** Write `report.html` (R's `renderReport`). Default true. */
+  /** Write `report.html`. Default true. */
   readonly report?: boolean;
+  /** Parquet output: `'runs'` (runs.parquet, the default), `'iterations'` (also iterations.parquet), or false. */
+  readonly parquet?: ParquetOutput;
 }
 
 /** The journal of finished runs in the output directory. @category Runner */
 export const JOURNAL_FILE = 'runs.jsonl';
-
-interface Plan {
-  readonly tasks: RunTask[];
-  readonly groups: { id: string; dataset: string; model: string; seed: number | string; initHash: string }[];
-  readonly datasets: DatasetSummary[];
-  readonly models: ModelSummary[];
-  readonly methods: MethodSummary[];
-}
 
 function checkRunOptions(o: RunSuiteOptions): void {
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) {
@@ -74,80 +76,29 @@ function checkRunOptions(o: RunSuiteOptions): void {
   if (o.resume === true && o.outDir === undefined) {
     throw emError('INVALID_ARGUMENT', ['options', 'resume'], true, 'needs outDir (the journal of finished runs lives there)', 'pass the outDir of the interrupted suite');
   }
+  const l = o.limits ?? {};
+  if (l.timeMs !== undefined && l.timeMs !== null && !(typeof l.timeMs === 'number' && Number.isFinite(l.timeMs) && l.timeMs >= 1)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'limits', 'timeMs'], l.timeMs, 'must be a number of ms >= 1, or null', 'pass e.g. 60000');
+  }
+  if (l.memoryMb !== undefined && l.memoryMb !== null && !(typeof l.memoryMb === 'number' && Number.isFinite(l.memoryMb) && l.memoryMb >= 32)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'limits', 'memoryMb'], l.memoryMb, 'must be a number of MB >= 32, or null', 'pass e.g. 2048');
+  }
+  if (l.retries !== undefined && !(Number.isInteger(l.retries) && l.retries >= 0 && l.retries <= 3)) {
+    throw emError('INVALID_ARGUMENT', ['options', 'limits', 'retries'], l.retries, 'must be an integer in [0, 3]', 'pass 0, 1, 2 or 3');
+  }
+  if (o.parquet !== undefined && o.parquet !== false && o.parquet !== 'runs' && o.parquet !== 'iterations') {
+    throw emError('INVALID_ARGUMENT', ['options', 'parquet'], o.parquet, 'must be false, "runs" or "iterations"', 'pass "runs" (runs.parquet) or "iterations" (also iterations.parquet)');
+  }
 }
 
-/**
- * Validates everything against the registry and the data (before any run),
- * makes the data sets, and the initial parameters of each (data set, model, seed) once.
- */
-async function plan(suite: Suite, ctx: RunContext): Promise<Plan> {
-  const tasks: RunTask[] = [];
-  const groups: Plan['groups'] = [];
-  const datasets: DatasetSummary[] = [];
-  const models = new Map<string, ModelSummary>();
-  const methods = new Map<string, MethodSummary>();
-  for (let d = 0; d < suite.datasets.length; d++) datasets.push((await ctx.dataset(d)).summary);
-  const used = new Set<number>();
-  let firstModel: ReturnType<typeof buildModel> | undefined;
-  for (let d = 0; d < suite.datasets.length; d++) {
-    const data = await ctx.dataset(d);
-    for (let m = 0; m < suite.models.length; m++) {
-      if (!modelApplies(suite, m, data)) continue;
-      const model = buildModel(suite, m, data);
-      const mSpec = suite.models[m] as Suite['models'][number];
-      if (!models.has(mSpec.id)) models.set(mSpec.id, { id: mSpec.id, type: mSpec.type, name: model.name, options: model.options });
-      const init = initMethodOf(suite, m, model);
-      if (!model.initMethods.includes(init.method)) {
-        throw emError('INVALID_ARGUMENT', init.path, init.method, `is not an initialization method of ${model.name} (known: ${model.initMethods.join(', ')})`, 'use one of those, or set "init" per model');
-      }
-      try {
-        model.validate(data.train);
-      } catch (e) {
-        if (e instanceof EmError) throw new EmError(e.code, `suite.datasets[${d}] ("${data.id}") cannot be fitted by suite.models[${m}] ("${mSpec.id}"): ${e.message}`, { path: ['suite', 'datasets', d], cause: e });
-        throw e;
-      }
-      // Methods of this model: those it lists (each must run on it), else every suite method that runs on its structure kind.
-      const methodIdx: number[] = [];
-      for (let j = 0; j < suite.esteps.length; j++) {
-        const spec = suite.esteps[j] as Suite['esteps'][number];
-        const listed = mSpec.esteps === undefined || mSpec.esteps.includes(spec.id);
-        if (!listed) continue;
-        if (!methodAvailable(suite, j, model, data)) {
-          if (mSpec.esteps !== undefined) checkMethod(suite, j, model); // throws: named by this model but not runnable on it
-          continue;
-        }
-        checkMethod(suite, j, model);
-        used.add(j);
-        methodIdx.push(j);
-        if (!methods.has(spec.id)) methods.set(spec.id, { id: spec.id, method: spec.method, family: methodFamily(model.structureKind, spec), options: spec.options });
-      }
-      firstModel ??= model;
-      const prepared = model.prepare(data.train, { precisions: model.precisions ?? ['float64'] });
-      try {
-        for (const seed of suite.seeds) {
-          // The stream fit itself would use for restart 0: the same start as fit(model, data, { seed }).
-          const start = model.init(prepared, init.method, createRng(seed).child('restart', 0).child('init'));
-          const group = `${data.id}/${mSpec.id}/seed=${String(seed)}`;
-          const initHash = hashJson(start);
-          groups.push({ id: group, dataset: data.id, model: mSpec.id, seed, initHash });
-          for (const j of methodIdx) {
-            const spec = suite.esteps[j] as Suite['esteps'][number];
-            tasks.push({ index: tasks.length, id: `${data.id}/${mSpec.id}/${spec.id}/seed=${String(seed)}`, group, datasetIndex: d, modelIndex: m, methodIndex: j, seed, init: start, initHash });
-          }
-        }
-      } finally {
-        prepared.dispose();
-      }
-    }
+/** The output directory must be a directory (or not exist yet): checked before any work. */
+async function checkOutDir(outDir: string): Promise<void> {
+  try {
+    const s = await stat(outDir);
+    if (!s.isDirectory()) throw emError('IO_ERROR', ['options', 'outDir'], outDir, 'is an existing file, not a directory', 'name a directory for the output (it is created when missing), not a file');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  for (let j = 0; j < suite.esteps.length; j++) {
-    // A method no model can run: name it (checkMethod throws UNKNOWN_ESTEP with what is registered).
-    if (!used.has(j) && firstModel !== undefined) checkMethod(suite, j, firstModel);
-  }
-  if (tasks.length === 0) {
-    throw emError('INVALID_ARGUMENT', ['suite', 'models'], suite.models.length, 'no model applies to any data set', 'check the models\' "type" and "datasets" fields');
-  }
-  return { tasks, groups, datasets, models: [...models.values()], methods: [...methods.values()] };
 }
 
 function gitRevision(dir: string): string | null {
@@ -161,7 +112,7 @@ function gitRevision(dir: string): string | null {
 
 /** The journal header: which suite (and plan) the journalled runs belong to. */
 function journalHeader(suite: Suite, p: Plan): string {
-  return toJson({ type: 'header', format: 'emlab/bench-journal', suiteHash: hashJson(suite), planHash: hashJson(p.tasks.map((t) => [t.id, t.initHash])), nRuns: p.tasks.length }, 0);
+  return toJson({ type: 'header', format: 'emlab/bench-journal', formatVersion: 2, suiteHash: hashJson(suite), planHash: hashJson(p.tasks.map((t) => [t.id, t.initHash])), nRuns: p.tasks.length }, 0);
 }
 
 async function readJournal(file: string, header: string): Promise<Map<number, RunOutcome>> {
@@ -182,75 +133,6 @@ async function readJournal(file: string, header: string): Promise<Map<number, Ru
     if (entry.type === 'run' && entry.outcome !== undefined) done.set(entry.outcome.record.index, entry.outcome);
   }
   return done;
-}
-
-function workerScript(): URL {
-  const here = import.meta.url;
-  // Under vitest the runner is loaded from src/*.ts; workers always run the built dist/worker.js.
-  const url = here.endsWith('.ts') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
-  if (!existsSync(fileURLToPath(url))) {
-    throw new EmError('INTERNAL', `the worker script ${fileURLToPath(url)} is missing. Remedy: build @emlab/bench (npx tsc -b packages/bench) or run with workers: 1`, { path: ['options', 'workers'] });
-  }
-  return url;
-}
-
-async function runSerial(ctx: RunContext, tasks: readonly RunTask[], finish: (o: RunOutcome) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  for (const task of tasks) {
-    if (signal?.aborted) return;
-    let outcome: RunOutcome | null;
-    try {
-      outcome = await runTask(ctx, task, signal);
-    } catch (e) {
-      outcome = errorOutcome(ctx.suite, task, 'INTERNAL', (e as Error).message);
-    }
-    if (outcome === null) return; // aborted mid-run: dropped
-    await finish(outcome);
-  }
-}
-
-async function runPool(suite: Suite, baseDir: string, n: number, tasks: readonly RunTask[], finish: (o: RunOutcome) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  const script = workerScript();
-  const queue = [...tasks];
-  const workers: Worker[] = [];
-  await new Promise<void>((resolveAll, rejectAll) => {
-    let active = 0;
-    let settled = false;
-    const end = (err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      Promise.all(workers.map((w) => w.terminate())).then(() => (err === undefined ? resolveAll() : rejectAll(err)), rejectAll);
-    };
-    const onAbort = (): void => end();
-    signal?.addEventListener('abort', onAbort);
-    const feed = (w: Worker): void => {
-      if (settled) return;
-      if (signal?.aborted) return end();
-      const task = queue.shift();
-      if (task === undefined) {
-        active--;
-        if (active === 0) end();
-        return;
-      }
-      w.postMessage({ type: 'run', task });
-    };
-    const byIndex = new Map(tasks.map((t) => [t.index, t]));
-    for (let i = 0; i < Math.min(n, tasks.length); i++) {
-      const w = new Worker(script);
-      workers.push(w);
-      active++;
-      w.on('message', (msg: { type: 'done'; index: number; outcome: RunOutcome | null } | { type: 'failed'; index: number; message: string }) => {
-        if (settled) return;
-        const outcome = msg.type === 'done' ? msg.outcome : errorOutcome(suite, byIndex.get(msg.index) as RunTask, 'INTERNAL', msg.message);
-        if (outcome === null) return feed(w);
-        finish(outcome).then(() => feed(w), end);
-      });
-      w.on('error', (e) => end(e));
-      w.postMessage({ type: 'setup', suite, baseDir });
-      feed(w);
-    }
-    if (workers.length === 0) end();
-  });
 }
 
 /** Relative closeness to the best bound that counts as "reached" (1e-3). @category Runner */
@@ -296,7 +178,7 @@ function assemble(p: Plan, outcomes: ReadonlyMap<number, RunOutcome>, manifest: 
   }
   return {
     format: 'emlab/bench-results',
-    formatVersion: 1,
+    formatVersion: 2,
     complete: runs.length === p.tasks.length,
     nRunsPlanned: p.tasks.length,
     manifest,
@@ -304,74 +186,109 @@ function assemble(p: Plan, outcomes: ReadonlyMap<number, RunOutcome>, manifest: 
     models: p.models,
     methods: p.methods,
     groups,
+    skipped: p.skipped,
     runs,
     timings: { startedAt: meta.startedAt, totalMs: meta.totalMs, workers: meta.workers, runs: runTimings },
   };
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await writeFile(`${file}.tmp`, text, 'utf8');
-  await rename(`${file}.tmp`, file);
 }
 
 /** Where {@link runSuite} wrote its files. @category Runner */
 export interface SuiteOutputFiles {
   readonly results: string;
   readonly runsCsv: string;
+  /** Null when Parquet output is off. */
+  readonly runsParquet: string | null;
+  /** Null unless Parquet output is `'iterations'`. */
+  readonly iterationsParquet: string | null;
   /** Null when the report was not written. */
   readonly report: string | null;
   readonly journal: string;
 }
 
-/** Writes `results.json`, `runs.csv` and (unless `report: false`) `report.html` into `outDir`. @category Runner */
-export async function writeResults(results: BenchResults, outDir: string, report = true): Promise<SuiteOutputFiles> {
+/**
+ * Writes `results.json`, `runs.csv`, `runs.parquet` (and `iterations.parquet`) and `report.html` into
+ * `outDir`, each atomically. The report's chart libraries and the Parquet writer are loaded only here.
+ * @throws EmError `IO_ERROR`
+ * @category Runner
+ */
+export async function writeResults(results: BenchResults, outDir: string, report = true, parquet: ParquetOutput = 'runs'): Promise<SuiteOutputFiles> {
   await mkdir(outDir, { recursive: true });
-  const files = { results: join(outDir, 'results.json'), runsCsv: join(outDir, 'runs.csv'), report: report ? join(outDir, 'report.html') : null, journal: join(outDir, JOURNAL_FILE) };
-  await writeAtomic(files.results, `${toJson(results)}\n`);
-  await writeAtomic(files.runsCsv, runsCsv(results));
-  if (files.report !== null) await writeAtomic(files.report, await renderReport(results));
+  const files: SuiteOutputFiles = {
+    results: join(outDir, 'results.json'),
+    runsCsv: join(outDir, 'runs.csv'),
+    runsParquet: parquet === false ? null : join(outDir, 'runs.parquet'),
+    iterationsParquet: parquet === 'iterations' ? join(outDir, 'iterations.parquet') : null,
+    report: report ? join(outDir, 'report.html') : null,
+    journal: join(outDir, JOURNAL_FILE),
+  };
+  await writeFileAtomic(files.results, `${toJson(results)}\n`, ['outDir']);
+  await writeFileAtomic(files.runsCsv, runsCsv(results), ['outDir']);
+  if (files.runsParquet !== null || files.iterationsParquet !== null) {
+    const { runsParquet, iterationsParquet } = await import('./runs-parquet.js');
+    if (files.runsParquet !== null) await writeFileAtomic(files.runsParquet, runsParquet(results), ['outDir']);
+    if (files.iterationsParquet !== null) await writeFileAtomic(files.iterationsParquet, iterationsParquet(results), ['outDir']);
+  }
+  if (files.report !== null) {
+    const { renderReport } = await import('./report/index.js');
+    await writeFileAtomic(files.report, await renderReport(results), ['outDir']);
+  }
   return files;
 }
 
 /**
  * Runs a benchmark suite.
  *
- * Everything is validated first (suite structure, plug-ins, E-step names and
- * options against the registry, model options, data sets); then each
- * (data set, model, seed) gets its initial parameters once (the model's
- * `init` method on the stream `fit` would use), and every method starts from
- * them with the same seed and stopping rule. Finished runs are appended to
- * `outDir/runs.jsonl`; with `resume` they are not run again. The results equal
- * an uninterrupted serial run whatever `workers` and interruptions were
- * (except `timings`).
+ * Everything is validated first (suite structure, plug-ins, model types and options against the model
+ * registry, method names and options against the method registry, data-set kinds, options and sizes,
+ * the output directory); then each (data set, model, seed) gets its initial parameters once (the
+ * start `fit` would make), and every method starts from them with the same seed and stopping rule.
+ * Each run is isolated: a crash or a limit fails that run (recorded, crashes tried again), never the
+ * suite. Finished runs are appended to `outDir/runs.jsonl`; with `resume` they are not run again. The
+ * results equal an uninterrupted serial run whatever `workers` and interruptions were (except `timings`).
  *
- * @param suite - a validated suite (`loadSuite`/`validateSuite`) or a raw object (validated here).
- * @throws EmError (before any run) for every invalid input, naming `suite.…` paths.
+ * @param suite - a {@link LoadedSuite} (errors then carry the file's line and column, and `baseDir`
+ *   and `suitePath` default to the file's), a validated suite, or a raw suite object (validated here).
+ * @throws EmError (before any run) for every invalid input, naming `suite.…` paths (or `options.…`).
  * @example
  * ```ts
- * const { suite, path, baseDir } = await loadSuite('benchmarks/suites/default.json');
- * const results = await runSuite(suite, { outDir: 'bench-out', baseDir, suitePath: path, workers: 2 });
+ * const results = await runSuite(await loadSuite('benchmarks/suites/default.json'), { outDir: 'bench-out', workers: 2 });
  * ```
  * @category Runner
  */
-export async function runSuite(suite: Suite | unknown, options: RunSuiteOptions = {}): Promise<BenchResults> {
+export async function runSuite(suite: LoadedSuite | Suite | unknown, options: RunSuiteOptions = {}): Promise<BenchResults> {
+  const loaded = isLoadedSuite(suite) ? suite : undefined;
+  try {
+    return await runValidated(loaded === undefined ? validateSuite(suite) : loaded.suite, {
+      ...options,
+      baseDir: options.baseDir ?? loaded?.baseDir ?? process.cwd(),
+      suitePath: options.suitePath !== undefined ? options.suitePath : (loaded?.path ?? null),
+    });
+  } catch (e) {
+    throw loaded === undefined ? e : locateSuiteError(e, loaded);
+  }
+}
+
+async function runValidated(s: Suite, options: RunSuiteOptions & { baseDir: string; suitePath: string | null }): Promise<BenchResults> {
   checkRunOptions(options);
-  const s = validateSuite(suite);
-  const baseDir = resolve(options.baseDir ?? process.cwd());
+  if (options.outDir !== undefined) await checkOutDir(options.outDir);
+  const baseDir = resolve(options.baseDir);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const backend = await initBackend();
   await importPlugins(s.plugins, baseDir);
+  await checkSuite(s, baseDir);
+  const backend = await initBackend();
   const ctx = new RunContext(s, baseDir);
-  const p = await plan(s, ctx);
+  const p = await planSuite(s, ctx);
+  const limits = { ...s.limits, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined)) } as Suite['limits'];
   const workers = Math.min(options.workers ?? availableParallelism(), p.tasks.length);
+  const isolate = options.isolate ?? (workers > 1 || limits.memoryMb !== null);
   const manifest: BenchResults['manifest'] = {
     emlabVersion: VERSION,
     gitRevision: gitRevision(baseDir),
     nodeVersion: process.version,
     backend,
     seeds: s.seeds,
-    suitePath: options.suitePath ?? null,
+    suitePath: options.suitePath,
     suite: s,
   };
 
@@ -405,23 +322,34 @@ export async function runSuite(suite: Suite | unknown, options: RunSuiteOptions 
       await writes;
     }
     const elapsedMs = performance.now() - t0;
-    options.onProgress?.({ done, total, resumed, run: { id: o.record.id, status: o.record.status }, elapsedMs, etaMs: (elapsedMs / doneHere) * (total - done) });
+    const run = { id: o.record.id, status: o.record.status, ...(o.record.error === null ? {} : { error: o.record.error }) };
+    options.onProgress?.({ done, total, resumed, run, elapsedMs, etaMs: (elapsedMs / doneHere) * (total - done) });
   };
   const pending = p.tasks.filter((t) => !outcomes.has(t.index));
   if (pending.length > 0 && options.signal?.aborted !== true) {
-    if (workers <= 1) await runSerial(ctx, pending, finish, options.signal);
-    else await runPool(s, baseDir, workers, pending, finish, options.signal);
+    const exec: ExecOptions = {
+      suite: s,
+      baseDir,
+      threads: isolate ? Math.max(1, workers) : 0,
+      timeMs: limits.timeMs,
+      memoryMb: limits.memoryMb,
+      retries: limits.retries,
+      finish,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
+    if (exec.threads === 0) await runInThread(exec, ctx, pending);
+    else await runOnPool(exec, pending);
   }
-  const results = assemble(p, outcomes, manifest, { startedAt, totalMs: performance.now() - t0, workers });
-  if (options.outDir !== undefined) await writeResults(results, options.outDir, options.report ?? true);
+  const results = assemble(p, outcomes, manifest, { startedAt, totalMs: performance.now() - t0, workers: isolate ? Math.max(1, workers) : 1 });
+  if (options.outDir !== undefined) await writeResults(results, options.outDir, options.report ?? true, options.parquet ?? 'runs');
   return results;
 }
 
 /**
- * Loads a suite file and runs it (relative paths resolve against the file's directory).
+ * Loads a suite file and runs it (relative paths resolve against the file's directory; errors carry
+ * the file's line and column).
  * @category Runner
  */
 export async function runSuiteFile(path: string, options: Omit<RunSuiteOptions, 'baseDir' | 'suitePath'> = {}): Promise<BenchResults> {
-  const loaded = await loadSuite(path);
-  return runSuite(loaded.suite, { ...options, baseDir: loaded.baseDir, suitePath: loaded.path });
+  return runSuite(await loadSuite(path), options);
 }

@@ -1,75 +1,78 @@
 /**
- * Suite files: parsing and validation (a hand-written schema check whose
- * errors name the JSON path in the file, e.g.
- * `suite.esteps[2].options.nDraws = -1: must be an integer >= 1. Remedy: ...`).
+ * Suite files: reading (strict JSON with line and column in every error),
+ * validation against the one schema (`suite-schema.ts`), the data-set
+ * shorthands, and cross-references (unique ids, model → data set and method
+ * ids, distinct seeds).
+ *
+ * Errors name the JSON path in the file, e.g.
+ * `suite.json:14:9: suite.esteps[2].options.nDraws = -1: must be an integer in [1, 10000]. Remedy: ...`.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { EmError, emError, formatPath, describeValue, fromJson, validateSeed, type ErrorPath } from '@emlab/core';
-import type { DatasetSpec, HeldOutSpec, MethodSpec, MissingSpec, ModelSpec, Suite } from './suite-types.js';
+import * as v from 'valibot';
+import { EmError, describeValue, emError, formatPath, type ErrorPath } from '@emlab/core';
+import { readTextFile } from '@emlab/core/node';
+import { parseJsonSource, type TextLocation } from './internal/json-source.js';
+import { issueToError } from './internal/suite-issues.js';
+import { DATASET_SHORTHAND_SCHEMAS, SUITE_SCHEMA, type DatasetSpec, type MethodSpec, type ModelSpec, type Suite } from './suite-schema.js';
 
 type Obj = Record<string, unknown>;
 type Path = (string | number)[];
 
 const ROOT: Path = ['suite'];
 
+/** The shorthand data-set forms: the key that selects each, its kind, and where its options sit in the file. */
+const SHORTHANDS: Readonly<Record<keyof typeof DATASET_SHORTHAND_SCHEMAS, { kind: string; nested: boolean; fileKey: Readonly<Record<string, string>> }>> = {
+  generator: { kind: 'gaussian-mixture', nested: true, fileKey: {} },
+  builtin: { kind: 'builtin', nested: false, fileKey: { name: 'builtin' } },
+  csv: { kind: 'csv', nested: false, fileKey: { path: 'csv' } },
+  bif: { kind: 'bayesian-network', nested: false, fileKey: { network: 'bif' } },
+};
+type ShorthandKey = keyof typeof SHORTHANDS;
+
+function shorthandOf(entry: unknown): ShorthandKey[] {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || 'kind' in entry) return [];
+  return (Object.keys(SHORTHANDS) as ShorthandKey[]).filter((k) => (entry as Obj)[k] !== undefined);
+}
+
+/** Where a canonical path of data set `i` is in a file that used shorthand `s`. */
+function shorthandFilePath(s: ShorthandKey, rest: readonly (string | number)[]): Path {
+  const sh = SHORTHANDS[s];
+  if (rest[0] === 'kind') return [s];
+  if (rest[0] === 'options' && !sh.nested && rest.length > 1) {
+    const key = rest[1] as string;
+    return [sh.fileKey[key] ?? key, ...rest.slice(2)];
+  }
+  return [...rest];
+}
+
+/**
+ * A path in the validated suite → the path of the same value in the file as written
+ * (shorthand data sets keep their options at the top of the entry).
+ */
+function filePath(raw: unknown, path: readonly (string | number)[]): Path {
+  if (path[0] !== 'suite' || path[1] !== 'datasets' || typeof path[2] !== 'number') return [...path];
+  const entry = (raw as { datasets?: unknown[] } | null)?.datasets?.[path[2]];
+  const [s] = shorthandOf(entry);
+  return s === undefined ? [...path] : [...path.slice(0, 3), ...shorthandFilePath(s, path.slice(3))];
+}
+
+/** A shorthand entry in canonical form (after its own schema accepted it). */
+function normalizeShorthand(s: ShorthandKey, o: Obj, i: number): Obj {
+  const out: Obj = { id: o['id'] ?? (s === 'builtin' ? o['builtin'] : `data${i}`), kind: SHORTHANDS[s].kind };
+  if (s === 'generator') out['options'] = o['options'] ?? {};
+  else {
+    const opts: Obj = {};
+    const back = Object.fromEntries(Object.entries(SHORTHANDS[s].fileKey).map(([k, f]) => [f, k]));
+    for (const [k, val] of Object.entries(o)) if (k !== 'id' && k !== 'missing' && val !== undefined) opts[back[k] ?? k] = val;
+    out['options'] = opts;
+  }
+  if (o['missing'] !== undefined) out['missing'] = o['missing'];
+  return out;
+}
+
 function fail(path: Path, value: unknown, problem: string, remedy: string): never {
   throw emError('INVALID_ARGUMENT', path, value, problem, remedy);
-}
-
-function object(v: unknown, path: Path, example: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, v, 'must be an object', `write e.g. ${example}`);
-  return v as Obj;
-}
-
-function keysOnly(o: Obj, path: Path, known: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) fail([...path, key], o[key], 'is not a known field here', `use only: ${known.join(', ')}`);
-  }
-}
-
-function string(o: Obj, key: string, path: Path, remedy: string): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.length === 0) fail([...path, key], v, 'must be a non-empty string', remedy);
-  return v;
-}
-
-function id(o: Obj, key: string, path: Path, fallback?: string): string {
-  const v = o[key] ?? fallback;
-  if (typeof v !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(v)) {
-    fail([...path, key], v, 'must be a string of letters, digits, "_", "." or "-"', 'give the entry a short id such as "small-3" (it names files, table rows and plot series)');
-  }
-  return v;
-}
-
-function number(o: Obj, key: string, path: Path, min: number, max: number, maxOpen = false): number {
-  const v = o[key];
-  const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && (maxOpen ? v < max : v <= max);
-  if (!ok) fail([...path, key], v, `must be a number in [${min}, ${max}${maxOpen ? ')' : ']'}`, `pass a number in that range`);
-  return v as number;
-}
-
-function integer(o: Obj, key: string, path: Path, min: number): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail([...path, key], v, `must be an integer >= ${min}`, `pass an integer >= ${min}`);
-  return v;
-}
-
-function seed(o: Obj, key: string, path: Path): number | string {
-  const v = o[key];
-  validateSeed(v, [...path, key]);
-  return v as number | string;
-}
-
-function options(o: Obj, key: string, path: Path): Obj {
-  const v = o[key] ?? {};
-  return object(v, [...path, key], `"${key}": {}`);
-}
-
-function array(v: unknown, path: Path, remedy: string, nonEmpty = true): unknown[] {
-  if (!Array.isArray(v) || (nonEmpty && v.length === 0)) fail(path, v, nonEmpty ? 'must be a non-empty array' : 'must be an array', remedy);
-  return v;
 }
 
 function uniqueIds(entries: readonly { id: string }[], path: Path): void {
@@ -80,108 +83,14 @@ function uniqueIds(entries: readonly { id: string }[], path: Path): void {
   });
 }
 
-function missing(v: unknown, path: Path): MissingSpec {
-  const o = object(v, path, '{ "rate": 0.1, "mechanism": "mcar", "seed": 1 }');
-  keysOnly(o, path, ['rate', 'mechanism', 'seed']);
-  const rate = number(o, 'rate', path, 0, 1, true);
-  const mechanism = o['mechanism'] ?? 'mcar';
-  if (mechanism !== 'mcar' && mechanism !== 'mar') fail([...path, 'mechanism'], mechanism, 'must be "mcar" or "mar"', 'pass "mcar" (missing completely at random) or "mar" (depends on the observed first column)');
-  return { rate, mechanism, seed: o['seed'] === undefined ? 0 : seed(o, 'seed', path) };
-}
-
-function dataset(v: unknown, path: Path, i: number): DatasetSpec {
-  const o = object(v, path, '{ "id": "small", "generator": "gaussianMixture", "options": { "nSamples": 500, "nComponents": 3, "nFeatures": 2, "seed": 1 } }');
-  const kinds = ['generator', 'builtin', 'csv', 'bif'].filter((k) => o[k] !== undefined);
-  if (kinds.length !== 1) {
-    fail(path, v, kinds.length === 0 ? 'has none of "generator", "builtin", "csv", "bif"' : `has more than one of ${kinds.map((k) => `"${k}"`).join(', ')}`,
-      'give exactly one source: "generator": "gaussianMixture" with "options", "builtin": "<name>", "csv": "<path relative to the suite>", or "bif": "<path or network name>" with "nSamples" and "seed"');
-  }
-  const miss = o['missing'] === undefined ? undefined : missing(o['missing'], [...path, 'missing']);
-  const withMissing = <T extends object>(spec: T): T => (miss === undefined ? spec : { ...spec, missing: miss });
-  const kind = kinds[0];
-  if (kind === 'generator') {
-    keysOnly(o, path, ['id', 'generator', 'options', 'missing']);
-    if (o['generator'] !== 'gaussianMixture') fail([...path, 'generator'], o['generator'], 'is not a known generator', 'use "gaussianMixture" (makeGaussianMixture from @emlab/data)');
-    const opts = object(o['options'], [...path, 'options'], '{ "nSamples": 500, "nComponents": 3, "nFeatures": 2, "seed": 1 }');
-    return withMissing({ id: id(o, 'id', path, `data${i}`), generator: 'gaussianMixture' as const, options: opts });
-  }
-  if (kind === 'builtin') {
-    keysOnly(o, path, ['id', 'builtin', 'missing']);
-    const name = string(o, 'builtin', path, 'pass a built-in data set name (emlab demo --help lists them)');
-    return withMissing({ id: id(o, 'id', path, name), builtin: name });
-  }
-  if (kind === 'csv') {
-    keysOnly(o, path, ['id', 'csv', 'labelColumn', 'missing']);
-    const file = string(o, 'csv', path, 'pass a CSV path relative to the suite file');
-    const spec: { id: string; csv: string; labelColumn?: string } = { id: id(o, 'id', path, `data${i}`), csv: file };
-    if (o['labelColumn'] !== undefined) spec.labelColumn = string(o, 'labelColumn', path, 'pass the name of the column with true labels, or omit it');
-    return withMissing(spec);
-  }
-  keysOnly(o, path, ['id', 'bif', 'nSamples', 'seed', 'hidden', 'missing']);
-  if (miss !== undefined && miss.mechanism !== 'mcar') fail([...path, 'missing', 'mechanism'], miss.mechanism, 'is not supported for network data (cells are masked while sampling)', 'use "mcar"');
-  const bif = string(o, 'bif', path, 'pass a BIF path relative to the suite file, or a built-in network name such as "asia"');
-  const spec: { id: string; bif: string; nSamples: number; seed: number | string; hidden?: string[] } = {
-    id: id(o, 'id', path, `data${i}`),
-    bif,
-    nSamples: integer(o, 'nSamples', path, 1),
-    seed: o['seed'] === undefined ? 0 : seed(o, 'seed', path),
-  };
-  if (o['hidden'] !== undefined) {
-    const h = array(o['hidden'], [...path, 'hidden'], 'pass an array of variable names', false);
-    h.forEach((name, j) => {
-      if (typeof name !== 'string') fail([...path, 'hidden', j], name, 'must be a variable name', 'pass variable names of the network');
-    });
-    spec.hidden = h as string[];
-  }
-  return withMissing(spec);
-}
-
-function model(v: unknown, path: Path, datasetIds: readonly string[], methodIds: readonly string[]): ModelSpec {
-  const o = object(v, path, '{ "id": "gmm", "type": "gmm", "options": { "nComponents": 3 } }');
-  keysOnly(o, path, ['id', 'type', 'options', 'datasets', 'esteps', 'init']);
-  const type = o['type'];
-  if (type !== 'gmm' && type !== 'bn') fail([...path, 'type'], type, 'is not a model type', 'use "gmm" (Gaussian mixture) or "bn" (Bayesian network)');
-  const spec: { id: string; type: 'gmm' | 'bn'; options: Obj; datasets?: string[]; esteps?: string[]; init?: string } = { id: id(o, 'id', path, type), type, options: options(o, 'options', path) };
-  if (o['datasets'] !== undefined) {
-    const ds = array(o['datasets'], [...path, 'datasets'], 'list data set ids from "datasets"');
-    ds.forEach((d, j) => {
-      if (typeof d !== 'string' || !datasetIds.includes(d)) fail([...path, 'datasets', j], d, 'is not the id of a data set of this suite', `use one of: ${datasetIds.join(', ')}`);
-    });
-    spec.datasets = ds as string[];
-  }
-  if (o['esteps'] !== undefined) {
-    const es = array(o['esteps'], [...path, 'esteps'], 'list method ids from "esteps"');
-    es.forEach((d, j) => {
-      if (typeof d !== 'string' || !methodIds.includes(d)) fail([...path, 'esteps', j], d, 'is not the id of a method of this suite', `use one of: ${methodIds.join(', ')}`);
-    });
-    spec.esteps = es as string[];
-  }
-  if (o['init'] !== undefined) spec.init = string(o, 'init', path, 'pass an initialization method of the model, e.g. "kmeans++" (gmm) or "random" (bn)');
-  return spec;
-}
-
-function method(v: unknown, path: Path): MethodSpec {
-  const o = typeof v === 'string' ? { method: v } : object(v, path, '{ "method": "stochastic", "options": { "nDraws": 4 } }');
-  keysOnly(o, path, ['id', 'method', 'options']);
-  const name = string(o, 'method', path, 'pass a registered E-step method ("exact", "hard", "stochastic", a plug-in\'s) or "gradient"');
-  return { id: id(o, 'id', path, name), method: name, options: options(o, 'options', path) };
-}
-
-function heldOut(v: unknown, path: Path): HeldOutSpec | null {
-  if (v === undefined || v === null) return null;
-  const o = object(v, path, '{ "fraction": 0.2, "seed": 0 }');
-  keysOnly(o, path, ['fraction', 'seed']);
-  const fraction = number(o, 'fraction', path, 0, 1, true);
-  return { fraction, seed: o['seed'] === undefined ? 0 : seed(o, 'seed', path) };
-}
-
 /**
- * Checks a parsed suite file and fills in defaults. Structural checks only:
- * the E-step names and options, model options and data sets are checked
- * against the registry and the generators by `runSuite` before any run
- * starts (with the same `suite.…` paths).
+ * Checks a parsed suite against the suite schema and fills in defaults.
+ * Data-set shorthands (`"generator"`, `"builtin"`, `"csv"`, `"bif"`) become the
+ * canonical `{ id, kind, options }` form. Registry checks (model types,
+ * method names, every options object, data-set sizes) happen in `runSuite`
+ * before any run starts, with the same `suite.…` paths.
  *
- * @throws EmError `INVALID_ARGUMENT` naming the JSON path, e.g. `suite.seeds[1]`.
+ * @throws EmError `INVALID_ARGUMENT` naming the JSON path (unknown fields are errors).
  * @example
  * ```ts
  * const suite = validateSuite(JSON.parse(text));
@@ -189,73 +98,108 @@ function heldOut(v: unknown, path: Path): HeldOutSpec | null {
  * @category Suites
  */
 export function validateSuite(raw: unknown): Suite {
-  const o = object(raw, ROOT, '{ "datasets": [...], "models": [...], "esteps": [...], "seeds": [0, 1, 2] }');
-  keysOnly(o, ROOT, ['$schema', 'format', 'name', 'description', 'plugins', 'datasets', 'models', 'esteps', 'seeds', 'stopping', 'init', 'heldOut']);
-  if (o['format'] !== undefined && o['format'] !== 'emlab/suite') fail([...ROOT, 'format'], o['format'], 'is not "emlab/suite"', 'set "format": "emlab/suite" or omit it');
-  const name = o['name'] === undefined ? 'suite' : string(o, 'name', ROOT, 'give the suite a name');
-  const description = o['description'] === undefined ? '' : typeof o['description'] === 'string' ? o['description'] : fail([...ROOT, 'description'], o['description'], 'must be a string', 'describe the suite in one line');
-  const plugins = (o['plugins'] === undefined ? [] : array(o['plugins'], [...ROOT, 'plugins'], 'list module paths relative to the suite file', false)).map((p, i) => {
-    if (typeof p !== 'string' || p.length === 0) fail([...ROOT, 'plugins', i], p, 'must be a module path', 'write e.g. "./my-estep.mjs" (relative to the suite file)');
-    return p;
-  });
-  const datasets = array(o['datasets'], [...ROOT, 'datasets'], 'list at least one data set').map((d, i) => dataset(d, [...ROOT, 'datasets', i], i));
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fail(ROOT, raw, 'must be an object', 'write e.g. { "datasets": [...], "models": [...], "esteps": [...], "seeds": [0, 1, 2] }');
+  }
+  let input = raw;
+  if (typeof raw === 'object' && raw !== null && Array.isArray((raw as Obj)['datasets'])) {
+    const datasets = ((raw as Obj)['datasets'] as unknown[]).map((d, i) => {
+      const keys = shorthandOf(d);
+      if (keys.length > 1) {
+        fail([...ROOT, 'datasets', i], d, `has more than one of ${keys.map((k) => `"${k}"`).join(', ')}`, 'give exactly one source, or use the canonical form { "id", "kind", "options" }');
+      }
+      const s = keys[0];
+      if (s === undefined) return d;
+      const parsed = v.safeParse(DATASET_SHORTHAND_SCHEMAS[s], d);
+      if (!parsed.success) throw issueToError(parsed.issues, DATASET_SHORTHAND_SCHEMAS[s], [...ROOT, 'datasets', i]);
+      return normalizeShorthand(s, parsed.output as Obj, i);
+    });
+    input = { ...(raw as Obj), datasets };
+  }
+  const parsed = v.safeParse(SUITE_SCHEMA, input);
+  if (!parsed.success) throw issueToError(parsed.issues, SUITE_SCHEMA, ROOT);
+  const o = parsed.output;
+  const datasets: DatasetSpec[] = o.datasets;
   uniqueIds(datasets, [...ROOT, 'datasets']);
-  const ids = datasets.map((d) => d.id);
-  const esteps = array(o['esteps'], [...ROOT, 'esteps'], 'list at least one method, e.g. ["exact", "hard"]').map((m, i) => method(m, [...ROOT, 'esteps', i]));
+  const esteps: MethodSpec[] = o.esteps.map((m) => (typeof m === 'string' ? { id: m, method: m, options: {} } : { id: m.id ?? m.method, method: m.method, options: m.options }));
   uniqueIds(esteps, [...ROOT, 'esteps']);
-  const models = array(o['models'], [...ROOT, 'models'], 'list at least one model, e.g. { "type": "gmm", "options": { "nComponents": 3 } }').map((m, i) => model(m, [...ROOT, 'models', i], ids, esteps.map((e) => e.id)));
-  uniqueIds(models, [...ROOT, 'models']);
-  const seedList = o['seeds'] === undefined ? [0] : array(o['seeds'], [...ROOT, 'seeds'], 'list seeds, e.g. [0, 1, 2]');
-  seedList.forEach((s, i) => validateSeed(s, [...ROOT, 'seeds', i]));
-  const seedKeys = new Set<string>();
-  seedList.forEach((s, i) => {
-    const key = String(s);
-    if (seedKeys.has(key)) fail([...ROOT, 'seeds', i], s, 'repeats an earlier seed', 'list distinct seeds');
-    seedKeys.add(key);
+  const datasetIds = datasets.map((d) => d.id);
+  const methodIds = esteps.map((e) => e.id);
+  const models: ModelSpec[] = o.models.map((m, i) => {
+    m.datasets?.forEach((d, j) => {
+      if (!datasetIds.includes(d)) fail([...ROOT, 'models', i, 'datasets', j], d, 'is not the id of a data set of this suite', `use one of: ${datasetIds.join(', ')}`);
+    });
+    m.esteps?.forEach((d, j) => {
+      if (!methodIds.includes(d)) fail([...ROOT, 'models', i, 'esteps', j], d, 'is not the id of a method of this suite', `use one of: ${methodIds.join(', ')}`);
+    });
+    const { id, ...rest } = m;
+    return { id: id ?? m.type, ...rest };
   });
-  const stop = o['stopping'] === undefined ? {} : object(o['stopping'], [...ROOT, 'stopping'], '{ "maxIter": 100, "tol": 1e-6 }');
-  keysOnly(stop, [...ROOT, 'stopping'], ['maxIter', 'tol']);
-  const maxIter = stop['maxIter'] === undefined ? 100 : integer(stop, 'maxIter', [...ROOT, 'stopping'], 1);
-  const tol = stop['tol'] === undefined ? 1e-6 : number(stop, 'tol', [...ROOT, 'stopping'], 0, Number.MAX_VALUE);
-  const init = o['init'] === undefined || o['init'] === null ? null : string(o, 'init', ROOT, 'pass an initialization method of the models, e.g. "kmeans++" or "random"');
-  return {
-    format: 'emlab/suite',
-    name,
-    description,
-    plugins,
-    datasets,
-    models,
-    esteps,
-    seeds: seedList as (number | string)[],
-    stopping: { maxIter, tol },
-    init,
-    heldOut: heldOut(o['heldOut'], [...ROOT, 'heldOut']),
-  };
+  uniqueIds(models, [...ROOT, 'models']);
+  const seen = new Set<string>();
+  o.seeds.forEach((s, i) => {
+    if (seen.has(String(s))) fail([...ROOT, 'seeds', i], s, 'repeats an earlier seed', 'list distinct seeds');
+    seen.add(String(s));
+  });
+  const { $schema: _schema, ...rest } = o;
+  return { ...rest, datasets, models, esteps };
 }
 
-/** A suite read from a file, with the directory its relative paths are resolved against. @category Suites */
+/** A suite read from a file, with where its values are. @category Suites */
 export interface LoadedSuite {
   readonly suite: Suite;
   /** Absolute path of the file. */
   readonly path: string;
+  /** The path as given (how errors name the file). */
+  readonly label: string;
   /** Directory relative paths (CSV, BIF, plug-ins) are resolved against. */
   readonly baseDir: string;
+  /** Line and column of the value at a `suite.…` error path (the nearest existing value when absent). */
+  locate(path: ErrorPath): TextLocation;
 }
 
 /**
- * Reads and validates a suite file.
- * @throws EmError `IO_ERROR`, `PARSE_ERROR`, `INVALID_ARGUMENT` (with the JSON path)
+ * An `EmError` at a `suite.…` path, prefixed with `file:line:column: ` of that
+ * path in the loaded file (other errors unchanged). `runSuite` does this for
+ * every error it raises when given a {@link LoadedSuite}.
+ * @category Suites
+ */
+export function locateSuiteError(e: unknown, loaded: Pick<LoadedSuite, 'label' | 'locate'>): unknown {
+  if (!(e instanceof EmError) || e.path[0] !== 'suite' || e.message.startsWith(`${loaded.label}:`)) return e;
+  const at = loaded.locate(e.path);
+  return new EmError(e.code, `${loaded.label}:${at.line}:${at.column}: ${e.message}`, { path: e.path, value: e.value, ...(e.remedy === undefined ? {} : { remedy: e.remedy }), cause: e });
+}
+
+/**
+ * Reads and validates a suite file (UTF-8, or UTF-16 with a byte-order mark).
+ * Every error names the file, line and column: invalid JSON (with what is
+ * wrong there), repeated keys, unknown fields, bad values.
+ * @throws EmError `IO_ERROR`, `PARSE_ERROR`, `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * const loaded = await loadSuite('benchmarks/suites/default.json');
+ * const results = await runSuite(loaded, { outDir: 'bench-out' });
+ * ```
  * @category Suites
  */
 export async function loadSuite(path: string): Promise<LoadedSuite> {
   const abs = resolve(path);
-  let text: string;
+  const text = await readTextFile(abs, ['suite']).catch((e: unknown) => {
+    if (e instanceof EmError && e.code === 'IO_ERROR') {
+      const why = (e.cause as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
+      throw emError('IO_ERROR', ['suite'], path, `cannot be read (${why})`, 'check the suite file path', e);
+    }
+    throw e;
+  });
+  const source = parseJsonSource(text, path, 'suite', 'the suite file');
+  const located = { label: path, locate: (p: ErrorPath) => source.locate(filePath(source.value, p).slice(1)) };
+  let suite: Suite;
   try {
-    text = await readFile(abs, 'utf8');
+    suite = validateSuite(source.value);
   } catch (e) {
-    throw emError('IO_ERROR', ['suite'], path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the suite file path', e);
+    throw locateSuiteError(e, located);
   }
-  return { suite: validateSuite(fromJson(text, path)), path: abs, baseDir: dirname(abs) };
+  return { suite, path: abs, label: path, baseDir: dirname(abs), locate: located.locate };
 }
 
 /**
@@ -272,4 +216,9 @@ export function reanchor(e: unknown, at: ErrorPath, dropPrefix = 1): unknown {
   const path = [...at, ...e.path.slice(dropPrefix)];
   const message = `${formatPath(path)} = ${describeValue(e.value)}: ${body}`;
   return new EmError(e.code, message, { path, value: e.value, ...(e.remedy === undefined ? {} : { remedy: e.remedy }), cause: e });
+}
+
+/** Whether a value is a {@link LoadedSuite} (rather than a suite object). @internal */
+export function isLoadedSuite(x: unknown): x is LoadedSuite {
+  return typeof x === 'object' && x !== null && 'suite' in x && 'baseDir' in x && typeof (x as LoadedSuite).locate === 'function';
 }

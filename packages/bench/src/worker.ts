@@ -1,42 +1,26 @@
 /**
- * Worker-thread entry of the suite runner (loaded from `dist/worker.js`).
- *
- * Protocol: the parent sends `{ type: 'setup', suite, baseDir }` once, then
- * `{ type: 'run', task }` messages; the worker answers each run with
- * `{ type: 'done', index, outcome }` or `{ type: 'failed', index, message }`.
- * The worker initializes its own TensorFlow.js backend and imports the
- * suite's plug-ins itself (registries are per thread).
+ * Worker-thread entry of the suite runner (`dist/worker.js`, run by a piscina
+ * pool). `workerData` is `{ suite, baseDir }`; each task is a `RunTask` and
+ * the answer its `RunOutcome`. The worker initializes its own TensorFlow.js
+ * backend and imports the suite's plug-ins once (registries are per thread).
+ * A crash here (a thrown error that is not an EmError, `process.exit`, out of
+ * memory) rejects the task; the runner records it and tries again.
  * @module
  */
-import { parentPort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { initBackend } from '@emlab/core';
-import { RunContext, importPlugins, runTask, type RunTask } from './run-one.js';
-import type { Suite } from './suite-types.js';
+import { RunContext, importPlugins, runTask, type RunOutcome, type RunTask } from './run-one.js';
+import type { Suite } from './suite-schema.js';
 
-type Message = { type: 'setup'; suite: Suite; baseDir: string } | { type: 'run'; task: RunTask };
+const setup = workerData as { suite: Suite; baseDir: string };
+let ready: Promise<RunContext> | undefined;
 
-if (parentPort !== null) {
-  const port = parentPort;
-  let ready: Promise<RunContext> | undefined;
-  port.on('message', (msg: Message) => {
-    if (msg.type === 'setup') {
-      ready = (async () => {
-        await initBackend();
-        await importPlugins(msg.suite.plugins, msg.baseDir);
-        return new RunContext(msg.suite, msg.baseDir);
-      })();
-      return;
-    }
-    const task = msg.task;
-    void (async () => {
-      try {
-        if (ready === undefined) throw new Error('worker received a run before setup');
-        const ctx = await ready;
-        const outcome = await runTask(ctx, task);
-        port.postMessage({ type: 'done', index: task.index, outcome });
-      } catch (e) {
-        port.postMessage({ type: 'failed', index: task.index, message: (e as Error).stack ?? String(e) });
-      }
-    })();
-  });
+/** Runs one task (piscina's task function). @internal */
+export default async function run(task: RunTask): Promise<RunOutcome | null> {
+  ready ??= (async () => {
+    await initBackend();
+    await importPlugins(setup.suite.plugins, setup.baseDir);
+    return new RunContext(setup.suite, setup.baseDir);
+  })();
+  return runTask(await ready, task);
 }

@@ -25,12 +25,13 @@ const REPORT_DIR = join(OUT, 'report');
 const SUITE = {
   format: 'emlab/suite',
   name: 'report browser test',
-  description: 'Two generated mixtures, three E-steps and the gradient baseline, two seeds.',
+  description: 'Two generated mixtures and a MAP network, three E-steps and the gradient baseline, two seeds.',
   datasets: [
-    { id: 'separated', generator: 'gaussianMixture', options: { nSamples: 240, nComponents: 3, nFeatures: 2, seed: 7 } },
-    { id: 'overlapping', generator: 'gaussianMixture', options: { nSamples: 300, nComponents: 4, nFeatures: 2, seed: 3, separation: 1.5 } },
+    { id: 'separated', kind: 'gaussian-mixture', options: { nSamples: 240, nComponents: 3, nFeatures: 2, seed: 7 } },
+    { id: 'overlapping', kind: 'gaussian-mixture', options: { nSamples: 300, nComponents: 4, nFeatures: 2, seed: 3, separation: 1.5 } },
+    { id: 'asia', kind: 'bayesian-network', options: { network: 'asia', nSamples: 400, seed: 1 }, missing: { rate: 0.1 } },
   ],
-  models: [{ id: 'gmm', type: 'gmm', options: {} }],
+  models: [{ id: 'gmm', type: 'gmm', options: {} }, { id: 'bn', type: 'bn', options: { pseudoCount: 1 } }],
   esteps: ['exact', 'hard', { method: 'stochastic', options: { nDraws: 4 } }, 'gradient'],
   seeds: [1, 2],
   stopping: { maxIter: 40, tol: 1e-7 },
@@ -42,9 +43,12 @@ const COLUMN_VALUE: Record<string, (r: RunRecord, t: RunTimings | undefined) => 
   bound: (r) => r.metrics.bound,
   trainLogLikelihood: (r) => r.metrics.trainLogLikelihood,
   trainLogLikelihoodPerRow: (r) => r.metrics.trainLogLikelihoodPerRow,
+  logPrior: (r) => r.metrics.logPrior,
   heldOutLogLikelihood: (r) => r.metrics.heldOutLogLikelihood,
   heldOutLogLikelihoodPerRow: (r) => r.metrics.heldOutLogLikelihoodPerRow,
   nIter: (r) => r.metrics.nIter,
+  passes: (r) => r.metrics.passes,
+  eStepCalls: (r) => r.metrics.eStepCalls,
   fitMs: (_r, t) => t?.fitMs ?? null,
   iterationsToBest: (r) => r.metrics.iterationsToBest,
   timeToBestMs: (_r, t) => t?.timeToBestMs ?? null,
@@ -123,35 +127,70 @@ describe.runIf(HAS_CHROMIUM)('report.html in chromium', () => {
     // Nothing but the file itself was requested.
     expect(requests).toEqual([url]);
 
-    // One section per (data set, model); each with bound vs iteration, bound vs time, and the gap of the approximate E-steps.
-    const sections = await page.$$eval('section.report-section', (els) => els.map((e) => ({ id: e.getAttribute('data-section'), charts: [...e.querySelectorAll('figure.plot')].map((f) => f.getAttribute('data-chart')) })));
+    // One section per (data set, model) with runs: the mixtures with every view, the network (exact only) with the per-run views and the MAP note.
     const sectionIds = [...new Set(results.runs.map((r) => `${r.dataset}/${r.model}`))];
-    const methods = results.methods.map((m) => m.id);
-    const approximate = results.methods.filter((m) => m.family !== 'exact' && m.family !== 'gradient').map((m) => m.id);
-    expect(sectionIds).toHaveLength(results.datasets.length * results.models.length);
-    expect(sections).toEqual(sectionIds.map((id) => ({ id, charts: ['bound-iteration', 'bound-time', 'gap-iteration'] })));
-
-    // Every plot has rendered marks: line paths with geometry, a band per method, a visible size.
-    const plots = await page.$$eval('figure.plot svg', (svgs) =>
-      svgs.map((svg) => {
-        const box = svg.getBoundingClientRect();
-        const lines = [...svg.querySelectorAll('g.mark-line path')].filter((p) => (p.getAttribute('d') ?? '').length > 10 && (p as unknown as { getTotalLength(): number }).getTotalLength() > 0);
-        return { width: box.width, height: box.height, lines: lines.length, areas: svg.querySelectorAll('g.mark-area path').length, legend: [...svg.querySelectorAll('.role-legend-label text')].map((t) => t.textContent) };
-      }),
+    expect(sectionIds).toEqual(['separated/gmm', 'overlapping/gmm', 'asia/bn']);
+    const family = (m: string): string => results.methods.find((x) => x.id === m)?.family ?? '';
+    const read = await page.$$eval('section.report-section', (els) =>
+      els.map((e) => ({
+        id: e.getAttribute('data-section'),
+        notes: [...e.querySelectorAll('p.note[data-note]')].map((n) => n.getAttribute('data-note')),
+        wtl: [...e.querySelectorAll('table.wtl tbody tr')].map((tr) => [tr.getAttribute('data-method'), ...[...tr.querySelectorAll('td[data-column]')].map((td) => Number(td.textContent))]),
+        charts: [...e.querySelectorAll('figure.plot')].map((f) => {
+          const svg = f.querySelector('svg') as NonNullable<ReturnType<typeof f.querySelector>>;
+          const box = svg.getBoundingClientRect();
+          const drawn = (sel: string): number => [...svg.querySelectorAll(sel)].filter((p) => (p.getAttribute('d') ?? '').length > 10 && (p as unknown as { getTotalLength(): number }).getTotalLength() > 0).length;
+          return {
+            kind: f.getAttribute('data-chart'),
+            runs: Number(f.getAttribute('data-runs') ?? Number.NaN),
+            points: Number(f.getAttribute('data-points') ?? Number.NaN),
+            width: box.width,
+            height: box.height,
+            lines: drawn('g.mark-line.role-mark path'),
+            areas: drawn('g.mark-area.role-mark path'),
+            symbols: svg.querySelectorAll('g.mark-symbol.role-mark path').length,
+            legend: [...svg.querySelectorAll('.role-legend-label text')].map((t) => t.textContent),
+          };
+        }),
+      })),
     );
-    expect(plots).toHaveLength(3 * sectionIds.length);
-    for (const [i, p] of plots.entries()) {
-      expect(p.width, `plot ${i}`).toBeGreaterThan(200);
-      expect(p.height, `plot ${i}`).toBeGreaterThan(150);
-      expect(p.lines, `plot ${i} line marks`).toBe(p.legend.length);
-      expect(p.areas, `plot ${i} band marks`).toBe(p.legend.length);
-      expect(p.lines, `plot ${i} line marks`).toBeGreaterThan(0);
+    expect(read.map((x) => x.id)).toEqual(sectionIds);
+    for (const sec of read) {
+      const ok = results.runs.filter((r) => `${r.dataset}/${r.model}` === sec.id && r.status === 'ok');
+      const methods = [...new Set(ok.map((r) => r.method))];
+      const mc = ok.filter((r) => family(r.method) === 'monte-carlo');
+      const approximate = ok.filter((r) => family(r.method) === 'restricted' || family(r.method) === 'monte-carlo');
+      const expectedKinds = methods.length > 1 ? ['bound-iteration', 'distance-iteration', 'paired', 'bound-time', 'gap-iteration', 'sample-size'] : ['bound-iteration', 'distance-iteration', 'bound-time'];
+      expect(sec.charts.map((c) => c.kind), sec.id ?? '').toEqual(expectedKinds);
+      for (const c of sec.charts) {
+        const where = `${sec.id} ${c.kind}`;
+        expect(c.width, where).toBeGreaterThan(200);
+        expect(c.height, where).toBeGreaterThan(150);
+        if (c.kind === 'paired') {
+          // A point per run, a grey line per start joining its methods.
+          expect(c.points, where).toBe(ok.length);
+          expect(c.symbols, where).toBe(ok.length);
+          expect(c.lines, where).toBe(new Set(ok.map((r) => r.group)).size);
+          expect(c.legend, where).toEqual(methods);
+          continue;
+        }
+        // Per-run charts: one line per run drawn, no averaging.
+        const drawnRuns = c.kind === 'gap-iteration' ? approximate : c.kind === 'sample-size' ? mc : ok;
+        expect(c.runs, where).toBe(drawnRuns.length);
+        expect(c.lines, where).toBe(drawnRuns.length);
+        expect(c.legend, where).toEqual([...new Set(drawnRuns.map((r) => r.method))]);
+        // ± 2 SE bands: one area per Monte Carlo run on the bound plots.
+        if (c.kind === 'bound-iteration' || c.kind === 'bound-time') expect(c.areas, where).toBe(mc.length);
+      }
+      // Wins, ties and losses: a row per method; each pair of methods is compared once per start.
+      if (methods.length > 1) {
+        expect(sec.wtl.map((w) => w[0])).toEqual(methods);
+        const starts = new Set(ok.map((r) => r.group)).size;
+        for (const w of sec.wtl) expect((w[1] as number) + (w[2] as number) + (w[3] as number)).toBe(starts * (methods.length - 1));
+      }
     }
-    for (let i = 0; i < sectionIds.length; i++) {
-      expect(plots[3 * i]?.legend).toEqual(methods);
-      expect(plots[3 * i + 1]?.legend).toEqual(methods);
-      expect(plots[3 * i + 2]?.legend).toEqual(approximate);
-    }
+    expect(read[2]?.notes).toContain('map');
+    const methods = results.methods.map((m) => m.id);
 
     // The manifest shows what results.json says.
     const manifest = await page.$$eval('table.manifest tr', (rows) => Object.fromEntries(rows.map((r) => [r.querySelector('th')?.textContent ?? '', r.querySelector('td')?.textContent ?? ''])));
@@ -177,11 +216,12 @@ describe.runIf(HAS_CHROMIUM)('report.html in chromium', () => {
     let checked = 0;
     for (const table of tables) {
       // Methods are the columns; every metric with a value in results.json is a row, and only those.
-      expect(table.methods).toEqual(methods);
-      const present = Object.keys(COLUMN_VALUE).filter((c) => methods.some((m) => expected(results, table.section, m, c) !== null));
+      const sectionMethods = methods.filter((m) => results.runs.some((r) => `${r.dataset}/${r.model}` === table.section && r.method === m));
+      expect(table.methods).toEqual(sectionMethods);
+      const present = Object.keys(COLUMN_VALUE).filter((c) => sectionMethods.some((m) => expected(results, table.section, m, c) !== null));
       expect(table.rows).toEqual(['nRuns', 'nConverged', ...present]);
       // Every (method, metric) with a value has a cell, and every cell has a value in results.json.
-      const withValue = methods.flatMap((m) => present.filter((c) => expected(results, table.section, m, c) !== null).map((c) => `${m}/${c}`));
+      const withValue = sectionMethods.flatMap((m) => present.filter((c) => expected(results, table.section, m, c) !== null).map((c) => `${m}/${c}`));
       expect(table.cells.map((c) => `${c.method}/${c.column}`).sort()).toEqual(withValue.sort());
       for (const cell of table.cells) {
         const want = expected(results, table.section, cell.method, cell.column);
@@ -203,14 +243,21 @@ describe.runIf(HAS_CHROMIUM)('report.html in chromium', () => {
       }
     }
     // At least bound, log-likelihood (total, per row), iterations, time, time to best for each method.
-    expect(checked).toBeGreaterThanOrEqual(sectionIds.length * methods.length * 6);
+    expect(checked).toBeGreaterThanOrEqual(2 * methods.length * 6 + 6);
 
     // The embedded data parses in the page.
     const embeddedSections = await page.$eval('#emlab-report-data', (el) => (JSON.parse(el.textContent ?? '{}') as { sections: { id: string }[] }).sections.map((s) => s.id));
     expect(embeddedSections).toEqual(sectionIds);
 
-    await page.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
-    expect(existsSync(join(OUT, 'report.png'))).toBe(true);
+    // Screenshots for people (test-output/report.png, and the first section alone): the whole page,
+    // as tall as the document, and the first section with its plots.
+    const png = await page.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
+    const height = (await page.evaluate('document.documentElement.scrollHeight')) as number;
+    expect(png.readUInt32BE(16)).toBe(1300); // IHDR width
+    expect(png.readUInt32BE(20)).toBe(height); // IHDR height: the full page
+    const first = await page.$('section.report-section');
+    const shot = await first?.screenshot({ path: join(OUT, 'report-section.png') });
+    expect(shot?.readUInt32BE(20)).toBeGreaterThan(600);
     expect(problems).toEqual([]);
   });
 });

@@ -212,6 +212,7 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
         datasets: [
           { id: 'mix-mcar', generator: 'gaussianMixture', options: { nSamples: 200, nComponents: 2, nFeatures: 3, seed: 2 }, missing: { rate: 0.1, mechanism: 'mcar', seed: 1 } },
           { id: 'asia', bif: 'asia', nSamples: 400, seed: 1, missing: { rate: 0.1, mechanism: 'mcar', seed: 2 } },
+          { id: 'full', kind: 'gaussian-mixture', options: { nSamples: 100, nComponents: 2, nFeatures: 2, seed: 3 } },
         ],
         models: [
           { id: 'gmm', type: 'gmm', options: {} },
@@ -224,8 +225,15 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
       },
       { workers: 1 },
     );
-    // gradient needs complete data; the network has only the exact E-step registered.
-    expect(r.runs.map((x) => x.id)).toEqual(['mix-mcar/gmm/exact/seed=0', 'mix-mcar/gmm/hard/seed=0', 'asia/bn/exact/seed=0']);
+    // gradient's own check rejects data with missing entries; the network has only the exact E-step
+    // registered and no gradient adapter: each is skipped there, and the results say why.
+    expect(r.runs.map((x) => x.id)).toEqual(['mix-mcar/gmm/exact/seed=0', 'mix-mcar/gmm/hard/seed=0', 'asia/bn/exact/seed=0', 'full/gmm/exact/seed=0', 'full/gmm/hard/seed=0', 'full/gmm/gradient/seed=0']);
+    expect(r.skipped.map((k) => [k.dataset, k.model, k.method, k.code])).toEqual([
+      ['mix-mcar', 'gmm', 'gradient', 'INVALID_DATA'],
+      ['asia', 'bn', 'hard', 'UNKNOWN_ESTEP'],
+      ['asia', 'bn', 'gradient', 'INVALID_ARGUMENT'],
+    ]);
+    expect(r.skipped[0]?.reason).toMatch(/complete data only/);
     expect(r.runs.every((x) => x.status === 'ok')).toBe(true);
     const [gmmExact, , bn] = r.runs;
     expect(r.datasets[0]?.missing?.nMissing).toBeGreaterThan(0);
@@ -234,7 +242,10 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     expect(bn?.metrics.parameterError).toBeLessThan(0.2);
     expect(bn?.metrics.heldOutLogLikelihoodPerRow).toBeLessThan(0);
     expect(bn?.metrics.adjustedRandIndex).toBeNull();
-    expect(r.models.map((m) => m.name)).toEqual(['gmm', 'bayesian-network']);
+    expect(r.models.map((m) => [m.name, m.structureKind, m.dataFormat, m.map])).toEqual([['gmm', 'finite', 'numeric-table', false], ['bayesian-network', 'factor-graph', 'bn-table', true]]);
+    // A MAP network: its bound includes log p(θ), which is recorded.
+    expect(bn?.metrics.logPrior).toBeLessThan(0);
+    expect(r.datasets.map((d) => [d.kind, d.format])).toEqual([['gaussian-mixture', 'numeric-table'], ['bayesian-network', 'bn-table'], ['gaussian-mixture', 'numeric-table']]);
   });
 
   it('runs the gradient baseline on complete data, with its own stationarity check', async () => {
@@ -252,7 +263,9 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     await expect(runSuite({ ...asiaOnly, esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard": no method registered for structure kind "factor-graph"/);
     await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', esteps: ['exact', 'hard'] }], esteps: ['exact', 'hard'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "hard"/);
     await expect(runSuite({ ...asiaOnly, models: [{ type: 'bn', init: 'kmeans++' }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.models\[0\]\.init = "kmeans\+\+": is not an initialization method of bayesian-network/);
-    await expect(runSuite({ ...asiaOnly, datasets: [{ id: 'asia', bif: 'alarm', nSamples: 50, seed: 1 }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.datasets\[0\]\.bif = "alarm": is neither a \.bif\/\.json file nor a built-in network/);
+    await expect(runSuite({ ...asiaOnly, datasets: [{ id: 'asia', bif: 'alarm', nSamples: 50, seed: 1 }], esteps: ['exact'] }, { workers: 1 })).rejects.toThrow(/^suite\.datasets\[0\]\.options\.network = "alarm": is neither a \.bif\/\.json file nor a built-in network/);
+    // A method that runs on no (data set, model): an error naming it and why.
+    await expect(runSuite({ datasets: [{ id: 'm', kind: 'gaussian-mixture', options: { nSamples: 40, nComponents: 2, nFeatures: 2, seed: 1 }, missing: { rate: 0.2 } }], models: [{ type: 'gmm' }], esteps: ['exact', 'gradient'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "gradient": cannot run on any model and data set of the suite \(on "m" × "gmm": .*complete data only/);
   });
 
   it('reads CSV data sets relative to the base directory (label column → ARI) and built-in data sets', async () => {
@@ -264,11 +277,11 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
       { datasets: [{ id: 'csv', csv: 'two.csv', labelColumn: 'label' }, { id: 'blobs', builtin: 'blobs3' }], models: [{ type: 'gmm', options: { nComponents: 2 }, datasets: ['csv'] }, { id: 'gmm-true-k', type: 'gmm' , datasets: ['blobs'] }], esteps: ['exact'], seeds: [0], stopping: { maxIter: 5 } },
       { workers: 1, baseDir: dir },
     );
-    expect(r.datasets.map((d) => [d.source, d.nRows, d.nFeatures, d.hasTruth])).toEqual([['csv', 120, 2, false], ['builtin', 600, 2, true]]);
+    expect(r.datasets.map((d) => [d.kind, d.nRows, d.nFeatures, d.hasTruth, d.hasLabels])).toEqual([['csv', 120, 2, false, true], ['builtin', 600, 2, true, true]]);
     expect(r.runs[0]?.metrics.adjustedRandIndex).toBe(1);
     expect(r.runs[0]?.metrics.parameterError).toBeNull();
     expect(r.models[1]?.options['nComponents']).toBe(3); // the true K of blobs3
-    await expect(runSuite({ datasets: [{ id: 'csv', csv: 'two.csv', labelColumn: 'species' }], models: [{ type: 'gmm', options: { nComponents: 2 } }], esteps: ['exact'] }, { workers: 1, baseDir: dir })).rejects.toThrow(/^suite\.datasets\[0\]\.labelColumn = "species": is not a column of two\.csv/);
+    await expect(runSuite({ datasets: [{ id: 'csv', csv: 'two.csv', labelColumn: 'species' }], models: [{ type: 'gmm', options: { nComponents: 2 } }], esteps: ['exact'] }, { workers: 1, baseDir: dir })).rejects.toThrow(/^suite\.datasets\[0\]\.options\.labelColumn = "species": is not a column of two\.csv/);
   });
 
   it('the default suite validates', async () => {
@@ -276,5 +289,74 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     const loaded = await loadSuite(new URL('../../../benchmarks/suites/default.json', import.meta.url).pathname);
     expect(loaded.suite.esteps.map((e) => e.method)).toEqual(['exact', 'hard', 'stochastic', 'gradient']);
     expect(loaded.suite.seeds).toHaveLength(3);
+    expect(loaded.suite.datasets.every((d) => ['gaussian-mixture', 'bayesian-network'].includes(d.kind))).toBe(true);
+  });
+});
+
+describe('nothing is hard-coded: models, data-set kinds and methods come from the registries', () => {
+  it("runs a plug-in model on a plug-in data-set kind of its own data type, and reports fit's own account of every run", async () => {
+    const { registerModel, findModel, unregisterModel } = await import('@emlab/core');
+    const { registerDatasetKind, unregisterDatasetKind } = await import('@emlab/bench');
+    const gmm = findModel('gmm');
+    // A model that reads rows as arrays of numbers (its own data type), built on the mixture.
+    registerModel({
+      name: 'row-mixture',
+      description: 'a Gaussian mixture on row arrays (test plug-in)',
+      structureKind: 'finite',
+      options: gmm.options,
+      create: (o) => gmm.create(o),
+      data: { format: 'custom', dataType: 'row-arrays', describe: 'rows', read: async () => ({ data: [], options: {} }) },
+    });
+    registerDatasetKind({
+      kind: 'two-clusters',
+      description: 'two separated clusters as row arrays (test plug-in)',
+      format: 'row-arrays',
+      options: { n: { type: 'integer', min: 2, required: true, description: 'rows' } },
+      size: (o) => (o['n'] as number) * 2,
+      materialize: async (o, ctx) => {
+        const n = o['n'] as number;
+        const rows = Array.from({ length: n }, (_, i) => [(i % 2) * 8 + ((i * 7) % 5) / 5, (i % 2) * 8 + ((i * 3) % 5) / 5]);
+        return { format: 'row-arrays', train: rows, test: null, trainLabels: Int32Array.from(rows, (_, i) => i % 2), truth: null, modelDefaults: { nComponents: 2 }, description: `${ctx.id}: two clusters`, nRows: n, nTrain: n, nTest: 0, nFeatures: 2, missing: null };
+      },
+    });
+    try {
+      const r = await runSuite(
+        {
+          datasets: [
+            { id: 'table', kind: 'gaussian-mixture', options: { nSamples: 60, nComponents: 2, nFeatures: 2, seed: 4 } },
+            { id: 'rows', kind: 'two-clusters', options: { n: 40 } },
+          ],
+          models: [{ type: 'gmm' }, { type: 'row-mixture' }],
+          esteps: ['exact', 'gradient'],
+          seeds: [0],
+          stopping: { maxIter: 4 },
+        },
+        { workers: 1 },
+      );
+      // Each model runs only on data of the format its registration reads; the '*' method gradient runs on both.
+      expect(r.runs.map((x) => x.id)).toEqual(['table/gmm/exact/seed=0', 'table/gmm/gradient/seed=0', 'rows/row-mixture/exact/seed=0', 'rows/row-mixture/gradient/seed=0']);
+      expect(r.runs.every((x) => x.status === 'ok')).toBe(true);
+      expect(r.models.map((m) => [m.id, m.name, m.dataFormat, m.options['nComponents']])).toEqual([['gmm', 'gmm', 'numeric-table', 2], ['row-mixture', 'row-mixture', 'row-arrays', 2]]);
+      const rowsExact = r.runs[2];
+      expect(rowsExact?.metrics.adjustedRandIndex).toBe(1); // labels + the model's predict: a capability, not a name
+      // fit's own account: method (name, kind, family), precision, passes, E-step calls, convergence, degenerate.
+      const [exact, gradient] = r.runs;
+      expect(exact?.fit?.method).toMatchObject({ name: 'exact', kind: 'finite', family: 'exact' });
+      expect(gradient?.fit?.method).toMatchObject({ name: 'gradient', kind: '*', family: 'gradient' });
+      expect(r.methods.map((m) => [m.id, m.family])).toEqual([['exact', 'exact'], ['gradient', 'gradient']]);
+      for (const x of r.runs) {
+        expect(x.fit?.passes).toBe(x.metrics.nIter);
+        expect(x.metrics.passes).toBe(x.fit?.passes);
+        expect(x.metrics.eStepCalls).toBe(x.fit?.eStepCalls);
+        expect(x.metrics.precision).toBe(x.fit?.precision.used.join('+'));
+        expect(x.metrics.convergencePolicy).toBe(x.fit?.convergence.policy);
+        expect(x.metrics.nDegenerate).toBe(x.fit?.degenerate.length);
+        expect(x.trace.map((t) => t.passes)).toEqual(x.trace.map((t) => t.iteration));
+        expect(x.trace.every((t) => t.precision === 'float32' || t.precision === 'float64')).toBe(true);
+      }
+    } finally {
+      unregisterModel('row-mixture');
+      unregisterDatasetKind('two-clusters');
+    }
   });
 });

@@ -34,7 +34,7 @@
  */
 import { emError } from './errors.js';
 import type { MethodFamily } from './estep.js';
-import type { Precision } from './precision.js';
+import { unitRoundoff, type Precision } from './precision.js';
 import type { IterationRecord } from './result.js';
 import { monotonicityTolerance } from './tolerance.js';
 
@@ -110,9 +110,30 @@ function falling(prev: IterationRecord, last: IterationRecord, input: Convergenc
   return drop > monotonicityTolerance(prev.boundAfterM, last.boundAfterM, input.totalWeight, 0, input.precision);
 }
 
+/**
+ * The smallest change of L the arithmetic resolves: 64 u max(|L|, W) in float32 (the monotonicity
+ * tolerance: float32 statistics carry that much noise), 4 u max(|L|, W) in float64 (float64 bounds
+ * are computed to a few ulps).
+ */
+export function noiseFloor(before: number, after: number, totalWeight: number, precision: Precision): number {
+  const scale = Math.max(Math.abs(before), Math.abs(after), totalWeight);
+  return precision === 'float32' ? monotonicityTolerance(before, after, totalWeight, 0, 'float32') : 4 * unitRoundoff('float64') * scale;
+}
+
 /** |ΔL| at or below the arithmetic's resolution of L. */
 function atFloor(prev: IterationRecord, last: IterationRecord, input: ConvergenceInput): boolean {
-  return Math.abs(last.boundAfterM - prev.boundAfterM) <= monotonicityTolerance(prev.boundAfterM, last.boundAfterM, input.totalWeight, 0, input.precision);
+  return Math.abs(last.boundAfterM - prev.boundAfterM) <= noiseFloor(prev.boundAfterM, last.boundAfterM, input.totalWeight, input.precision);
+}
+
+/**
+ * The verdict from a policy's value. At the arithmetic's floor, float32 cannot tell convergence from
+ * noise (a change of exactly 0 is common there): the verdict is `floor`, so precision `auto` moves on
+ * to float64; in float64 the floor is the end of what any arithmetic resolves, so the value decides.
+ */
+function decide(value: number, tol: number, prev: IterationRecord, last: IterationRecord, input: ConvergenceInput): ConvergenceVerdict {
+  const floorHit = atFloor(prev, last, input);
+  const converged = value <= tol && !falling(prev, last, input) && !(floorHit && input.precision === 'float32');
+  return { converged, value, threshold: tol, ...(!converged && floorHit ? { floor: true } : {}) };
 }
 
 function changePolicy(name: 'absolute' | 'relative', tol: number): ConvergencePolicy {
@@ -126,8 +147,7 @@ function changePolicy(name: 'absolute' | 'relative', tol: number): ConvergencePo
       const [prev, last] = pair;
       const scale = name === 'absolute' ? input.totalWeight : Math.abs(last.boundAfterM);
       const value = Math.abs(last.boundAfterM - prev.boundAfterM) / scale;
-      const floor = value > tol && atFloor(prev, last, input);
-      return { converged: value <= tol && !falling(prev, last, input), value, threshold: tol, ...(floor ? { floor } : {}) };
+      return decide(value, tol, prev, last, input);
     },
   };
 }
@@ -154,12 +174,9 @@ function aitkenPolicy(tol: number): ConvergencePolicy {
       } else {
         remaining = Number.POSITIVE_INFINITY;
       }
-      const floorHit = atFloor(prev, last, input);
       // Below the resolution of L, a is noise: the fit has reached what this arithmetic can tell.
-      if (floorHit && !Number.isFinite(remaining)) remaining = Math.abs(d1);
-      const value = remaining / scale;
-      const converged = value <= tol && !falling(prev, last, input);
-      return { converged, value, threshold: tol, ...(!converged && floorHit ? { floor: true } : {}) };
+      if (atFloor(prev, last, input) && !Number.isFinite(remaining)) remaining = Math.abs(d1);
+      return decide(remaining / scale, tol, prev, last, input);
     },
   };
 }

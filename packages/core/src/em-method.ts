@@ -75,6 +75,7 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
   let t = 0;
   let passes = 0;
   let warnedIllConditioned = false;
+  let degenerateSeen = new Set<number>();
 
   const run: RestartRun<P> = {
     async step(): Promise<MethodStep<P>> {
@@ -104,6 +105,14 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
       const t2 = nowMs();
 
       const events: ModelEvent[] = [...(m.events ?? [])];
+      // A component that turns degenerate (a spurious maximum in the making) is marked once.
+      if (model.degenerate !== undefined) {
+        const now = model.degenerate(stats, m.params);
+        for (const dc of now) {
+          if (!degenerateSeen.has(dc.component)) events.push({ type: 'degenerate', component: dc.component, detail: `component ${dc.component} is degenerate: ${dc.reason}` });
+        }
+        degenerateSeen = new Set(now.map((dc) => dc.component));
+      }
       const ill = precision === 'float32' && beyondConditioningCap(boundAfterE, fc.totalWeight, roundoffScale);
       if (ill) {
         events.push({ type: 'ill-conditioned', detail: `the model's conditioning magnitude ${roundoffScale.toExponential(2)} exceeds what the float32 monotonicity check can allow for`, value: roundoffScale });
@@ -141,6 +150,7 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
         events,
         violations,
         ...(exempt === undefined ? {} : { exempt }),
+        ...(e.unsettled === undefined ? {} : { unsettled: e.unsettled }),
       };
       switched = false;
       prev = record;

@@ -93,6 +93,12 @@ export interface EStepResult<S = unknown> {
    * E-step's full refresh, ...): the monotonicity check skips it and the trace marks it, with the reason.
    */
   readonly exempt?: string;
+  /**
+   * This iteration is not a complete update of the method (a tempered step at β < 1, a sparse step
+   * between full refreshes): its q is not the one the method converges to, so `fit` does not stop
+   * on it even when the convergence policy is met. The trace records the reason.
+   */
+  readonly unsettled?: string;
 }
 
 /**

@@ -496,7 +496,7 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
       logLikelihood: ll.value,
       converged: best.reason === 'tol',
       convergenceReason: best.reason,
-      convergence: { policy: s.convergence.name, tol: s.convergence.tol, description: s.convergence.description, value: best.verdict?.value ?? null },
+      convergence: { policy: s.convergence.name, tol: s.convergence.tol, description: s.convergence.description, value: best.verdict !== undefined && Number.isFinite(best.verdict.value) ? best.verdict.value : null },
       nIter: kept.length,
       passes: last?.passes ?? 0,
       eStepCalls,
@@ -605,7 +605,7 @@ async function* runRestart<P>(
           gradientNorm: () => run.gradientNorm?.(),
         };
         verdict = s.convergence.check(input);
-        if (!Number.isNaN(verdict.value)) record = { ...record, convergence: { value: verdict.value, threshold: verdict.threshold } };
+        if (Number.isFinite(verdict.value)) record = { ...record, convergence: { value: verdict.value, threshold: verdict.threshold } };
         passTrace[passTrace.length - 1] = record;
       }
     }
@@ -623,7 +623,8 @@ async function* runRestart<P>(
       }
     }
     let stop: ConvergenceReason | null = null;
-    if (verdict !== undefined && passDone && s.convergence.tol > 0) {
+    // An unsettled iteration (β < 1 of an annealing schedule, a sparse step between refreshes) is not where the method converges.
+    if (verdict !== undefined && passDone && s.convergence.tol > 0 && record.unsettled === undefined) {
       if (verdict.converged) stop = 'tol';
       else if (verdict.floor) {
         if (run.refine?.()) precisionFrom = passTrace.length;

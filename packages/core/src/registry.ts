@@ -50,6 +50,11 @@ export type ModelDataSpec =
       /** One line for help texts, e.g. `'a network (BIF/JSON) and a CSV of state names'`. */
       readonly describe: string;
       /**
+       * Names the in-memory data type the model reads (what `read` returns as `data`), e.g. `'bn-table'`.
+       * Benchmark data sets of the same type run on the model (suites match data sets to models by it).
+       */
+      readonly dataType?: string;
+      /**
        * Reads data (and whatever the model needs from files) for `emlab fit`, `compare` and suites.
        * `files` are the positional arguments after the command; `options` the model's parsed options
        * (file paths as given). Returns the data and the options to `create` the model with (file

@@ -196,8 +196,9 @@ describe('degenerate data', () => {
     expect(Number.isFinite(r.logLikelihood)).toBe(true);
     const events = r.trace.flatMap((rec) => rec.events);
     expect(events.length).toBeGreaterThan(0);
+    expect(events.some((ev) => ev.type === 'regularized' || ev.type === 'reinitialized')).toBe(true);
     for (const ev of events) {
-      expect(['regularized', 'reinitialized']).toContain(ev.type);
+      expect(['regularized', 'reinitialized', 'degenerate']).toContain(ev.type);
       expect(ev.component).toBeGreaterThanOrEqual(0);
     }
   });
@@ -209,7 +210,7 @@ describe('degenerate data', () => {
       const r = await fit(gaussianMixture({ nComponents: 3 }), rows, { eStep, seed: 0, maxIter: 30, ...quiet });
       expect(allFinite(r.params)).toBe(true);
       expect(Number.isFinite(r.logLikelihood)).toBe(true);
-      for (const rec of r.trace) for (const ev of rec.events) expect(['regularized', 'reinitialized']).toContain(ev.type);
+      for (const rec of r.trace) for (const ev of rec.events) expect(['regularized', 'reinitialized', 'degenerate']).toContain(ev.type);
     }
   });
 

@@ -102,7 +102,8 @@ describe.each(COVARIANCE_TYPES)('agreement with the float64 reference (%s)', (ty
         const ref = refEmStep(c.rows, c.params, type, g.regCovar);
         const expected: GmmParams = { covarianceType: type, weights: ref.weights, means: ref.means, covariances: ref.covariances };
         expect(r.params.covarianceType).toBe(type);
-        expect(r.trace[0]?.events).toEqual([]);
+        // No regularization or reinitialization (degenerate components of tiny random cases are only flagged).
+        expect(r.trace[0]?.events.filter((e) => e.type !== 'degenerate')).toEqual([]);
         expect(gmmParamsDiscrepancy(r.params, expected)).toBeLessThanOrEqual(PARAM_TOL);
         // the E-step's log-likelihood at θ0 (float32 terms, float64 sums)
         const ll = r.trace[0]?.logLikelihood as number;

@@ -20,8 +20,11 @@ export { ADAPTATION_EXPONENT, METROPOLIS_BLOCK_STEPS, metropolisInit, metropolis
 export type { IndependenceProposal, LogTarget, MetropolisOptions, MetropolisProposal, MetropolisResult, MetropolisState, RandomWalkProposal } from './samplers/metropolis.js';
 export { autocovariance, effectiveSampleSize, monteCarloStandardError, splitRHat } from './samplers/diagnostics.js';
 export { FINITE_MAX_UNITS, FINITE_STREAM_ROWS, finiteSampler } from './samplers/finite-sampler.js';
+export { chainSampler } from './samplers/chain-sampler.js';
 export { gibbsSampler } from './samplers/gibbs-sampler.js';
 export type { GibbsChains, GibbsSamplerOptions } from './samplers/gibbs-sampler.js';
 export { CONTINUOUS_PROPOSALS, continuousSampler } from './samplers/continuous-sampler.js';
 export type { ContinuousChains, ContinuousSamplerOptions } from './samplers/continuous-sampler.js';
 export type { DrawBatch, DrawUnit, Estimate, LatentSampler, SampleRequest } from './samplers/sampler.js';
+export { CHAIN_STOCHASTIC_OPTIONS, chainStochasticChoice, chainStochasticEStep } from './chain-stochastic-estep.js';
+export type { ChainStochasticEStepOptions } from './chain-stochastic-estep.js';

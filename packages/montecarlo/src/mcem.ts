@@ -11,8 +11,9 @@
  * convergence policies, results), and supplies its convergence policy
  * (the ascent rule's upper bound).
  *
- * Samplers: exact posterior draws (`finite`), Gibbs sweeps (`factor-graph`),
- * Metropolis–Hastings (`continuous`); see `samplers/`.
+ * Samplers: exact posterior draws (`finite`), forward-filtering backward-sampling
+ * (`chain`), Gibbs sweeps (`factor-graph`), Metropolis–Hastings (`continuous`);
+ * see `samplers/`.
  *
  * @see Wei, G. C. G. & Tanner, M. A. (1990). A Monte Carlo implementation of the EM algorithm and the poor man's data augmentation algorithms. JASA 85, 699–704.
  * @see Caffo, B. S., Jank, W. & Jones, G. L. (2005). Ascent-based Monte Carlo expectation–maximization. JRSS B 67, 235–251.
@@ -267,6 +268,8 @@ for (const kind of SAMPLED_KINDS) {
     description:
       kind === 'finite'
         ? 'Monte Carlo EM with exact posterior draws: sample-size schedules or the ascent-based rule (Caffo et al. 2005), which also stops it'
+        : kind === 'chain'
+          ? 'Monte Carlo EM with state paths drawn by forward-filtering backward-sampling: sample-size schedules or the ascent-based rule'
         : kind === 'factor-graph'
           ? 'Monte Carlo EM with Gibbs sweeps over evidence patterns: sample-size schedules or the ascent-based rule'
           : 'Monte Carlo EM with Metropolis-Hastings draws of the random effects: sample-size schedules or the ascent-based rule',

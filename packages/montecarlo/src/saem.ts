@@ -278,7 +278,7 @@ for (const kind of SAMPLED_KINDS) {
     kind,
     method: 'saem',
     family: 'monte-carlo',
-    description: `stochastic approximation EM: running statistics with step sizes 1 for K1 iterations then (k − K1)^−alpha, ${kind === 'finite' ? 'exact posterior draws' : kind === 'factor-graph' ? 'Gibbs chains' : 'Metropolis-Hastings chains, optional simulated annealing of the variances'}, Polyak-Ruppert averages`,
+    description: `stochastic approximation EM: running statistics with step sizes 1 for K1 iterations then (k − K1)^−alpha, ${kind === 'finite' ? 'exact posterior draws' : kind === 'chain' ? 'forward-filtering backward-sampling' : kind === 'factor-graph' ? 'Gibbs chains' : 'Metropolis-Hastings chains, optional simulated annealing of the variances'}, Polyak-Ruppert averages`,
     options: SAEM_OPTIONS,
     create: (options) => saemEStep(options ?? {}, kind),
   });

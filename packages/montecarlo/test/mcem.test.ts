@@ -62,7 +62,7 @@ describe('options and registration', () => {
 
   it('refuses a model whose structure it cannot sample, before any work', async () => {
     const fake = gaussianMixture({ nComponents: 2 });
-    const model = Object.assign(Object.create(Object.getPrototypeOf(fake) as object) as object, fake, { structureKind: 'chain' }) as typeof fake;
+    const model = Object.assign(Object.create(Object.getPrototypeOf(fake) as object) as object, fake, { structureKind: 'tree' }) as typeof fake;
     const e = await fit(model, mixtureRows(20, 1), { eStep: mcemEStep() }).catch((x: unknown) => x);
     expect((e as EmError).code).toBe('INVALID_ARGUMENT');
   });

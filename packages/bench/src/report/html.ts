@@ -48,7 +48,8 @@ table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tab
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 thead th { background: var(--band); font-weight: 600; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
-table.metrics td.num { text-align: right; white-space: nowrap; }
+table.metrics td.num, table.wtl td.num { text-align: right; white-space: nowrap; }
+table.wtl td.missing { color: var(--muted); text-align: center; }
 table.metrics thead th[data-method] { text-align: right; }
 table.metrics td.missing { color: var(--muted); text-align: center; }
 td .sd { color: var(--muted); }
@@ -56,7 +57,8 @@ dt { font-weight: 600; margin-top: 8px; }
 dd { margin: 2px 0 0 18px; }
 nav ol { columns: 2; max-width: 900px; }
 .plots { display: flex; flex-wrap: wrap; gap: 18px; }
-figure.plot { margin: 0; }
+figure.plot { margin: 0; flex: 0 1 auto; max-width: 640px; }
+figure.plot figcaption { max-width: 600px; }
 figure.plot svg { display: block; max-width: 100%; height: auto; }
 .note { background: #fff8e5; border-left: 3px solid #e0b341; padding: 6px 10px; max-width: 80ch; }
 `;

@@ -2,23 +2,28 @@
  * The HTML report of a benchmark suite: one self-contained `report.html`
  * (inline style, plots as inline SVG rendered with Vega-Lite at generation
  * time, no script, no network), with the manifest, how to read the bound
- * kinds, and for each (data set, model) the bound against iteration and time,
- * the gap of approximate E-steps, and a table of final metrics (mean ± sd over
- * seeds). The numbers behind every table and plot are embedded as JSON in
+ * kinds (and MAP bounds), and for each (data set, model): per-run lines of the
+ * bound against iteration and time (± 2 SE bands for Monte Carlo estimates),
+ * the distance to the best bound on a log scale, the paired view of final
+ * bounds per shared start, win/tie/loss counts, the gap of approximate
+ * E-steps, the bound against E-step calls and passes and the Monte Carlo
+ * sample size when runs report them, and a table of final metrics (mean ± sd
+ * over seeds). The numbers behind every table and plot are embedded as JSON in
  * `<script type="application/json" id="emlab-report-data">`.
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { emError } from '@emlab/core';
+import { EmError, emError } from '@emlab/core';
+import { writeFileAtomic } from '@emlab/core/node';
 import type { BenchManifest, BenchResults } from '../results.js';
-import { buildSections, METRIC_COLUMNS, type MeanSd, type ReportSection, type TableRow } from './aggregate.js';
-import { chartSpec, renderSvg, type ChartKind } from './charts.js';
+import { buildSections, METRIC_COLUMNS, TIE_RELATIVE, type MeanSd, type ReportSection, type SeriesPoint } from './aggregate.js';
+import { chartSpec, pairedSpec, renderSvg, type ChartKind } from './charts.js';
 import { escapeHtml, formatNumber, scriptJson, STYLE } from './html.js';
 
-export { buildSections, isApproximate, meanSd, METRIC_COLUMNS } from './aggregate.js';
-export type { MeanSd, MetricColumn, ReportSection, SeriesPoint, TableRow } from './aggregate.js';
-export { chartSpec, renderSvg } from './charts.js';
+export { buildSections, isApproximate, meanSd, METRIC_COLUMNS, TIE_RELATIVE, FLOOR_RELATIVE } from './aggregate.js';
+export type { MeanSd, MetricColumn, PairedPoint, ReportSection, RunSeries, SeriesPoint, TableRow, WinTieLoss } from './aggregate.js';
+export { chartSpec, pairedSpec, renderSvg } from './charts.js';
 export type { ChartKind } from './charts.js';
 export { escapeHtml, formatNumber } from './html.js';
 
@@ -31,16 +36,22 @@ export const REPORT_DATA_ELEMENT_ID = 'emlab-report-data';
  */
 export interface ReportData {
   readonly format: 'emlab/report-data';
-  readonly formatVersion: 1;
+  /** 2: per-run series, paired view, win/tie/loss. */
+  readonly formatVersion: 2;
   /** The manifest without the suite itself, plus the suite's name. */
   readonly manifest: Omit<BenchManifest, 'suite'> & { readonly suiteName: string };
   readonly sections: readonly ReportSection[];
 }
 
 const CHART_CAPTIONS: Record<ChartKind, string> = {
-  'bound-iteration': 'Bound after each M-step against iteration',
-  'bound-time': 'Bound after each M-step against elapsed fit time',
-  'gap-iteration': 'Gap (log-likelihood − bound) of approximate E-steps',
+  'bound-iteration': 'Bound after each M-step against iteration, one line per run (± 2 SE band for Monte Carlo estimates)',
+  'distance-iteration': 'Distance to the best bound of the same start against iteration (log scale; at the floor = reached)',
+  'bound-time': 'Bound against cumulative fit time, one line per run',
+  paired: 'Paired view: per start, best final bound − each method\'s final bound (log scale; one grey line per start)',
+  'gap-iteration': 'Gap (log-likelihood − bound) of approximate methods, one line per run',
+  'bound-calls': 'Bound against E-step calls (methods that call the E-step more than once per iteration)',
+  'bound-passes': 'Bound against passes over the data (methods that update part of the data per call)',
+  'sample-size': 'Monte Carlo sample size per iteration',
 };
 
 function checkResults(results: unknown): asserts results is BenchResults {
@@ -87,20 +98,61 @@ function tableHtml(section: ReportSection): string {
   );
 }
 
+async function figure(kind: ChartKind, svg: string, extra = ''): Promise<string> {
+  return `<figure class="plot" data-chart="${kind}"${extra}><figcaption>${escapeHtml(CHART_CAPTIONS[kind])}</figcaption>${svg}</figure>`;
+}
+
+/** Starts with final bounds of at least two methods (the paired view compares within a start). */
+function pairedStarts(section: ReportSection): number {
+  const count = new Map<string, number>();
+  for (const p of section.paired) count.set(p.group, (count.get(p.group) ?? 0) + 1);
+  return [...count.values()].filter((n) => n >= 2).length;
+}
+
 async function chartsHtml(section: ReportSection): Promise<string> {
-  const charts: { kind: ChartKind; points: ReportSection['bound'] }[] = [
-    { kind: 'bound-iteration', points: section.bound },
+  const charts: { kind: Exclude<ChartKind, 'paired'>; points: readonly SeriesPoint[] }[] = [
+    { kind: 'bound-iteration', points: section.boundIteration },
+    { kind: 'distance-iteration', points: section.distance },
     { kind: 'bound-time', points: section.boundTime },
     { kind: 'gap-iteration', points: section.gap },
+    { kind: 'bound-calls', points: section.boundCalls },
+    { kind: 'bound-passes', points: section.boundPasses },
+    { kind: 'sample-size', points: section.sampleSize },
   ];
   const parts: string[] = [];
   for (const { kind, points } of charts) {
     if (points.length === 0) continue;
-    const svg = await renderSvg(chartSpec(kind, points, section.methods));
-    parts.push(`<figure class="plot" data-chart="${kind}"><figcaption>${escapeHtml(CHART_CAPTIONS[kind])}</figcaption>${svg}</figure>`);
+    const runs = new Set(points.map((p) => p.run)).size;
+    parts.push(await figure(kind, await renderSvg(chartSpec(kind, points, section.methods)), ` data-runs="${runs}"`));
+    if (kind === 'distance-iteration' && pairedStarts(section) > 0) {
+      parts.push(await figure('paired', await renderSvg(pairedSpec(section.paired, section.methods)), ` data-points="${section.paired.length}"`));
+    }
   }
   return parts.length === 0 ? '<p class="note">No successful run has a trace to plot.</p>' : `<div class="plots">${parts.join('')}</div>`;
 }
+
+/** Win/tie/loss counts of final bounds on shared starts: totals and per opponent. */
+function winTieLossHtml(section: ReportSection): string {
+  if (section.methods.length < 2 || section.winTieLoss.every((w) => w.wins + w.ties + w.losses === 0)) return '';
+  const ms = section.winTieLoss.map((w) => w.method);
+  const head = ms.map((m) => `<th scope="col">vs ${escapeHtml(m)}</th>`).join('');
+  const rows = section.winTieLoss
+    .map(
+      (w) =>
+        `<tr data-method="${escapeHtml(w.method)}"><th scope="row">${escapeHtml(w.method)}</th>` +
+        `<td class="num" data-column="wins">${w.wins}</td><td class="num" data-column="ties">${w.ties}</td><td class="num" data-column="losses">${w.losses}</td>` +
+        ms.map((o) => (o === w.method ? '<td class="missing">—</td>' : `<td class="num" data-vs="${escapeHtml(o)}">${w.vs[o]?.wins ?? 0}–${w.vs[o]?.ties ?? 0}–${w.vs[o]?.losses ?? 0}</td>`)).join('') +
+        '</tr>',
+    )
+    .join('');
+  return (
+    `<h3>Wins, ties and losses (final bounds, same start)</h3><p class="muted">Each method against each other on every start both finished: a tie is a difference within the Monte Carlo standard error of the difference or ${TIE_RELATIVE} relative; cells read wins–ties–losses.</p>` +
+    `<div class="table-wrap"><table class="wtl" data-section="${escapeHtml(section.id)}"><thead><tr><th scope="col">method</th><th scope="col">wins</th><th scope="col">ties</th><th scope="col">losses</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`
+  );
+}
+
+const MAP_NOTE =
+  '<p class="note" data-note="map">This model is fitted by MAP (a prior on θ, e.g. Dirichlet pseudo-counts): its M-step maximizes log p(x | θ) + log p(θ), so its bound is L(q, θ) = log p(x | θ) + log p(θ) − KL(q ‖ p(z | x, θ)). Even with an exact E-step the final bound is log-likelihood + log prior, not the log-likelihood; the table shows both (and the log prior).</p>';
 
 function manifestHtml(results: BenchResults): string {
   const m = results.manifest;
@@ -112,7 +164,9 @@ function manifestHtml(results: BenchResults): string {
     ['Node', escapeHtml(m.nodeVersion)],
     ['TensorFlow.js backend', escapeHtml(m.backend)],
     ['seeds', escapeHtml(m.seeds.map(String).join(', '))],
-    ['stopping', `maxIter ${m.suite.stopping.maxIter}, tol ${formatNumber(m.suite.stopping.tol)}`],
+    ['stopping', `maxIter ${m.suite.stopping.maxIter}, ${m.suite.stopping.convergence === null ? "fit's default convergence policy" : `convergence ${escapeHtml(m.suite.stopping.convergence)}`}, tol ${m.suite.stopping.tol === null ? "the policy's default" : formatNumber(m.suite.stopping.tol)}`],
+    ['precision', m.suite.precision === null ? "fit's default (auto)" : escapeHtml(m.suite.precision)],
+    ['limits per run', `${m.suite.limits.timeMs === null ? 'no time limit' : `${formatNumber(m.suite.limits.timeMs)} ms`}, ${m.suite.limits.memoryMb === null ? "Node's heap limit" : `${formatNumber(m.suite.limits.memoryMb)} MB heap`}, ${m.suite.limits.retries} retr${m.suite.limits.retries === 1 ? 'y' : 'ies'} after a crash`],
     ['held-out split', m.suite.heldOut === null ? 'none' : `${formatNumber(m.suite.heldOut.fraction)} of rows (seed ${escapeHtml(String(m.suite.heldOut.seed))})`],
     ['runs', `${results.runs.length} of ${results.nRunsPlanned} planned (${ok} ok, ${results.runs.length - ok} failed)`],
   ];
@@ -139,9 +193,10 @@ const READING = `<section id="reading"><h2>Reading the numbers</h2>
 <dl>
 <dt>log-likelihood</dt><dd>Exact E-step (q = p(z | x, θ)) and the gradient baseline: the bound <em>is</em> log p(x | θ); the gap is 0 up to float32 roundoff.</dd>
 <dt>lower bound</dt><dd>Restricted E-steps (hard / classification EM, mean-field): L(q, θ) ≤ log p(x | θ). The gap log p(x | θ) − L = KL(q ‖ posterior) ≥ 0 is plotted when the log-likelihood is tractable. A higher bound is not always a higher likelihood: compare the log-likelihood columns.</dd>
-<dt>estimate ± SE</dt><dd>Monte Carlo E-steps (stochastic EM): the bound is a Monte Carlo estimate with a standard error; it may move down between iterations, and its final value is a noisy estimate.</dd>
+<dt>estimate ± SE</dt><dd>Monte Carlo E-steps (stochastic EM, MCEM, SAEM): the bound is a Monte Carlo estimate with a standard error; it may move down between iterations, and its final value is a noisy estimate. Plots draw ± 2 standard errors around it.</dd>
+<dt>MAP bounds</dt><dd>A model with a prior on its parameters (a Bayesian network with Dirichlet pseudo-counts) is fitted by MAP: the M-step maximizes log p(x | θ) + log p(θ), and the bound includes the log prior, L(q, θ) = log p(x | θ) + log p(θ) − KL(q ‖ posterior). Its bound therefore differs from its log-likelihood even with an exact E-step, by log p(θ) (usually negative); the table's <em>log prior</em> row shows it.</dd>
 </dl>
-<p>Plots: the line is the mean over seeds and the shaded band spans the minimum to the maximum over seeds. A run that has stopped keeps its final value, so every seed counts at every later iteration. Against time (cumulative fit time), each seed's value holds until its next iteration ends, and a seed counts from its first iteration on. Tables: mean ± sample standard deviation over seeds of the successful runs (no ± with a single value); <em>time to best</em> is the time to come within 10<sup>−3</sup> (relative) of the best bound any method found from the same start; <em>parameter error</em> and <em>ARI</em> need the true parameters and labels; <em>stationarity</em> is the norm of the log-likelihood's gradient with respect to unconstrained parameters at the end (near 0 at a stationary point).</p>
+<p>Plots show every run as its own line (colour = method; no averages across seeds, which would hide the spread and mix runs that stopped at different times). Runs of one (data set, model, seed) start from the same parameters, so the fair comparison is within a start: the <em>distance</em> plot shows, on a log scale, how far each run is below the best bound any method reached from its start (runs at the floor, 10<sup>−10</sup>·|best|, reached it), and the <em>paired view</em> shows each method's final shortfall per start, joined by a grey line per start. <em>Wins, ties and losses</em> count, for every pair of methods and every start, which final bound is higher. Tables: mean ± sample standard deviation over seeds of the successful runs (no ± with a single value); <em>time to best</em> is the time to come within 10<sup>−3</sup> (relative) of the best bound any method found from the same start; <em>parameter error</em> and <em>ARI</em> need the true parameters and labels; <em>stationarity</em> is the norm of the log-likelihood's gradient with respect to unconstrained parameters at the end (near 0 at a stationary point).</p>
 </section>`;
 
 /**
@@ -160,7 +215,7 @@ export async function renderReport(results: BenchResults): Promise<string> {
   checkResults(results);
   const sections = buildSections(results);
   const { suite, ...manifest } = results.manifest;
-  const data: ReportData = { format: 'emlab/report-data', formatVersion: 1, manifest: { ...manifest, suiteName: suite.name }, sections };
+  const data: ReportData = { format: 'emlab/report-data', formatVersion: 2, manifest: { ...manifest, suiteName: suite.name }, sections };
   const body: string[] = [];
   for (const [i, s] of sections.entries()) {
     const desc = [s.datasetDescription, s.modelDescription].filter((x): x is string => x !== null).map(escapeHtml).join('<br>');
@@ -169,7 +224,10 @@ export async function renderReport(results: BenchResults): Promise<string> {
         `<h2>${escapeHtml(s.dataset)} × ${escapeHtml(s.model)}</h2>` +
         (desc === '' ? '' : `<p class="muted">${desc}</p>`) +
         `<p class="muted">${s.methods.length} method${s.methods.length === 1 ? '' : 's'}, seeds ${escapeHtml(s.seeds.map(String).join(', '))}</p>` +
+        (s.map ? MAP_NOTE : '') +
+        (s.skipped.length === 0 ? '' : `<p class="note" data-note="skipped">Not run here: ${s.skipped.map((k) => `<strong>${escapeHtml(k.method)}</strong> (${escapeHtml(k.reason)})`).join('; ')}.</p>`) +
         (await chartsHtml(s)) +
+        winTieLossHtml(s) +
         `<h3>Final metrics (mean ± sd over seeds)</h3>${tableHtml(s)}</section>`,
     );
   }
@@ -199,8 +257,9 @@ export async function writeReport(results: BenchResults, outDir: string): Promis
   const path = join(outDir, 'report.html');
   try {
     await mkdir(outDir, { recursive: true });
-    await writeFile(path, html, 'utf8');
+    await writeFileAtomic(path, html, ['outDir']);
   } catch (e) {
+    if (e instanceof EmError) throw e;
     throw emError('IO_ERROR', ['outDir'], outDir, `cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check that the directory is writable', e);
   }
   return path;

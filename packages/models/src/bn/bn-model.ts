@@ -29,7 +29,9 @@ import {
   type Rng,
   type StructureContext,
   type StatsAlgebra,
+  type ConjugateHooks,
 } from '@emlab/core';
+import { bnConjugate, type BnVbPosterior, type BnVbPrior } from './bn-conjugate.js';
 import { checkBnData } from './bn-data.js';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { validateNetwork } from './bn-validate.js';
@@ -228,6 +230,11 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
   readonly spec: FactorGraphSpec;
   private readonly index: ReadonlyMap<string, number>;
   private readonly frozenMask: readonly boolean[];
+  /**
+   * Variational Bayes over the CPTs (the `vb` method): a Dirichlet(α) prior on every CPT column of
+   * every non-frozen node (α = 1 + pseudoCount by default); see `bn-conjugate.ts`.
+   */
+  readonly conjugate: ConjugateHooks<BnData, BnParams, BnStats, BnPrepared, BnVbPrior, BnVbPosterior>;
 
   /** @throws EmError `INVALID_ARGUMENT` (options, network structure), `INVALID_PARAMS` (network CPTs). */
   constructor(net: BayesNet, options: BayesianNetworkOptions = {}) {
@@ -254,6 +261,7 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     this.batchSize = integerOption(options.batchSize ?? FACTOR_GRAPH_BATCH, ['options', 'batchSize'], 1);
     this.spec = bnFactorGraphSpec(this.network);
     this.frozenMask = this.network.nodes.map((n) => this.frozen.includes(n.name));
+    this.conjugate = bnConjugate(this.network, this.frozenMask, this.pseudoCount, (prepared, params) => this.structure(prepared, params));
   }
 
   get options(): Readonly<Record<string, unknown>> {
@@ -282,10 +290,14 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     validateBnParams(params, this.network);
   }
 
+  /** @throws EmError `INVALID_ARGUMENT` when `ctx.weights` does not have one entry per row. */
   prepare(data: BnData, ctx: PrepareContext = { precisions: ['float32'] }): BnPrepared {
     const nv = this.network.nodes.length;
     const n = data.nRows;
     const w = ctx.weights;
+    if (w !== undefined && w.length !== n) {
+      throw emError('INVALID_ARGUMENT', ['options', 'weights'], w, `has ${w.length} entries but the data has ${n} rows`, 'pass one weight per row');
+    }
     const cols = data.columns.length;
     const colOf = data.columns.map((c) => this.index.get(c) as number);
     const values = new Int32Array(n * nv).fill(-1);

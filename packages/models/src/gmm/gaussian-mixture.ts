@@ -5,15 +5,18 @@
  * prediction API (`gmm-api.ts`) to core's `Model`.
  * @module
  */
-import { parseOptions, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
+import { parseOptions, type ConjugateHooks, type DegenerateComponent, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
 import { gmmAic, gmmBic, gmmNParameters, gmmPredict, gmmPredictProba, gmmSample, gmmScoreSamples } from './gmm-api.js';
+import { gmmConjugate } from './gmm-conjugate.js';
 import { gmmCoordinates, gmmParametrization, gmmScale } from './gmm-coordinates.js';
 import { featureCount, matrixShape, prepareGmmData, type GmmPrepared } from './gmm-data.js';
 import { GMM_INIT_METHODS, gmmInit, reinitSource } from './gmm-init.js';
-import { gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
+import { gmmDegenerate, gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
+import { frameLogJacobian, paramsFromFrame, paramsToFrame } from './gmm-frame.js';
 import { GMM_NUMERICS, gmmStructure, type GmmNumerics, type GmmStructure } from './gmm-structure.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 import { validateGmmData, validateGmmParams } from './gmm-validate.js';
+import type { VbPosterior, VbPrior } from './vb/vb-types.js';
 
 /** Options of {@link gaussianMixture} (scikit-learn names). @category Gaussian mixtures */
 export interface GaussianMixtureOptions {
@@ -68,6 +71,11 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   readonly covarianceType: CovarianceType;
   readonly regCovar: number;
   readonly numerics: GmmNumerics;
+  /**
+   * Variational Bayes over θ (the `vb` method): scikit-learn's `BayesianGaussianMixture` prior
+   * (Dirichlet or stick-breaking weights, Normal–Wishart components); see `gmm-conjugate.ts`.
+   */
+  readonly conjugate: ConjugateHooks<GmmData, GmmParams, GmmStats, GmmPrepared, VbPrior, VbPosterior>;
 
   /** @throws EmError `INVALID_ARGUMENT` naming the option. */
   constructor(options: GaussianMixtureOptions) {
@@ -76,6 +84,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     this.covarianceType = o['covarianceType'] as CovarianceType;
     this.regCovar = o['regCovar'] as number;
     this.numerics = o['numerics'] as GmmNumerics;
+    this.conjugate = gmmConjugate(this.nComponents, this.covarianceType, this.regCovar);
   }
 
   get options(): Readonly<Record<string, unknown>> {
@@ -103,7 +112,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
    * `random`: uniform random responsibilities, then one M-step.
    */
   init(prepared: GmmPrepared, method: string, rng: Rng): GmmParams {
-    return gmmInit(prepared, method, this.nComponents, this.covarianceType, this.regCovar, rng);
+    return paramsFromFrame(gmmInit(prepared, method, this.nComponents, this.covarianceType, this.regCovar, rng), prepared.frame);
   }
 
   structure(prepared: GmmPrepared, params: GmmParams, ctx: StructureContext = { precision: 'float64' }): GmmStructure {
@@ -111,15 +120,29 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   }
 
   mStep(stats: GmmStats, prev: GmmParams, ctx: MStepContext<GmmPrepared>): MStepResult<GmmParams> {
-    return gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared), prev);
+    const frame = ctx.prepared.frame;
+    const m = gmmMStep(stats, this.covarianceType, this.regCovar, ctx.rng, reinitSource(ctx.prepared), paramsToFrame(prev, frame));
+    return frame === undefined ? m : { ...m, params: paramsFromFrame(m.params, frame) };
   }
 
+  /** E_q[log p(x, z | θ)] in original units: in the statistics' frame, minus W · Σ_c log s_c. */
   expectedLogJoint(stats: GmmStats, params: GmmParams): number {
-    return gmmExpectedLogJoint(stats, params);
+    const frame = stats.frame;
+    const value = gmmExpectedLogJoint(stats, paramsToFrame(params, frame));
+    return frame === undefined ? value : value - stats.n.reduce((a, b) => a + b, 0) * frameLogJacobian(frame);
   }
 
   roundoffScale(stats: GmmStats, params: GmmParams): number {
-    return gmmRoundoffScale(stats, params);
+    return gmmRoundoffScale(stats, paramsToFrame(params, stats.frame));
+  }
+
+  /**
+   * Degenerate components (spurious maxima): one whose variance along some axis is at the
+   * regularization floor (its own scatter contributes less than `regCovar`), or that holds fewer
+   * effective points than it has free parameters.
+   */
+  degenerate(stats: GmmStats, params: GmmParams): readonly DegenerateComponent[] {
+    return gmmDegenerate(stats, paramsToFrame(params, stats.frame), this.covarianceType, this.regCovar);
   }
 
   /** float64 cost of an iteration: a triangular solve and a moment update per row and component. */
@@ -153,16 +176,16 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       dim: coords.dim,
       toVector: (params) => {
         validateGmmParams(params, k, d);
-        return coords.toUnconstrained(params);
+        return coords.toUnconstrained(paramsToFrame(params, prepared.frame));
       },
-      fromVector: (v) => coords.fromUnconstrained(v),
+      fromVector: (v) => paramsFromFrame(coords.fromUnconstrained(v), prepared.frame),
     };
   }
 
   /** log p(x | θ) = Σ_n w_n log p(x_n | θ), in float64. */
   logLikelihood(prepared: GmmPrepared, params: GmmParams): number {
     const k = params.weights.length;
-    const s = gmmStructure(prepared, params, 'float64');
+    const s = this.structure(prepared, params, { precision: 'float64' });
     let total = 0;
     for (const chunk of s.chunks()) {
       const t = chunk.logJoint();

@@ -25,7 +25,8 @@ export function inCallerOrder<T>(prepared: GmmPrepared, perPosition: T[], fill: 
 /** Prepares `data` (host only) for `params` and runs `fn`; checks that the widths agree. */
 function withData<T>(params: GmmParams, data: GmmData, fn: (prepared: GmmPrepared) => T): T {
   validateGmmParams(params, params.weights.length, undefined);
-  const prepared = prepareGmmData(data, { precisions: ['float64'] });
+  // Data scaled like the parameters' covariances when they declare a scale, else by their own spread.
+  const prepared = prepareGmmData(data, { precisions: ['float64'], frame: params.scale === undefined ? 'auto' : Float64Array.from(params.scale) });
   try {
     const d = (params.means[0] as number[]).length;
     if (prepared.nFeatures !== d) {
@@ -129,6 +130,8 @@ export function gmmSample(params: GmmParams, n: number, seed: Seed): { x: number
   const rng = createRng(seed).child('gmm-sample');
   const { chol } = factorCovariances(params);
   const d = (params.means[0] as number[]).length;
+  // Covariances in declared units (params.scale) scale the noise back to original units.
+  const units = params.scale ?? new Array<number>(d).fill(1);
   const x: number[][] = [];
   const labels: number[] = [];
   const eps = new Float64Array(d);
@@ -140,8 +143,9 @@ export function gmmSample(params: GmmParams, n: number, seed: Seed): { x: number
     const row: number[] = [];
     for (let r = 0; r < d; r++) {
       let v = mu[r] as number;
-      for (let j = 0; j <= r; j++) v += (L[r * d + j] as number) * (eps[j] as number);
-      row.push(v);
+      let noise = 0;
+      for (let j = 0; j <= r; j++) noise += (L[r * d + j] as number) * (eps[j] as number);
+      row.push(v + noise * (units[r] as number));
     }
     x.push(row);
     labels.push(c);

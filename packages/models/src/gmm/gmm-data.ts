@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { emError, type Precision, type PreparedData } from '@emlab/core';
 import type { DenseMatrix, GmmData, GmmStats } from './gmm-types.js';
+import { frameFor } from './gmm-frame.js';
 import type { MissingPrepared, PatternSegment } from './gmm-missing.js';
 
 /**
@@ -146,6 +147,8 @@ export interface GmmPrepared extends PreparedData {
   readonly hostPatterns: readonly PatternSegment[];
   /** Row weights in prepared order, or undefined (every weight 1). */
   readonly weights: Float64Array | undefined;
+  /** Per-column scales the data were divided by (`gmm-frame.ts`), or undefined when every scale is 1. */
+  readonly frame: Float64Array | undefined;
   /** Σ weights (nRows when unweighted). */
   readonly totalWeight: number;
 }
@@ -156,6 +159,8 @@ export interface PrepareGmmOptions {
   readonly weights?: Float64Array;
   /** Precisions the kernels will run in: float32 tensor blocks are uploaded only when float32 is among them. Default both. */
   readonly precisions?: readonly Precision[];
+  /** Column scales: `'auto'` (default: see `frameFor`), or given (e.g. a fitted model's `params.scale`). */
+  readonly frame?: 'auto' | Float64Array;
 }
 
 /**
@@ -225,14 +230,35 @@ export function prepareGmmData(data: GmmData, options: PrepareGmmOptions = {}): 
     throw emError('INVALID_ARGUMENT', ['options', 'weights'], options.weights, `has ${options.weights.length} entries but the data has ${rows} rows`, 'pass one weight per row');
   }
   const upload = (options.precisions ?? ['float32', 'float64']).includes('float32');
+  const frame = applyFrame(values, rows, cols, options.frame ?? 'auto', options.weights);
   if (!values.some(Number.isNaN)) {
     const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, undefined, options.weights);
     const blocks = upload ? uploadBlocks(centred, rows, cols) : [];
     const weights = options.weights;
     const complete: PatternSegment = { obs: Int32Array.from({ length: cols }, (_, c) => c), mis: new Int32Array(0), start: 0, count: rows, xo: centred };
-    return { nRows: rows, nFeatures: cols, offset, centred, variance, maxNorm, blocks, hostPatterns: [complete], weights, totalWeight: totalOf(weights, rows), dispose: () => disposeBlocks(blocks) };
+    return { nRows: rows, nFeatures: cols, offset, centred, variance, maxNorm, blocks, hostPatterns: [complete], weights, totalWeight: totalOf(weights, rows), frame, dispose: () => disposeBlocks(blocks) };
   }
-  return prepareWithMissing(values, rows, cols, upload, options.weights);
+  return prepareWithMissing(values, rows, cols, upload, options.weights, frame);
+}
+
+/** Divides each column by its frame scale in place (see `gmm-frame.ts`); returns the frame or undefined. */
+function applyFrame(values: Float64Array, rows: number, cols: number, given: 'auto' | Float64Array, weights: Float64Array | undefined): Float64Array | undefined {
+  let frame: Float64Array | undefined;
+  if (given === 'auto') {
+    const { offset, variance } = columnMoments(values, rows, cols, weights);
+    const maxDev = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const v = values[r * cols + c] as number;
+        if (!Number.isNaN(v)) maxDev[c] = Math.max(maxDev[c] as number, Math.abs(v - (offset[c] as number)));
+      }
+    }
+    frame = frameFor(Float64Array.from(variance, Math.sqrt), maxDev);
+  } else {
+    frame = given.every((s) => s === 1) ? undefined : given;
+  }
+  if (frame !== undefined) for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / (frame[i % cols] as number);
+  return frame;
 }
 
 function totalOf(weights: Float64Array | undefined, rows: number): number {
@@ -242,7 +268,11 @@ function totalOf(weights: Float64Array | undefined, rows: number): number {
   return t;
 }
 
-/** Column means over the observed (non-NaN) entries (weighted by row weights), float64, and the (weighted) counts they average. */
+/**
+ * Column means over the observed (non-NaN) entries (weighted by row weights), float64, and the
+ * (weighted) counts they average. A running mean (m ← m + (w/W)(x − m)) so that columns of values
+ * near the float64 limit (1e308) do not overflow a sum.
+ */
 function columnMeans(values: Float64Array, rows: number, cols: number, weights?: Float64Array): { offset: Float64Array; seen: Float64Array } {
   const offset = new Float64Array(cols);
   const seen = new Float64Array(cols);
@@ -252,11 +282,11 @@ function columnMeans(values: Float64Array, rows: number, cols: number, weights?:
     for (let c = 0; c < cols; c++) {
       const v = values[r * cols + c] as number;
       if (Number.isNaN(v)) continue;
-      offset[c] = (offset[c] as number) + w * v;
-      seen[c] = (seen[c] as number) + w;
+      const total = (seen[c] as number) + w;
+      seen[c] = total;
+      offset[c] = (offset[c] as number) + (w / total) * (v - (offset[c] as number));
     }
   }
-  for (let c = 0; c < cols; c++) offset[c] = (seen[c] as number) > 0 ? (offset[c] as number) / (seen[c] as number) : 0;
   return { offset, seen };
 }
 
@@ -265,15 +295,17 @@ function columnMeans(values: Float64Array, rows: number, cols: number, weights?:
  * changing `values`: what `prepare` centres and scales by.
  * @category Gaussian mixtures
  */
-export function columnMoments(values: Float64Array, rows: number, cols: number): { offset: Float64Array; variance: Float64Array } {
-  const { offset, seen } = columnMeans(values, rows, cols);
+export function columnMoments(values: Float64Array, rows: number, cols: number, weights?: Float64Array): { offset: Float64Array; variance: Float64Array } {
+  const { offset, seen } = columnMeans(values, rows, cols, weights);
   const variance = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
+    const w = weights === undefined ? 1 : (weights[r] as number);
+    if (w === 0) continue;
     for (let c = 0; c < cols; c++) {
       const raw = values[r * cols + c] as number;
       if (Number.isNaN(raw)) continue;
       const v = raw - (offset[c] as number);
-      variance[c] = (variance[c] as number) + (v * v) / (seen[c] as number);
+      variance[c] = (variance[c] as number) + (w * v * v) / (seen[c] as number);
     }
   }
   return { offset, variance };
@@ -383,7 +415,7 @@ export function groupRowsByPattern(values: Float64Array, rows: number, cols: num
  * the other rows grouped by pattern ({@link groupRowsByPattern}), rows with
  * every entry missing left out.
  */
-function prepareWithMissing(values: Float64Array, rows: number, cols: number, upload: boolean, rowWeights: Float64Array | undefined): GmmPrepared {
+function prepareWithMissing(values: Float64Array, rows: number, cols: number, upload: boolean, rowWeights: Float64Array | undefined, frame: Float64Array | undefined): GmmPrepared {
   const { complete, allMissing, patterns: groups } = groupRowsByPattern(values, rows, cols);
   const order = Int32Array.from([...complete, ...groups.flatMap((g) => g.rows)]);
   const { offset, variance, centred, maxNorm } = centreRows(values, rows, cols, order, rowWeights);
@@ -416,6 +448,7 @@ function prepareWithMissing(values: Float64Array, rows: number, cols: number, up
     hostPatterns: [...completePattern, ...patterns],
     weights,
     totalWeight: totalOf(weights, order.length),
+    frame,
     dispose: () => disposeBlocks(allBlocks),
   };
 }

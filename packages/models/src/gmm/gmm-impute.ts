@@ -10,6 +10,7 @@ import { conditionOn, observedLogJoint, type Conditioning } from './gmm-missing.
 import { flatCovariance } from './gmm-math.js';
 import type { GmmData, GmmParams } from './gmm-types.js';
 import { validateGmmParams } from './gmm-validate.js';
+import { paramsToFrame } from './gmm-frame.js';
 
 /** Options of {@link impute}. @category Gaussian mixtures */
 export interface ImputeOptions {
@@ -58,12 +59,19 @@ export interface Imputation {
 export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, options: ImputeOptions = {}): Imputation {
   rejectUnknownOptions(options as Record<string, unknown>, ['draws', 'seed'], 'impute');
   const nDraws = integerOption(options.draws ?? 0, ['impute', 'draws'], 0, 10_000);
-  const params = 'params' in (result as object) ? (result as FitResult<GmmParams>).params : (result as GmmParams);
-  validateGmmParams(params, (params as GmmParams)?.weights?.length ?? 0, undefined);
-  const k = params.weights.length;
-  const d = (params.means[0] as number[]).length;
-  const { values: x, rows, cols } = readMatrix(data);
+  if (typeof result !== 'object' || result === null) {
+    throw emError('INVALID_ARGUMENT', ['result'], result, 'must be a FitResult of a Gaussian mixture or its params', 'pass what fit returned (or loadResult read), or result.params');
+  }
+  const given = 'params' in result ? (result as FitResult<GmmParams>).params : (result as GmmParams);
+  validateGmmParams(given, (given as GmmParams)?.weights?.length ?? 0, undefined);
+  const k = given.weights.length;
+  const d = (given.means[0] as number[]).length;
+  const { values: raw, rows, cols } = readMatrix(data);
   if (cols !== d) throw emError('INVALID_DATA', ['data'], cols, `has ${cols} columns but the parameters have ${d} features`, 'pass data with the columns the model was fitted on');
+  // Extreme columns are imputed in the parameters' frame (their declared scale) and scaled back.
+  const frame = given.scale === undefined ? undefined : Float64Array.from(given.scale);
+  const params = paramsToFrame(given, frame);
+  const x = frame === undefined ? raw : raw.map((v, i) => v / (frame[i % cols] as number));
   const rng = createRng(options.seed ?? 0).child('impute');
   const streams = Array.from({ length: nDraws }, (_, t) => rng.child('draw', t));
   const covs = Array.from({ length: k }, (_, c) => flatCovariance(params, c));
@@ -145,6 +153,17 @@ export function impute(result: FitResult<GmmParams> | GmmParams, data: GmmData, 
         out[base + (mis[a] as number)] = v;
       }
     });
+  }
+  if (frame !== undefined) {
+    for (let i = 0; i < values.length; i++) {
+      const s = frame[i % cols] as number;
+      values[i] = (values[i] as number) * s;
+      variance[i] = (variance[i] as number) * s * s;
+      if (!Number.isFinite(variance[i] as number)) {
+        throw emError('INVALID_DATA', ['data', 'column', i % cols], s, `column ${i % cols}: its conditional variances (in units of ${s}²) do not fit in a float64 in original units`, 'divide the column by a power of ten before imputing, then scale the results back');
+      }
+    }
+    for (const t of draws) for (let i = 0; i < t.length; i++) t[i] = (t[i] as number) * (frame[i % cols] as number);
   }
   return { rows, cols, values, variance, missing, nMissing, draws };
 }

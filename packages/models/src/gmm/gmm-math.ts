@@ -40,6 +40,16 @@ export function rereference(stats: GmmStats, ref: Float64Array): GmmStats {
   return { k, d, n: stats.n.slice(), s1, s2, ref: ref.slice() };
 }
 
+const frameOf = (s: GmmStats): { frame?: Float64Array } => (s.frame === undefined ? {} : { frame: s.frame });
+
+function sameFrame(a: Float64Array | undefined, b: Float64Array | undefined): boolean {
+  if (a === b) return true;
+  const x = a ?? b;
+  const y = a === undefined ? undefined : b;
+  if (y === undefined) return (x as Float64Array).every((v) => v === 1);
+  return (a as Float64Array).length === y.length && (a as Float64Array).every((v, i) => v === y[i]);
+}
+
 /**
  * Zero, add and scale for {@link GmmStats}. `add` re-references the second
  * operand to the first one's reference points when they differ, so statistics
@@ -48,16 +58,19 @@ export function rereference(stats: GmmStats, ref: Float64Array): GmmStats {
  */
 export const gmmStatsAlgebra: StatsAlgebra<GmmStats> = {
   zero(like) {
-    return { k: like.k, d: like.d, n: new Float64Array(like.k), s1: new Float64Array(like.s1.length), s2: new Float64Array(like.s2.length), ref: like.ref.slice() };
+    return { k: like.k, d: like.d, n: new Float64Array(like.k), s1: new Float64Array(like.s1.length), s2: new Float64Array(like.s2.length), ref: like.ref.slice(), ...frameOf(like) };
   },
   add(a, b) {
     if (a.k !== b.k || a.d !== b.d) throw emError('INVALID_ARGUMENT', ['stats'], `${b.k}x${b.d}`, `have shape ${b.k}x${b.d}, expected ${a.k}x${a.d}`, 'add statistics of the same model only');
+    if (!sameFrame(a.frame, b.frame)) {
+      throw emError('INVALID_ARGUMENT', ['stats', 'frame'], b.frame, 'were measured in another column scaling than the statistics they are added to', 'add statistics of data sets prepared with the same column scales');
+    }
     const c = rereference(b, a.ref);
     const sum = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + (y[i] as number));
-    return { k: a.k, d: a.d, n: sum(a.n, c.n), s1: sum(a.s1, c.s1), s2: sum(a.s2, c.s2), ref: a.ref.slice() };
+    return { k: a.k, d: a.d, n: sum(a.n, c.n), s1: sum(a.s1, c.s1), s2: sum(a.s2, c.s2), ref: a.ref.slice(), ...frameOf(a) };
   },
   scale(a, c) {
-    return { k: a.k, d: a.d, n: a.n.map((v) => v * c), s1: a.s1.map((v) => v * c), s2: a.s2.map((v) => v * c), ref: a.ref.slice() };
+    return { k: a.k, d: a.d, n: a.n.map((v) => v * c), s1: a.s1.map((v) => v * c), s2: a.s2.map((v) => v * c), ref: a.ref.slice(), ...frameOf(a) };
   },
 };
 
@@ -325,6 +338,43 @@ export function gmmExpectedLogJoint(stats: GmmStats, params: GmmParams, factors:
     total += w * (Math.log(params.weights[c] as number) - 0.5 * d * LOG_2PI - 0.5 * (factors.logDet[c] as number)) - 0.5 * tr;
   }
   return total;
+}
+
+/**
+ * Degenerate components of a fit (spurious maxima): a component holding fewer effective points
+ * n_k than its free parameters (weight, mean, own covariance entries), or whose own variance along
+ * some axis (scatter / n_k, spherical: the mean variance) is at most `regCovar`, i.e. at the
+ * regularization floor: its likelihood is then made by the floor, not by data.
+ * @category Gaussian mixtures
+ */
+export function gmmDegenerate(stats: GmmStats, _params: GmmParams, type: CovarianceType, regCovar: number): { component: number; reason: string }[] {
+  const { k, d } = stats;
+  const { nk, scatter } = gaussianMoments(stats);
+  const own = type === 'full' ? (d * (d + 1)) / 2 : type === 'diag' ? d : type === 'spherical' ? 1 : 0;
+  const free = 1 + d + own;
+  const out: { component: number; reason: string }[] = [];
+  for (let c = 0; c < k; c++) {
+    const n = nk[c] as number;
+    if (n < free) {
+      out.push({ component: c, reason: `${n.toPrecision(3)} effective points for ${free} free parameters` });
+      continue;
+    }
+    if (type === 'tied') continue;
+    const variance = (i: number): number => Math.max(0, scatter[c * d * d + i * d + i] as number) / n;
+    if (type === 'spherical') {
+      let tr = 0;
+      for (let i = 0; i < d; i++) tr += variance(i);
+      if (tr / d <= regCovar) out.push({ component: c, reason: `variance ${(tr / d).toExponential(2)} at the regularization floor (regCovar ${regCovar})` });
+      continue;
+    }
+    for (let i = 0; i < d; i++) {
+      if (variance(i) <= regCovar) {
+        out.push({ component: c, reason: `variance of column ${i} ${variance(i).toExponential(2)} at the regularization floor (regCovar ${regCovar})` });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** Number of free parameters (for BIC/AIC). @category Gaussian mixtures */

@@ -24,6 +24,12 @@ export interface GmmParams {
   readonly means: number[][];
   /** `[K][D][D]`, symmetric positive definite. */
   readonly covariances: number[][][];
+  /**
+   * Per-column units of `covariances` (`[D]`, powers of two): present only when a column is so far
+   * from unit scale (e.g. values around 1e300) that its covariances are not representable in
+   * original units; then Σ = diag(scale) · covariances · diag(scale). Means are always in original units.
+   */
+  readonly scale?: number[];
 }
 
 /**
@@ -43,8 +49,10 @@ export interface GmmStats {
   readonly s1: Float64Array;
   /** `[K·D·D]`. */
   readonly s2: Float64Array;
-  /** `[K·D]` reference points, original units. */
+  /** `[K·D]` reference points (in the data's frame units, see `gmm-frame.ts`). */
   readonly ref: Float64Array;
+  /** The frame the statistics are measured in (per-column scales), absent when every scale is 1. */
+  readonly frame?: Float64Array;
 }
 
 /** Data a Gaussian mixture accepts: rows of numbers, a 2-D tensor, or a dense row-major matrix (e.g. a CSV table). @category Gaussian mixtures */

@@ -117,6 +117,13 @@ export function validateGmmParams(params: unknown, k: number, d: number | undefi
       bad(['covariances', c], mat, `is not positive definite (component ${c})`, 'pass a positive definite covariance, e.g. add a small multiple of the identity');
     }
   });
+  const sc = p.scale;
+  if (sc !== undefined) {
+    if (!Array.isArray(sc) || sc.length !== dim) bad(['scale'], sc, `must be an array of D = ${dim} column scales`, 'omit scale (covariances in original units) or give one positive number per column');
+    (sc as number[]).forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) bad(['scale', i], v, 'must be a finite number > 0', 'give positive column scales (powers of two, as fit reports them)');
+    });
+  }
   if (covarianceType !== undefined) checkCovarianceStructure(params as GmmParams, covarianceType);
 }
 

@@ -6,12 +6,13 @@
  */
 import { emError, type LatentStructure, type OptionSchema } from '@emlab/core';
 import { CONTINUOUS_PROPOSALS, continuousSampler } from '../samplers/continuous-sampler.js';
+import { chainSampler } from '../samplers/chain-sampler.js';
 import { finiteSampler } from '../samplers/finite-sampler.js';
 import { gibbsSampler } from '../samplers/gibbs-sampler.js';
 import type { LatentSampler } from '../samplers/sampler.js';
 
 /** Structure kinds the Monte Carlo methods sample. @internal */
-export const SAMPLED_KINDS = ['finite', 'factor-graph', 'continuous'] as const;
+export const SAMPLED_KINDS = ['finite', 'chain', 'factor-graph', 'continuous'] as const;
 
 /** A sampled kind. @internal */
 export type SampledKind = (typeof SAMPLED_KINDS)[number];
@@ -44,7 +45,7 @@ export interface SamplerSettings {
 /** Settings for a kind from parsed options, `chains` defaulting to `defaultChains`. @internal */
 export function samplerSettings(o: Readonly<Record<string, unknown>>, kind: string, defaultChains: number): SamplerSettings {
   return {
-    chains: kind === 'finite' ? 1 : ((o['chains'] as number | undefined) ?? defaultChains),
+    chains: kind === 'finite' || kind === 'chain' ? 1 : ((o['chains'] as number | undefined) ?? defaultChains),
     burnIn: o['burnIn'] as number,
     initialBurnIn: o['initialBurnIn'] as number,
     thin: o['thin'] as number,
@@ -55,7 +56,7 @@ export function samplerSettings(o: Readonly<Record<string, unknown>>, kind: stri
 }
 
 /**
- * The sampler of a structure kind: exact draws (`finite`), Gibbs (`factor-graph`), Metropolis–Hastings (`continuous`).
+ * The sampler of a structure kind: exact draws (`finite`), forward-filtering backward-sampling (`chain`), Gibbs (`factor-graph`), Metropolis–Hastings (`continuous`).
  * @throws EmError `INVALID_ARGUMENT` for another kind.
  * @internal
  */
@@ -63,6 +64,8 @@ export function samplerFor(kind: string, s: SamplerSettings, owner: string): Lat
   switch (kind) {
     case 'finite':
       return finiteSampler as unknown as LatentSampler<LatentStructure, unknown>;
+    case 'chain':
+      return chainSampler as unknown as LatentSampler<LatentStructure, unknown>;
     case 'factor-graph':
       return gibbsSampler({ chains: s.chains, importanceDraws: s.importanceDraws }) as unknown as LatentSampler<LatentStructure, unknown>;
     case 'continuous':
@@ -73,13 +76,13 @@ export function samplerFor(kind: string, s: SamplerSettings, owner: string): Lat
 }
 
 /**
- * Rejects MCMC options given explicitly for the `finite` kind (its draws are exact: they would be ignored).
+ * Rejects MCMC options given explicitly for the `finite` and `chain` kinds (their draws are exact: they would be ignored).
  * @throws EmError `INVALID_ARGUMENT` naming the option.
  * @internal
  */
 export function rejectMcmcOptionsForFinite(given: Readonly<Record<string, unknown>>, kind: string, owner: string): void {
-  if (kind !== 'finite') return;
+  if (kind !== 'finite' && kind !== 'chain') return;
   for (const k of MCMC_KEYS) {
-    if (given[k] !== undefined) throw emError('INVALID_ARGUMENT', [owner, k], given[k], 'does not apply to the finite kind (its draws are exact posterior draws, no Markov chain)', `drop ${k}`);
+    if (given[k] !== undefined) throw emError('INVALID_ARGUMENT', [owner, k], given[k], `does not apply to the ${kind} kind (its draws are exact posterior draws, no Markov chain)`, `drop ${k}`);
   }
 }
