@@ -49,7 +49,7 @@ export interface FitProgress {
  * @category Fitting
  */
 export interface FitOptions<P = unknown> {
-  /** An E-step, a method object, or a registered method name for the model's structure kind. Default `'exact'`. */
+  /** An E-step, a method object, or a registered method name for the model's structure kind. Default the model's `defaultMethod`, else `'exact'`. */
   readonly eStep?: EStep | Method | string;
   /** Options for a named `eStep` (an error beside an E-step object, which carries its own). */
   readonly eStepOptions?: Readonly<Record<string, unknown>>;
@@ -351,7 +351,7 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
     if (options.onWarning) options.onWarning(message);
     else emitWarning(message);
   };
-  const method = resolveMethod(model.structureKind, options.eStep, options.eStepOptions);
+  const method = resolveMethod(model.structureKind, options.eStep ?? model.defaultMethod, options.eStepOptions);
   const init = resolveInit(model, options.init);
   const given = typeof init !== 'string';
   if (given && (options.nInit ?? 1) > 1) warn(`nInit=${options.nInit} ignored: init is given parameters, so every restart would be identical`);
