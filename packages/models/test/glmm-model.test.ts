@@ -81,6 +81,8 @@ describe('options and errors', () => {
     expect(errorOf(() => m.validateParams({ beta: [0], sigma: [[-1]] }, ok)).path).toEqual(['params', 'sigma']);
     expect(errorOf(() => m.validateParams({ beta: [0], sigma: [[1, 0], [0, 1]] }, ok)).path).toEqual(['params', 'sigma']);
     expect(errorOf(() => m.validateParams('x')).code).toBe('INVALID_PARAMS');
+    expect(errorOf(() => m.validateParams({ beta: ['0.1'], sigma: [[1]] }, ok)).path).toEqual(['params', 'beta', 0]);
+    expect(errorOf(() => m.validateParams({ beta: [0.1], sigma: [['1']] }, ok)).path).toEqual(['params', 'sigma', 0, 0]);
     const diag = glmm({ family: 'poisson', covarianceType: 'diagonal' });
     expect(errorOf(() => diag.validateParams({ beta: [0], sigma: [[1, 0.1], [0.1, 1]] })).path).toEqual(['params', 'sigma', 1, 0]);
     m.validateParams({ beta: [0.1], sigma: [[2]] }, ok);

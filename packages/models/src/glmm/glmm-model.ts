@@ -95,6 +95,8 @@ export class GeneralizedLinearMixedModel implements Model<GlmmModelData, GlmmMod
   readonly structureKind = 'continuous';
   readonly initMethods = ['glm', 'random'] as const;
   readonly precisions = ['float64'] as const;
+  /** No exact E-step exists for random effects: `fit` without `eStep` runs MCEM (the ascent-based rule), which reaches the MLE. */
+  readonly defaultMethod = 'mcem';
   readonly stats = glmmStatsAlgebra;
   readonly family: GlmmFamily;
   readonly covarianceType: RandomCovarianceType;
@@ -138,8 +140,14 @@ export class GeneralizedLinearMixedModel implements Model<GlmmModelData, GlmmMod
       throw emError('INVALID_PARAMS', ['params'], params, 'must be { beta: number[], sigma: number[][] }', 'pass the fixed effects and the random-effect covariance');
     }
     const q = p.sigma.length;
+    p.beta.forEach((v, j) => {
+      if (typeof v !== 'number') throw emError('INVALID_PARAMS', ['params', 'beta', j], v, 'must be a number', 'give finite fixed effects');
+    });
     p.sigma.forEach((row, i) => {
       if (!Array.isArray(row) || row.length !== q) throw emError('INVALID_PARAMS', ['params', 'sigma', i], row, `must be a row of ${q} numbers`, 'give Σ_b as a square q×q array');
+      row.forEach((v, j) => {
+        if (typeof v !== 'number') throw emError('INVALID_PARAMS', ['params', 'sigma', i, j], v, 'must be a number', 'give a finite covariance');
+      });
     });
     const g = data === undefined ? undefined : this.grouped(data);
     if (g !== undefined && q !== g.q) throw emError('INVALID_PARAMS', ['params', 'sigma'], q, `is ${q}×${q} but the data have q = ${g.q} random effects`, `give a ${g.q}×${g.q} Σ_b`);
