@@ -10,6 +10,7 @@
 import type { OptionSchema } from './option-schema.js';
 import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
+import type { LouisTerms } from './standard-errors/louis-terms.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
 
@@ -160,6 +161,21 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * (see `monotonicityTolerance`): large when the model is ill-conditioned.
    */
   roundoffScale?(stats: S, params: P): number;
+  /**
+   * Louis' identity at `params` under the exact posterior of the latent (float64): the expected
+   * complete-data Hessian, the posterior covariance of the complete-data score (the missing
+   * information) and the expected score, summed over rows (row weights applied), in coordinates of
+   * the model's choice (`LouisTerms.coordinates`, e.g. the natural parameters). `standardErrors`
+   * uses it for `method: 'louis'` (see `docs/standard-errors.md`).
+   */
+  louis?(prepared: PD, params: P): LouisTerms<P>;
+  /**
+   * A data set drawn from the model at `params` shaped like `like`: the same number of rows and
+   * columns and the same missing cells (the parametric bootstrap of `standardErrors`). Randomness
+   * only from `rng`. It must be data this model accepts (typed `unknown` so that a model stays
+   * assignable to `Model` of a narrower data type).
+   */
+  simulate?(params: P, like: D, rng: Rng): unknown;
   /**
    * A conjugate prior on θ, for variational Bayes over the parameters (the `vb` method of
    * `@emlab/variational`). Absent: the model has none.

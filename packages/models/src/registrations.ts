@@ -65,14 +65,15 @@ registerModel({
     format: 'custom',
     dataType: 'bn-table',
     describe: 'a CSV of state names whose header names nodes (missing cells empty, NA or ?; absent nodes are hidden), with --network FILE',
-    read: async (files, options) => {
+    read: async (files, options, context) => {
       // Loaded on demand: file I/O stays out of the browser-safe entry.
       const { readNetwork } = await import('./bn/bn-io.js');
       const { readBnCsv } = await import('./bn/bn-data.js');
       const net = typeof options['network'] === 'string' ? await readNetwork(options['network']) : (options['network'] as BayesNet);
       const [file] = files;
       if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
-      return { data: await readBnCsv(file, net), options: { ...options, network: net } };
+      const { weights, ...data } = await readBnCsv(file, net, context?.weightsColumn === undefined ? {} : { weightsColumn: context.weightsColumn });
+      return { data, options: { ...options, network: net }, ...(weights === undefined ? {} : { weights }) };
     },
   },
 });

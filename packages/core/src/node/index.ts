@@ -5,3 +5,6 @@
  * @module
  */
 export { checkDistinctOutputs, checkWritable, loadParams, loadResult, readJsonFile, readTextFile, saveParams, saveResult, streamLines, writeFileAtomic } from './files.js';
+export { csvRowBlocks } from '../online/csv-row-blocks.js';
+export type { CsvRowBlock, CsvRowBlocksOptions } from '../online/csv-row-blocks.js';
+export type { FileContent } from './files.js';

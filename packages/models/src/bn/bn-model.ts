@@ -19,6 +19,7 @@ import {
   type FactorGraph,
   type FactorGraphSpec,
   type FactorGraphStructure,
+  type LouisTerms,
   type Model,
   type ModelEvent,
   type MStepContext,
@@ -33,6 +34,8 @@ import {
 } from '@emlab/core';
 import { bnConjugate, type BnVbPosterior, type BnVbPrior } from './bn-conjugate.js';
 import { checkBnData } from './bn-data.js';
+import { bnLouisTerms } from './bn-louis.js';
+import { bnSimulate } from './bn-simulate.js';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { validateNetwork } from './bn-validate.js';
 
@@ -466,6 +469,20 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
       for (const p of cpt) total += a * Math.log(p);
     });
     return total;
+  }
+
+  /**
+   * Louis' identity in the natural coordinates (per CPT column of each non-frozen node, the first
+   * K − 1 probabilities), by enumerating the unobserved nodes of each distinct evidence pattern
+   * (see `bn-louis.ts`; at most 2¹⁶ joint configurations per pattern).
+   */
+  louis(prepared: BnPrepared, params: BnParams): LouisTerms<BnParams> {
+    return bnLouisTerms(this.network, this.frozenMask, prepared.evidence, params, this.pseudoCount);
+  }
+
+  /** Rows drawn at `params` over the columns and missing cells of `like` (parametric bootstrap). */
+  simulate(params: BnParams, like: BnData, rng: Rng): BnData {
+    return bnSimulate(this.network, params, like, rng);
   }
 
   /** float64 cost of an iteration: a host junction-tree pass over each distinct pattern (≈ 8 flops per family entry). */

@@ -5,12 +5,14 @@
  * prediction API (`gmm-api.ts`) to core's `Model`.
  * @module
  */
-import { parseOptions, type ConjugateHooks, type DegenerateComponent, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
+import { parseOptions, type ConjugateHooks, type DegenerateComponent, type LouisTerms, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
 import { gmmAic, gmmBic, gmmNParameters, gmmPredict, gmmPredictProba, gmmSample, gmmScoreSamples } from './gmm-api.js';
 import { gmmConjugate } from './gmm-conjugate.js';
 import { gmmCoordinates, gmmParametrization, gmmScale } from './gmm-coordinates.js';
 import { featureCount, matrixShape, prepareGmmData, type GmmPrepared } from './gmm-data.js';
 import { GMM_INIT_METHODS, gmmInit, reinitSource } from './gmm-init.js';
+import { gmmLouisTerms } from './gmm-louis.js';
+import { gmmSimulate } from './gmm-simulate.js';
 import { gmmDegenerate, gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
 import { frameLogJacobian, paramsFromFrame, paramsToFrame } from './gmm-frame.js';
 import { GMM_NUMERICS, gmmStructure, type GmmNumerics, type GmmStructure } from './gmm-structure.js';
@@ -180,6 +182,19 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       },
       fromVector: (v) => paramsFromFrame(coords.fromUnconstrained(v), prepared.frame),
     };
+  }
+
+  /**
+   * Louis' identity in the natural coordinates (weights without the last, means, covariance entries):
+   * see `gmm-louis.ts`. Missing entries are integrated out of the complete data exactly.
+   */
+  louis(prepared: GmmPrepared, params: GmmParams): LouisTerms<GmmParams> {
+    return gmmLouisTerms(prepared, params, this.covarianceType);
+  }
+
+  /** Rows drawn at `params` with the missing cells of `like` (parametric bootstrap). */
+  simulate(params: GmmParams, like: GmmData, rng: Rng): GmmData {
+    return gmmSimulate(params, like, rng);
   }
 
   /** log p(x | θ) = Σ_n w_n log p(x_n | θ), in float64. */
