@@ -99,6 +99,7 @@ registerModel({
   aliases: ['mixed-model'],
   description: 'generalized linear mixed model: Poisson or logistic regression with Gaussian random effects per group (no exact E-step; exact log-likelihood by adaptive Gauss-Hermite quadrature)',
   structureKind: 'continuous',
+  defaultMethod: 'mcem',
   options: GLMM_REGISTRATION_OPTIONS,
   create: (options) => {
     const modelOptions: Record<string, unknown> = { ...options };
