@@ -6,3 +6,4 @@ import './gaussian-mixture.js';
 import './builtin.js';
 import './csv.js';
 import './bayesian-network.js';
+import './glmm.js';
