@@ -154,3 +154,39 @@ describe('sampling E-steps on the other models', () => {
     for (const name of ['exact', 'mcem', 'saem']) expect(c.stdout).toContain(name);
   });
 });
+
+describe('emlab bench with Monte Carlo methods', () => {
+  it('gives the same results with --workers 1 and --workers 2 (every run reproducible from its seed), with ± 2 SE data per iteration', async () => {
+    const suite = {
+      name: 'mc-workers',
+      datasets: [
+        { id: 'mix', kind: 'gaussian-mixture', options: { nSamples: 150, nComponents: 2, nFeatures: 2, seed: 3 } },
+        { id: 'asia', kind: 'bayesian-network', options: { network: 'asia', nSamples: 300, seed: 1 }, missing: { rate: 0.2, mechanism: 'mcar', seed: 1 } },
+        { id: 'g', kind: 'glmm', options: { family: 'logistic', nGroups: 16, groupSize: 6, beta: [-0.3, 0.8], sigma: [0.8], seed: 2 } },
+      ],
+      models: [{ id: 'gmm', type: 'gmm' }, { id: 'bn', type: 'bn', options: { pseudoCount: 1 } }, { id: 'glmm', type: 'glmm' }],
+      esteps: [{ id: 'mcem', method: 'mcem', options: { maxDraws: 40 } }, { id: 'saem', method: 'saem', options: { k1: 5, k2: 5 } }, { id: 'gibbs', method: 'gibbs', options: { nDraws: 4 } }],
+      seeds: [0, 1],
+      stopping: { maxIter: 10 },
+      heldOut: { fraction: 0.2, seed: 0 },
+    };
+    await writeFile(file('mc-suite.json'), JSON.stringify(suite));
+    const [one, two] = await runAll([
+      ['bench', file('mc-suite.json'), '--out', file('w1'), '--workers', '1'],
+      ['bench', file('mc-suite.json'), '--out', file('w2'), '--workers', '2'],
+    ]);
+    const { readFile } = await import('node:fs/promises');
+    const load = async (d: string): Promise<{ runs: { method: string; status: string; trace: { boundStdErr: number | null; sampleSize: number | null }[] }[]; timings?: unknown }> => JSON.parse(await readFile(join(d, 'results.json'), 'utf8'));
+    ok(one);
+    ok(two);
+    const [a, b] = [await load(file('w1')), await load(file('w2'))];
+    // gibbs runs on the network only; mcem and saem on all three models.
+    expect(a.runs.map((r) => r.method).sort()).toEqual(['gibbs', 'gibbs', ...Array(6).fill('mcem'), ...Array(6).fill('saem')]);
+    expect(a.runs.every((r) => r.status === 'ok')).toBe(true);
+    for (const r of a.runs) for (const t of r.trace) {
+      expect(t.boundStdErr).toBeGreaterThan(0);
+      expect(t.sampleSize).toBeGreaterThanOrEqual(1);
+    }
+    expect({ ...b, timings: undefined }).toEqual({ ...a, timings: undefined });
+  });
+});
