@@ -370,10 +370,10 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
     if (options.onWarning) options.onWarning(message);
     else emitWarning(message);
   };
-  const eStep = options.eStep ?? model.defaultMethod;
+  // The model's default method stands in for a missing eStep; acceleration always wraps an exact E-step.
   const method = options.accelerate === undefined
-    ? resolveMethod(model.structureKind, eStep, options.eStepOptions)
-    : resolveAcceleratedMethod(model.structureKind, eStep, options.eStepOptions, typeof options.accelerate === 'string' ? createAccelerator(options.accelerate) : options.accelerate);
+    ? resolveMethod(model.structureKind, options.eStep ?? model.defaultMethod, options.eStepOptions)
+    : resolveAcceleratedMethod(model.structureKind, options.eStep, options.eStepOptions, typeof options.accelerate === 'string' ? createAccelerator(options.accelerate) : options.accelerate);
   const init = resolveInit(model, options.init);
   const given = typeof init !== 'string';
   if (given && (options.nInit ?? 1) > 1) warn(`nInit=${options.nInit} ignored: init is given parameters, so every restart would be identical`);

@@ -57,6 +57,18 @@ describe('registration for the continuous kind', () => {
   });
 });
 
+describe('methods that need an exact E-step', () => {
+  it('are refused before any work with typed errors that say what to use (accelerated EM by name and by accelerate)', async () => {
+    for (const name of ['squarem', 'aitken', 'quasi-newton', 'parabolic']) {
+      await expect(fit(model, data, { eStep: name, maxIter: 2 })).rejects.toThrow(new RegExp(`^options\\.accelerate = "${name}": accelerates the EM map of an exact E-step, and structure kind "continuous" \\(model glmm\\) has no exact E-step registered\\. Remedy: use a method registered for the kind \\(.*mcem.*saem.*\\)`));
+    }
+    await expect(fit(model, data, { accelerate: 'squarem', maxIter: 2 })).rejects.toThrow(/^options\.eStep = "exact": no method registered for structure kind "continuous"/);
+    // Without eStep and without accelerate: the model's default method.
+    const r = await fit(model, data, { maxIter: 2, seed: 1, eStepOptions: { nDraws: 5, importanceDraws: 20 }, onWarning: () => {} });
+    expect(r.method.name).toBe('mcem');
+  });
+});
+
 describe('fixed points agree with the quadrature MLE within Monte Carlo error', () => {
   it('MCEM (constant sample, Metropolis–Hastings draws)', async () => {
     const finals: number[][] = [];
