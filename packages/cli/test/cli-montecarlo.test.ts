@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FitResult } from '@emlab/core';
-import { generateGlmmData, type GlmmModelParams } from '@emlab/models';
+import { generateGlmmData, type GlmmMatrix, type GlmmModelParams } from '@emlab/models';
 import { ASIA, clusterRows, csv } from './fit-fixtures.js';
 import { BIN, expectUserError, run, runAll, type Run } from './run-cli.js';
 
@@ -26,7 +26,8 @@ beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsc -b packages/cli\` (npm test builds first)`);
   dir = await mkdtemp(join(tmpdir(), 'emlab-mc-cli-'));
   const g = generateGlmmData({ family: 'poisson', nGroups: 24, groupSize: 8, beta: TRUE_BETA, sigma: [[0.36]], seed: 'cli-glmm' });
-  const { y, group, x } = g.input;
+  const { y, group } = g.input;
+  const x = g.input.x as GlmmMatrix; // generateGlmmData makes x = [1, t] row-major
   const rows = Array.from({ length: y.length }, (_, r) => [y[r] as number, `c${group[r] as number}`, x.values[r * 2 + 1] as number]);
   await Promise.all([writeFile(file('visits.csv'), csv('visits,clinic,t', rows)), writeFile(file('good.csv'), csv('x,y,z', clusterRows()))]);
 });

@@ -14,6 +14,7 @@ export type { GibbsEStepOptions } from './gibbs-estep.js';
 export { METROPOLIS_OPTIONS, metropolisEStep } from './metropolis-estep.js';
 export type { MetropolisEStepOptions } from './metropolis-estep.js';
 export { LAPLACE_OPTIONS, laplaceEStep } from './laplace-estep.js';
+export type { LaplaceState } from './laplace-estep.js';
 export { importanceLogLikelihood } from './importance.js';
 export type { ImportanceEstimate, ImportanceOptions } from './importance.js';
 export { ADAPTATION_EXPONENT, METROPOLIS_BLOCK_STEPS, metropolisInit, metropolisRun } from './samplers/metropolis.js';

@@ -11,8 +11,11 @@ import { modeOf } from './internal/newton.js';
 /** The option table of {@link laplaceEStep}. @category E-steps */
 export const LAPLACE_OPTIONS = {} as const satisfies OptionSchema;
 
-
-interface LaplaceState {
+/**
+ * The Laplace E-step's state across iterations of a restart: the last modes and covariances per
+ * group (`[G·q]` and `[G·q·q]`), which warm-start the next mode search. @category E-steps
+ */
+export interface LaplaceState {
   means: Float64Array | undefined;
   covs: Float64Array | undefined;
 }
