@@ -236,3 +236,20 @@ describe('registries', () => {
     expect(EmError).toBeDefined();
   });
 });
+
+describe('a bound that is not a number stops the fit with the reason', () => {
+  it('starting parameters under which an observed row has probability 0: INVALID_PARAMS naming options.init', async () => {
+    const { asiaNetwork, bayesianNetwork } = await import('@emlab/models');
+    const net = asiaNetwork();
+    const model = bayesianNetwork(net);
+    // tub = yes, lung = no, either = no is impossible under asia's deterministic OR for "either".
+    const row = { asia: 0, tub: 0, smoke: 0, lung: 1, bronc: 0, either: 1, xray: 0, dysp: 0 } as Record<string, number>;
+    const columns = net.nodes.map((n) => n.name);
+    const data = { columns, nRows: 2, values: Int32Array.from([...columns.map((c) => row[c] as number), ...columns.map(() => 0)]) };
+    const err = await fit(model, data, { init: 'network', maxIter: 3, onWarning: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EmError);
+    expect((err as EmError).code).toBe('INVALID_PARAMS');
+    expect((err as EmError).path).toEqual(['options', 'init']);
+    expect((err as EmError).message).toMatch(/bound L\(q, θ\) is -Infinity at iteration 1/);
+  });
+});

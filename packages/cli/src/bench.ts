@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { EmError, formatPath } from '@emlab/core';
 import { checkWritable } from '@emlab/core/node';
-import type { BenchResults, ProgressEvent, Suite } from '@emlab/bench';
+import type { BenchResults, ParquetOutput, ProgressEvent, Suite } from '@emlab/bench';
 import { readNumericCsv } from '@emlab/data';
 import { NO_VALUE, badFlag, flagError, problemOf } from './internal/cli-error.js';
 import { commandFlags, commandSpec, type CommandSpec } from './internal/commands.js';
@@ -21,7 +21,7 @@ import type { CliIo } from './internal/io.js';
 import { checkApplies, methodsFromFlags, type MethodChoice } from './internal/method-flags.js';
 import { modelOptions } from './internal/model-flags.js';
 import { flagNumber } from './internal/numbers.js';
-import { on, parseFlags, positionalArgs, text, texts } from './internal/parse-flags.js';
+import { on, parseFlags, positionalArgs, text, texts, type ParsedFlags } from './internal/parse-flags.js';
 import { importPlugins, pluginPaths } from './internal/plugins.js';
 import { loadBuiltins } from './internal/builtins.js';
 
@@ -113,7 +113,63 @@ async function checkOutDir(dir: string): Promise<void> {
   }
 }
 
-async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers: number | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
+/** How a suite is run, from the flags (`runSuite`'s options). */
+interface RunnerFlags {
+  readonly workers?: number;
+  readonly resume: boolean;
+  readonly isolate?: true;
+  readonly limits?: { timeMs?: number; memoryMb?: number; retries?: number };
+  readonly parquet?: ParquetOutput;
+}
+
+const PARQUET = { runs: 'runs', iterations: 'iterations', none: false } as const;
+
+/**
+ * `--workers`, `--resume`, `--isolate`, `--time-limit`, `--memory-limit`, `--retries`, `--parquet`,
+ * checked with the runner's own ranges before any work.
+ * @throws EmError `INVALID_ARGUMENT` naming the flag.
+ */
+function runnerFlags(parsed: ParsedFlags): RunnerFlags {
+  const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
+  const timeMs = flagNumber('time-limit', text(parsed, 'time-limit'), 'int', 1);
+  const memoryMb = flagNumber('memory-limit', text(parsed, 'memory-limit'), 'int', 32);
+  const retries = flagNumber('retries', text(parsed, 'retries'), 'int', 0, 3);
+  const parquetText = text(parsed, 'parquet');
+  if (parquetText !== undefined && !(parquetText in PARQUET)) throw badFlag('--parquet', parquetText, 'is not a Parquet output (runs, iterations, none)', 'pass --parquet runs (default), iterations (also iterations.parquet) or none');
+  const limits = { ...(timeMs === undefined ? {} : { timeMs }), ...(memoryMb === undefined ? {} : { memoryMb }), ...(retries === undefined ? {} : { retries }) };
+  return {
+    ...(workers === undefined ? {} : { workers }),
+    resume: on(parsed, 'resume'),
+    ...(on(parsed, 'isolate') ? { isolate: true as const } : {}),
+    ...(Object.keys(limits).length === 0 ? {} : { limits }),
+    ...(parquetText === undefined ? {} : { parquet: PARQUET[parquetText as keyof typeof PARQUET] }),
+  };
+}
+
+/** `runSuite`'s option paths → the flags that set them. */
+const RUNNER_OPTION_FLAGS: Readonly<Record<string, string>> = {
+  outDir: '--out',
+  workers: '--workers',
+  resume: '--resume',
+  isolate: '--isolate',
+  'limits.timeMs': '--time-limit',
+  'limits.memoryMb': '--memory-limit',
+  'limits.retries': '--retries',
+  parquet: '--parquet',
+};
+
+/** An error of `runSuite` about its options (`options.outDir`) or its output files (`outDir`) in flag terms (`--out`). */
+function runnerInFlagTerms(e: unknown): unknown {
+  if (!(e instanceof EmError) || e.code === 'INTERNAL') return e;
+  // ['options', 'outDir'] (checks), ['outDir'] (writing the output files).
+  const key = e.path[0] === 'options' ? e.path.slice(1).join('.') : e.path[0] === 'outDir' ? 'outDir' : undefined;
+  if (key === undefined) return e;
+  const flag = RUNNER_OPTION_FLAGS[key];
+  if (flag === undefined) return e;
+  return flagError(e.code, [flag], e.value === undefined ? NO_VALUE : e.value, problemOf(e), e.remedy ?? 'see emlab bench --help', e);
+}
+
+async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: string; baseDir: string; suitePath: string | null }): Promise<number> {
   const { runSuite } = await import('@emlab/bench');
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -128,11 +184,16 @@ async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers:
       outDir: opts.outDir,
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
       resume: opts.resume,
+      ...(opts.isolate === undefined ? {} : { isolate: opts.isolate }),
+      ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+      ...(opts.parquet === undefined ? {} : { parquet: opts.parquet }),
       baseDir: opts.baseDir,
       suitePath: opts.suitePath,
       signal: controller.signal,
       onProgress: progressPrinter(io),
     });
+  } catch (e) {
+    throw runnerInFlagTerms(e);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -158,7 +219,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const [file] = positionalArgs(parsed.positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
   const out = text(parsed, 'out');
   if (out === undefined) throw badFlag('--out', NO_VALUE, 'is required', 'pass an output directory: --out bench-out');
-  const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
+  const runner = runnerFlags(parsed);
   await checkOutDir(out);
   await loadBuiltins();
   const plugins = texts(parsed, 'plugin');
@@ -167,7 +228,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const loaded = await loadSuite(file);
   // Plug-ins named on the command line join the suite's (workers import them again).
   const suite = plugins.length === 0 ? loaded.suite : { ...loaded.suite, plugins: [...loaded.suite.plugins, ...pluginPaths(plugins)] };
-  return execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: loaded.baseDir, suitePath: loaded.path });
+  return execute(suite, io, { ...runner, outDir: out, baseDir: loaded.baseDir, suitePath: loaded.path });
 }
 
 /** What `emlab compare` puts in its one-line suite. */
@@ -192,7 +253,8 @@ export async function compareSuite(csvPath: string, o: CompareSpec): Promise<Sui
     name: `compare ${basename(csvPath)}`,
     description: `emlab compare: ${o.esteps.map((e) => e.method).join(', ')} on ${basename(csvPath)} with model ${o.model.type}, seeds 0..${o.seeds - 1}`,
     ...(o.plugins === undefined || o.plugins.length === 0 ? {} : { plugins: [...o.plugins] }),
-    datasets: [{ id, csv: resolve(csvPath) }],
+    // The canonical data-set form of the bench schema ({ id, kind, options }), not the older { csv } shorthand.
+    datasets: [{ id, kind: 'csv', options: { path: resolve(csvPath) } }],
     models: [{ id: o.model.type, type: o.model.type, options: { ...o.model.options } }],
     esteps: o.esteps.map((e) => ({ method: e.method, options: { ...e.options } })),
     seeds: Array.from({ length: o.seeds }, (_, i) => i),
@@ -220,7 +282,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   const maxIter = flagNumber('max-iter', text(parsed, 'max-iter'), 'int', 1);
   const tol = flagNumber('tol', text(parsed, 'tol'), 'float', 0);
   const heldOut = flagNumber('held-out', text(parsed, 'held-out'), 'float', 0, 0.9);
-  const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
+  const runner = runnerFlags(parsed);
   await checkOutDir(out);
   // Every method must run on this model and data (e.g. gradient ascent needs complete data): checked now.
   const table = await readNumericCsv(file);
@@ -239,7 +301,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   };
   try {
     const suite = await compareSuite(file, spec);
-    return await execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: process.cwd(), suitePath: null });
+    return await execute(suite, io, { ...runner, outDir: out, baseDir: process.cwd(), suitePath: null });
   } catch (e) {
     throw compareFlagTerms(e, mf.flagOf);
   }

@@ -5,4 +5,3 @@
  */
 export { main } from './main.js';
 export type { CliIo } from './main.js';
-export { ONLINE_SE_FLAGS, ONLINE_SE_USAGE, accelerateFromFlags, describePass, describeStandardErrors, onlineOptionsFromFlags, runOnlineFit, standardErrorsFromFlags, standardErrorsJson } from './online.js';

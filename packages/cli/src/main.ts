@@ -14,7 +14,7 @@
  */
 import { loadCatalog } from './internal/catalog.js';
 import { commandSpec } from './internal/commands.js';
-import { bnHelp, commandHelp, globalHelp } from './internal/help.js';
+import { commandHelp, globalHelp, groupHelp } from './internal/help.js';
 import type { CliIo } from './internal/io.js';
 import { scanFlag } from './internal/scan.js';
 import { cliVersion } from './internal/version.js';
@@ -28,6 +28,7 @@ type Run = (args: readonly string[], io: CliIo) => Promise<number>;
 const LOADERS: Readonly<Record<string, () => Promise<Run>>> = {
   fit: async () => (await import('./commands/fit.js')).runFit,
   impute: async () => (await import('./commands/impute.js')).runImpute,
+  select: async () => (await import('./commands/select.js')).runSelect,
   compare: async () => (await import('./bench.js')).runCompare,
   bench: async () => (await import('./bench.js')).runBench,
   models: async () => (await import('./commands/listings.js')).runModels,
@@ -36,7 +37,14 @@ const LOADERS: Readonly<Record<string, () => Promise<Run>>> = {
   'bn fit': async () => (await import('./bn.js')).runBnFit,
   'bn sample': async () => (await import('./bn.js')).runBnSample,
   'bn query': async () => (await import('./bn.js')).runBnQuery,
+  'hmm fit': async () => (await import('./commands/hmm.js')).runHmmFit,
+  'hmm decode': async () => (await import('./commands/hmm.js')).runHmmDecode,
+  'hmm sample': async () => (await import('./commands/hmm.js')).runHmmSample,
 };
+
+/** Commands with subcommands (`emlab bn fit`, `emlab hmm decode`). */
+const GROUPS = ['bn', 'hmm'] as const;
+const isGroup = (name: string | undefined): name is (typeof GROUPS)[number] => (GROUPS as readonly (string | undefined)[]).includes(name);
 
 const isHelp = (a: string | undefined): boolean => a === '--help' || a === '-h' || a === 'help';
 
@@ -60,8 +68,9 @@ async function printHelp(name: string, args: readonly string[], io: CliIo): Prom
 
 async function unknownCommand(name: string): Promise<never> {
   const { badFlag } = await import('./internal/cli-error.js');
-  const known = ['fit', 'impute', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn'];
+  const known = ['fit', 'impute', 'select', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn', 'hmm'];
   if (name.startsWith('bn ')) throw badFlag('bn', name.slice(3), 'is not a bn command (commands: fit, sample, query)', 'see emlab bn --help');
+  if (name.startsWith('hmm ')) throw badFlag('hmm', name.slice(4), 'is not an hmm command (commands: fit, decode, sample)', 'see emlab hmm --help');
   throw badFlag('command', name, `is not an emlab command (commands: ${known.join(', ')})`, 'see emlab --help');
 }
 
@@ -81,21 +90,21 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(globalHelp());
       return 0;
     }
-    if (rest.length === 1 && rest[0] === 'bn') {
-      io.stdout(bnHelp());
+    if (rest.length === 1 && isGroup(rest[0])) {
+      io.stdout(groupHelp(rest[0]));
       return 0;
     }
     return printHelp(rest.join(' '), [], io);
   }
   let name = command;
   let args = rest;
-  if (command === 'bn') {
+  if (isGroup(command)) {
     const [sub, ...more] = rest;
     if (sub === undefined || isHelp(sub)) {
-      io.stdout(bnHelp());
+      io.stdout(groupHelp(command));
       return 0;
     }
-    name = `bn ${sub}`;
+    name = `${command} ${sub}`;
     args = more;
   }
   const load = LOADERS[name];

@@ -12,11 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Ajv2020 from 'ajv/dist/2020.js';
 import { createRng, fromJson } from '@emlab/core';
-import type { BenchResults } from '@emlab/bench';
+import { validateSuite, type BenchResults } from '@emlab/bench';
+import { compareSuite } from '../src/bench.js';
 import { BIN, expectUserError, run as runCli, type Run } from './run-cli.js';
 
 const run = (args: readonly string[], onStderr?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> => runCli(args, { cwd: dir, ...(onStderr === undefined ? {} : { onStderr }) });
+
+const SUITE_SCHEMA = fileURLToPath(new URL('../../../benchmarks/suite.schema.json', import.meta.url));
+
+/** Validates a suite against the published JSON Schema (benchmarks/suite.schema.json). */
+async function schemaErrors(suite: unknown): Promise<unknown> {
+  const ajv = new Ajv2020.default({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(await readFile(SUITE_SCHEMA, 'utf8')) as object);
+  return validate(suite) ? null : validate.errors;
+}
 
 const CORE_DIST = pathToFileURL(fileURLToPath(new URL('../../core/dist/index.js', import.meta.url))).href;
 
@@ -139,5 +150,40 @@ describe('emlab compare', () => {
     expect(res.manifest.suite.seeds).toEqual([0, 1]);
     expect(res.manifest.suitePath).toBeNull();
     expect(new Set(res.runs.filter((x) => x.seed === 0).map((x) => x.initHash)).size).toBe(1);
+  });
+
+  it('writes a suite valid for the bench schema (JSON Schema and validateSuite; registry model names), results formatVersion 2, and takes the runner options', async () => {
+    const r = await run(['compare', 'data.csv', '--components', '2', '--esteps', 'exact,stochastic', '--draws', '2', '--seeds', '1', '--max-iter', '5', '--held-out', '0.2', '--workers', '1', '--isolate', '--time-limit', '60000', '--retries', '1', '--parquet', 'iterations', '--out', 'cmp2']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = await results('cmp2');
+    expect(res.format).toBe('emlab/bench-results');
+    expect(res.formatVersion).toBe(2);
+    expect(res.runs.every((x) => x.status === 'ok')).toBe(true);
+    const suite = res.manifest.suite;
+    expect(suite.models.map((m) => m.type)).toEqual(['gmm']);
+    expect(suite.models[0]?.options).toMatchObject({ nComponents: 2, covarianceType: 'full' });
+    expect(suite.datasets).toEqual([{ id: 'data', kind: 'csv', options: { path: file('data.csv') } }]);
+    expect(suite.esteps.map((e) => e.method)).toEqual(['exact', 'stochastic']);
+    expect(suite.esteps[1]?.options).toEqual({ nDraws: 2 });
+    expect(suite.stopping.maxIter).toBe(5);
+    expect(suite.heldOut).toEqual({ fraction: 0.2, seed: 0 });
+    expect(await schemaErrors(suite)).toBeNull();
+    for (const f of ['runs.parquet', 'iterations.parquet', 'report.html', 'runs.csv']) expect(existsSync(join(dir, 'cmp2', f)), f).toBe(true);
+    // --resume into a directory that holds another suite's runs: an error naming --resume, nothing changed.
+    const before = await readFile(join(dir, 'cmp2', 'results.json'), 'utf8');
+    const clash = await run(['bench', 'suite.json', '--out', 'cmp2', '--resume', '--workers', '1']);
+    expectUserError(clash, /--resume = ".*runs\.jsonl": holds runs of a different suite/);
+    expect(clash.stderr).not.toMatch(/options\./);
+    expect(await readFile(join(dir, 'cmp2', 'results.json'), 'utf8')).toBe(before);
+  });
+
+  it('compareSuite: the one-line suite passes validateSuite and the published JSON Schema, with plug-ins and without a held-out split', async () => {
+    const suite = await compareSuite(file('data.csv'), { model: { type: 'gmm', options: { nComponents: 3, covarianceType: 'diag' } }, esteps: [{ method: 'exact', options: {} }, { method: 'hard', options: {} }], seeds: 3, tol: 1e-6, plugins: [file('copy-estep.mjs')] });
+    expect(validateSuite(JSON.parse(JSON.stringify(suite)))).toEqual(suite);
+    expect(await schemaErrors(suite)).toBeNull();
+    expect(suite.datasets).toEqual([{ id: 'data', kind: 'csv', options: { path: file('data.csv') } }]);
+    expect(suite.seeds).toEqual([0, 1, 2]);
+    expect(suite.heldOut).toBeNull();
+    expect(suite.plugins).toEqual([file('copy-estep.mjs')]);
   });
 });

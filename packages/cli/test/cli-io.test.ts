@@ -57,12 +57,12 @@ describe('help and version', () => {
       expect(f, name).toMatch(new RegExp(`\\n  --${name}\\b`));
     }
     expect(f).toMatch(/--max-iter N +maximum passes over the data per restart \(default: 1000\)/);
-    expect(f).toMatch(/--precision auto\|float32\|float64\n +arithmetic [^]*?\(default: auto\)/);
+    expect(f).toMatch(/--precision auto\|float32\|float64\n +arithmetic [\s\S]*?\(default: auto\)/);
     // generated from the registrations' option schemas
     expect(f).toMatch(/\n {2}--components N +number of components K \(an integer >= 1; required\)/);
     expect(f).toMatch(/\n {2}--covariance full\|diag\|spherical\|tied\n +covariance structure \(one of full, diag, spherical, tied; default: full\)/);
     expect(f).toMatch(/\n {2}--pseudo-count X +Dirichlet pseudo-count/);
-    expect(f).toMatch(/\n {4}nDraws=N +draws of z per row [^]*?default: 1\)/);
+    expect(f).toMatch(/\n {4}nDraws=N +draws of z per row [\s\S]*?default: 1\)/);
     expect(f).toMatch(/\n {4}optimizer=lbfgs\|adam/);
     expect(fitBn?.stdout).toMatch(/Model flags of --model bayesian-network/);
     expect(fitBn?.stdout).not.toMatch(/--components/);

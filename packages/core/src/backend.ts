@@ -21,6 +21,8 @@ const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 let pending: Promise<BackendName> | undefined;
 let pendingFor: string | undefined;
+/** A backend the caller chose explicitly (`prefer`) and that initialised: later automatic calls keep it. */
+let chosen: BackendName | undefined;
 
 async function load(name: BackendName): Promise<boolean> {
   try {
@@ -44,13 +46,17 @@ async function load(name: BackendName): Promise<boolean> {
  * Initialises and selects the TensorFlow.js backend (idempotent; concurrent
  * calls share one initialisation).
  *
- * @param prefer - a backend to force; defaults to `process.env.EMLAB_BACKEND`, else automatic.
+ * A backend forced through `prefer` stays selected: a later call without a preference (as `fit`
+ * makes) returns it instead of running the automatic selection again, so an application that
+ * chose a backend (a browser page choosing `wasm` or `cpu`) keeps it for its fits.
+ *
+ * @param prefer - a backend to force; defaults to `process.env.EMLAB_BACKEND`, else the backend last forced through `prefer`, else automatic.
  * @returns the name of the active backend.
  * @throws EmError `BACKEND_UNAVAILABLE` when a forced backend cannot load; `INVALID_ARGUMENT` for an unknown name.
  * @category Backend
  */
 export async function initBackend(prefer?: BackendName): Promise<BackendName> {
-  const forced = prefer ?? (envVar('EMLAB_BACKEND') as BackendName | undefined) ?? undefined;
+  const forced = prefer ?? (envVar('EMLAB_BACKEND') as BackendName | undefined) ?? chosen;
   const key = forced ?? 'auto';
   if (pending !== undefined && pendingFor === key) return pending;
   if (forced !== undefined && !BACKENDS.includes(forced)) {
@@ -67,7 +73,9 @@ export async function initBackend(prefer?: BackendName): Promise<BackendName> {
     throw new EmError('BACKEND_UNAVAILABLE', 'no TensorFlow.js backend could be initialised. Remedy: reinstall dependencies (npm ci)', { path: ['backend'] });
   })();
   try {
-    return await pending;
+    const name = await pending;
+    if (prefer !== undefined) chosen = name;
+    return name;
   } catch (e) {
     pending = undefined;
     pendingFor = undefined;

@@ -6,7 +6,7 @@
  * header/row dispatch. Each reader supplies what a header and a row mean.
  * @module
  */
-import { EmError, emError } from './errors.js';
+import type { EmError } from './errors.js';
 
 /**
  * Splits one CSV line into cells: unquoted cells are trimmed; double-quoted

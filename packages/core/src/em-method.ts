@@ -100,6 +100,25 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
       const boundAfterE = model.expectedLogJoint(stats, params) + e.entropy;
       const m: MStepResult<P> = model.mStep(stats, params, { rng: iterRng.child('mstep'), prepared: fc.prepared, iteration: t });
       const boundAfterM = model.expectedLogJoint(stats, m.params) + e.entropy;
+      // A bound of −∞ or NaN makes every later comparison meaningless (and the convergence verdict
+      // misleading): stop with the reason instead of iterating on it.
+      // A restricted q may put mass where p(x, z | θ) = 0 (mean field against a deterministic CPT):
+      // its bound is a legitimate −∞ that the M-step repairs, so only NaN, or −∞ from an exact
+      // E-step (log p(x | θ) = −∞), stops the fit.
+      if (Number.isNaN(boundAfterE) || (boundAfterE === -Infinity && eStep.family === 'exact') || boundAfterE === Infinity) {
+        throw new EmError(t === 1 ? 'INVALID_PARAMS' : 'INTERNAL', `${model.name}: the bound L(q, θ) is ${boundAfterE} at iteration ${t} (${eStep.name} E-step, ${precision})${t === 1 ? ': the starting parameters give the data probability 0 or an undefined density' : ': the previous M-step produced parameters under which the data have probability 0'}`, {
+          path: t === 1 ? ['options', 'init'] : ['params'],
+          value: boundAfterE,
+          remedy: t === 1 ? 'start from parameters with full support (or use the model\'s own initialization)' : 'report this with the data: an M-step must keep every observed value possible (MAP pseudo-counts avoid it meanwhile)',
+        });
+      }
+      if (!Number.isFinite(boundAfterM)) {
+        throw new EmError('INTERNAL', `${model.name}: the M-step of iteration ${t} produced parameters whose bound is ${boundAfterM} (from ${boundAfterE})`, {
+          path: ['params'],
+          value: boundAfterM,
+          remedy: 'report this with the data; MAP pseudo-counts or a larger regularization avoid it meanwhile',
+        });
+      }
       const scaleE = model.roundoffScale?.(stats, params) ?? 0;
       const roundoffScale = Math.max(scaleE, model.roundoffScale?.(stats, m.params) ?? 0);
       const t2 = nowMs();

@@ -502,7 +502,8 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
       s.warn(`${model.name} with method "${s.method.name}" stopped at the float32 noise floor before meeting tol ${s.convergence.tol} (restart ${best.restart}); use precision 'float64' or 'auto' for this tolerance, or loosen tol`);
     }
     const finalPrecision = s.plan.allowed.includes('float64') ? 'float64' : (s.plan.allowed[0] as Precision);
-    let ll = await finalLogLikelihood(model, prepared, best.params, finalPrecision, rootRng.child('final'));
+    const params = model.canonicalParams === undefined ? best.params : model.canonicalParams(best.params);
+    let ll = await finalLogLikelihood(model, prepared, params, finalPrecision, rootRng.child('final'));
     if (ll.evaluated) eStepCalls++;
     // Gradient ascent's bound is log p(x | θ) at its final parameters (its own evaluation of it).
     if (ll.value === null && s.method.family === 'gradient') ll = { value: best.bound, evaluated: false };
@@ -510,12 +511,12 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
     const last = kept[kept.length - 1];
     const used: Precision[] = [];
     for (const rec of kept) if (used[used.length - 1] !== rec.precision) used.push(rec.precision);
-    const report = session?.summary?.({ params: best.params, restart: best.restart });
+    const report = session?.summary?.({ params, restart: best.restart });
     return {
       format: 'emlab/fit-result',
       formatVersion: 2,
       model: { name: model.name, options: model.options },
-      params: best.params,
+      params,
       bound: best.bound,
       boundKind: boundKindOf(s.method.family),
       logLikelihood: ll.value,

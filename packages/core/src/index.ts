@@ -1,3 +1,6 @@
+// TensorFlow.js's declarations use the global `Long` of @types/long (its dependency), which a
+// project that lists its own "types" would not load: referenced here, emlab works with any "types".
+/// <reference types="long" preserve="true" />
 /**
  * `@emlab/core`: the bound L(q, θ), the one loop (`fit`, `fitSteps`), the
  * model and E-step contracts, structure kinds, registries, convergence

@@ -162,6 +162,12 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    */
   roundoffScale?(stats: S, params: P): number;
   /**
+   * The kept parameters in a canonical form, applied by `fit` once, to the result's `params`
+   * (e.g. mixture components in a canonical order). It must leave log p(x | θ) unchanged;
+   * the trace keeps the parameters as iterated.
+   */
+  canonicalParams?(params: P): P;
+  /**
    * Louis' identity at `params` under the exact posterior of the latent (float64): the expected
    * complete-data Hessian, the posterior covariance of the complete-data score (the missing
    * information) and the expected score, summed over rows (row weights applied), in coordinates of

@@ -52,12 +52,15 @@ export interface ModelReadContext {
 /**
  * How the command line and benchmark suites get data for a model from files.
  * - `numeric-table`: a CSV of numbers (missing cells allowed), read by `@emlab/data`, passed as a
- *   `{ values, rows, cols }` matrix; `columns` picks and orders columns.
+ *   `{ values, rows, cols }` matrix; `columns` picks and orders columns. `columnOptions` are option
+ *   keys whose command-line value names a column of the CSV (e.g. a given partition): the command
+ *   line takes that column out of the data and passes its values (a `Float64Array`, NaN for missing
+ *   cells) as the option.
  * - `custom`: the registration reads its own files (a network and a table, sequences, ...).
  * @category Registry
  */
 export type ModelDataSpec =
-  | { readonly format: 'numeric-table' }
+  | { readonly format: 'numeric-table'; readonly columnOptions?: readonly string[] }
   | {
       readonly format: 'custom';
       /** One line for help texts, e.g. `'a network (BIF/JSON) and a CSV of state names'`. */

@@ -1,7 +1,7 @@
 // The conformance kit on the gradient-ascent baseline (a method of every structure kind whose model
 // has a gradient adapter): its fit properties on the Gaussian mixture, every covariance type, and its
 // option schema. Gradient fits cost ~100 EM iterations each, hence fewer cases.
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { gradientMethod } from '@emlab/core';
 import '@emlab/exact';
 import { COVARIANCE_TYPES, gaussianMixture } from '@emlab/models';

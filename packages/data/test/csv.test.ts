@@ -273,7 +273,7 @@ describe('large files and round trips', () => {
   });
 
   it('write → read round trip preserves values exactly, NaN as empty cells', async () => {
-    const values = new Float64Array([Math.PI, -1e-300, Number.NaN, 1 / 3, 123456789.123456789, 5e-324, Number.MAX_VALUE, 0, -2.5]);
+    const values = new Float64Array([Math.PI, -1e-300, Number.NaN, 1 / 3, 123456789.12345679, 5e-324, Number.MAX_VALUE, 0, -2.5]);
     const p = join(dir, 'roundtrip.csv');
     await writeNumericCsv(p, ['pi, etc', 'say "b"', 'c'], values, 3);
     const text = await readFile(p, 'utf8');

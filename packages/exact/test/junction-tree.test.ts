@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { createRng, createEStep, EmError, evidencePatterns, marginalizeTable, type FactorGraph, type FactorGraphSpec } from '@emlab/core';
 import { buildJunctionTree, factorGraphExactEStep, mergeRuns, posteriorMarginals } from '@emlab/exact';
 import {
@@ -313,7 +313,7 @@ describe('evidence patterns and the registry', () => {
         expect(ev.batches.length).toBe(1);
         const b = ev.batches[0];
         // Variable 1 is missing in pattern 0 (all ones) and observed = 2 in pattern 1.
-        expect(Array.from((b?.indicators[1] as tf.Tensor2D).dataSync())).toEqual([1, 1, 1, 0, 0, 1]);
+        expect(Array.from((b!.indicators[1] as tf.Tensor2D).dataSync())).toEqual([1, 1, 1, 0, 0, 1]);
         // Variable 2 is missing everywhere in the batch: null.
         expect(b?.indicators[2]).toBeNull();
         expect(Array.from(b?.counts.dataSync() ?? [])).toEqual([3, 1]);

@@ -8,6 +8,7 @@ import { bayesianNetwork, type BayesianNetworkOptions } from './bn/bn-model.js';
 import type { BayesNet } from './bn/bn-types.js';
 import { GAUSSIAN_MIXTURE_OPTIONS, gaussianMixture, type GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
 import { GLMM_OPTIONS, glmm, type GlmmOptions } from './glmm/glmm-model.js';
+import { MCLUST_OPTIONS, MIXTURE_OPTIONS, MixtureModel, mclustMixture, type MclustMixtureOptions, type MixtureModelOptions } from './mixture/mixture-model.js';
 import { HIDDEN_MARKOV_MODEL_OPTIONS, hiddenMarkovModel, type HiddenMarkovModelOptions } from './hmm/hidden-markov-model.js';
 
 registerModel({
@@ -150,6 +151,7 @@ registerModel({
   data: {
     format: 'custom',
     describe: 'a CSV with a header: observation columns (numbers; category labels for --emission categorical) and an optional sequence-id column, rows in time order',
+    dataType: 'hmm-sequences',
     read: async (files, options) => {
       const { readHmmCsv } = await import('./hmm/hmm-csv.js');
       const [file] = files;
@@ -164,4 +166,23 @@ registerModel({
       return { data: table, options: { ...options, ...(table.categories === undefined ? {} : { categories: table.categories }) } };
     },
   },
+});
+
+registerModel({
+  name: 'mixture',
+  aliases: ['general-mixture'],
+  description: 'general mixture: products of component families (gaussian with mclust covariances, t, poisson, exponential, bernoulli, categorical, regression); missing entries marginalized or latent',
+  structureKind: 'finite',
+  options: MIXTURE_OPTIONS,
+  create: (options) => new MixtureModel(options as unknown as MixtureModelOptions),
+  data: { format: 'numeric-table', columnOptions: ['initLabels'] },
+});
+
+registerModel({
+  name: 'mclust',
+  description: "Gaussian mixture with mclust's 14 covariance parameterizations (EII … VVV, E/V), hierarchical initialization",
+  structureKind: 'finite',
+  options: MCLUST_OPTIONS,
+  create: (options) => mclustMixture(options as unknown as MclustMixtureOptions),
+  data: { format: 'numeric-table', columnOptions: ['initLabels'] },
 });

@@ -145,6 +145,7 @@ describe('BIF parse errors name the line and column', () => {
     ['duplicate variable', `${head}variable A { type discrete [ 2 ] { yes, no }; }\nprobability ( A ) { table 1, 0; }\n`, 6, 10, /variable A is declared twice \(first at line 3\)/],
     ['duplicate state', 'network n { }\nvariable A { type discrete [ 2 ] { yes, yes }; }\n', 2, 41, /lists state "yes" twice/],
     ['state count', 'network n { }\nvariable A { type discrete [ 3 ] { yes, no }; }\n', 2, 34, /declares 3 states but lists 2/],
+    ['zero states (at the variable\'s own line)', 'network n { }\nvariable A { type discrete [ 2 ] { yes, no }; }\nvariable B {\n  type discrete [ 0 ] { };\n}\n', 4, 19, /variable B declares 0 states/],
     ['no probability block', `${head}`, 3, 10, /variable A has no probability block/],
     ['second probability block', `${head}probability ( A ) { table 1, 0; }\nprobability ( A ) { table 1, 0; }\n`, 7, 15, /second probability block for A \(first at line 6\)/],
     ['unterminated comment', 'network n { }\n  /* never closed', 2, 3, /unterminated comment/],

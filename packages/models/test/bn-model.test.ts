@@ -15,7 +15,7 @@ import { createRng, EmError, fit, monotonicityTolerance, type FitResult } from '
 import '@emlab/exact';
 import {
   bayesianNetwork,
-  BayesianNetwork,
+  type BayesianNetwork,
   bnMStepCpt,
   bnParamsFromNetwork,
   logGamma,
@@ -134,6 +134,13 @@ describe('M-step', () => {
     const map = bnMStepCpt([3, 1, 0, 0], 2, 1);
     expect(map.cpt).toEqual([4 / 6, 2 / 6, 0.5, 0.5]);
     expect(map.empty).toEqual([]);
+  });
+
+  it('a positive (even denormal) expected count keeps a positive probability; a zero count stays 0', () => {
+    const { cpt } = bnMStepCpt([5e-324, 1000, 0, 0, 7], 5, 0);
+    expect(cpt[0]).toBeGreaterThan(0);
+    expect(cpt[2]).toBe(0);
+    expect(cpt[1]! + cpt[4]!).toBeCloseTo(1, 15);
   });
 
   it('an unseen parent configuration is reported as an event, never NaN', async () => {

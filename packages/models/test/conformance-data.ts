@@ -5,12 +5,13 @@ import { gaussianMixture, sampleNetwork, type BayesNet, type BnData, type Covari
 import { checkModel, mixtureCaseArb } from '@emlab/testing';
 
 /**
- * Mixture rows (1–3 generating components, D ≤ 3, 3·(D+1) to 3.6·(D+1) rows per component), shuffled;
+ * Mixture rows (1–3 generating components, D ≤ 3, `perComponent`·(D+1) to 1.2·`perComponent`·(D+1) rows
+ * per component; default 3), shuffled;
  * with `missing`, rows after the first 2·K·(D+1) lose one entry with probability 0.3, so every
  * column and every pair of columns stays observed in enough rows for every covariance type.
  */
-export function gmmData(covarianceType: CovarianceType, missing: boolean): fc.Arbitrary<number[][]> {
-  return mixtureCaseArb({ maxK: 3, maxD: 3, covarianceTypes: [covarianceType], perComponent: 3 }).map((c) => {
+export function gmmData(covarianceType: CovarianceType, missing: boolean, perComponent = 3): fc.Arbitrary<number[][]> {
+  return mixtureCaseArb({ maxK: 3, maxD: 3, covarianceTypes: [covarianceType], perComponent }).map((c) => {
     if (!missing) return c.rows;
     const rng = createRng(c.seed).child('conformance-mask');
     const keep = 2 * c.k * (c.d + 1);

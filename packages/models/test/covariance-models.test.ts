@@ -156,7 +156,7 @@ function nelderMead(f: (x: Float64Array) => number, x0: Float64Array, step: numb
   let values = simplex.map(f);
   let evals = n + 1;
   while (evals < maxEvals) {
-    const order = values.map((v, i) => i).sort((a, b) => values[a]! - values[b]!);
+    const order = values.map((_v, i) => i).sort((a, b) => values[a]! - values[b]!);
     simplex = order.map((i) => simplex[i]!);
     values = order.map((i) => values[i]!);
     const best = values[0]!;

@@ -218,7 +218,7 @@ export function nelderMead(f: (x: number[]) => number, x0: number[], step = 0.1,
     }
     let values = simplex.map((p, i) => (i === 0 ? fBest : F(p)));
     for (let it = 0; it < 5000 && evals < maxEvals; it++) {
-      const order = values.map((v, i) => i).sort((a, b) => values[a]! - values[b]!);
+      const order = values.map((_v, i) => i).sort((a, b) => values[a]! - values[b]!);
       simplex = order.map((i) => simplex[i]!);
       values = order.map((i) => values[i]!);
       const spread = Math.abs(values[n]! - values[0]!);

@@ -104,7 +104,7 @@ describe('chainStochasticEStep against the exact posterior', () => {
     let r = 0;
     HMM.lengths.forEach((len, s) => {
       entropy += (w[s] as number) * (bf.entropies[s] as number);
-      for (let i = 0; i < len; i++) for (let j = 0; j < k; j++) entropy += (w[s] as number) * ((bf.gamma[r + i] as number[])[j] as number) * ((HMM.latentEntropy?.[r + i] as number[])[j] as number);
+      for (let i = 0; i < len; i++) for (let j = 0; j < k; j++) entropy += (w[s] as number) * ((bf.gamma[r + i] as number[])[j] as number) * ((HMM.latentEntropy![r + i] as number[])[j] as number);
       r += len;
     });
     expect(e.entropy).toBeCloseTo(entropy, 11);

@@ -14,7 +14,6 @@ import {
   type FactorGraph,
   type FactorGraphSpec,
   type FactorGraphStructure,
-  type Rng,
   type StatsAlgebra,
 } from '@emlab/core';
 import { gammaDraw, type BayesNet, type BnNode } from '@emlab/models';

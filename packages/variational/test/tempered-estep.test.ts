@@ -98,9 +98,9 @@ describe('temperedChoice on log-joint tables', () => {
         const qn = q.slice(n * 3, n * 3 + 3);
         expect(qn.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 14);
         const f = qn.reduce((a, v, j) => a + v * ((row[j] as number) - Math.log(v) / 0.4), 0);
-        expect((noisy.sums?.['freeEnergy'] as Float64Array)[n]).toBeCloseTo(f, 12);
+        expect((noisy.sums!['freeEnergy'] as Float64Array)[n]).toBeCloseTo(f, 12);
         // The unperturbed q maximizes F_β.
-        expect((plain.sums?.['freeEnergy'] as Float64Array)[n]).toBeGreaterThanOrEqual(f - 1e-12);
+        expect((plain.sums!['freeEnergy'] as Float64Array)[n]).toBeGreaterThanOrEqual(f - 1e-12);
       });
       return noisy;
     });

@@ -7,3 +7,4 @@ import './builtin.js';
 import './csv.js';
 import './bayesian-network.js';
 import './glmm.js';
+import './hidden-markov.js';

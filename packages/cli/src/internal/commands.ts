@@ -3,7 +3,7 @@
  * one table. Light: no registry or TensorFlow.js import.
  * @module
  */
-import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
+import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SELECT_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
 
 /** A command of `emlab`. */
 export interface CommandSpec {
@@ -16,12 +16,15 @@ export interface CommandSpec {
   /** Flags other than model flags, by group. */
   readonly groups: readonly FlagGroup[];
   /** Model flags (from the registry's option schemas) are added: all models, or one named model. */
-  readonly modelFlags?: 'any' | 'bayesian-network';
+  readonly modelFlags?: 'any' | 'bayesian-network' | 'hmm';
   /** The method options by E-step are listed (commands that take --estep-option). */
   readonly methodOptions?: boolean;
   /** Paragraphs after the flags. */
   readonly notes?: readonly string[];
 }
+
+/** How a suite is run (`emlab bench`, `emlab compare`): `runSuite`'s options. */
+const RUNNER_FLAGS: readonly FlagSpec[] = [FLAGS.workers, FLAGS.resume, FLAGS.isolate, FLAGS['time-limit'], FLAGS['memory-limit'], FLAGS.retries, FLAGS.parquet];
 
 const other = (...extra: FlagSpec[]): FlagGroup => ({ title: 'Other', flags: [...extra, FLAGS.plugin, FLAGS.help] });
 
@@ -37,12 +40,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { title: 'Model', flags: [FLAGS.model] },
       { title: 'Method', flags: METHOD_FLAGS },
       { title: 'Fitting', flags: FITTING_FLAGS },
+      { title: 'Acceleration', flags: [FLAGS.accelerate] },
+      { title: 'Online EM', flags: [FLAGS.online, FLAGS['minibatch-size'], FLAGS['step-alpha'], FLAGS['step-offset'], FLAGS.passes, FLAGS['average-from'], FLAGS['held-out-file']] },
+      { title: 'Standard errors', flags: [FLAGS.se, FLAGS['se-method'], FLAGS.replicates] },
       { title: 'Output', flags: [FLAGS.out, FLAGS.json] },
       other(),
     ],
     notes: [
       'Data: a model with numeric-table data reads a CSV with a header row of column names and numeric cells (UTF-8, or UTF-16 with a byte-order mark; RFC 4180 quoting); empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. Other models read the files their registration describes (emlab models).',
       'Output: a summary (bound, log-likelihood to 12 significant digits, precision used), or with --json the FitResult (every number exact: shortest round-trip float64). --out saves it for loadResult and --init-params. Progress lines go to stderr; Ctrl-C stops the fit and writes nothing.',
+      '--online (models that read a numeric CSV) prints a line per pass on stderr and the online result (running and held-out log-likelihoods: estimates); it takes none of --n-init, --max-iter, --tol, --convergence, --precision, --record-params, --weights-column, --accelerate, --se. --se adds a table of estimates and standard errors (and "standardErrors" to --json and --out).',
     ],
   },
   {
@@ -61,6 +68,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     notes: ['Every output path is checked before the fit; the outputs are written together at the end (each atomically), so a failed run changes none of them.'],
   },
   {
+    name: 'select',
+    synopsis: ['select <data.csv> [--models EII,VVV,...] [--components 1:9] [--criterion bic|icl] [--json] [flags]'],
+    summary: "mixture model selection as mclust's: the BIC (or ICL) of every covariance model × number of components, and the best fit",
+    groups: [
+      { title: 'Selection', flags: [SELECT_FLAGS.models, SELECT_FLAGS.components, SELECT_FLAGS.criterion, SELECT_FLAGS.family, SELECT_FLAGS.columns, FLAGS['weights-column']] },
+      { title: 'Fitting', flags: [SELECT_FLAGS.init, SELECT_FLAGS['hc-model'], SELECT_FLAGS['hc-use'], SELECT_FLAGS['hc-max-rows'], SELECT_FLAGS['reg-covar'], SELECT_FLAGS.estep, SELECT_FLAGS['max-iter'], SELECT_FLAGS.tol, SELECT_FLAGS.convergence, SELECT_FLAGS['n-init'], FLAGS.seed, SELECT_FLAGS.order] },
+      { title: 'Output', flags: [SELECT_FLAGS.out, SELECT_FLAGS.json] },
+      other(),
+    ],
+    notes: [
+      "Every cell is a fit of the mclust model (every registered finite E-step applies) from mclust's initialization: model-based hierarchical clustering with the VVV criterion on the SVD-transformed data, computed once and cut at each K. A fit that fails or ends degenerate is NA, as in mclust.",
+      "Sign convention (mclust's): BIC = 2 log L − p log n and ICL = BIC + 2 Σ_n log max_k z_nk, higher is better; p counts parameters as mclust does; n is the number of rows (the sum of the row weights with --weights-column). scikit-learn's bic() is −BIC.",
+      'Data: a CSV with a header row; empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. See docs/mixtures.md.',
+    ],
+  },
+  {
     name: 'compare',
     synopsis: ['compare <data.csv> --out DIR [--model gmm] [model flags] [--esteps A,B,...] [flags]'],
     summary: 'compare methods on one data set from shared starts (a one-line benchmark suite: results.json, runs.csv, report.html)',
@@ -76,16 +99,16 @@ export const COMMANDS: readonly CommandSpec[] = [
           { ...FLAGS.draws, description: 'draws per row of the listed sampling E-steps (--estep-option nDraws=S); an error when none samples' },
         ],
       },
-      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], FLAGS.workers, FLAGS.resume] },
+      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], ...RUNNER_FLAGS] },
       { title: 'Output', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }] },
       other(),
     ],
   },
   {
     name: 'bench',
-    synopsis: ['bench <suite.json> --out DIR [--workers N] [--resume]'],
+    synopsis: ['bench <suite.json> --out DIR [--workers N] [--resume] [--isolate] [--time-limit MS] [--memory-limit MB] [--retries N] [--parquet runs|iterations|none]'],
     summary: 'run a benchmark suite (docs/bench.md)',
-    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, FLAGS.workers, FLAGS.resume] }, other()],
+    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, ...RUNNER_FLAGS] }, other()],
   },
   {
     name: 'models',
@@ -130,6 +153,52 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: ['bn query <network.bif|json> --target A [--evidence B=s,C=t] [--json]'],
     summary: 'Bayesian networks: exact posterior P(target | evidence) (junction tree, float64)',
     groups: [{ title: 'Query', flags: [FLAGS.target, FLAGS.evidence, { ...FLAGS.json, description: 'print the posterior as JSON' }] }, { title: 'Other', flags: [FLAGS.help] }],
+  },
+  {
+    name: 'hmm fit',
+    synopsis: ['hmm fit <data.csv> --states K [model flags] [--estep exact|hard|stochastic] [flags]'],
+    summary: 'hidden Markov models: EM over one or many sequences (missing cells as latent variables); prints or saves the fit',
+    modelFlags: 'hmm',
+    methodOptions: true,
+    groups: [
+      { title: 'Method', flags: METHOD_FLAGS },
+      { title: 'Fitting', flags: FITTING_FLAGS.filter((f) => !['weights-column', 'precision'].includes(f.name)) },
+      { title: 'Output', flags: [{ ...FLAGS.out, description: 'save the result (for emlab hmm decode/sample --result and --init-params; atomically)' }, { ...FLAGS.json, description: 'print the FitResult (with BIC and AIC) as JSON on stdout' }] },
+      other(),
+    ],
+    notes: [
+      'Data: a CSV with a header row; rows are time steps in order, --sequence-column groups them into sequences (rows of a sequence may be interleaved with other sequences). Cells are numbers (category labels with --emission categorical); empty, NA, NaN, nan and ? cells are missing, fitted through as latent variables.',
+      'Methods: --estep exact is forward-backward, hard is Viterbi training, stochastic draws state paths (FFBS; --draws S paths per sequence). The arithmetic is float64.',
+    ],
+  },
+  {
+    name: 'hmm decode',
+    synopsis: ['hmm decode <data.csv> --result RESULT.json [--columns a,b] [--sequence-column id] [--proba] [--json] [--out states.csv]'],
+    summary: 'hidden Markov models: the most probable state path of every sequence (Viterbi) under a fitted model, in file order',
+    groups: [
+      {
+        title: 'Decoding',
+        flags: [
+          FLAGS.result,
+          { name: 'columns', value: 'A,B', description: "observation columns of the CSV, in order (default: the fit's columns)" },
+          { name: 'sequence-column', value: 'NAME', description: 'CSV column of sequence ids (default: one sequence)' },
+          FLAGS.proba,
+        ],
+      },
+      { title: 'Output', flags: [{ ...FLAGS.json, description: 'print the states (and probabilities) by sequence as JSON' }, { ...FLAGS.out, description: 'write the CSV (or JSON) here, atomically, instead of stdout' }] },
+      { title: 'Other', flags: [FLAGS.help] },
+    ],
+    notes: ['Output: one CSV line per data row in file order: sequence, row (0-based data row), state (0-based); --proba adds p0..p{K-1}.'],
+  },
+  {
+    name: 'hmm sample',
+    synopsis: ['hmm sample --result RESULT.json (--n T | --lengths T1,T2,...) [--seed S] [--out data.csv]'],
+    summary: 'hidden Markov models: sequences drawn from a fitted model, as CSV (stdout without --out)',
+    groups: [
+      { title: 'Sampling', flags: [FLAGS.result, { ...FLAGS.n, description: 'time steps of one sequence (or --lengths)' }, FLAGS.lengths, FLAGS.seed, { ...FLAGS.out, description: 'write the CSV here (atomically) instead of stdout' }] },
+      { title: 'Other', flags: [FLAGS.help] },
+    ],
+    notes: ['Output: columns sequence (1-based), state (0-based) and the observation columns of the fit (category labels for categorical emissions).'],
   },
 ];
 

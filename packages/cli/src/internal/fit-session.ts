@@ -4,7 +4,7 @@
  * running `fit` with progress, Ctrl-C, warnings and errors in flag terms.
  * @module
  */
-import { fit, listModels, type FitOptions, type FitResult, type Model } from '@emlab/core';
+import { fit, listModels, type AcceleratorName, type FitOptions, type FitResult, type Model } from '@emlab/core';
 import { loadParams } from '@emlab/core/node';
 import { optionFlag } from './catalog.js';
 import { asTypedAsync } from './cli-error.js';
@@ -38,7 +38,9 @@ export async function parseCommandArgs(command: string, args: readonly string[],
   await loadBuiltins();
   await importPlugins(scanFlag(args, 'plugin'));
   const base = commandFlags(spec);
-  const names = scanFlag(args, 'model');
+  // A command for one model (bn fit, hmm fit) takes no --model (hmm decode and sample name their fitted result with --result).
+  const fixed = spec.modelFlags !== undefined && spec.modelFlags !== 'any';
+  const names = fixed ? [] : scanFlag(args, 'model');
   const model = modelFlags(names[0] ?? defaultModel, base.map((f) => f.name), skip);
   const elsewhere = (flag: string): string | undefined => {
     const owners = listModels().filter((m) => Object.entries(m.options).some(([key, o]) => optionFlag({ key, ...(o.flag === undefined ? {} : { flag: o.flag }) }) === flag));
@@ -51,7 +53,9 @@ export async function parseCommandArgs(command: string, args: readonly string[],
 
 /** The vocabulary of a command for error messages. */
 export function vocabulary(model: ModelFlags, file?: string, columns?: readonly string[]): Vocabulary {
-  return { modelFlags: model.flagOf, ...(file === undefined ? {} : { file }), ...(columns === undefined ? {} : { columns }) };
+  const data = model.registration.data;
+  const rowOptions = data?.format === 'numeric-table' ? data.columnOptions : undefined;
+  return { modelFlags: model.flagOf, ...(rowOptions === undefined ? {} : { rowOptions }), ...(file === undefined ? {} : { file }), ...(columns === undefined ? {} : { columns }) };
 }
 
 /** Runs `body`, rethrowing its errors in flag terms. */
@@ -79,6 +83,8 @@ export interface FitJob {
   readonly method: MethodChoice;
   readonly options: FitFlagOptions;
   readonly initParams?: unknown;
+  /** `--accelerate NAME` (around the exact E-step). */
+  readonly accelerate?: AcceleratorName | undefined;
   readonly progress: Progress;
   readonly interrupt: Interrupt;
   readonly vocabulary: Vocabulary;
@@ -97,6 +103,7 @@ export async function runFitJob(job: FitJob, warnings: string[]): Promise<FitRes
     ...(Object.keys(job.method.options).length === 0 ? {} : { eStepOptions: job.method.options }),
     ...(job.initParams === undefined ? {} : { init: job.initParams }),
     ...(job.weights === undefined ? {} : { weights: job.weights }),
+    ...(job.accelerate === undefined ? {} : { accelerate: job.accelerate }),
     signal: job.interrupt.signal,
     onProgress: job.progress.onProgress,
     onIteration: job.progress.onIteration,

@@ -109,12 +109,18 @@ export function globalHelp(): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `emlab bn --help`: the three bn commands. */
-export function bnHelp(): string {
-  const lines = ['emlab bn — discrete Bayesian networks (BIF or emlab JSON files)', '', 'Usage:'];
-  for (const c of COMMANDS.filter((x) => x.name.startsWith('bn '))) {
+const GROUP_TITLES: Readonly<Record<string, string>> = {
+  bn: 'emlab bn — discrete Bayesian networks (BIF or emlab JSON files)',
+  hmm: 'emlab hmm — hidden Markov models (one or many sequences; missing cells as latent variables)',
+};
+
+/** `emlab bn --help`, `emlab hmm --help`: the group's commands. */
+export function groupHelp(group: string): string {
+  const lines = [GROUP_TITLES[group] ?? `emlab ${group}`, '', 'Usage:'];
+  const commands = COMMANDS.filter((x) => x.name.startsWith(`${group} `));
+  for (const c of commands) {
     lines.push(`  emlab ${c.synopsis[0] as string}`, `      ${wrap(c.summary, 6)}`);
   }
-  lines.push('', 'Each has its own help: emlab bn fit --help, emlab bn sample --help, emlab bn query --help.');
+  lines.push('', `Each has its own help: ${commands.map((c) => `emlab ${c.name} --help`).join(', ')}.`);
   return `${lines.join('\n')}\n`;
 }

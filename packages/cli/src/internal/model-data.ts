@@ -6,7 +6,7 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import { EmError, type ModelRegistration } from '@emlab/core';
+import { EmError, emError, type ModelRegistration } from '@emlab/core';
 import { readNumericCsv, type NumericTable } from '@emlab/data';
 import { NO_VALUE, aboutFlag, badFlag } from './cli-error.js';
 import { BIG_DATA_CELLS, BIG_FILE_BYTES, type Progress } from './progress.js';
@@ -55,6 +55,37 @@ export function takeWeightsColumn(table: NumericTable, name: string, file: strin
   return { table: { columns: table.columns.filter((_, c) => c !== at), rows: table.rows, cols, values, missing }, weights };
 }
 
+/**
+ * Takes a column named by a model option (a registration's `columnOptions`, e.g. `--init-labels
+ * COLUMN`) out of a table: its values (NaN for missing cells) and the table without it.
+ * @throws EmError `INVALID_ARGUMENT` at `['options', key]` (the command names the flag).
+ */
+export function takeOptionColumn(table: NumericTable, key: string, name: string, file: string): { table: NumericTable; values: Float64Array } {
+  const at = table.columns.indexOf(name);
+  if (at < 0) throw emError('INVALID_ARGUMENT', ['options', key], name, `is not a column of ${file} (columns: ${table.columns.join(', ')})`, "name one of the header's columns");
+  if (table.cols === 1) throw emError('INVALID_ARGUMENT', ['options', key], name, `is the only column of ${file}: no data would be left to fit`, 'add the data columns');
+  const cols = table.cols - 1;
+  const out = new Float64Array(table.rows);
+  const values = new Float64Array(table.rows * cols);
+  let missing = 0;
+  for (let r = 0; r < table.rows; r++) {
+    out[r] = table.values[r * table.cols + at] as number;
+    for (let c = 0, o = 0; c < table.cols; c++) {
+      if (c === at) continue;
+      const v = table.values[r * table.cols + c] as number;
+      if (Number.isNaN(v)) missing++;
+      values[r * cols + o++] = v;
+    }
+  }
+  return { table: { columns: table.columns.filter((_, c) => c !== at), rows: table.rows, cols, values, missing }, values: out };
+}
+
+/** Whether the options name a column for one of the registration's `columnOptions` (the model is then built after reading). */
+export function namesColumns(registration: ModelRegistration, options: Readonly<Record<string, unknown>>): boolean {
+  const spec = registration.data ?? { format: 'numeric-table' as const };
+  return spec.format === 'numeric-table' && (spec.columnOptions ?? []).some((k) => typeof options[k] === 'string');
+}
+
 const bytes = (n: number): string => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
 
 /**
@@ -86,8 +117,18 @@ export async function readModelData(
     o.progress.note(`read ${table.rows} rows × ${table.cols} columns in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     let weights: Float64Array | undefined;
     if (o.weightsColumn !== undefined) ({ table, weights } = takeWeightsColumn(table, o.weightsColumn, file));
-    const summary = `${file}: ${table.rows} rows × ${table.cols} columns (${table.columns.join(', ')})${o.weightsColumn === undefined ? '' : `; row weights from column ${JSON.stringify(o.weightsColumn)}`}`;
-    return { data: table, options, ...(weights === undefined ? {} : { weights }), table, summary };
+    const taken: string[] = [];
+    let withColumns: Record<string, unknown> = { ...options };
+    for (const key of spec.columnOptions ?? []) {
+      const name = options[key];
+      if (typeof name !== 'string') continue;
+      const got = takeOptionColumn(table, key, name, file);
+      table = got.table;
+      withColumns = { ...withColumns, [key]: got.values };
+      taken.push(`${key} from column ${JSON.stringify(name)}`);
+    }
+    const summary = `${file}: ${table.rows} rows × ${table.cols} columns (${table.columns.join(', ')})${o.weightsColumn === undefined ? '' : `; row weights from column ${JSON.stringify(o.weightsColumn)}`}${taken.length === 0 ? '' : `; ${taken.join(', ')}`}`;
+    return { data: table, options: withColumns, ...(weights === undefined ? {} : { weights }), table, summary };
   }
   o.progress.note(`reading ${files.join(', ')}`);
   let read;

@@ -18,6 +18,8 @@ export interface Vocabulary {
   readonly columns?: readonly string[];
   /** Model option key → flag name (without dashes). */
   readonly modelFlags?: ReadonlyMap<string, string>;
+  /** Option keys with one value per data row (a registration's `columnOptions`): an index in their path is a data row. */
+  readonly rowOptions?: readonly string[];
 }
 
 const column = (v: Vocabulary, c: number): string => {
@@ -81,8 +83,11 @@ export function inFlagTerms(e: unknown, v: Vocabulary): unknown {
     const flag = path[0] === 'options' ? flagOfKey(key, v) : v.modelFlags?.has(key) === true ? `--${v.modelFlags.get(key) as string}` : undefined;
     if (flag !== undefined) {
       const rest = path.slice(2);
-      const suffix = flag === '--weights-column' && typeof rest[0] === 'number' ? [`row ${rest[0] + 1}`] : rest;
-      return rebuild([[flag, ...suffix.map(String)].join(' ')], wordsToFlags(problem, v));
+      const perRow = flag === '--weights-column' || (v.rowOptions?.includes(key) ?? false);
+      const suffix = perRow && typeof rest[0] === 'number' ? [`data row ${rest[0] + 1}`] : rest;
+      // Indices inside a list flag's value read as `--models[1]` (as the flag's own checks write them).
+      const head = perRow ? [flag, ...suffix.map(String)].join(' ') : `${flag}${suffix.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
+      return rebuild([head], wordsToFlags(problem, v));
     }
   }
   if (remedy !== e.remedy || wordsToFlags(problem, v) !== problem) return rebuild(path.length === 0 ? ['(input)'] : [formatPath(path)], wordsToFlags(problem, v));

@@ -25,7 +25,7 @@ export function missingInfo(table: NumericTable): MissingInfo {
 }
 
 /** The model's options as flags: `--components 3 --covariance full`. */
-function optionsAsFlags(options: Readonly<Record<string, unknown>>, flagOf: ReadonlyMap<string, string>): string {
+export function optionsAsFlags(options: Readonly<Record<string, unknown>>, flagOf: ReadonlyMap<string, string>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(options)) {
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) continue; // a network object, ...
@@ -38,7 +38,7 @@ function optionsAsFlags(options: Readonly<Record<string, unknown>>, flagOf: Read
 }
 
 /** A table of mixture components when the parameters have `weights` and `means` (any mixture model). */
-function componentTable(params: unknown, columns: readonly string[] | undefined): string[] {
+export function componentTable(params: unknown, columns: readonly string[] | undefined): string[] {
   const p = params as { weights?: unknown; means?: unknown } | null;
   if (p === null || typeof p !== 'object' || !Array.isArray(p.weights) || !Array.isArray(p.means) || p.weights.length !== p.means.length) return [];
   if (!p.weights.every((w) => typeof w === 'number') || !p.means.every((m) => Array.isArray(m) && m.every((v) => typeof v === 'number'))) return [];
@@ -104,7 +104,7 @@ export function describeFit(
     ...(o.missing === undefined || o.missing.nMissing === 0
       ? []
       : [`missing    ${o.missing.nMissing} cells in ${o.missing.missingPatterns.filter((p) => p.missing.length > 0).length} patterns, fitted through as latent variables${o.missing.nRowsAllMissing > 0 ? `; ${o.missing.nRowsAllMissing} rows entirely missing (they contribute nothing)` : ''}`]),
-    `method     ${r.method.name} (${r.method.family})${Object.keys(r.method.options).length === 0 ? '' : ` ${Object.entries(r.method.options).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`}; precision ${used} (requested ${r.precision.requested}); backend ${r.backend}; seed ${String(r.seed)}`,
+    `method     ${r.method.name} (${r.method.family})${Object.keys(r.method.options).length === 0 ? '' : ` ${Object.entries(r.method.options).map(([k, v]) => `${k}=${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join(' ')}`}; precision ${used} (requested ${r.precision.requested}); backend ${r.backend}; seed ${String(r.seed)}`,
     `converged  ${conv} after ${r.nIter} iterations; best of ${r.restarts.length} restart(s): #${r.restart + 1}`,
     `bound      ${sig(r.bound)} (${r.boundKind})${se}`,
     `log-lik    ${sig(r.logLikelihood)}`,

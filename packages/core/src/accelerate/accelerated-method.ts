@@ -311,7 +311,10 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
 
       const events: ModelEvent[] = [];
       for (const ev of thisStep) for (const x of ev.events) if (!events.some((y) => y.type === x.type && y.component === x.component)) events.push(x);
-      const slack = thisStep.reduce((a, ev) => a + ev.mStepSlack, 0);
+      // Every accepted point is at least as good as F(θ_t), which a regularized M-step may leave below
+      // ℓ(θ_t) by that M-step's slack: count it even when θ_t was evaluated in the previous iteration.
+      const atBefore = find(before.theta);
+      const slack = thisStep.reduce((a, ev) => a + ev.mStepSlack, 0) + (atBefore !== undefined && !thisStep.includes(atBefore) ? atBefore.mStepSlack : 0);
       const violations: MonotonicityViolation[] = [];
       const lBefore = before.logLikelihood;
       const lAfter = s.logLikelihood;

@@ -89,7 +89,7 @@ const any = (v: unknown): unknown => v;
 
 /** The option table of {@link fitOnline} (validation, CLI flags, docs). @category Online EM */
 export const ONLINE_EM_OPTIONS = {
-  batchSize: { type: 'integer', min: 1, default: 256, flag: 'batch-size', description: 'rows per minibatch' },
+  batchSize: { type: 'integer', min: 1, default: 256, flag: 'minibatch-size', description: 'rows per minibatch' },
   stepAlpha: { type: 'number', min: 0.5, exclusiveMin: true, max: 1, default: 0.6, flag: 'step-alpha', description: 'step-size exponent α of γ_n = (n + n₀)^−α' },
   stepOffset: { type: 'number', min: 0, default: 0, flag: 'step-offset', description: 'step-size offset n₀' },
   passes: { type: 'integer', min: 1, default: 1, flag: 'passes', description: 'passes over the source' },

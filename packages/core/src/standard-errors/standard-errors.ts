@@ -209,7 +209,7 @@ export async function standardErrors<D, P, S, PD extends PreparedData>(
       const coords = terms.coordinates;
       const d = coords.dim;
       if (d !== par.dim) throw new EmError('INTERNAL', `model ${model.name}: Louis coordinates have ${d} dimensions but the parametrization has ${par.dim}`);
-      const phi = coords.toVector(params);
+      coords.toVector(params); // validates θ in the Louis coordinates
       const complete = terms.expectedCompleteHessian.map((x) => -x);
       const informationPhi = new Float64Array(d * d);
       for (let i = 0; i < d * d; i++) informationPhi[i] = (complete[i] as number) - (terms.scoreCovariance[i] as number);

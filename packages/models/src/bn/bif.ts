@@ -253,6 +253,9 @@ export function parseBif(text: string, source = '<bif>'): BayesNet {
           if (states.includes(s.text)) throw failAt(s, `variable ${v.text} lists state ${JSON.stringify(s.text)} twice`, 'give every state a unique name');
           states.push(s.text);
         }
+        if (Number(n.text) === 0 && states.length === 0) {
+          throw failAt(n, `variable ${v.text} declares 0 states`, 'a discrete variable needs at least one state: list them, e.g. [ 2 ] { yes, no }');
+        }
         if (states.length !== Number(n.text)) {
           throw failAt(open, `variable ${v.text} declares ${n.text} states but lists ${states.length}`, 'make the number in [ ] match the list of states');
         }

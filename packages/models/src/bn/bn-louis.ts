@@ -175,7 +175,7 @@ export function bnLouisTerms<P extends BnParamsLike>(net: BayesNet, frozen: read
     const idx: number[] = [];
     const score: number[] = [];
     const entries: [number, number, number][] = [];
-    net.nodes.forEach((node, v) => {
+    net.nodes.forEach((_node, v) => {
       if ((base[v] as number) < 0) return;
       const k = cards[v] as number;
       const theta = cpts[v] as readonly number[];

@@ -182,7 +182,13 @@ export function bnMStepCpt(counts: readonly number[], card: number, pseudoCount:
     let total = 0;
     for (let k = 0; k < card; k++) total += (counts[c * card + k] as number) + pseudoCount;
     if (total > 0 && Number.isFinite(total)) {
-      for (let k = 0; k < card; k++) cpt[c * card + k] = ((counts[c * card + k] as number) + pseudoCount) / total;
+      for (let k = 0; k < card; k++) {
+        const n = (counts[c * card + k] as number) + pseudoCount;
+        // A positive expected count keeps a positive probability: n / total underflows to exactly 0
+        // for a denormal n (an ALARM fit hit it), and a zero CPT entry would then give a later row
+        // that needs it probability 0 (a bound of −∞). The floor changes the column sum by < 5e-324.
+        cpt[c * card + k] = n > 0 ? Math.max(n / total, Number.MIN_VALUE) : n / total;
+      }
     } else {
       for (let k = 0; k < card; k++) cpt[c * card + k] = 1 / card;
       empty.push(c);

@@ -142,7 +142,7 @@ export function gmmSample(params: GmmParams, n: number, seed: Seed): { x: number
     for (let j = 0; j < d; j++) eps[j] = rng.normal();
     const row: number[] = [];
     for (let r = 0; r < d; r++) {
-      let v = mu[r] as number;
+      const v = mu[r] as number;
       let noise = 0;
       for (let j = 0; j <= r; j++) noise += (L[r * d + j] as number) * (eps[j] as number);
       row.push(v + noise * (units[r] as number));

@@ -159,7 +159,7 @@ export const HIDDEN_MARKOV_MODEL_OPTIONS = {
   transitionPseudoCount: { type: 'number', min: 0, default: 0, flag: 'transition-pseudo-count', description: 'Dirichlet pseudo-count on every allowed transition (MAP); 0 is maximum likelihood' },
   initWindow: { type: 'integer', min: 1, default: 1, flag: 'init-window', description: 'k-means init on observations averaged over a centred window of this many steps (1: single observations)' },
   params: { type: 'string', default: 'ste', flag: 'params', description: 'parameters to update: s initial, t transitions, e emission (or its letters: m means, c covariances, w mixing weights, l rates)' },
-  initParams: { type: 'string', default: 'ste', flag: 'init-params', description: 'parameters the init method sets; the others start from initialProbs, transitionMatrix, emissionParams' },
+  initParams: { type: 'string', default: 'ste', flag: 'init-sets', description: 'parameters the init method sets; the others start from initialProbs, transitionMatrix, emissionParams' },
   emissionParams: {
     type: 'custom',
     shape: 'emission parameters (with their type)',
@@ -274,7 +274,7 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
     }
     this.masks = chainMasks(k, this.topology, this.initialProbs, this.transitionMatrix);
     if (this.topology === 'left-right') {
-      if (this.initialProbs !== undefined && this.initialProbs.some((p, i) => i > 0 && p > 0)) {
+      if (this.initialProbs?.some((p, i) => i > 0 && p > 0)) {
         throw emError('INVALID_ARGUMENT', ['options', 'initialProbs'], this.initialProbs, 'puts mass on states other than 0, but a left-right chain starts in state 0', 'set initialProbs to [1, 0, ..., 0] or use topology ergodic');
       }
       this.transitionMatrix?.forEach((row, i) => row.forEach((p, j) => {

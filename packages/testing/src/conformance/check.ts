@@ -25,7 +25,8 @@ import type { ConformanceOutcome, ConformanceProperty } from './types.js';
  *   log p(x | θ_t+1); the gradient baseline's bound = log p(x | θ); log p(x | θ) is evaluated
  *   independently (`logLikelihoodOf`, + `logPrior` for MAP models); `result.logLikelihood` is filled.
  * - `additive-statistics`: through `prepare` of row subsets and the exact E-step: stats(A) + stats(B)
- *   = stats(A ∪ B), statistics invariant to row order, log-likelihood and entropy additive, the
+ *   = stats(A ∪ B) (compared in the frame of stats(A ∪ B), `add(zero(full), ·)`, for statistics
+ *   about a reference point such as a centring), statistics invariant to row order, log-likelihood and entropy additive, the
  *   algebra's laws (zero, scale, inputs untouched).
  * - `weights` (models with `acceptsWeights`): integer weights equal repeated rows (so weight 2 = a
  *   duplicated row) and all-ones weights equal no weights: fits from one start agree to

@@ -8,7 +8,7 @@
  * @module
  * @internal
  */
-import { type FiniteChunk, type FloatArray, type Rng } from '@emlab/core';
+import type { FiniteChunk, FloatArray, Rng } from '@emlab/core';
 import { prepareGmmData, type GmmPrepared } from '../../gmm/gmm-data.js';
 import { gmmStatsAlgebra } from '../../gmm/gmm-math.js';
 import { hostChunks, type PatternSegment } from '../../gmm/gmm-missing.js';

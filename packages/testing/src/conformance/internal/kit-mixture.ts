@@ -93,7 +93,7 @@ export function kitMixture(nComponents: number): Model<number[][], KitParams, Ki
       sum += v;
     });
     if (Math.abs(sum - 1) > 1e-9) bad(['weights'], sum, 'must sum to 1');
-    const d = data?.[0]?.length ?? (Array.isArray(p?.means?.[0]) ? (p?.means?.[0] as number[]).length : 0);
+    const d = data?.[0]?.length ?? (Array.isArray(p?.means?.[0]) ? ((p?.means?.[0] as number[] | undefined)?.length ?? 0) : 0);
     for (const key of ['means', 'variances'] as const) {
       const m = p?.[key];
       if (!Array.isArray(m) || m.length !== k) bad([key], m, `must be ${k} rows`);
