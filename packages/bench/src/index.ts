@@ -23,6 +23,7 @@ export type { DatasetKind, DatasetContext, DatasetContent } from './dataset-regi
 export { maskMissing, splitRows, pickRows, numericTableContent } from './datasets/numeric-table.js';
 export type { Matrix } from './datasets/numeric-table.js';
 export { BN_TABLE, cptError } from './datasets/bayesian-network.js';
+export { GLMM_DATASET_OPTIONS, GLMM_TABLE, glmmParameterError } from './datasets/glmm.js';
 export { checkDataset, materializeDataset } from './materialize.js';
 export type { MaterializedDataset } from './materialize.js';
 export { renderReport, writeReport, buildSections, meanSd, isApproximate, chartSpec, renderSvg, escapeHtml, formatNumber, METRIC_COLUMNS, REPORT_DATA_ELEMENT_ID } from './report/index.js';

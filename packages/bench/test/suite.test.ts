@@ -142,7 +142,7 @@ describe('runSuite checks against the registries, models and data before any run
     [{ ...base, models: [{ type: 'no-such-model' }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.type = "no-such-model": is not a registered model \(registered: .*gmm/],
     [{ ...base, models: [{ type: 'gmm', options: { covarianceType: 'round' } }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.options\.covarianceType = "round"/],
     [{ ...base, models: [{ type: 'gmm', options: { components: 3 } }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.options\.components = 3: is not an option of model gmm\. Remedy: use one of: nComponents/],
-    [{ ...base, datasets: [{ id: 'd', kind: 'poisson', options: {} }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.kind = "poisson": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture, hidden-markov-model\)/],
+    [{ ...base, datasets: [{ id: 'd', kind: 'poisson', options: {} }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.kind = "poisson": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture, glmm, hidden-markov-model\)/],
     [{ ...base, datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 0, nComponents: 2, nFeatures: 2, seed: 1 } }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.options\.nSamples = 0: must be an integer >= 1/],
     [{ ...base, datasets: [{ id: 'd', generator: 'gaussianMixture', options: { nSamples: 10, nComponents: 2, nFeatures: 2 } }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.options\.seed = undefined: is required by gaussian-mixture/],
     [{ ...base, datasets: [{ id: 'd', builtin: 'nope' }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.options\.name = "nope": must be one of "blobs3"/],
@@ -186,10 +186,11 @@ describe('the data-set kind registry', () => {
       ['builtin', 'numeric-table'],
       ['csv', 'numeric-table'],
       ['gaussian-mixture', 'numeric-table'],
+      ['glmm', 'glmm-table'],
       ['hidden-markov-model', 'hmm-sequences'],
     ]);
     expect(errorOf(() => registerDatasetKind({ kind: '', description: 'x', format: 'numeric-table', options: {}, materialize: async () => ({}) as never })).message).toMatch(/^registerDatasetKind\.kind = "": must be a non-empty string/);
     expect(errorOf(() => registerDatasetKind({ kind: 'k', description: 'x', format: 'numeric-table', options: {}, materialize: 3 as never })).message).toMatch(/^registerDatasetKind\.materialize = 3: must be a function/);
-    expect(errorOf(() => findDatasetKind('hmm-sample', ['suite', 'datasets', 0, 'kind'])).message).toMatch(/^suite\.datasets\[0\]\.kind = "hmm-sample": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture, hidden-markov-model\)\. Remedy: .*plugins/);
+    expect(errorOf(() => findDatasetKind('hmm-sample', ['suite', 'datasets', 0, 'kind'])).message).toMatch(/^suite\.datasets\[0\]\.kind = "hmm-sample": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture, glmm, hidden-markov-model\)\. Remedy: .*plugins/);
   });
 });

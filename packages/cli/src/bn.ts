@@ -16,7 +16,8 @@ import { NO_VALUE, aboutFlag, asTyped, badFlag, flagError, problemOf } from './i
 import { commandFlags, commandSpec, type CommandSpec } from './internal/commands.js';
 import { fitFlags } from './internal/fit-flags.js';
 import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from './internal/fit-session.js';
-import { methodFromFlags } from './internal/method-flags.js';
+import { monteCarloLines } from './internal/summary.js';
+import { checkApplies, methodFromFlags } from './internal/method-flags.js';
 import { sig } from './internal/format.js';
 import { Interrupt } from './internal/interrupt.js';
 import type { CliIo } from './internal/io.js';
@@ -188,7 +189,7 @@ function traceSummary(trace: readonly IterationRecord[]): string {
 }
 
 /**
- * `emlab bn fit <network> <data.csv> --out FITTED [model flags] [flags]`: EM for the CPTs (exact E-step).
+ * `emlab bn fit <network> <data.csv> --out FITTED [model flags] [flags]`: EM for the CPTs (exact E-step unless `--estep` names another registered method).
  * @returns the exit code (130 when interrupted).
  */
 export async function runBnFit(args: readonly string[], io: CliIo): Promise<number> {
@@ -198,6 +199,7 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
   if (out === undefined && !on(parsed, 'json')) throw badFlag('--out', NO_VALUE, 'is required (or --json to print the fit on stdout)', 'pass e.g. --out fitted.bif (or fitted.json)');
   const outFormat = out === undefined ? undefined : formatOf('--out', out);
   const options = fitFlags(parsed);
+  const method = methodFromFlags(mf.registration.structureKind, parsed, mf.registration.defaultMethod);
   const init = options.init ?? 'random';
   if (options.initParams === undefined && !['random', 'network'].includes(init)) {
     throw badFlag('--init', init, 'is not an initialization (random, network)', "pass --init random (seeded Dirichlet CPTs) or --init network (start from the file's CPTs)");
@@ -224,7 +226,7 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
     const { weights, ...data } = read;
     const model = await inTerms(v, () => mf.registration.create({ ...given, network: net }));
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
-    const method = methodFromFlags(mf.registration.structureKind, parsed);
+    checkApplies(method, model, data, `--estep ${method.name}`, v);
     const result = await runFitJob({ model, data, weights, method, options, initParams, progress, interrupt, vocabulary: v }, warnings);
     if (result === null) {
       io.stderr('emlab: interrupted: the fit stopped; nothing was written\n');
@@ -252,6 +254,7 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
         `converged  ${result.converged ? `yes (${result.convergence.policy} rule, tol ${result.convergence.tol})` : `no (${result.convergenceReason})`} after ${result.nIter} iterations; best of ${result.restarts.length} restart(s): #${result.restart + 1}`,
         `log-lik    ${loglik(result.logLikelihood)}${pseudoCount > 0 ? ` (objective with log-prior ${loglik(result.bound)}: a MAP fit maximizes log-likelihood + log-prior, so the bound is that sum)` : ''}`,
         `trace      ${traceSummary(result.trace)}`,
+        ...monteCarloLines(result),
       ];
       if (out !== undefined) lines.push(`written    ${out}`);
       io.stdout(`${lines.join('\n')}\n`);

@@ -83,7 +83,7 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['unknown command', () => ['bogus'], [/command = "bogus": is not an emlab command/]],
   ['unknown bn command', () => ['bn', 'frobnicate'], [/bn = "frobnicate": is not a bn command/]],
   // model flags (from the registration's schema)
-  ['--model unknown', () => ['fit', small(), '--model', 'foo'], [/--model = "foo": is not a registered model \(registered: bayesian-network, gmm, hmm, mclust, mixture\)/]],
+  ['--model unknown', () => ['fit', small(), '--model', 'foo'], [/--model = "foo": is not a registered model \(registered: bayesian-network, factorial-hmm, glmm, gmm, hmm, mclust, mixture\)/]],
   ['--components missing', () => ['fit', small()], [/--components: is required by --model gmm\. Remedy: pass --components N/]],
   ['--components 0', () => ['fit', small(), '--components', '0'], [/--components = "0": must be an integer >= 1/]],
   ['--components 2.5', () => ['fit', small(), '--components', '2.5'], [/--components = "2\.5": must be an integer >= 1/]],
@@ -93,7 +93,7 @@ const CASES: [string, () => string[], RegExp[]][] = [
   ['--reg-covar -1', () => fitK2('--reg-covar', '-1'), [/--reg-covar = "-1": must be a finite number >= 0/]],
   // method flags
   ['--estep bogus', () => fitK2('--estep', 'bogus'), [/UNKNOWN_ESTEP/, /--estep = "bogus": no method registered for structure kind "finite" \(registered: .*exact.*\)/]],
-  ['--draws with exact', () => fitK2('--draws', '3'), [/--draws = "3": applies to sampling E-steps only, and --estep exact is exact\. Remedy: .*--estep with a sampling E-step \(stochastic\)/]],
+  ['--draws with exact', () => fitK2('--draws', '3'), [/--draws = "3": applies to sampling E-steps only, and --estep exact is exact\. Remedy: .*--estep with a sampling E-step \(mcem, saem, stochastic\)/]],
   ['--draws with hard', () => fitK2('--estep', 'hard', '--draws', '3'), [/--draws = "3": applies to sampling E-steps only, and --estep hard is restricted/]],
   ['--draws 0', () => fitK2('--estep', 'stochastic', '--draws', '0'), [/--draws = "0": must be an integer in \[1, 10000\]/]],
   ['--draws and --estep-option nDraws', () => fitK2('--estep', 'stochastic', '--draws', '2', '--estep-option', 'nDraws=3'), [/--draws = "2": conflicts with --estep-option nDraws/]],

@@ -71,6 +71,11 @@ export interface ConvergencePolicy {
   /** One line on what is compared (recorded in results). */
   readonly description: string;
   check(input: ConvergenceInput): ConvergenceVerdict;
+  /**
+   * The same rule with another tolerance. A method's supplied policy that has it keeps applying when
+   * the user passes `tol` (without it, `tol` selects the default policy for the method's family).
+   */
+  withTol?(tol: number): ConvergencePolicy;
 }
 
 /** The built-in policy names. @category Convergence */

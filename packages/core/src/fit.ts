@@ -52,7 +52,7 @@ export interface FitProgress {
  * @category Fitting
  */
 export interface FitOptions<P = unknown> {
-  /** An E-step, a method object, or a registered method name for the model's structure kind. Default `'exact'`. */
+  /** An E-step, a method object, or a registered method name for the model's structure kind. Default the model's `defaultMethod`, else `'exact'`. */
   readonly eStep?: EStep | Method | string;
   /** Options for a named `eStep` (an error beside an E-step object, which carries its own). */
   readonly eStepOptions?: Readonly<Record<string, unknown>>;
@@ -370,8 +370,9 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
     if (options.onWarning) options.onWarning(message);
     else emitWarning(message);
   };
+  // The model's default method stands in for a missing eStep; acceleration always wraps an exact E-step.
   const method = options.accelerate === undefined
-    ? resolveMethod(model.structureKind, options.eStep, options.eStepOptions)
+    ? resolveMethod(model.structureKind, options.eStep ?? model.defaultMethod, options.eStepOptions)
     : resolveAcceleratedMethod(model.structureKind, options.eStep, options.eStepOptions, typeof options.accelerate === 'string' ? createAccelerator(options.accelerate) : options.accelerate);
   const init = resolveInit(model, options.init);
   const given = typeof init !== 'string';
@@ -384,6 +385,8 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
       ? convergencePolicy(options.convergence, options.tol)
       : method.convergence !== undefined && options.tol === undefined
         ? method.convergence
+        : method.convergence?.withTol !== undefined && options.tol !== undefined
+          ? method.convergence.withTol(options.tol)
         : method.convergence !== undefined && (CONVERGENCE_POLICIES as readonly string[]).includes(method.convergence.name)
           // A method's built-in policy (accelerated EM's) with the user's tolerance.
           ? convergencePolicy(method.convergence.name as ConvergencePolicyName, options.tol)

@@ -27,6 +27,8 @@ export { evaluateChainChunk, isChainStructure, reduceChainChunks, reduceChainChu
 export type { ChainBlock, ChainChoice, ChainChunk, ChainChunkOptions, ChainOutcome, ChainStructure, ReduceChainOptions } from './chain-structure.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
+export { isContinuousStructure } from './continuous.js';
+export type { ContinuousDerivatives, ContinuousMode, ContinuousStructure } from './continuous.js';
 export { boundKindOf } from './estep.js';
 export type { BoundKind, EStep, EStepContext, EStepFamily, EStepResult, EStepStartContext, MethodFamily } from './estep.js';
 export { emMethod } from './em-method.js';

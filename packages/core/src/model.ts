@@ -104,6 +104,11 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
   readonly precisions?: readonly Precision[];
   /** Whether `prepare` honours row weights (`fit` rejects `weights` otherwise). Default false. */
   readonly acceptsWeights?: boolean;
+  /**
+   * The method `fit` uses when none is given. Default `'exact'`; a model whose structure kind has no
+   * exact E-step (a GLMM's continuous random effects) names another registered method.
+   */
+  readonly defaultMethod?: string;
   /** Checks the data; throws `EmError` before any work. */
   validate(data: D): void;
   /** Checks given parameters (shape from `data` when given); throws `INVALID_PARAMS`. */

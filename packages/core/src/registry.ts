@@ -99,6 +99,11 @@ export interface ModelRegistration {
   readonly create: (options: Readonly<Record<string, unknown>>) => Model<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Default `{ format: 'numeric-table' }`. */
   readonly data?: ModelDataSpec;
+  /**
+   * The method commands use when none is named (`emlab fit` without `--estep`): the same as the
+   * built model's {@link Model.defaultMethod}. Default `'exact'`.
+   */
+  readonly defaultMethod?: string;
 }
 
 interface Registries {
@@ -197,6 +202,9 @@ export function registerModel(entry: ModelRegistration): void {
   }
   if (typeof entry.create !== 'function') throw emError('INVALID_ARGUMENT', ['registerModel', 'create'], entry.create, 'must be a function (options) => Model', 'pass a factory function');
   if (typeof entry.options !== 'object' || entry.options === null) throw emError('INVALID_ARGUMENT', ['registerModel', 'options'], entry.options, 'must be an option schema', 'pass {} for a model without options');
+  if (entry.defaultMethod !== undefined && (typeof entry.defaultMethod !== 'string' || entry.defaultMethod.length === 0)) {
+    throw emError('INVALID_ARGUMENT', ['registerModel', 'defaultMethod'], entry.defaultMethod, 'must be a non-empty method name', "name a method registered for the model's structure kind, or leave it out for 'exact'");
+  }
   const { models } = registries();
   const old = models.get(entry.name);
   if (old !== undefined && old !== entry && (old.description !== entry.description || old.structureKind !== entry.structureKind)) {

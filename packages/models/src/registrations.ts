@@ -7,6 +7,7 @@ import { emError, registerModel, type OptionSchema } from '@emlab/core';
 import { bayesianNetwork, type BayesianNetworkOptions } from './bn/bn-model.js';
 import type { BayesNet } from './bn/bn-types.js';
 import { GAUSSIAN_MIXTURE_OPTIONS, gaussianMixture, type GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
+import { GLMM_OPTIONS, glmm, type GlmmOptions } from './glmm/glmm-model.js';
 import { MCLUST_OPTIONS, MIXTURE_OPTIONS, MixtureModel, mclustMixture, type MclustMixtureOptions, type MixtureModelOptions } from './mixture/mixture-model.js';
 import { HIDDEN_MARKOV_MODEL_OPTIONS, hiddenMarkovModel, type HiddenMarkovModelOptions } from './hmm/hidden-markov-model.js';
 import { FACTORIAL_HMM_OPTIONS, factorialHmm, type FactorialHmmOptions } from './fhmm/factorial-hmm.js';
@@ -75,6 +76,55 @@ registerModel({
       if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
       const { weights, ...data } = await readBnCsv(file, net, context?.weightsColumn === undefined ? {} : { weightsColumn: context.weightsColumn });
       return { data, options: { ...options, network: net }, ...(weights === undefined ? {} : { weights }) };
+    },
+  },
+});
+
+/**
+ * Options of the GLMM registration: the model's options ({@link GLMM_OPTIONS}) and the column roles
+ * that read a CSV (`emlab fit data.csv --model glmm --family poisson --response y --group school --fixed x1,x2`).
+ */
+export const GLMM_REGISTRATION_OPTIONS = {
+  ...GLMM_OPTIONS,
+  response: { type: 'string', default: 'y', flag: 'response', description: 'CSV column of the response (counts for poisson, 0/1 for logistic)' },
+  group: { type: 'string', default: 'group', flag: 'group', description: 'CSV column of the group ids (one random-effect vector per group)' },
+  fixed: { type: 'custom', flag: 'fixed', shape: 'a list of column names', description: 'CSV columns of the fixed-effect covariates (after the intercept)', check: (v, path) => stringList(v, path), parse: nameList },
+  random: { type: 'custom', flag: 'random', shape: 'a list of column names', description: 'CSV columns of random slopes (z after the random intercept)', check: (v, path) => stringList(v, path), parse: nameList },
+  fixedIntercept: { type: 'boolean', default: true, flag: 'fixed-intercept', description: 'prepend a column of ones to x' },
+  randomIntercept: { type: 'boolean', default: true, flag: 'random-intercept', description: 'prepend a column of ones to z (a random intercept per group)' },
+} as const satisfies OptionSchema;
+
+const GLMM_ROLE_KEYS = ['response', 'group', 'fixed', 'random', 'fixedIntercept', 'randomIntercept'] as const;
+
+registerModel({
+  name: 'glmm',
+  aliases: ['mixed-model'],
+  description: 'generalized linear mixed model: Poisson or logistic regression with Gaussian random effects per group (no exact E-step; exact log-likelihood by adaptive Gauss-Hermite quadrature)',
+  structureKind: 'continuous',
+  defaultMethod: 'mcem',
+  options: GLMM_REGISTRATION_OPTIONS,
+  create: (options) => {
+    const modelOptions: Record<string, unknown> = { ...options };
+    for (const k of GLMM_ROLE_KEYS) delete modelOptions[k];
+    return glmm(modelOptions as unknown as GlmmOptions);
+  },
+  data: {
+    format: 'custom',
+    dataType: 'glmm-table',
+    describe: 'a CSV with a header: --response and --group columns, --fixed and --random covariate columns (intercepts added unless switched off)',
+    read: async (files, options) => {
+      const [file] = files;
+      if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
+      const { readGlmmCsv } = await import('./glmm/glmm-csv.js');
+      const data = await readGlmmCsv(file, {
+        response: options['response'] as string,
+        group: options['group'] as string,
+        fixed: (options['fixed'] as string[] | undefined) ?? [],
+        random: (options['random'] as string[] | undefined) ?? [],
+        fixedIntercept: options['fixedIntercept'] as boolean,
+        randomIntercept: options['randomIntercept'] as boolean,
+      });
+      return { data, options };
     },
   },
 });

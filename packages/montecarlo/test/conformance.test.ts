@@ -1,47 +1,55 @@
-// The conformance kit on the stochastic E-step: one draw per row (stochastic EM) and four (Monte Carlo EM).
-import { describe, expect, it } from 'vitest';
-import { createRng, fit, logLikelihoodOf, type IterationRecord } from '@emlab/core';
+/**
+ * The conformance kit (@emlab/testing) on what this package adds: the GLMM
+ * with every method registered for its kind, the continuous E-steps on GLMM
+ * structures (with the quadrature log-likelihood as the known value), the
+ * Gibbs E-step on the kit's factor graphs, and MCEM/SAEM on the kit's cases.
+ *
+ * Left out for the GLMM: `additive-statistics` (the kit splits data by rows,
+ * and a GLMM's rows within a group share their random effect, so the
+ * statistics are additive over groups, not rows: glmm-model.test.ts checks the
+ * algebra through Q and row-order invariance) and `weights` (the GLMM takes
+ * no row weights).
+ */
+import fc from 'fast-check';
+import { createEStep, type StructureContext } from '@emlab/core';
 import '@emlab/exact';
-import { stochasticEStep } from '@emlab/montecarlo';
-import { gaussianMixture } from '@emlab/models';
-import { checkEStep } from '@emlab/testing';
+import { gibbsEStep, laplaceEStep, mcemEStep, metropolisEStep, saemEStep } from '@emlab/montecarlo';
+import { generateGlmmData, glmm, type GlmmModelData, type GlmmModelParams } from '@emlab/models';
+import { checkEStep, checkModel, type StructureCase } from '@emlab/testing';
 
-checkEStep(stochasticEStep());
-checkEStep(stochasticEStep({ nDraws: 4 }), undefined, { properties: ['brute-force', 'latent-hooks', 'reproducible', 'fit'] });
+const model = glmm({ family: 'poisson' });
 
-describe('regressions found by the conformance kit', () => {
-  // Two far-apart clusters: the component draws are certain, so the estimate's only randomness is the
-  // missing entries drawn from their conditionals. The reported standard error ignored those draws (it
-  // was 0 here) and took Var_q[log p(x, z)] instead of Var_q[log p(x, z) − h_z].
-  it('the standard error of the stochastic bound covers the draws of missing entries (GMM)', async () => {
-    const rng = createRng(7).child('regression-se');
-    const rows = Array.from({ length: 40 }, (_, r) => {
-      const c = r % 2;
-      const x = [c * 20 + rng.normal(), -c * 20 + rng.normal()];
-      if (r >= 8 && r % 4 === 0) x[r % 8 === 0 ? 0 : 1] = Number.NaN;
-      return x;
-    });
-    const init = { covarianceType: 'full' as const, weights: [0.5, 0.5], means: [[0, 0], [20, -20]], covariances: [[[1, 0.2], [0.2, 1]], [[1.5, 0], [0, 0.5]]] };
-    const gmm = gaussianMixture({ nComponents: 2 });
-    const bounds: number[] = [];
-    let se = Number.NaN;
-    for (let seed = 0; seed < 300; seed++) {
-      const r = await fit(gmm, rows, { eStep: stochasticEStep(), init, precision: 'float64', maxIter: 1, tol: 0, seed, onWarning: () => undefined });
-      const rec = r.trace[0] as IterationRecord;
-      bounds.push(rec.boundAfterE);
-      se = rec.boundStdErr as number;
-    }
-    const mean = bounds.reduce((a, b) => a + b, 0) / bounds.length;
-    const sd = Math.sqrt(bounds.reduce((a, b) => a + (b - mean) ** 2, 0) / (bounds.length - 1));
-    const ll = (await logLikelihoodOf(gmm, rows, init)) as number;
-    // m rows miss one entry each: the standard error is sqrt(m · 1/2) exactly.
-    const m = rows.filter((x) => x.some(Number.isNaN)).length;
-    expect(m).toBe(8);
-    expect(se).toBeCloseTo(Math.sqrt(m / 2), 12);
-    // The sample sd of 300 estimates is within 15% of the truth (its own relative SE is ~4%).
-    expect(sd / se).toBeGreaterThan(0.85);
-    expect(sd / se).toBeLessThan(1.15);
-    // Unbiased: the mean of 300 estimates is within 4 SE/√300 of log p(x | θ).
-    expect(Math.abs(mean - ll)).toBeLessThan((4 * se) / Math.sqrt(bounds.length));
+/** Small Poisson random-intercept data sets (4–7 groups of 2–6 rows). */
+const dataArb: fc.Arbitrary<GlmmModelData> = fc
+  .record({ nGroups: fc.integer({ min: 4, max: 7 }), seed: fc.integer({ min: 0, max: 1_000_000 }), sd: fc.double({ min: 0.3, max: 1, noNaN: true }) })
+  .map(({ nGroups, seed, sd }) => {
+    const g = generateGlmmData({ family: 'poisson', nGroups, groupSize: [2, 6], beta: [0.4, 0.3], sigma: [[sd * sd]], seed });
+    return { group: g.input.group, y: g.input.y, x: g.input.x, z: g.input.z };
   });
-});
+
+const methods = [
+  'laplace',
+  metropolisEStep({ nDraws: 6, initialBurnIn: 30, importanceDraws: 40 }),
+  mcemEStep({ schedule: 'constant', nDraws: 12, initialBurnIn: 30, importanceDraws: 40 }),
+  saemEStep({ k1: 2, k2: 4, nDraws: 2, initialBurnIn: 30, importanceDraws: 40 }),
+];
+
+checkModel(model, dataArb, { methods, numRuns: 4, maxIter: 4, properties: ['monotone', 'bound-vs-log-likelihood', 'round-trip', 'tensor-hygiene', 'bad-input', 'reproducible'], timeout: 120_000 });
+
+/** GLMM structures at random parameters, with the quadrature log-likelihood as the known value. */
+const structures: fc.Arbitrary<StructureCase> = fc
+  .record({ data: dataArb, b0: fc.double({ min: -0.5, max: 1, noNaN: true }), s2: fc.double({ min: 0.1, max: 1.5, noNaN: true }) })
+  .map(({ data, b0, s2 }) => {
+    const prepared = model.prepare(data);
+    const params: GlmmModelParams = { beta: [b0, 0.2], sigma: [[s2]] };
+    const ctx: StructureContext = { precision: 'float64' };
+    return { structure: model.structure(prepared, params, ctx), logLikelihood: model.logLikelihood(prepared, params) };
+  });
+const fitCases = [{ label: 'Poisson random intercepts (4–7 groups)', model, data: dataArb as fc.Arbitrary<unknown> }];
+
+checkEStep(laplaceEStep(), structures, { fitCases, numRuns: 4, timeout: 120_000 });
+checkEStep(metropolisEStep({ nDraws: 6, initialBurnIn: 30, importanceDraws: 40 }), structures, { fitCases, numRuns: 4, timeout: 120_000 });
+checkEStep(gibbsEStep({ nDraws: 8, initialBurnIn: 20 }), undefined, { numRuns: 4, timeout: 120_000 });
+checkEStep(createEStep('finite', 'mcem', { schedule: 'constant', nDraws: 8 }), undefined, { numRuns: 4, timeout: 120_000 });
+checkEStep(createEStep('finite', 'saem', { k1: 2, k2: 4 }), undefined, { numRuns: 4, timeout: 120_000 });
+checkEStep(createEStep('factor-graph', 'mcem', { schedule: 'constant', nDraws: 8, initialBurnIn: 20 }), undefined, { numRuns: 4, timeout: 120_000 });

@@ -6,4 +6,5 @@ import './gaussian-mixture.js';
 import './builtin.js';
 import './csv.js';
 import './bayesian-network.js';
+import './glmm.js';
 import './hidden-markov.js';

@@ -43,7 +43,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
   const { parsed, model: mf } = await parseCommandArgs('fit', args, 'gmm');
   const registration = mf.registration;
   const given = modelOptions(mf, parsed);
-  const method = methodFromFlags(registration.structureKind, parsed);
+  const method = methodFromFlags(registration.structureKind, parsed, registration.defaultMethod);
   const options = fitFlags(parsed);
   const extras = fitExtrasFromFlags(parsed, method);
   const out = text(parsed, 'out');

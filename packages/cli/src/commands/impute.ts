@@ -63,7 +63,7 @@ export async function runImpute(args: readonly string[], io: CliIo): Promise<num
   const given = modelOptions(mf, parsed);
   let method;
   try {
-    method = methodFromFlags(registration.structureKind, parsed);
+    method = methodFromFlags(registration.structureKind, parsed, registration.defaultMethod);
   } catch (e) {
     // `impute --draws M` used to mean M imputations: say where that went.
     if (e instanceof EmError && e.path[0] === '--draws' && /sampling E-steps only/.test(e.message)) {

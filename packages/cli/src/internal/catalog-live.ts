@@ -43,6 +43,7 @@ export async function liveCatalog(plugins: readonly string[] = []): Promise<Cata
       structureKind: m.structureKind,
       data: m.data === undefined || m.data.format === 'numeric-table' ? { format: 'numeric-table' } : { format: m.data.format, describe: m.data.describe },
       options: schemaAsData(m.options),
+      ...(m.defaultMethod === undefined ? {} : { defaultMethod: m.defaultMethod }),
     })),
     methods: listESteps().map((e) => ({ kind: e.kind, method: e.method, family: e.family, description: e.description, options: schemaAsData(e.options) })),
     convergence: { names: [...CONVERGENCE_POLICIES], defaultTol: { ...DEFAULT_TOL } },

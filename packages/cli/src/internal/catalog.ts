@@ -39,6 +39,8 @@ export interface CatalogModel {
   readonly structureKind: string;
   readonly data: { readonly format: string; readonly describe?: string };
   readonly options: readonly CatalogOption[];
+  /** The method used without `--estep` (absent: `exact`). */
+  readonly defaultMethod?: string;
 }
 
 /** A registered method, as data. */

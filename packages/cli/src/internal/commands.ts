@@ -131,9 +131,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'bn fit',
     synopsis: ['bn fit <network.bif|json> <data.csv> --out FITTED.bif|json [model flags] [flags]'],
-    summary: 'Bayesian networks: EM for the CPTs with hidden nodes and missing cells (exact E-step); writes the fitted network',
+    summary: 'Bayesian networks: EM for the CPTs with hidden nodes and missing cells (exact E-step unless --estep names another); writes the fitted network',
     modelFlags: 'bayesian-network',
+    methodOptions: true,
     groups: [
+      { title: 'Method', flags: METHOD_FLAGS },
       { title: 'Fitting', flags: [{ ...FLAGS.init, default: 'random', description: 'random (seeded Dirichlet CPTs) or network (the file\'s CPTs)' }, ...FITTING_FLAGS.filter((f) => !['init', 'record-params'].includes(f.name))] },
       { title: 'Output', flags: [{ ...FLAGS.out, description: 'the fitted network (.bif or .json; required unless --json)' }, { ...FLAGS.json, description: 'print the FitResult with the CPTs by node on stdout' }] },
       other(),

@@ -35,7 +35,7 @@ export const FLAGS = {
   help: flag({ name: 'help', short: 'h', description: 'print this help' }),
   plugin: flag({ name: 'plugin', value: 'FILE.js', repeatable: true, description: 'import a module that registers models or E-steps before anything else (repeatable)' }),
   model: flag({ name: 'model', value: 'NAME', default: 'gmm', description: 'a registered model (emlab models lists them, with their flags)' }),
-  estep: flag({ name: 'estep', value: 'NAME', default: 'exact', description: "the method: an E-step registered for the model's structure kind, or gradient (emlab esteps)" }),
+  estep: flag({ name: 'estep', value: 'NAME', default: "exact, or the model's default method (shown with its model flags)", description: "the method: an E-step registered for the model's structure kind, or gradient (emlab esteps)" }),
   'estep-option': flag({ name: 'estep-option', value: 'KEY=VALUE', repeatable: true, description: "an option of the E-step, parsed by its schema (repeatable; emlab esteps lists them)" }),
   draws: flag({ name: 'draws', value: 'S', description: 'draws per row of a sampling (monte-carlo) E-step: the same as --estep-option nDraws=S' }),
   'weights-column': flag({ name: 'weights-column', value: 'NAME', description: 'row weights from this column of the data CSV (finite, >= 0; removed from the data); for models that accept weights' }),

@@ -52,7 +52,8 @@ function describeModelOption(o: CatalogOption): string {
 function modelSection(m: CatalogModel, skip: readonly string[] = []): string {
   const names = [m.name, ...m.aliases].join(', alias ');
   const data = m.data.format === 'numeric-table' ? 'a numeric CSV' : (m.data.describe ?? m.data.format);
-  const lines = [`Model flags of --model ${names}: ${wrap(`${m.description}. Data: ${data}.`, 4, 18 + names.length)}`];
+  const method = m.defaultMethod === undefined ? '' : ` Method without --estep: ${m.defaultMethod}.`;
+  const lines = [`Model flags of --model ${names}: ${wrap(`${m.description}. Data: ${data}.${method}`, 4, 18 + names.length)}`];
   const options = m.options.filter((o) => o.cli && !skip.includes(o.key));
   if (options.length === 0) lines.push('  (none)');
   for (const o of options) lines.push(describeModelOption(o));

@@ -64,11 +64,13 @@ function build(r: EStepRegistration, options: Readonly<Record<string, unknown>>,
 }
 
 /**
- * The method of `--estep` (default `exact`) for a model's structure kind, with its options.
+ * The method of `--estep` for a model's structure kind, with its options. Without `--estep`:
+ * `defaultMethod` (the model registration's `defaultMethod`, e.g. `mcem` for the GLMM, whose kind
+ * has no exact E-step), else `exact`.
  * @throws EmError `UNKNOWN_ESTEP` or `INVALID_ARGUMENT` naming the flag.
  */
-export function methodFromFlags(kind: string, parsed: ParsedFlags): MethodChoice {
-  const name = text(parsed, 'estep') ?? 'exact';
+export function methodFromFlags(kind: string, parsed: ParsedFlags, defaultMethod = 'exact'): MethodChoice {
+  const name = text(parsed, 'estep') ?? defaultMethod;
   const registration = findEStep(kind, name, ['--estep']);
   const options: Record<string, unknown> = {};
   for (const [key, value] of optionItems(texts(parsed, 'estep-option'))) options[key] = parseMethodOption(registration, key, value, `--estep-option ${key}`);

@@ -52,6 +52,40 @@ export function componentTable(params: unknown, columns: readonly string[] | und
   return lines;
 }
 
+/** A number of a trace entry's diagnostics, when it is one. */
+function diag(d: Readonly<Record<string, unknown>> | undefined, key: string): number | undefined {
+  const v = d?.[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * The Monte Carlo lines of a sampling method's fit: the bound's band of ± 2 standard errors at the
+ * last iteration, the sample size per iteration (first, last, range, total), and the last
+ * iteration's effective sample size, acceptance rate and R-hat when the method reported them.
+ */
+export function monteCarloLines(r: FitResult): string[] {
+  if (r.method.family !== 'monte-carlo' || r.trace.length === 0) return [];
+  const last = r.trace[r.trace.length - 1] as FitResult['trace'][number];
+  const lines: string[] = [];
+  const se = last.boundStdErr;
+  if (se != null) lines.push(`mc band    bound ${sig(last.boundAfterM)} ± 2 SE = [${sig(last.boundAfterM - 2 * se, 9)}, ${sig(last.boundAfterM + 2 * se, 9)}] (Monte Carlo estimate, not a bound)`);
+  const draws = r.trace.map((t) => diag(t.diagnostics, 'nDraws'));
+  if (draws.every((d) => d !== undefined)) {
+    const ds = draws as number[];
+    const total = ds.reduce((a, b) => a + b, 0);
+    const shown = ds.length <= 12 ? ds.join(', ') : `${ds.slice(0, 6).join(', ')}, ..., ${ds.slice(-3).join(', ')}`;
+    lines.push(`draws      per iteration: ${shown} (min ${Math.min(...ds)}, max ${Math.max(...ds)}, total ${total})`);
+  }
+  const d = last.diagnostics;
+  const parts = [
+    ...(diag(d, 'ess') === undefined ? [] : [`effective sample size ${sig(diag(d, 'ess') as number, 4)}`]),
+    ...(diag(d, 'acceptanceRate') === undefined ? [] : [`acceptance rate ${sig(diag(d, 'acceptanceRate') as number, 3)}`]),
+    ...(diag(d, 'rHat') === undefined ? [] : [`R-hat ${sig(diag(d, 'rHat') as number, 4)}`]),
+  ];
+  if (parts.length > 0) lines.push(`sampler    last iteration: ${parts.join(', ')}`);
+  return lines;
+}
+
 /** The summary lines of a fit. */
 export function describeFit(
   r: FitResult,
@@ -74,6 +108,7 @@ export function describeFit(
     `converged  ${conv} after ${r.nIter} iterations; best of ${r.restarts.length} restart(s): #${r.restart + 1}`,
     `bound      ${sig(r.bound)} (${r.boundKind})${se}`,
     `log-lik    ${sig(r.logLikelihood)}`,
+    ...monteCarloLines(r),
     ...componentTable(r.params, o.columns),
   ];
   return `${lines.join('\n')}\n`;

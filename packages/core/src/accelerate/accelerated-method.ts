@@ -29,7 +29,7 @@ import type { FitContext, Method, MethodSession, MethodStep, RestartContext, Res
 import type { Model, ModelEvent, Parametrization, PreparedData } from '../model.js';
 import { nowMs } from '../platform.js';
 import { convergencePolicy } from '../convergence.js';
-import { createEStep, findEStep } from '../registry.js';
+import { createEStep, findEStep, listESteps } from '../registry.js';
 import type { IterationRecord, MonotonicityViolation } from '../result.js';
 import { monotonicityTolerance } from '../tolerance.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
@@ -138,7 +138,22 @@ export function acceleratedMethod(options: AcceleratedMethodOptions): Method {
       if (typeof model.parametrization !== 'function') {
         throw emError('INVALID_ARGUMENT', ['options', 'accelerate'], acc.name, `needs a model with a parametrization (model ${model.name} has none)`, 'give the model a parametrization hook (Model.parametrization), or fit without acceleration');
       }
-      if (given === undefined) exactEStepFor(model.structureKind);
+      if (given === undefined) {
+        try {
+          exactEStepFor(model.structureKind);
+        } catch (e) {
+          if (!(e instanceof EmError) || e.code !== 'UNKNOWN_ESTEP') throw e;
+          // A kind without an exact E-step (a GLMM's continuous random effects): say what to use instead.
+          const others = listESteps(model.structureKind).filter((r) => r.kind !== '*').map((r) => r.method);
+          throw emError(
+            'INVALID_ARGUMENT',
+            ['options', 'accelerate'],
+            acc.name,
+            `accelerates the EM map of an exact E-step, and structure kind "${model.structureKind}" (model ${model.name}) has no exact E-step registered`,
+            others.length === 0 ? 'fit without acceleration, or register an exact E-step for the kind' : `use a method registered for the kind (${others.join(', ')}), or fit without acceleration`,
+          );
+        }
+      }
     },
     open<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>): MethodSession<P> {
       const eStep = given ?? exactEStepFor(fc.model.structureKind);

@@ -8,7 +8,7 @@ import { initBackend } from '../backend.js';
 import { EmError, emError } from '../errors.js';
 import { isMethod } from '../method.js';
 import type { Model, Parametrization, PreparedData } from '../model.js';
-import { createEStep } from '../registry.js';
+import { createEStep, findEStep } from '../registry.js';
 import { createRng } from '../rng.js';
 import { gradientAdapterFor, hasGradientAdapter, type GradientProblem } from './adapters.js';
 import { ensureGradientKernels } from './kernels.js';
@@ -32,9 +32,12 @@ export interface StationarityReport {
   /**
    * How: `autodiff` of the adapter's log-likelihood, or `fisher-identity`:
    * ∇ log p(x | θ) = ∇_θ' E_q[log p(x, z | θ')] at θ' = θ with q the exact posterior at θ,
-   * from the model's float64 `expectedLogJoint` by central differences in its `parametrization`.
+   * from the model's float64 `expectedLogJoint` by central differences in its `parametrization`,
+   * or `likelihood-differences` when no exact E-step exists for the model's structure kind (a
+   * GLMM's continuous random effects): central differences of the model's own `logLikelihood`
+   * (quadrature) in its `parametrization`.
    */
-  readonly method: 'autodiff' | 'fisher-identity';
+  readonly method: 'autodiff' | 'fisher-identity' | 'likelihood-differences';
   /** log p(x | θ) (total, float32 block sums added in float64). */
   readonly logLikelihood: number;
   /** The adapter's parametrization. */
@@ -115,6 +118,13 @@ export async function stationarity<D, P, S, PD extends PreparedData>(
  * central differences (step 1e-5·max(1, |ϑ_i|): error ~1e-10 of the value).
  */
 async function fisherStationarity<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, data: D, params: P): Promise<StationarityReport> {
+  let hasExact = true;
+  try {
+    findEStep(model.structureKind, 'exact');
+  } catch {
+    hasExact = false;
+  }
+  if (!hasExact && model.logLikelihood !== undefined) return likelihoodStationarity(model, data, params);
   const exact = createEStep(model.structureKind, 'exact');
   if (isMethod(exact)) throw new EmError('INTERNAL', `the method registered as "exact" for ${model.structureKind} is not an E-step`);
   const precision = (model.precisions ?? ['float64']).includes('float64') ? 'float64' : 'float32';
@@ -166,3 +176,44 @@ async function fisherStationarity<D, P, S, PD extends PreparedData>(model: Model
   }
 }
 
+
+/**
+ * The stationarity check where no exact E-step exists but the model computes log p(x | θ) itself
+ * (quadrature): central differences of `logLikelihood` (+ `logPrior`) in the model's parametrization,
+ * step 1e-5·max(1, |ϑ_i|) (error ≈ the log-likelihood's own rounding / 1e-5).
+ */
+function likelihoodStationarity<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, data: D, params: P): StationarityReport {
+  const precision = (model.precisions ?? ['float64']).includes('float64') ? 'float64' : 'float32';
+  const prepared = model.prepare(data, { precisions: [precision] });
+  try {
+    const coords = (model.parametrization as (prepared: PD) => Parametrization<P>)(prepared);
+    const ll = (p: P): number => (model.logLikelihood as (prepared: PD, params: P) => number).call(model, prepared, p);
+    const f = (p: P): number => ll(p) + (model.logPrior?.(p) ?? 0);
+    const theta = coords.toVector(params);
+    const n = prepared.totalWeight ?? prepared.nRows;
+    const grad = new Float64Array(coords.dim);
+    const v = Float64Array.from(theta);
+    for (let i = 0; i < coords.dim; i++) {
+      const t = theta[i] as number;
+      const h = 1e-5 * Math.max(1, Math.abs(t));
+      v[i] = t + h;
+      const up = f(coords.fromVector(v));
+      v[i] = t - h;
+      const down = f(coords.fromVector(v));
+      v[i] = t;
+      grad[i] = (up - down) / (2 * h) / n;
+    }
+    return {
+      gradNorm: norm2(grad),
+      gradMaxAbs: maxAbs(grad),
+      dim: coords.dim,
+      nRows: n,
+      objective: model.logPrior === undefined ? 'mean-log-likelihood' : 'mean-log-posterior',
+      method: 'likelihood-differences',
+      logLikelihood: ll(params),
+      parametrization: coords.description,
+    };
+  } finally {
+    prepared.dispose();
+  }
+}

@@ -186,8 +186,13 @@ export interface BetaProblem {
   readonly rowStart?: Int32Array;
   /** Logistic: node values d_ik. */
   readonly nodes?: Float64Array;
-  /** Logistic: node weights (sum 1 per row). */
+  /** Logistic: node weights (sum 1 per row, or the row's group mass). */
   readonly nodeWeights?: Float64Array;
+  /**
+   * `[G]` the mass of q over each group's b_g (1 for a probability distribution, the default): the
+   * objective is linear in q, so statistics that were scaled or added carry their mass here.
+   */
+  readonly groupMass?: Float64Array;
 }
 
 /**
@@ -280,15 +285,18 @@ export interface BetaObjective {
  * @category GLMM
  */
 export function betaObjective(problem: BetaProblem, beta: ArrayLike<number>): BetaObjective {
-  const { data, meanOffset, logMgf, rowStart, nodes, nodeWeights } = problem;
-  const { nRows: n, p, x, y, family } = data;
+  const { data, meanOffset, logMgf, rowStart, nodes, nodeWeights, groupMass } = problem;
+  const { nRows: n, p, x, y, family, groupStart } = data;
   const gradient = new Float64Array(p);
   const hessian = new Float64Array(p * p);
   const gradientScale = new Float64Array(p);
   const d = new Float64Array(3);
   let value = 0;
   let valueScale = 0;
+  let g = 0;
   for (let i = 0; i < n; i++) {
+    while (i >= groupStart[g + 1]!) g++;
+    const mass = groupMass === undefined ? 1 : groupMass[g]!;
     let eta0 = 0;
     for (let j = 0; j < p; j++) eta0 += x[i * p + j]! * beta[j]!;
     let ea: number;
@@ -302,19 +310,34 @@ export function betaObjective(problem: BetaProblem, beta: ArrayLike<number>): Be
       ea = 0;
       ea1 = 0;
       ea2 = 0;
-      for (let k = rowStart![i]!; k < rowStart![i + 1]!; k++) {
-        cumulantDerivatives(family, eta0 + nodes![k]!, d);
-        const w = nodeWeights![k]!;
-        ea += w * d[0]!;
-        ea1 += w * d[1]!;
-        ea2 += w * d[2]!;
+      const end = rowStart![i + 1]!;
+      if (family === 'logistic') {
+        // cumulantDerivatives inlined (the hot loop of Monte Carlo M-steps): e = exp(−|η|),
+        // A = max(η, 0) + log1p(e), A' = σ(η), A'' = e / (1 + e)².
+        for (let k = rowStart![i]!; k < end; k++) {
+          const eta = eta0 + nodes![k]!;
+          const e = Math.exp(-Math.abs(eta));
+          const inv = 1 / (1 + e);
+          const w = nodeWeights![k]!;
+          ea += w * ((eta > 0 ? eta : 0) + Math.log1p(e));
+          ea1 += w * (eta >= 0 ? inv : e * inv);
+          ea2 += w * e * inv * inv;
+        }
+      } else {
+        for (let k = rowStart![i]!; k < end; k++) {
+          cumulantDerivatives(family, eta0 + nodes![k]!, d);
+          const w = nodeWeights![k]!;
+          ea += w * d[0]!;
+          ea1 += w * d[1]!;
+          ea2 += w * d[2]!;
+        }
       }
     }
     const yi = y[i]!;
-    value += yi * (eta0 + meanOffset[i]!) - ea;
-    valueScale += Math.abs(yi * (eta0 + meanOffset[i]!)) + ea;
-    const r = yi - ea1;
-    const sc = Math.abs(yi) + ea1;
+    value += yi * (mass * eta0 + meanOffset[i]!) - ea;
+    valueScale += Math.abs(yi * (mass * eta0 + meanOffset[i]!)) + ea;
+    const r = mass * yi - ea1;
+    const sc = mass * Math.abs(yi) + ea1;
     for (let j = 0; j < p; j++) {
       const xj = x[i * p + j]!;
       gradient[j] = gradient[j]! + r * xj;
@@ -324,7 +347,7 @@ export function betaObjective(problem: BetaProblem, beta: ArrayLike<number>): Be
   }
   for (let j = 0; j < p; j++) for (let l = 0; l < j; l++) hessian[l * p + j] = hessian[j * p + l]!;
   let logFact = 0;
-  for (let g = 0; g < data.nGroups; g++) logFact += data.logFactorialSum[g]!;
+  for (let h = 0; h < data.nGroups; h++) logFact += (groupMass === undefined ? 1 : groupMass[h]!) * data.logFactorialSum[h]!;
   return { value: value - logFact, gradient, hessian, gradientScale, valueScale: valueScale + logFact };
 }
 
