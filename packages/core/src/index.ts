@@ -17,7 +17,24 @@ export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
 export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
-export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteOutcome, FiniteStructure } from './finite.js';
+export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteOutcome, FiniteShardView, FiniteStructure } from './finite.js';
+export { ShardWorker, checkShardable, isShardEngine, mergeShardOutcomes, registerShardEngineFactory, replayStructure, resolveShardEngine, shardRange } from './shard.js';
+export type {
+  ModelShardHooks,
+  ShardArray,
+  ShardBlockOutcome,
+  ShardEngine,
+  ShardEStepSpec,
+  ShardExportContext,
+  ShardImportContext,
+  ShardModelSpec,
+  ShardPayload,
+  ShardReply,
+  ShardRequest,
+  ShardSession,
+  ShardSessionSpec,
+  ShardWorkerSetup,
+} from './shard.js';
 export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
 export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { boundKindOf } from './estep.js';

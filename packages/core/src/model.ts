@@ -9,6 +9,7 @@
  */
 import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
+import type { ModelShardHooks } from './shard.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
 
@@ -152,6 +153,12 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * (see `monotonicityTolerance`): large when the model is ill-conditioned.
    */
   roundoffScale?(stats: S, params: P): number;
+  /**
+   * Sharding (`fit`'s `workers`): how prepared data travel to worker threads or machines and are
+   * rebuilt there, so that a worker serves exactly the blocks the main thread would (see `shard.ts`).
+   * The model must also be registered under `name` (workers rebuild it with `findModel(name).create(options)`).
+   */
+  readonly shard?: ModelShardHooks<PD>;
 }
 
 /** A degenerate part of a fit (see `Model.degenerate`). @category Interfaces */

@@ -117,6 +117,8 @@ export interface DataBlock {
   readonly x: tf.Tensor2D;
   /** Precomputed features Φ `[rows, F]` (packed layout) when they fit the memory budget (see {@link gmmFeatures}). */
   readonly phi: tf.Tensor2D | undefined;
+  /** The block's feature layout when it cannot be read from `phi` (a block a shard worker does not hold). */
+  readonly layout?: FeatureLayout;
 }
 
 /** Data prepared for a Gaussian mixture. @category Gaussian mixtures */
@@ -216,7 +218,7 @@ export function gmmFeatures(x: tf.Tensor2D, layout: FeatureLayout = 'full'): tf.
 
 /** The layout of a block's features: packed when precomputed, full when built per iteration. @category Gaussian mixtures */
 export function blockLayout(block: DataBlock): FeatureLayout {
-  return block.phi === undefined ? 'full' : 'packed';
+  return block.layout ?? (block.phi === undefined ? 'full' : 'packed');
 }
 
 /**
@@ -349,12 +351,17 @@ function disposeBlocks(blocks: readonly DataBlock[]): void {
 function uploadBlocks(centred: Float64Array, rows: number, cols: number, from = 0, precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES): DataBlock[] {
   const per = blockRows(rows);
   const blocks: DataBlock[] = [];
-  for (let start = from; start < from + rows; start += per) {
-    const n = Math.min(per, from + rows - start);
-    const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + n) * cols)), [n, cols]);
-    blocks.push({ start, rows: n, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined });
-  }
+  for (let start = from; start < from + rows; start += per) blocks.push(uploadBlock(centred, start, Math.min(per, from + rows - start), cols, precompute));
   return blocks;
+}
+
+/**
+ * Uploads centred rows `start … start + rows − 1` as one float32 block, with packed Φ when `precompute`.
+ * @category Gaussian mixtures
+ */
+export function uploadBlock(centred: Float64Array, start: number, rows: number, cols: number, precompute: boolean): DataBlock {
+  const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + rows) * cols)), [rows, cols]);
+  return { start, rows, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined };
 }
 
 /** Rows grouped by missingness pattern (no tensors): see {@link groupRowsByPattern}. @category Gaussian mixtures */
