@@ -85,31 +85,40 @@ export function toShared<T extends ShardArray>(a: T): T {
 /** Message from a worker thread. */
 type FromWorker =
   | { readonly type: 'ready' }
-  | { readonly type: 'reply'; readonly id: number; readonly reply: ShardReply }
+  | { readonly type: 'reply'; readonly id: number; readonly reply: ShardReply | null }
   | { readonly type: 'error'; readonly id: number | null; readonly error: { readonly code: string; readonly message: string } };
 
-/** One worker thread serving one shard, replaced when it dies. */
+/** Setup of one shard of one session, as a thread gets it. */
+type SessionSetup = ShardWorkerSetup;
+
+class LostThread extends Error {}
+
+/**
+ * One worker thread, started once and reused by every fit of its engine: it keeps its backend and
+ * imported modules, and holds one shard of each open session. A thread that dies is started again and
+ * given its open sessions back. Idle threads do not keep the process alive.
+ */
 class ShardThread {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
-  private pending = new Map<number, { resolve: (r: ShardReply) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: ShardReply | null) => void; reject: (e: unknown) => void }>();
+  private readonly sessions = new Map<number, SessionSetup>();
   private nextId = 0;
-  private lost = 0;
-  private closing = false;
 
   constructor(
-    private readonly setup: ShardWorkerSetup & { readonly modules: readonly string[]; readonly backend: string },
-    private readonly retries: number,
+    readonly index: number,
+    private readonly boot: { readonly modules: readonly string[]; readonly backend: string },
   ) {}
 
   private spawn(): Promise<void> {
-    const worker = new Worker(shardWorkerScript(), { workerData: this.setup, execArgv: threadExecArgv(process.execArgv) });
+    const worker = new Worker(shardWorkerScript(), { workerData: this.boot, execArgv: threadExecArgv(process.execArgv) });
     this.worker = worker;
     return new Promise<void>((resolveReady, rejectReady) => {
       let started = false;
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           started = true;
+          if (this.pending.size === 0) worker.unref();
           resolveReady();
           return;
         }
@@ -120,6 +129,7 @@ class ShardThread {
         const p = this.pending.get(m.id as number);
         if (p === undefined) return;
         this.pending.delete(m.id as number);
+        if (this.pending.size === 0) worker.unref();
         if (m.type === 'reply') p.resolve(m.reply);
         else p.reject(new EmError(m.error.code as never, m.error.message, { path: ['options', 'workers'] }));
       });
@@ -127,54 +137,81 @@ class ShardThread {
         if (this.worker !== worker) return;
         this.worker = undefined;
         this.ready = undefined;
-        if (!started) rejectReady(emError('WORKER_LOST', ['options', 'workers'], this.setup.shard, `worker thread for shard ${this.setup.shard} failed to start (${why})`, 'build the packages (npm run build) and check that the plug-in modules load in a worker'));
+        if (!started) rejectReady(emError('WORKER_LOST', ['options', 'workers'], this.index, `a worker thread failed to start (${why})`, 'build the packages (npm run build) and check that the plug-in modules load in a worker'));
         const inFlight = [...this.pending.values()];
         this.pending.clear();
         for (const p of inFlight) p.reject(new LostThread(why));
       };
       worker.on('error', (e) => die(e.message));
-      worker.on('exit', (code) => {
-        if (!this.closing) die(`exit code ${code}`);
-      });
+      worker.on('exit', (code) => die(`exit code ${code}`));
     });
   }
 
-  async evaluate(request: ShardRequest): Promise<ShardReply> {
+  /** Sends a message and waits for its reply (starting the thread, and reopening its sessions, when needed). */
+  private async call(message: Record<string, unknown>, reopen: boolean): Promise<ShardReply | null> {
+    if (this.worker === undefined || this.ready === undefined) {
+      this.ready = this.spawn();
+      await this.ready;
+      if (reopen) for (const [session, setup] of this.sessions) await this.call({ type: 'open', session, setup }, false);
+    }
+    await this.ready;
+    const worker = this.worker as unknown as Worker;
+    const id = this.nextId++;
+    return new Promise<ShardReply | null>((resolveReply, rejectReply) => {
+      this.pending.set(id, { resolve: resolveReply, reject: rejectReply });
+      worker.ref();
+      worker.postMessage({ ...message, id });
+    });
+  }
+
+  async open(session: number, setup: SessionSetup): Promise<void> {
+    this.sessions.set(session, setup);
+    await this.call({ type: 'open', session, setup }, true);
+  }
+
+  /** The shard's reply; a thread that dies meanwhile is replaced up to `retries` times per session. */
+  async evaluate(session: number, request: ShardRequest, budget: { lost: number; readonly retries: number }): Promise<ShardReply> {
     for (;;) {
       try {
-        this.ready ??= this.spawn();
-        await this.ready;
-        const worker = this.worker as Worker;
-        const id = this.nextId++;
-        return await new Promise<ShardReply>((resolveReply, rejectReply) => {
-          this.pending.set(id, { resolve: resolveReply, reject: rejectReply });
-          worker.postMessage({ type: 'evaluate', id, request });
-        });
+        return (await this.call({ type: 'evaluate', session, request }, true)) as ShardReply;
       } catch (e) {
-        if (!(e instanceof LostThread) || this.closing) throw e;
-        this.lost++;
-        if (this.lost > this.retries) {
-          throw emError('WORKER_LOST', ['options', 'workers'], this.setup.shard, `the worker thread of shard ${this.setup.shard} died ${this.lost} times (last: ${e.message})`, 'check memory limits (each thread holds its shard of the data) or fit with fewer workers');
+        if (!(e instanceof LostThread)) throw e;
+        budget.lost++;
+        if (budget.lost > budget.retries) {
+          throw emError('WORKER_LOST', ['options', 'workers'], this.index, `worker thread ${this.index} died ${budget.lost} time(s) during this fit (last: ${e.message})`, 'check memory limits (each thread holds its shard of the data) or fit with fewer workers');
         }
       }
     }
   }
 
-  async close(): Promise<void> {
-    this.closing = true;
+  async closeSession(session: number): Promise<void> {
+    this.sessions.delete(session);
+    if (this.worker === undefined) return;
+    await this.call({ type: 'close', session }, false).catch(() => undefined);
+  }
+
+  async terminate(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    this.ready = undefined;
     if (w !== undefined) await w.terminate();
   }
 }
 
-class LostThread extends Error {}
+/** A {@link ShardEngine} on worker threads, with `close()` to stop its threads. @category Sharding */
+export interface ThreadShardEngine extends ShardEngine {
+  /** Stops the threads (they are started again by the next fit). Idle threads never keep the process alive. */
+  close(): Promise<void>;
+}
+
+let sessions = 0;
 
 /**
  * A shard engine on worker threads of this process: `fit(model, data, { workers: threadShards({ workers: 4 }) })`
- * (`workers: 4` is the same with the defaults). Each thread initializes the same TensorFlow.js backend
- * as this thread, imports the built-in packages and `modules`, rebuilds the model and E-step from the
- * registries, and imports its shard of the prepared data from shared memory.
+ * (`workers: 4` uses a shared engine with the defaults). Each thread initializes the same TensorFlow.js
+ * backend as this thread and imports the built-in packages and `modules` once; for each fit it rebuilds
+ * the model and E-step from the registries and imports its shard of the prepared data from shared
+ * memory. Threads are reused across fits.
  * @throws EmError `INVALID_ARGUMENT` naming the option.
  * @example
  * ```ts
@@ -183,32 +220,54 @@ class LostThread extends Error {}
  * ```
  * @category Sharding
  */
-export function threadShards(options: ThreadShardsOptions = {}): ShardEngine {
+export function threadShards(options: ThreadShardsOptions = {}): ThreadShardEngine {
   const o = parseOptions(THREAD_SHARDS_OPTIONS, options, { owner: 'threadShards', pathOf: (k) => ['options', 'workers', k] });
   const shards = (o['workers'] as number | undefined) ?? availableParallelism();
   const modules = ((o['modules'] as string[] | undefined) ?? []).map((m) => (m.startsWith('.') || isAbsolute(m) ? pathToFileURL(resolve(m)).href : m));
   const retries = o['retries'] as number;
+  let threads: ShardThread[] | undefined;
+  let backend: string | undefined;
+  const threadsFor = (b: string): ShardThread[] => {
+    if (threads === undefined || backend !== b) {
+      for (const t of threads ?? []) void t.terminate();
+      backend = b;
+      threads = Array.from({ length: shards }, (_, i) => new ShardThread(i, { modules: [...BUILT_IN_MODULES, ...modules], backend: b }));
+    }
+    return threads;
+  };
   return {
     kind: 'threads',
     shards,
+    async close() {
+      const ts = threads ?? [];
+      threads = undefined;
+      await Promise.all(ts.map((t) => t.terminate()));
+    },
     async open(spec: ShardSessionSpec): Promise<ShardSession> {
       const hooks = spec.model.shard;
       if (hooks === undefined) throw emError('INVALID_ARGUMENT', ['options', 'workers'], spec.model.name, 'cannot shard: the model has no sharding hooks', 'fit with workers: 1');
       const payload = hooks.exportPrepared(spec.prepared, { share: toShared });
-      const threads = Array.from({ length: shards }, (_, shard) =>
-        new ShardThread({ model: { name: spec.model.name, options: spec.model.options }, eStep: spec.eStep, payload, precisions: spec.precisions, shard, nShards: shards, modules: [...BUILT_IN_MODULES, ...modules], backend: currentBackend() }, retries));
+      const ts = threadsFor(currentBackend());
+      const session = ++sessions;
+      const budget = { lost: 0, retries };
       let closed = false;
       const close = async (): Promise<void> => {
         if (closed) return;
         closed = true;
-        await Promise.all(threads.map((t) => t.close()));
+        await Promise.all(ts.map((t) => t.closeSession(session)));
       };
+      try {
+        await Promise.all(ts.map((t, shard) => t.open(session, { model: { name: spec.model.name, options: spec.model.options }, eStep: spec.eStep, payload, precisions: spec.precisions, shard, nShards: shards })));
+      } catch (e) {
+        await close();
+        throw e;
+      }
       return {
         shards,
         async evaluate(request) {
           if (closed) throw new EmError('INTERNAL', 'a closed shard session was asked to evaluate');
           try {
-            return await Promise.all(threads.map((t) => t.evaluate(request)));
+            return await Promise.all(ts.map((t) => t.evaluate(session, request, budget)));
           } catch (e) {
             await close();
             throw e;
@@ -220,4 +279,10 @@ export function threadShards(options: ThreadShardsOptions = {}): ShardEngine {
   };
 }
 
-registerShardEngineFactory((workers) => threadShards({ workers }));
+const shared = new Map<number, ThreadShardEngine>();
+
+registerShardEngineFactory((workers) => {
+  let engine = shared.get(workers);
+  if (engine === undefined) shared.set(workers, (engine = threadShards({ workers })));
+  return engine;
+});
