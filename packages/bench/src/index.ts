@@ -27,3 +27,8 @@ export { checkDataset, materializeDataset } from './materialize.js';
 export type { MaterializedDataset } from './materialize.js';
 export { renderReport, writeReport, buildSections, meanSd, isApproximate, chartSpec, renderSvg, escapeHtml, formatNumber, METRIC_COLUMNS, REPORT_DATA_ELEMENT_ID } from './report/index.js';
 export type { ReportData, ReportSection, RunSeries, SeriesPoint, PairedPoint, WinTieLoss, TableRow, MeanSd, MetricColumn, ChartKind } from './report/index.js';
+export { runWorker, RUN_WORKER_OPTIONS } from './queue/worker.js';
+export type { RunWorkerOptions, WorkerEvent } from './queue/worker.js';
+export { QUEUE_FILE } from './queue/submit.js';
+export type { SuiteQueueOptions } from './queue/submit.js';
+export { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './queue/connection.js';
