@@ -32,3 +32,5 @@ export type { RunWorkerOptions, WorkerEvent } from './queue/worker.js';
 export { QUEUE_FILE } from './queue/submit.js';
 export type { SuiteQueueOptions } from './queue/submit.js';
 export { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './queue/connection.js';
+export { queueShards, QUEUE_SHARDS_OPTIONS } from './queue/fit-shards.js';
+export type { QueueShardsOptions } from './queue/fit-shards.js';

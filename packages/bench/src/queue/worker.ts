@@ -13,11 +13,15 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { EmError, emError, parseOptions, type OptionSchema } from '@emlab/core';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { deserialize } from 'node:v8';
+import { EmError, ShardWorker, currentBackend, emError, initBackend, parseOptions, type OptionSchema, type ShardRequest } from '@emlab/core';
 import { hashJson } from '../metrics.js';
 import { workerExecArgv, workerScript } from '../pool.js';
 import { errorOutcome, RunTimeout, type RunOutcome } from '../run-one.js';
 import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './connection.js';
+import { decodeV8, encodeV8, fitSetupKey, type FitSetup, type RedisBytes, type ShardJob } from './fit-shards.js';
 import { encodeOutcome, failureMessage, type RunJob } from './run-job.js';
 
 /** Options of {@link runWorker}. @category Queue */
@@ -42,6 +46,10 @@ export interface RunWorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
   /** How long to wait for Redis at start before failing with `IO_ERROR` (ms). Default 10000. */
   readonly connectTimeoutMs?: number;
+  /** Also take shards of distributed fits (`queueShards`), one at a time, on this thread. Default true. */
+  readonly fits?: boolean;
+  /** Modules to import before serving fit shards (plug-ins registering models or E-steps; relative to the working directory). */
+  readonly modules?: readonly string[];
 }
 
 /** What {@link runWorker} reports. @category Queue */
@@ -64,6 +72,16 @@ export const RUN_WORKER_OPTIONS = {
   signal: { type: 'custom', shape: 'an AbortSignal', description: 'stops the worker', check: (v) => v },
   onEvent: { type: 'custom', shape: 'a function (event) => void', description: 'progress callback', check: (v) => v },
   connectTimeoutMs: { type: 'integer', min: 100, default: 10_000, description: 'how long to wait for Redis at start (ms)' },
+  fits: { type: 'boolean', default: true, description: 'also take shards of distributed fits' },
+  modules: {
+    type: 'custom',
+    shape: 'an array of module specifiers',
+    description: 'modules to import before serving fit shards (plug-ins)',
+    check: (v, path) => {
+      if (!Array.isArray(v) || v.some((m) => typeof m !== 'string' || m.length === 0)) throw emError('INVALID_ARGUMENT', path, v, 'must be an array of module specifiers', "pass e.g. modules: ['./my-model.js']");
+      return v as string[];
+    },
+  },
 } as const satisfies OptionSchema;
 
 /** A thread pool per (suite, base directory): the worker threads keep their materialized data sets. */
@@ -160,6 +178,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<{ readonly p
       autorun: false,
     },
   );
+  const fitsWorker = o['fits'] === true ? await shardWorkerOn(connection, o['prefix'] as string, (o['lockMs'] as number), (o['stalledIntervalMs'] as number), (o['maxStalledCount'] as number), (o['modules'] as string[] | undefined) ?? [], onEvent) : undefined;
   let lastError: unknown;
   // Connection hiccups are retried by BullMQ; only a run loop that ends is fatal (below).
   worker.on('error', (e) => onEvent?.({ type: 'failed', message: (e as Error)?.message ?? String(e) }));
@@ -174,17 +193,99 @@ export async function runWorker(options: RunWorkerOptions): Promise<{ readonly p
       lastError = e;
       stop();
     });
+    if (fitsWorker !== undefined) {
+      await fitsWorker.waitUntilReady();
+      void fitsWorker.run().catch((e: unknown) => {
+        lastError = e;
+        stop();
+      });
+    }
     onEvent?.({ type: 'ready' });
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', () => stop(), { once: true });
     await stopped;
-    await worker.close();
+    await Promise.all([worker.close(), fitsWorker?.close()]);
   } finally {
     await worker.close(true).catch(() => undefined);
+    await fitsWorker?.close(true).catch(() => undefined);
+    fitsWorker?.dispose();
     await Promise.allSettled([...pools.values()].map((p) => p.destroy()));
   }
   if (lastError !== undefined && !(signal?.aborted ?? false) && (maxRuns === undefined || processed < maxRuns)) {
     throw lastError instanceof EmError ? lastError : emError('IO_ERROR', ['options', 'queue'], url, `the queue failed (${(lastError as Error)?.message ?? String(lastError)})`, 'check that Redis is up and reachable, then start the worker again');
   }
   return { processed };
+}
+
+/**
+ * The BullMQ worker that serves shards of distributed fits: per (fit, shard) a core `ShardWorker`
+ * built from the setup the submitter stored in Redis (kept for the next iterations), then one reply
+ * per job. The same backend as the submitter's is required (bit-identical results).
+ */
+async function shardWorkerOn(
+  connection: ReturnType<typeof parseRedisUrl>,
+  prefix: string,
+  lockMs: number,
+  stalledIntervalMs: number,
+  maxStalledCount: number,
+  modules: readonly string[],
+  onEvent: ((e: WorkerEvent) => void) | undefined,
+): Promise<{ waitUntilReady(): Promise<unknown>; run(): Promise<unknown>; close(force?: boolean): Promise<void>; dispose(): void }> {
+  await initBackend();
+  for (const m of modules) {
+    const spec = m.startsWith('.') || isAbsolute(m) ? pathToFileURL(resolve(m)).href : m;
+    try {
+      await import(spec);
+    } catch (e) {
+      throw emError('INVALID_ARGUMENT', ['options', 'modules'], m, `cannot be imported (${(e as Error).message})`, 'check the module path and that it loads with node', e);
+    }
+  }
+  const { Queue, Worker } = await import('bullmq');
+  const store = new Queue(QUEUE_NAMES.fits, { connection, prefix });
+  store.on('error', () => undefined);
+  const cache = new Map<string, ShardWorker>();
+  const worker = new Worker(
+    QUEUE_NAMES.fits,
+    async (job) => {
+      const data = job.data as ShardJob;
+      if (data?.format !== 'emlab/shard-job') throw new Error(failureMessage('INVALID_ARGUMENT', `job ${job.id} is not an emlab fit shard`));
+      const key = `${data.session}/${data.shard}`;
+      let shard = cache.get(key);
+      if (shard === undefined) {
+        const client = (await store.client) as unknown as RedisBytes;
+        const buf = await client.getBuffer(fitSetupKey(prefix, data.session));
+        if (buf === null) throw new Error(failureMessage('WORKER_LOST', `the setup of fit ${data.session} is gone from Redis (its submitter stopped)`));
+        const stored = deserialize(buf) as FitSetup;
+        if (stored.backend !== currentBackend()) {
+          throw new Error(failureMessage('INVALID_ARGUMENT', `this worker computes with the ${currentBackend()} backend, the fit with ${stored.backend}: results would differ. Remedy: set EMLAB_BACKEND=${stored.backend} on the workers`));
+        }
+        shard = new ShardWorker({ ...stored.setup, shard: data.shard, nShards: stored.nShards });
+        cache.set(key, shard);
+        // A worker keeps the shards of the last few fits only.
+        for (const [k, w] of cache) {
+          if (cache.size <= 16) break;
+          w.dispose();
+          cache.delete(k);
+        }
+      }
+      onEvent?.({ type: 'start', jobId: String(job.id), run: `fit ${data.session} shard ${data.shard}` });
+      const reply = await shard.evaluate(decodeV8(data.request) as ShardRequest);
+      onEvent?.({ type: 'done', jobId: String(job.id), run: `fit ${data.session} shard ${data.shard}` });
+      return encodeV8(reply);
+    },
+    { connection, prefix, concurrency: 1, lockDuration: lockMs, stalledInterval: stalledIntervalMs, maxStalledCount, autorun: false },
+  );
+  worker.on('error', (e) => onEvent?.({ type: 'failed', message: (e as Error)?.message ?? String(e) }));
+  return {
+    waitUntilReady: () => worker.waitUntilReady(),
+    run: () => worker.run(),
+    close: async (force?: boolean) => {
+      await worker.close(force);
+      await store.close().catch(() => undefined);
+    },
+    dispose: () => {
+      for (const w of cache.values()) w.dispose();
+      cache.clear();
+    },
+  };
 }
