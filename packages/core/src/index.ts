@@ -18,6 +18,8 @@ export type { StatsAlgebra } from './stats.js';
 export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
 export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteOutcome, FiniteShardView, FiniteStructure } from './finite.js';
+export { isRowSource, registerRowSourceOpener, reopenRowSource } from './row-source.js';
+export type { RowSource } from './row-source.js';
 export { ShardWorker, checkShardable, isShardEngine, mergeShardOutcomes, registerShardEngineFactory, replayStructure, resolveShardEngine, shardRange } from './shard.js';
 export type {
   ModelShardHooks,

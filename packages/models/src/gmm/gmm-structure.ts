@@ -18,6 +18,7 @@ import { frameLogJacobian, paramsToFrame } from './gmm-frame.js';
 import { blockLayout, blockStats, featureCount, gmmFeatures, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmStatsAlgebra } from './gmm-math.js';
 import { asFloat32, downloadTensor, hostChunks, missingChunks } from './gmm-missing.js';
+import { streamedHostChunks } from './gmm-stream.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -76,7 +77,7 @@ function inOriginalUnits(s: GmmStructure, frame: Float64Array): GmmStructure {
 function frameStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics): GmmStructure {
   const k = params.weights.length;
   if (precision === 'float64') {
-    const chunks = hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights);
+    const chunks = prepared.stream !== undefined ? streamedHostChunks(prepared, params, centredMeansOf(prepared, params)) : hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights);
     return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: () => chunks, dispose() {} };
   }
   return tensorStructure(prepared, params, numerics);
@@ -165,6 +166,7 @@ function tensorStructure(prepared: GmmPrepared, params: GmmParams, numerics: Gmm
       built = undefined;
       for (const t of diffs.values()) t.dispose();
       diffs.clear();
+      block.release?.();
     };
     caches.push(release);
     const phi = (): tf.Tensor2D => {
