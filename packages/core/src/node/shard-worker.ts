@@ -11,6 +11,8 @@ import { initBackend, type BackendName } from '../backend.js';
 import { EmError } from '../errors.js';
 import { ShardWorker, type ShardRequest, type ShardWorkerSetup } from '../shard.js';
 import { BUILT_IN_MODULES } from './shard-threads.js';
+// Streamed data (row caches) are reopened in the worker by their locator.
+import './row-cache.js';
 
 const boot = workerData as { readonly modules: readonly string[]; readonly backend: string };
 const port = parentPort;

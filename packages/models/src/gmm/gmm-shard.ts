@@ -10,6 +10,7 @@
 import { EmError, type ModelShardHooks, type ShardArray, type ShardExportContext, type ShardImportContext, type ShardPayload } from '@emlab/core';
 import { uploadBlock, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import type { MissingPrepared, PatternSegment } from './gmm-missing.js';
+import { reopenStream, streamedPrepared } from './gmm-stream.js';
 
 /** A block as it travels: first row, rows, and whether Φ is precomputed (packed layout). */
 type BlockMeta = readonly [start: number, rows: number, packed: 0 | 1];
@@ -35,12 +36,23 @@ interface GmmShardMeta {
   readonly frame: readonly number[] | null;
   readonly blocks: readonly BlockMeta[];
   readonly missing: { readonly nOriginalRows: number; readonly nMissingCells: number; readonly patterns: readonly PatternMeta[] } | null;
+  /** Streamed data: where workers reopen the rows (they read their own blocks from it). */
+  readonly stream?: { readonly locator: string; readonly upload: boolean };
 }
 
 const blockMeta = (b: DataBlock): BlockMeta => [b.start, b.rows, b.phi === undefined && b.layout !== 'packed' ? 0 : 1];
 
 /** The prepared data as metadata and (shared) arrays. */
 function exportPrepared(p: GmmPrepared, ctx: ShardExportContext): ShardPayload {
+  if (p.stream !== undefined) {
+    const locator = p.stream.source.locator;
+    if (locator === undefined) throw new EmError('INVALID_ARGUMENT', 'these rows cannot be reopened by workers (their row source has no locator): fit with workers: 1', { path: ['options', 'workers'] });
+    const meta: GmmShardMeta = {
+      nRows: p.nRows, nFeatures: p.nFeatures, maxNorm: p.maxNorm, totalWeight: p.totalWeight, offset: Array.from(p.offset), variance: Array.from(p.variance),
+      frame: p.frame === undefined ? null : Array.from(p.frame), blocks: [], missing: null, stream: { locator, upload: p.blocks.length > 0 },
+    };
+    return { meta, arrays: {} };
+  }
   const arrays: Record<string, ShardArray> = { centred: ctx.share(p.centred) };
   if (p.weights !== undefined) arrays['weights'] = ctx.share(p.weights);
   let missing: GmmShardMeta['missing'] = null;
@@ -83,6 +95,11 @@ function arrayOf<T extends ShardArray>(payload: ShardPayload, key: string, ctor:
 /** The same prepared data on a worker, with device blocks only where this shard owns the first row. */
 function importPrepared(payload: ShardPayload, ctx: ShardImportContext): GmmPrepared {
   const meta = payload.meta as GmmShardMeta;
+  if (meta.stream !== undefined) {
+    // Streamed blocks are read on first use, so a worker only ever reads the blocks it owns.
+    const moments = { offset: Float64Array.from(meta.offset), variance: Float64Array.from(meta.variance), maxNorm: meta.maxNorm, frame: meta.frame === null ? undefined : Float64Array.from(meta.frame) };
+    return streamedPrepared(reopenStream(meta.stream.locator), moments, meta.stream.upload && ctx.precisions.includes('float32'));
+  }
   const cols = meta.nFeatures;
   const centred = arrayOf(payload, 'centred', Float64Array);
   const weights = payload.arrays['weights'] === undefined ? undefined : arrayOf(payload, 'weights', Float64Array);

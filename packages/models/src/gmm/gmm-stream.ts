@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emError, type RowSource } from '@emlab/core';
+import { EmError, emError, reopenRowSource, type RowSource } from '@emlab/core';
 import { PHI_BUDGET_BYTES, blockRows, featureCount, gmmFeatures, type DataBlock, type GmmPrepared, type PrepareGmmOptions } from './gmm-data.js';
 import { frameFor } from './gmm-frame.js';
 import { MISSING_CHUNK_ROWS, hostChunks } from './gmm-missing.js';
@@ -106,6 +106,26 @@ export function prepareStreamed(source: RowSource, options: PrepareGmmOptions): 
       maxNorm2 = Math.max(maxNorm2, norm2);
     }
   });
+  return streamedPrepared(source, { offset, variance, maxNorm: Math.sqrt(maxNorm2), frame }, (options.precisions ?? ['float32', 'float64']).includes('float32'));
+}
+
+/** What the preparation passes find: enough to rebuild streamed prepared data anywhere the rows can be read. @internal */
+export interface StreamedMoments {
+  readonly offset: Float64Array;
+  readonly variance: Float64Array;
+  readonly maxNorm: number;
+  readonly frame: Float64Array | undefined;
+}
+
+/**
+ * Streamed prepared data from the moments of the preparation passes (on a shard worker: the source
+ * reopened from its locator, no pass repeated).
+ * @internal
+ */
+export function streamedPrepared(source: RowSource, moments: StreamedMoments, upload: boolean): GmmPrepared {
+  const rows = source.nRows;
+  const cols = source.nColumns;
+  const { offset, variance, maxNorm, frame } = moments;
   /** Centred rows `[start, start + n)`: framed, then minus the offset (the in-memory arithmetic). */
   const read = (start: number, n: number): Float64Array => {
     const x = source.read(start, n);
@@ -117,7 +137,6 @@ export function prepareStreamed(source: RowSource, options: PrepareGmmOptions): 
     }
     return x;
   };
-  const upload = (options.precisions ?? ['float32', 'float64']).includes('float32');
   const packed = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES;
   const blocks: DataBlock[] = [];
   if (upload) {
@@ -130,7 +149,7 @@ export function prepareStreamed(source: RowSource, options: PrepareGmmOptions): 
     offset,
     centred: new Float64Array(0),
     variance,
-    maxNorm: Math.sqrt(maxNorm2),
+    maxNorm,
     blocks,
     hostPatterns: [],
     weights: undefined,
@@ -221,4 +240,15 @@ export function streamedHostChunks(prepared: GmmPrepared, params: GmmParams, cen
     });
   }
   return chunks;
+}
+
+/**
+ * Reopens a streamed source on a shard worker.
+ * @throws EmError `INVALID_ARGUMENT` when the rows cannot be reopened there.
+ * @internal
+ */
+export function reopenStream(locator: string): RowSource {
+  const source = reopenRowSource(locator);
+  if (source === undefined) throw new EmError('INVALID_ARGUMENT', `the rows at ${locator} cannot be reopened in this worker (no row-source opener: import '@emlab/core/node')`, { path: ['options', 'workers'] });
+  return source;
 }
