@@ -194,7 +194,10 @@ class ShardThread {
     const w = this.worker;
     this.worker = undefined;
     this.ready = undefined;
-    if (w !== undefined) await w.terminate();
+    if (w === undefined) return;
+    // An idle thread is unref'd: hold the event loop until it is gone.
+    w.ref();
+    await w.terminate();
   }
 }
 
