@@ -1,6 +1,8 @@
 // Sharded fits of the Gaussian mixture (`fit(…, { workers })`): worker threads evaluate the blocks they
 // own and the main thread adds the outcomes in block order, so every worker count gives the same result,
 // bit for bit (complete and missing data, row weights, float32 and float64, exact/hard/stochastic E-steps).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { EmError, createRng, fit, omitTimings, toJson, type EStep, type FiniteStructure } from '@emlab/core';
@@ -98,4 +100,15 @@ describe('sharding refuses what it cannot do, before any work', () => {
     expect(noHooks.code).toBe('INVALID_ARGUMENT');
     expect(noHooks.message).toMatch(/no sharding hooks/);
   });
+});
+
+describe('closing a thread engine', () => {
+  it('keeps the process alive until its idle threads have exited (the script runs to its end, exit code 0)', () => {
+    const script = fileURLToPath(new URL('./fixtures/shard-close.mjs', import.meta.url));
+    // Three runs: the race this guards against (a terminated, unref'd thread letting the loop empty) was intermittent.
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect({ status: r.status, stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ status: 0, stdout: 'done 2', stderr: '' });
+    }
+  }, 120_000);
 });

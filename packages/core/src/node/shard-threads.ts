@@ -152,7 +152,13 @@ class ShardThread {
     if (this.worker === undefined || this.ready === undefined) {
       this.ready = this.spawn();
       await this.ready;
-      if (reopen) for (const [session, setup] of this.sessions) await this.call({ type: 'open', session, setup }, false);
+      if (reopen) {
+        for (const [session, setup] of this.sessions) {
+          // The session being opened by this very message is not opened twice.
+          if (message['type'] === 'open' && message['session'] === session) continue;
+          await this.call({ type: 'open', session, setup }, false);
+        }
+      }
     }
     await this.ready;
     const worker = this.worker as unknown as Worker;
@@ -195,9 +201,15 @@ class ShardThread {
     this.worker = undefined;
     this.ready = undefined;
     if (w === undefined) return;
-    // An idle thread is unref'd: hold the event loop until it is gone.
-    w.ref();
-    await w.terminate();
+    // An idle thread is unref'd, and re-ref'ing a worker that is being terminated does not reliably keep
+    // the event loop alive (the process then ended with exit code 13, an unsettled await): hold the loop
+    // with a timer until the thread has exited.
+    const hold = setInterval(() => undefined, 1 << 30);
+    try {
+      await w.terminate();
+    } finally {
+      clearInterval(hold);
+    }
   }
 }
 
