@@ -139,7 +139,7 @@ describe('runSuite checks against the registries, models and data before any run
     [{ ...base, esteps: ['exact', 'hard', { method: 'stochastic', options: { nDraws: -1 } }] }, 'INVALID_ARGUMENT', /^suite\.esteps\[2\]\.options\.nDraws = -1: must be an integer in \[1, 10000\]\. Remedy: /],
     [{ ...base, esteps: ['exact', { method: 'stochastic', options: { draws: 2 } }] }, 'INVALID_ARGUMENT', /^suite\.esteps\[1\]\.options\.draws = 2: is not an option of stochasticEStep/],
     [{ ...base, esteps: ['exact', 'gibbs'] }, 'UNKNOWN_ESTEP', /^suite\.esteps\[1\]\.method = "gibbs": no method registered/],
-    [{ ...base, models: [{ type: 'hmm' }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.type = "hmm": is not a registered model \(registered: .*gmm/],
+    [{ ...base, models: [{ type: 'no-such-model' }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.type = "no-such-model": is not a registered model \(registered: .*gmm/],
     [{ ...base, models: [{ type: 'gmm', options: { covarianceType: 'round' } }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.options\.covarianceType = "round"/],
     [{ ...base, models: [{ type: 'gmm', options: { components: 3 } }] }, 'INVALID_ARGUMENT', /^suite\.models\[0\]\.options\.components = 3: is not an option of model gmm\. Remedy: use one of: nComponents/],
     [{ ...base, datasets: [{ id: 'd', kind: 'poisson', options: {} }] }, 'INVALID_ARGUMENT', /^suite\.datasets\[0\]\.kind = "poisson": is not a registered data-set kind \(registered: bayesian-network, builtin, csv, gaussian-mixture\)/],

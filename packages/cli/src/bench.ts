@@ -2,33 +2,29 @@
  * `emlab bench <suite.json>` and `emlab compare <data.csv>`: run a benchmark
  * suite (or a one-line suite built from flags), show progress, write the
  * output directory and print where the report is and a summary table.
+ *
+ * Thin over `@emlab/bench`'s public API (`loadSuite`, `validateSuite`,
+ * `runSuite`, `buildSections`): the suite format is the bench package's;
+ * `compareSuite` is the one place that writes it.
  * @module
  */
+import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
-import { EmError, emError, formatPath } from '@emlab/core';
-import { buildSections, loadSuite, runSuite, validateSuite, type BenchResults, type ProgressEvent, type Suite } from '@emlab/bench';
-import { flagNumber, parseFlags, positionalArgs } from './args.js';
+import { EmError, formatPath } from '@emlab/core';
+import { checkWritable } from '@emlab/core/node';
+import type { BenchResults, ProgressEvent, Suite } from '@emlab/bench';
+import { readNumericCsv } from '@emlab/data';
+import { NO_VALUE, badFlag, flagError, problemOf } from './internal/cli-error.js';
+import { commandFlags, commandSpec, type CommandSpec } from './internal/commands.js';
+import { inTerms, parseCommandArgs, vocabulary } from './internal/fit-session.js';
+import type { CliIo } from './internal/io.js';
+import { checkApplies, methodsFromFlags, type MethodChoice } from './internal/method-flags.js';
+import { modelOptions } from './internal/model-flags.js';
+import { flagNumber } from './internal/numbers.js';
+import { on, parseFlags, positionalArgs, text, texts } from './internal/parse-flags.js';
+import { importPlugins, pluginPaths } from './internal/plugins.js';
+import { loadBuiltins } from './internal/builtins.js';
 
-/** Where the commands write; the CLI's `CliIo`. @category CLI */
-export interface BenchIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly isTty: boolean;
-}
-
-export const BENCH_USAGE = `  emlab bench <suite.json> --out <dir> [--workers N] [--resume]
-                                              run a benchmark suite (docs/bench.md)
-  emlab compare <data.csv> --model gmm --components K --esteps exact,hard,stochastic[,gradient]
-            [--seeds 5] [--covariance full] [--draws S] [--max-iter N] [--tol T]
-            [--held-out F] [--workers N] --out <dir>
-                                              compare E-steps from shared starts (a one-line suite)`;
-
-function fail(flag: string, value: unknown, problem: string, remedy: string): never {
-  throw emError('INVALID_ARGUMENT', [flag], value, problem, remedy);
-}
-
-/** The command's one file argument. */
 function duration(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -37,7 +33,7 @@ function duration(ms: number): string {
 }
 
 /** A progress bar redrawn in place on a terminal; one plain line per run otherwise. */
-function progressPrinter(io: BenchIo): (e: ProgressEvent) => void {
+function progressPrinter(io: CliIo): (e: ProgressEvent) => void {
   return (e) => {
     const eta = e.etaMs === null ? '' : e.done === e.total ? '' : `, ETA ${duration(e.etaMs)}`;
     if (io.isTty) {
@@ -65,7 +61,8 @@ const fmt = (x: number | null, digits = 3): string => {
  * report's (`buildSections`), means only.
  * @category CLI
  */
-export function summaryTable(results: BenchResults): string {
+export async function summaryTable(results: BenchResults): Promise<string> {
+  const { buildSections } = await import('@emlab/bench');
   const header = ['data set', 'model', 'method', 'ok', 'final bound', 'train ll/row', 'held-out ll/row', 'iters', 'reached best', 'ms to best', 'ARI', 'param err', '‖∇‖', 'fit ms'];
   const rows: string[][] = [header];
   for (const section of buildSections(results)) {
@@ -99,7 +96,25 @@ export function summaryTable(results: BenchResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function execute(suite: Suite, io: BenchIo, opts: { outDir: string; workers: number | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
+/**
+ * Checks the output directory before any work: it is a directory or does not exist yet, and its
+ * parent is writable.
+ * @throws EmError naming `--out`.
+ */
+async function checkOutDir(dir: string): Promise<void> {
+  try {
+    const s = await stat(dir);
+    if (!s.isDirectory()) throw badFlag('--out', dir, 'names an existing file, not a directory', 'name a new or existing directory for the results');
+    await checkWritable(join(dir, 'results.json'), ['--out']);
+  } catch (e) {
+    if (e instanceof EmError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw flagError('IO_ERROR', ['--out'], dir, `cannot be inspected (${(e as NodeJS.ErrnoException).code ?? ''})`, 'check the path and permissions');
+    await checkWritable(dir, ['--out']);
+  }
+}
+
+async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers: number | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
+  const { runSuite } = await import('@emlab/bench');
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130); // second Ctrl-C: leave now
@@ -126,66 +141,60 @@ async function execute(suite: Suite, io: BenchIo, opts: { outDir: string; worker
     io.stderr(`emlab: ${results.runs.length} of ${results.nRunsPlanned} runs finished and kept in ${out}; continue with --resume\n`);
     return 130;
   }
-  io.stdout(`\n${summaryTable(results)}\n`);
+  io.stdout(`\n${await summaryTable(results)}\n`);
   const errors = results.runs.filter((r) => r.status === 'error');
   for (const r of errors) io.stderr(`emlab: run ${r.id} failed: ${r.error?.message ?? ''}\n`);
   io.stdout(`report:  ${join(out, 'report.html')}\nresults: ${join(out, 'results.json')}\nruns:    ${join(out, 'runs.csv')}\n`);
   return 0;
 }
 
-const BENCH_OPTIONS = {
-  out: { type: 'string' },
-  workers: { type: 'string' },
-  resume: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
 /**
- * `emlab bench <suite.json> --out <dir> [--workers N] [--resume]`.
+ * `emlab bench <suite.json> --out <dir> [--workers N] [--resume] [--plugin FILE]`.
  * @returns the exit code (130 when interrupted).
  * @category CLI
  */
-export async function runBench(args: string[], io: BenchIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, BENCH_OPTIONS);
-  if (values.help) {
-    io.stdout(`Usage:\n${BENCH_USAGE}\n`);
-    return 0;
-  }
-  const [file] = positionalArgs(positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
-  if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out bench-out');
-  const workers = flagNumber('workers', values.workers, 'int', 1);
+export async function runBench(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(args, commandFlags(commandSpec('bench') as CommandSpec), 'emlab bench --help');
+  const [file] = positionalArgs(parsed.positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
+  const out = text(parsed, 'out');
+  if (out === undefined) throw badFlag('--out', NO_VALUE, 'is required', 'pass an output directory: --out bench-out');
+  const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
+  await checkOutDir(out);
+  await loadBuiltins();
+  const plugins = texts(parsed, 'plugin');
+  await importPlugins(plugins);
+  const { loadSuite } = await import('@emlab/bench');
   const loaded = await loadSuite(file);
-  return execute(loaded.suite, io, { outDir: values.out, workers, resume: values.resume === true, baseDir: loaded.baseDir, suitePath: loaded.path });
+  // Plug-ins named on the command line join the suite's (workers import them again).
+  const suite = plugins.length === 0 ? loaded.suite : { ...loaded.suite, plugins: [...loaded.suite.plugins, ...pluginPaths(plugins)] };
+  return execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: loaded.baseDir, suitePath: loaded.path });
 }
 
-const COMPARE_OPTIONS = {
-  model: { type: 'string' },
-  components: { type: 'string' },
-  covariance: { type: 'string' },
-  esteps: { type: 'string' },
-  draws: { type: 'string' },
-  seeds: { type: 'string' },
-  'max-iter': { type: 'string' },
-  tol: { type: 'string' },
-  'held-out': { type: 'string' },
-  workers: { type: 'string' },
-  out: { type: 'string' },
-  resume: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+/** What `emlab compare` puts in its one-line suite. */
+export interface CompareSpec {
+  readonly model: { readonly type: string; readonly options: Readonly<Record<string, unknown>> };
+  readonly esteps: readonly { readonly method: string; readonly options: Readonly<Record<string, unknown>> }[];
+  readonly seeds: number;
+  readonly maxIter?: number;
+  readonly tol?: number;
+  readonly heldOut?: number;
+  readonly plugins?: readonly string[];
+}
 
 /**
  * The one-line suite of `emlab compare` (exported for tests and docs).
  * @category CLI
  */
-export function compareSuite(csvPath: string, o: { components: number; covariance?: string; esteps: readonly string[]; draws?: number; seeds: number; maxIter?: number; tol?: number; heldOut?: number }): Suite {
+export async function compareSuite(csvPath: string, o: CompareSpec): Promise<Suite> {
+  const { validateSuite } = await import('@emlab/bench');
   const id = basename(csvPath).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'data';
   return validateSuite({
     name: `compare ${basename(csvPath)}`,
-    description: `emlab compare: ${o.esteps.join(', ')} on ${basename(csvPath)}, K = ${o.components}, seeds 0..${o.seeds - 1}`,
+    description: `emlab compare: ${o.esteps.map((e) => e.method).join(', ')} on ${basename(csvPath)} with model ${o.model.type}, seeds 0..${o.seeds - 1}`,
+    ...(o.plugins === undefined || o.plugins.length === 0 ? {} : { plugins: [...o.plugins] }),
     datasets: [{ id, csv: resolve(csvPath) }],
-    models: [{ id: 'gmm', type: 'gmm', options: { nComponents: o.components, ...(o.covariance === undefined ? {} : { covarianceType: o.covariance }) } }],
-    esteps: o.esteps.map((m) => ({ method: m, options: m === 'stochastic' && o.draws !== undefined ? { nDraws: o.draws } : {} })),
+    models: [{ id: o.model.type, type: o.model.type, options: { ...o.model.options } }],
+    esteps: o.esteps.map((e) => ({ method: e.method, options: { ...e.options } })),
     seeds: Array.from({ length: o.seeds }, (_, i) => i),
     stopping: { ...(o.maxIter === undefined ? {} : { maxIter: o.maxIter }), ...(o.tol === undefined ? {} : { tol: o.tol }) },
     ...(o.heldOut === undefined || o.heldOut === 0 ? {} : { heldOut: { fraction: o.heldOut, seed: 0 } }),
@@ -193,57 +202,57 @@ export function compareSuite(csvPath: string, o: { components: number; covarianc
 }
 
 /**
- * `emlab compare <data.csv> --model gmm --components K --esteps a,b,c [--seeds 5] --out <dir>`.
+ * `emlab compare <data.csv> --out <dir> [--model gmm] [model flags] [--esteps a,b,c] [flags]`.
  * @category CLI
  */
-export async function runCompare(args: string[], io: BenchIo): Promise<number> {
-  const { values, positionals } = parseFlags(args, COMPARE_OPTIONS);
-  if (values.help) {
-    io.stdout(`Usage:\n${BENCH_USAGE}\n`);
-    return 0;
+export async function runCompare(args: readonly string[], io: CliIo): Promise<number> {
+  const { parsed, model: mf } = await parseCommandArgs('compare', args, 'gmm');
+  const [file] = positionalArgs(parsed.positionals, ['<data.csv>'], 'emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp') as [string];
+  const registration = mf.registration;
+  if ((registration.data ?? { format: 'numeric-table' }).format !== 'numeric-table') {
+    throw badFlag('--model', registration.name, 'reads its own data files, and compare reads one numeric CSV', 'write a benchmark suite for it (docs/bench.md) and run emlab bench');
   }
-  const [file] = positionalArgs(positionals, ['<data.csv>'], 'emlab compare data.csv --model gmm --components 3 --esteps exact,hard --out cmp') as [string];
-  const model = values.model ?? 'gmm';
-  if (model !== 'gmm') fail('--model', model, 'is not a model compare supports (known: gmm)', 'pass --model gmm, or write a suite file for other models');
-  const components = flagNumber('components', values.components, 'int', 1);
-  if (components === undefined) fail('--components', undefined, 'is required', 'pass --components K');
-  if (values.out === undefined) fail('--out', undefined, 'is required', 'pass an output directory: --out cmp-out');
-  const esteps = (values.esteps ?? 'exact,hard,stochastic').split(',').map((s) => s.trim());
-  esteps.forEach((e, i) => {
-    if (e === '') fail('--esteps', values.esteps, `item ${i + 1} is empty`, 'pass comma-separated method names, e.g. exact,hard,stochastic');
-    if (esteps.indexOf(e) !== i) fail('--esteps', values.esteps, `lists "${e}" twice`, 'list each method once');
-  });
-  const draws = flagNumber('draws', values.draws, 'int', 1);
-  const seeds = flagNumber('seeds', values.seeds, 'int', 1) ?? 5;
-  const maxIter = flagNumber('max-iter', values['max-iter'], 'int', 1);
-  const tol = flagNumber('tol', values.tol, 'float', 0);
-  const heldOut = flagNumber('held-out', values['held-out'], 'float', 0, 0.9);
-  const workers = flagNumber('workers', values.workers, 'int', 1);
-  const suite = compareSuite(file, {
-    components,
-    esteps,
+  const out = text(parsed, 'out');
+  if (out === undefined) throw badFlag('--out', NO_VALUE, 'is required', 'pass an output directory: --out cmp-out');
+  const options = modelOptions(mf, parsed);
+  const methods = methodsFromFlags(registration.structureKind, parsed, 'exact,hard,stochastic');
+  const seeds = flagNumber('seeds', text(parsed, 'seeds'), 'int', 1) ?? 5;
+  const maxIter = flagNumber('max-iter', text(parsed, 'max-iter'), 'int', 1);
+  const tol = flagNumber('tol', text(parsed, 'tol'), 'float', 0);
+  const heldOut = flagNumber('held-out', text(parsed, 'held-out'), 'float', 0, 0.9);
+  const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
+  await checkOutDir(out);
+  // Every method must run on this model and data (e.g. gradient ascent needs complete data): checked now.
+  const table = await readNumericCsv(file);
+  const v = vocabulary(mf, file, table.columns);
+  const model = await inTerms(v, () => registration.create(options));
+  await inTerms(v, () => model.validate(table));
+  for (const m of methods) checkApplies(m, model, table, `--esteps ${m.name}`, v);
+  const spec: CompareSpec = {
+    model: { type: registration.name, options },
+    esteps: methods.map((m: MethodChoice) => ({ method: m.name, options: m.options })),
     seeds,
-    ...(values.covariance === undefined ? {} : { covariance: values.covariance }),
-    ...(draws === undefined ? {} : { draws }),
     ...(maxIter === undefined ? {} : { maxIter }),
     ...(tol === undefined ? {} : { tol }),
     ...(heldOut === undefined ? {} : { heldOut }),
-  });
+    plugins: pluginPaths(texts(parsed, 'plugin')),
+  };
   try {
-    return await execute(suite, io, { outDir: values.out, workers, resume: values.resume === true, baseDir: process.cwd(), suitePath: null });
+    const suite = await compareSuite(file, spec);
+    return await execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: process.cwd(), suitePath: null });
   } catch (e) {
-    throw compareFlagTerms(e);
+    throw compareFlagTerms(e, mf.flagOf);
   }
 }
 
-const COMPARE_FLAG: Readonly<Record<string, string>> = { nComponents: '--components', covarianceType: '--covariance', nDraws: '--draws' };
-
 /** `suite.models[0].options.nComponents` → `--components` in compare's errors. */
-function compareFlagTerms(e: unknown): unknown {
+function compareFlagTerms(e: unknown, flagOf: ReadonlyMap<string, string>): unknown {
   if (!(e instanceof EmError) || e.path[0] !== 'suite') return e;
   const last = e.path[e.path.length - 1];
-  let flag: string | undefined = typeof last === 'string' ? COMPARE_FLAG[last] : undefined;
-  if (e.path[1] === 'esteps' && e.path[3] === 'method') flag = '--esteps';
+  let flag: string | undefined = typeof last === 'string' && flagOf.has(last) ? `--${flagOf.get(last) as string}` : undefined;
+  if (e.path[1] === 'esteps') flag = e.path[3] === 'options' && typeof last === 'string' ? (last === 'nDraws' ? '--draws' : `--estep-option ${last}`) : '--esteps';
+  if (e.path[1] === 'models' && last === 'type') flag = '--model';
+  if (e.path[1] === 'stopping' && typeof last === 'string') flag = last === 'maxIter' ? '--max-iter' : last === 'tol' ? '--tol' : undefined;
   if (flag === undefined) return e;
-  return new EmError(e.code, e.message.replace(formatPath(e.path), flag), { path: [flag], value: e.value, cause: e });
+  return flagError(e.code, [flag], e.value, problemOf(e).replace(formatPath(e.path), flag), e.remedy ?? 'see emlab compare --help', e);
 }

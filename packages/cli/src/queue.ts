@@ -10,7 +10,7 @@
 import { emError, isShardEngine, type RowSource, type ShardEngine } from '@emlab/core';
 import { openRowSource, threadShards } from '@emlab/core/node';
 import { parseRedisUrl, queueShards, type SuiteQueueOptions } from '@emlab/bench';
-import { flagNumber } from './args.js';
+import { flagNumber } from './internal/numbers.js';
 
 /** Flags of `emlab fit` for sharding. @category CLI */
 export const FIT_SCALE_FLAGS = {

@@ -7,7 +7,8 @@
  */
 import { emError } from '@emlab/core';
 import { parseRedisUrl, runWorker, type WorkerEvent } from '@emlab/bench';
-import { flagNumber, parseFlags } from './args.js';
+import { flagNumber } from './internal/numbers.js';
+import { parseFlags, text, texts, on } from './internal/parse-flags.js';
 
 /** Usage of `emlab worker`. @category CLI */
 export const WORKER_USAGE = `  emlab worker --queue redis://HOST:PORT [--concurrency N] [--no-fits] [--module M]...
@@ -19,9 +20,18 @@ export const WORKER_USAGE = `  emlab worker --queue redis://HOST:PORT [--concurr
  * @category CLI
  */
 export async function workerCommand(args: readonly string[], io: { readonly stdout: (t: string) => void; readonly stderr: (t: string) => void }, signal?: AbortSignal): Promise<number> {
-  const { values } = parseFlags(args, { queue: { type: 'string' }, concurrency: { type: 'string' }, 'no-fits': { type: 'boolean' }, module: { type: 'string', multiple: true } });
+  const parsed = parseFlags(args, [
+    { name: 'queue', value: 'URL', description: 'Redis URL' },
+    { name: 'concurrency', value: 'N', description: 'jobs at once' },
+    { name: 'no-fits', description: 'suite runs only' },
+    { name: 'module', value: 'M', repeatable: true, description: 'plug-in modules' },
+  ], 'emlab worker --help');
+  const queue = text(parsed, 'queue');
+  const modules = texts(parsed, 'module');
+  const values = { queue, concurrency: text(parsed, 'concurrency'), 'no-fits': on(parsed, 'no-fits'), module: modules.length === 0 ? undefined : [...modules] };
   if (values.queue === undefined) throw emError('INVALID_ARGUMENT', ['--queue'], undefined, 'is required', 'pass --queue redis://HOST:PORT (the Redis of the submitting machine)');
-  parseRedisUrl(values.queue, ['--queue']);
+  const url: string = values.queue;
+  parseRedisUrl(url, ['--queue']);
   const concurrency = flagNumber('concurrency', values.concurrency, 'int', 1, 256);
   const controller = new AbortController();
   signal?.addEventListener('abort', () => controller.abort(), { once: true });
@@ -35,13 +45,13 @@ export async function workerCommand(args: readonly string[], io: { readonly stdo
   process.on('SIGINT', onSigint);
   try {
     const { processed } = await runWorker({
-      queue: values.queue,
+      queue: url,
       ...(concurrency === undefined ? {} : { concurrency }),
       fits: values['no-fits'] !== true,
       ...(values.module === undefined ? {} : { modules: values.module }),
       signal: controller.signal,
       onEvent: (e: WorkerEvent) => {
-        if (e.type === 'ready') io.stderr(`worker ready on ${values.queue}\n`);
+        if (e.type === 'ready') io.stderr(`worker ready on ${url}\n`);
         else if (e.type === 'done') io.stderr(`done ${e.run ?? e.jobId}\n`);
         else if (e.type === 'failed') io.stderr(`failed ${e.run ?? ''} ${e.message ?? ''}\n`);
       },

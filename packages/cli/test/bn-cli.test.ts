@@ -12,24 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBif, parseBnCsv, readNetwork, type BayesNet } from '@emlab/models';
 import { bnAsFactorGraph, bruteForceFactorGraph } from '@emlab/testing';
-import { BIN, expectUserError, run, type Run } from './run-cli.js';
+import { BIN, run, runAll as runAllCli, type Run } from './run-cli.js';
 
 const ASIA = fileURLToPath(new URL('../../../data/bn/asia.bif', import.meta.url));
 const asia = parseBif(readFileSync(ASIA, 'utf8'));
 
-/** Runs at most `width` processes at a time (the machine is shared). */
-async function runAll(cases: readonly (readonly string[])[], width = 3): Promise<Run[]> {
-  const out: Run[] = new Array(cases.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < cases.length) {
-      const i = next++;
-      out[i] = await run(cases[i] as readonly string[]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, cases.length) }, worker));
-  return out;
-}
+const runAll = (cases: readonly (readonly string[])[]): Promise<Run[]> => runAllCli(cases);
 
 /** P(target | evidence) for every state of target, by enumerating the joint (asia: 256 terms). */
 function bruteForce(net: BayesNet, target: string, evidence: Record<string, string>): number[] {
@@ -88,60 +76,22 @@ describe('emlab bn sample', () => {
     expect(Math.abs(missing / masked.values.length - 0.25)).toBeLessThan(0.04);
   });
 
-  it('errors name the flag', async () => {
-    const rs = await runAll([
-      ['bn', 'sample', ASIA, '--seed', '1'],
-      ['bn', 'sample', ASIA, '--n', '0'],
-      ['bn', 'sample', ASIA, '--n', '2.5'],
-      ['bn', 'sample', ASIA, '--n', '10', '--missing-rate', '1'],
-      ['bn', 'sample', ASIA, '--n', '10', '--missing-rate', '-0.1'],
-      ['bn', 'sample', ASIA, '--n', '10', '--hide', 'either,Ghost'],
-      ['bn', 'sample', ASIA, '--n', '10', '--bogus'],
-      ['bn', 'sample', '--n', '10'],
-      ['bn', 'sample', ASIA, ASIA, '--n', '10'],
-      ['bn', 'sample', ASIA, '--n', '10', '--out', join(dir, 'no-such-dir', 'x.csv')],
-    ]);
-    const want: RegExp[][] = [
-      [/\[INVALID_ARGUMENT\]: --n = undefined: is required/],
-      [/--n = "0": must be an integer >= 1/],
-      [/--n = "2\.5": must be an integer >= 1/],
-      [/--missing-rate = "1": must be a number in \[0, 1\)/],
-      [/--missing-rate = "-0\.1": must be a number in \[0, 1\)/],
-      [/--hide = "Ghost": is not a node of the network/],
-      [/Unknown option '--bogus'/],
-      [/<network> = undefined: is missing/],
-      [/unexpected extra arguments/],
-      [/\[IO_ERROR\]: --out = .*could not write the file/],
-    ];
-    rs.forEach((r, i) => expectUserError(r, ...(want[i] as RegExp[])));
-  });
-});
-
-describe('network files through the CLI', () => {
-  it('bad networks: cycle named, CPT sum, BIF syntax with line:column, extension, missing file', async () => {
-    const rs = await runAll([
-      ['bn', 'query', file('cycle.json'), '--target', 'A'],
-      ['bn', 'sample', file('badsum.json'), '--n', '5'],
-      ['bn', 'query', file('broken.bif'), '--target', 'A'],
-      ['bn', 'sample', file('net.xml'), '--n', '5'],
-      ['bn', 'sample', file('nope.bif'), '--n', '5'],
-    ]);
-    expectUserError(rs[0] as Run, /\[INVALID_ARGUMENT\]: network\.nodes\.A\.parents = "A -> B -> C -> A": the network has a directed cycle A -> B -> C -> A/);
-    expectUserError(rs[1] as Run, /\[INVALID_PARAMS\]: network\.nodes\.A\.cpt = 1\.1: node "A": the distribution P\(A\) sums to 1\.1/);
-    expectUserError(rs[2] as Run, /\[PARSE_ERROR\]: .*broken\.bif:8:1: expected a probability or ";" in the table of A but found "}"/);
-    expectUserError(rs[3] as Run, /\[INVALID_ARGUMENT\]: path = ".*net\.xml": has an unknown network file extension \(known: \.bif, \.json\)/);
-    expectUserError(rs[4] as Run, /\[IO_ERROR\]: .*nope\.bif/);
-  });
 });
 
 describe('emlab bn query', () => {
-  it('asia marginals without evidence: P(lung=yes) = 0.055, P(tub=yes) = 0.0104', async () => {
+  it('asia marginals without evidence, printed with every float64 digit: P(lung=yes) = 0.055, P(tub=yes) = 0.0104 to 1e-15', async () => {
     const r = await run(['bn', 'query', ASIA, '--target', 'lung,tub']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('P(lung=yes) = 0.055\nP(lung=no) = 0.945\nP(tub=yes) = 0.0104\nP(tub=no) = 0.9896\n');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(' = ')[0])).toEqual(['P(lung=yes)', 'P(lung=no)', 'P(tub=yes)', 'P(tub=no)']);
+    const p = lines.map((l) => Number(l.split(' = ')[1]));
+    // Printed as the shortest decimal that reads back to the same float64: equal to brute force to roundoff.
+    const want = [...bruteForce(asia, 'lung', {}), ...bruteForce(asia, 'tub', {})];
+    p.forEach((v, i) => expect(Math.abs(v - (want[i] as number))).toBeLessThan(1e-15));
+    lines.forEach((l, i) => expect(l.split(' = ')[1]).toBe(String(p[i])));
   });
 
-  it('posteriors with evidence equal brute-force enumeration (--json, 1e-6)', async () => {
+  it('posteriors with evidence equal brute-force enumeration (--json, float64: 1e-12)', async () => {
     const queries: [string, Record<string, string>][] = [
       ['either', { xray: 'yes' }],
       ['lung', { smoke: 'yes', dysp: 'yes' }],
@@ -158,8 +108,8 @@ describe('emlab bn query', () => {
       const want = bruteForce(asia, target, evidence);
       const got = out.posterior[target] as Record<string, number>;
       expect(Object.keys(got)).toEqual(['yes', 'no']);
-      expect(Math.abs((got.yes as number) - (want[0] as number)), `${target} | ${JSON.stringify(evidence)}`).toBeLessThan(1e-6);
-      expect(Math.abs((got.no as number) - (want[1] as number))).toBeLessThan(1e-6);
+      expect(Math.abs((got.yes as number) - (want[0] as number)), `${target} | ${JSON.stringify(evidence)}`).toBeLessThan(1e-12);
+      expect(Math.abs((got.no as number) - (want[1] as number))).toBeLessThan(1e-12);
     });
   });
 
@@ -170,29 +120,9 @@ describe('emlab bn query', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^P\(either=yes \| xray=yes\) = /);
-    expect(Number(lines[0]?.split(' = ')[1])).toBeCloseTo(yes as number, 5);
+    expect(Math.abs(Number(lines[0]?.split(' = ')[1]) - (yes as number))).toBeLessThan(1e-12);
   });
 
-  it('errors name the flag, node and state', async () => {
-    const rs = await runAll([
-      ['bn', 'query', ASIA],
-      ['bn', 'query', ASIA, '--target', 'Ghost'],
-      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'Ghost=yes'],
-      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke=maybe'],
-      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke'],
-      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'smoke=yes,smoke=no'],
-      ['bn', 'query', ASIA, '--target', 'lung', '--evidence', 'either=yes,lung=no,tub=no'],
-      ['bn', 'frobnicate'],
-    ]);
-    expectUserError(rs[0] as Run, /--target = undefined: is required/);
-    expectUserError(rs[1] as Run, /--target = "Ghost": is not a node of the network/);
-    expectUserError(rs[2] as Run, /--evidence = "Ghost": is not a node of the network/);
-    expectUserError(rs[3] as Run, /--evidence\.smoke = "maybe": is not a state of smoke \(states: yes, no\)/);
-    expectUserError(rs[4] as Run, /--evidence = "smoke": is not of the form NODE=STATE/);
-    expectUserError(rs[5] as Run, /--evidence = "smoke": is given twice/);
-    expectUserError(rs[6] as Run, /--evidence = "either=yes,lung=no,tub=no": has probability 0/);
-    expectUserError(rs[7] as Run, /bn = "frobnicate": is not a bn command \(commands: fit, sample, query\)/);
-  });
 });
 
 describe('emlab bn fit', () => {
@@ -207,7 +137,7 @@ describe('emlab bn fit', () => {
     expect(text?.stdout).toMatch(/^network {4}.*asia\.bif: 8 nodes, 18 free parameters; hidden: none\n/);
     expect(text?.stdout).toMatch(/\ndata {7}.*asia20k\.csv: 20000 rows × 8 columns, \d+ missing cells \(20\.\d%\)\n/);
     expect(text?.stdout).toMatch(/\nconverged {2}yes \(/);
-    expect(text?.stdout).toMatch(/\nlog-lik {4}-\d+\.\d{4}\n/);
+    expect(text?.stdout).toMatch(/\nlog-lik {4}-\d+\.\d+\n/);
     expect(text?.stdout).toMatch(/\ntrace {6}1: -\d+\.\d+, 2: -\d+\.\d+/);
     expect(text?.stdout).toContain(`\nwritten    ${file('fitted.bif')}\n`);
 
@@ -269,59 +199,11 @@ describe('emlab bn fit', () => {
     expect(b?.code, b?.stderr).toBe(0);
     expect(b?.stdout).toMatch(/hidden: either\n/);
     expect(b?.stdout).toMatch(/pseudo-count 1/);
-    expect(b?.stdout).toMatch(/log-lik {4}-\d+\.\d+ \(objective with log-prior -\d+\.\d+\)/);
+    expect(b?.stdout).toMatch(/log-lik {4}-\d+\.\d+ \(objective with log-prior -\d+\.\d+: a MAP fit maximizes log-likelihood \+ log-prior/);
     expect(b?.stdout).toMatch(/converged {2}no \(max-iter\) after 5 iterations/);
     expect(b?.stderr).toMatch(/^emlab: warning: .*did not converge/m);
     expect(c?.code, c?.stderr).toBe(0);
     expect((JSON.parse(c?.stdout as string) as { nRows: number }).nRows).toBe(3);
   }, 120_000);
 
-  it('errors name the flag, node, row and column', async () => {
-    const csv = file('small.csv');
-    const rs = await runAll([
-      ['bn', 'fit', ASIA, csv],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.txt')],
-      ['bn', 'fit', ASIA, '--out', file('x.bif')],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--max-iter', '0'],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--tol', '-1'],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--n-init', '0'],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--pseudo-count', '-1'],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--init', 'kmeans'],
-      ['bn', 'fit', ASIA, csv, '--out', file('x.bif'), '--hidden', 'Ghost'],
-      ['bn', 'fit', ASIA, file('with-either.csv'), '--out', file('x.bif'), '--hidden', 'either'],
-      ['bn', 'fit', ASIA, file('unknown-state.csv'), '--out', file('x.bif')],
-      ['bn', 'fit', ASIA, file('unknown-column.csv'), '--out', file('x.bif')],
-      ['bn', 'fit', ASIA, file('ragged.csv'), '--out', file('x.bif')],
-      ['bn', 'fit', ASIA, file('empty.csv'), '--out', file('x.bif')],
-      ['bn', 'fit', ASIA, file('missing.csv'), '--out', file('x.bif')],
-    ]);
-    const want: RegExp[] = [
-      /--out = undefined: is required \(or --json/,
-      /path = ".*x\.txt": has an unknown network file extension/,
-      /<data\.csv> = undefined: is missing/,
-      /--max-iter = "0": must be an integer >= 1/,
-      /--tol = "-1": must be a number >= 0/,
-      /--n-init = "0": must be an integer >= 1/,
-      /--pseudo-count = "-1": must be a number >= 0/,
-      /--init = "kmeans": is not an initialization \(random, network\)/,
-      /--hidden = "Ghost": is not a node of the network/,
-      /\[INVALID_DATA\]: .*with-either\.csv\.header\.column\.either = "either": line 1, column 2: node "either" is declared hidden but the data has a column for it/,
-      /\[PARSE_ERROR\]: .*unknown-state\.csv\.row\[1\]\.column\.xray = "perhaps": line 3 \(data row 2\), column "xray": "perhaps" is not a state of xray/,
-      /\[PARSE_ERROR\]: .*unknown-column\.csv\.header\.column\.weather = "weather": line 1, column 2: "weather" is not a node of network/,
-      /\[PARSE_ERROR\]: .*ragged\.csv\.row\[1\] = "no": line 3 \(data row 2\): expected 2 cells/,
-      /\[PARSE_ERROR\]: .*empty\.csv = .*the file is empty/,
-      /\[IO_ERROR\]: .*missing\.csv/,
-    ];
-    rs.forEach((r, i) => expectUserError(r, want[i] as RegExp));
-  }, 120_000);
-});
-
-describe('help', () => {
-  it('emlab --help mentions bn; emlab bn --help prints the bn usage', async () => {
-    const [top, bn] = await runAll([['--help'], ['bn', '--help']]);
-    expect(top?.stdout).toMatch(/emlab bn fit\|sample\|query/);
-    expect(bn?.code).toBe(0);
-    expect(bn?.stdout).toMatch(/emlab bn fit <network\.bif\|json> <data\.csv> --out fitted\.bif\|json/);
-    expect(bn?.stdout).toMatch(/emlab bn query <network\.bif\|json> --target C \[--evidence A=yes,B=no\]/);
-  });
 });

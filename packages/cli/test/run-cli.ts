@@ -46,3 +46,17 @@ export function expectUserError(r: Run, ...patterns: RegExp[]): void {
   expect(r.stderr, context).not.toContain('    at ');
   for (const p of patterns) expect(r.stderr, context).toMatch(p);
 }
+
+/** Runs the commands at most `width` at a time (the machine is shared), in order of the results. */
+export async function runAll(cases: readonly (readonly string[])[], width = 3, options: { cwd?: string } = {}): Promise<Run[]> {
+  const out: Run[] = new Array(cases.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < cases.length) {
+      const i = next++;
+      out[i] = await run(cases[i] as readonly string[], options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, cases.length) }, worker));
+  return out;
+}

@@ -58,11 +58,44 @@ export function splitCsvLine(text: string, fail: (problem: string) => EmError, o
   }
 }
 
+// Quote states of a record being scanned (RFC 4180): at a cell's start, inside an unquoted cell,
+// inside a quoted cell, just after a quote inside a quoted cell (closing, or the first of "").
+const START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const AFTER_QUOTE = 3;
+
+/** The quote state after scanning `text` from `state`: QUOTED means a quoted cell continues on the next line. */
+function scanQuotes(text: string, state: number): number {
+  let s = state;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    switch (s) {
+      case START:
+        if (c === 0x22) s = QUOTED;
+        else if (c !== 0x20 && c !== 0x09 && c !== 0x2c) s = UNQUOTED;
+        break;
+      case UNQUOTED:
+        if (c === 0x2c) s = START;
+        break;
+      case QUOTED:
+        if (c === 0x22) s = AFTER_QUOTE;
+        break;
+      default: // AFTER_QUOTE
+        s = c === 0x22 ? QUOTED : c === 0x2c ? START : UNQUOTED;
+    }
+  }
+  return s;
+}
+
 /**
- * Line dispatch of a CSV reader: strips a byte-order mark and CR, skips blank
- * lines before the header and at the end of the file, and hands every other
- * line to `header` (the first) or `row`; blank lines followed by data are rows
- * (so a reader reports them as missing or ragged).
+ * Line dispatch of a CSV reader: strips a byte-order mark and CR, joins the
+ * physical lines of a record whose quoted cell holds a line break (RFC 4180),
+ * skips blank lines before the header and at the end of the file, and hands
+ * every other record to `header` (the first) or `row` with the number of the
+ * line it starts on; blank lines followed by data are rows (so a reader
+ * reports them as missing or ragged). Feed lines with `line`, then call `end`
+ * (`streamLines` and `text` do).
  * @category Data
  */
 export abstract class CsvLineReader {
@@ -72,6 +105,8 @@ export abstract class CsvLineReader {
   protected headerLine = 0;
   /** Blank lines not yet known to be trailing. */
   private pendingBlank: number[] = [];
+  /** A record whose quoted cell is still open at the end of a line: its text so far, first line, quote state. */
+  private open: { text: string; line: number; state: number } | undefined;
 
   /** Feeds one physical line (without its newline). */
   line(raw: string): void {
@@ -79,22 +114,37 @@ export abstract class CsvLineReader {
     let text = raw;
     if (this.lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (this.headerLine === 0) {
-      if (text.trim() === '') return;
-      this.headerLine = this.lineNo;
-      this.header(text, this.lineNo);
+    if (this.open !== undefined) {
+      const state = scanQuotes(`\n${text}`, this.open.state);
+      const joined = `${this.open.text}\n${text}`;
+      if (state === QUOTED) {
+        this.open = { text: joined, line: this.open.line, state };
+        return;
+      }
+      const first = this.open.line;
+      this.open = undefined;
+      this.record(joined, first);
       return;
     }
-    if (text.trim() === '') {
-      this.pendingBlank.push(this.lineNo);
-      return;
+    if (text.includes('"')) {
+      const state = scanQuotes(text, START);
+      if (state === QUOTED) {
+        this.open = { text, line: this.lineNo, state };
+        return;
+      }
     }
-    for (const n of this.pendingBlank) this.row('', n);
-    this.pendingBlank = [];
-    this.row(text, this.lineNo);
+    this.record(text, this.lineNo);
   }
 
-  /** Feeds every line of an in-memory text (CRLF, LF or CR endings; no trailing empty line). */
+  /** Ends the input: a record left inside an open quoted cell goes to `header`/`row`, whose splitter reports the unterminated quote. */
+  end(): void {
+    if (this.open === undefined) return;
+    const { text, line } = this.open;
+    this.open = undefined;
+    this.record(text, line);
+  }
+
+  /** Feeds every line of an in-memory text (CRLF, LF or CR endings; no trailing empty line), then ends the input. */
   text(text: string): void {
     const re = /\r\n|\n|\r/g;
     let start = 0;
@@ -103,9 +153,25 @@ export abstract class CsvLineReader {
       start = m.index + m[0].length;
     }
     if (start < text.length) this.line(text.slice(start));
+    this.end();
+  }
+
+  private record(text: string, lineNo: number): void {
+    if (this.headerLine === 0) {
+      if (text.trim() === '') return;
+      this.headerLine = lineNo;
+      this.header(text, lineNo);
+      return;
+    }
+    if (text.trim() === '') {
+      this.pendingBlank.push(lineNo);
+      return;
+    }
+    for (const n of this.pendingBlank) this.row('', n);
+    this.pendingBlank = [];
+    this.row(text, lineNo);
   }
 
   protected abstract header(text: string, lineNo: number): void;
   protected abstract row(text: string, lineNo: number): void;
 }
-

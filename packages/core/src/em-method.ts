@@ -175,6 +175,7 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
         events,
         violations,
         ...(exempt === undefined ? {} : { exempt }),
+        ...(e.unsettled === undefined ? {} : { unsettled: e.unsettled }),
       };
       switched = false;
       prev = record;

@@ -93,6 +93,12 @@ export interface EStepResult<S = unknown> {
    * E-step's full refresh, ...): the monotonicity check skips it and the trace marks it, with the reason.
    */
   readonly exempt?: string;
+  /**
+   * This iteration is not a complete update of the method (a tempered step at β < 1, a sparse step
+   * between full refreshes): its q is not the one the method converges to, so `fit` does not stop
+   * on it even when the convergence policy is met. The trace records the reason.
+   */
+  readonly unsettled?: string;
 }
 
 /**
@@ -115,7 +121,8 @@ export interface EStep<L extends LatentStructure = LatentStructure, St = unknown
    * The E-step can run sharded (`fit`'s `workers`): it has no state (`start`), it is rebuilt exactly by
    * `createEStep(kind, name, options)`, and its `run` depends on the data only through the block loop
    * (`reduceFiniteChunks*`: its block choices keep what they learn in `sums` or `totals`, not in
-   * variables of their own). Default false (a sharded fit then refuses it with a typed error).
+   * variables of their own), over the structure's default blocks (no `maxRows` hint: workers own blocks
+   * by the default partition). Default false (a sharded fit then refuses it with a typed error).
    */
   readonly shardable?: boolean;
   /** Creates the state for one restart (tensors allowed: `dispose` frees them). */

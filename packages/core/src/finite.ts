@@ -55,6 +55,26 @@ export interface FiniteChunk<S> {
    * z instead of integrated out: what sampling E-steps use. Absent means `stats`.
    */
   sampleStats?(weights: FloatArray, rng: Rng): S;
+  /**
+   * `[rows × K]` variance v_nk of log p(x_n,cont | x_n, z_n = k) when x_n,cont is drawn from its exact
+   * conditional (a Gaussian conditional of m entries: m/2, the variance of −χ²_m/2): what one
+   * `sampleStats` draw adds to the variance of a Monte Carlo bound. Absent means 0. Models with
+   * `sampleStats` should give it, so that Monte Carlo standard errors cover the continuous draws.
+   */
+  latentVariance?(): FloatArray;
+}
+
+/**
+ * What an E-step may ask of {@link FiniteStructure.chunks}.
+ * @category Structures
+ */
+export interface FiniteChunkOptions {
+  /**
+   * A hint: serve blocks of at most this many rows (an incremental E-step visits one small block
+   * per call, and `logJoint()` is only computed for the blocks it visits). Models may ignore it
+   * (a float32 kernel whose row blocks were uploaded once); E-steps must work with any block sizes.
+   */
+  readonly maxRows?: number;
 }
 
 /**
@@ -68,8 +88,11 @@ export interface FiniteStructure<S = unknown> extends LatentStructure {
   readonly nRows: number;
   readonly nComponents: number;
   readonly algebra: StatsAlgebra<S>;
-  /** The blocks, in row order. Iterating twice yields the same blocks. */
-  chunks(): Iterable<FiniteChunk<S>>;
+  /**
+   * The blocks, in row order. Iterating twice with the same options yields the same blocks.
+   * `logJoint()` of a block should be computed lazily (when called), so that skipping a block is cheap.
+   */
+  chunks(options?: FiniteChunkOptions): Iterable<FiniteChunk<S>>;
   /**
    * Set by a sharded fit (see `shard.ts`), never by models: how the block loop treats the blocks.
    * Absent: every block is evaluated here.
@@ -116,6 +139,14 @@ export interface FiniteBlock {
   posterior(): Float64Array;
   /** Row weights `[rows]`, or undefined (all 1). */
   readonly rowWeights: Float64Array | undefined;
+  /** `[rows × K]` entropy h_nk of the latent's continuous part given z_n = k (`FiniteChunk.latentEntropy`), or undefined (none); read once. */
+  latentEntropy(): FloatArray | undefined;
+  /**
+   * `[rows × K]` variance of the continuous part's log density given z_n = k (`FiniteChunk.latentVariance`),
+   * or undefined (none): a Monte Carlo E-step's draw of row n has mean Σ_k a_nk (log p(x_n, k) − h_nk)
+   * and adds Σ_k a_nk² v_nk of variance. Read once.
+   */
+  latentVariance(): FloatArray | undefined;
   /** Stream for this block: `<E-step stream>/block/<start>`. */
   readonly rng: Rng;
 }
@@ -213,14 +244,22 @@ export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: numbe
   posterior();
   const blockRng = rng.child('block', chunk.start);
   const rowWeights = chunk.weights;
-  const choice = choose({ index, start: chunk.start, rows, nComponents: k, logJoint: table, logNorm, posterior, rowWeights, rng: blockRng });
+  const sized = (name: string, v: FloatArray | undefined): FloatArray | undefined => {
+    if (v !== undefined && v.length !== rows * k) throw new EmError('INTERNAL', `finite chunk at row ${chunk.start}: ${name}() has ${v.length} entries, expected rows × K = ${rows} × ${k}`);
+    return v;
+  };
+  let entropyTable: { v: FloatArray | undefined } | undefined;
+  let varianceTable: { v: FloatArray | undefined } | undefined;
+  const latentEntropy = (): FloatArray | undefined => (entropyTable ??= { v: sized('latentEntropy', chunk.latentEntropy?.()) }).v;
+  const latentVariance = (): FloatArray | undefined => (varianceTable ??= { v: sized('latentVariance', chunk.latentVariance?.()) }).v;
+  const choice = choose({ index, start: chunk.start, rows, nComponents: k, logJoint: table, logNorm, posterior, rowWeights, rng: blockRng, latentEntropy, latentVariance });
   const q = choice.q;
   const a = choice.draws ?? q;
   if (q.length !== rows * k || a.length !== rows * k) {
     throw new EmError('INTERNAL', `finite E-step returned q or draws of length ${q.length}/${a.length}, expected rows × K = ${rows * k}`);
   }
   const exactQ = q === post;
-  const h = chunk.latentEntropy?.();
+  const h = latentEntropy();
   const weights = new Float64Array(rows * k);
   let bound = 0;
   let entropy = 0;
@@ -297,13 +336,14 @@ class OutcomeSum<S> {
   }
 }
 
-type ReduceOptions<S> = { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void };
+type ReduceOptions<S> = { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly maxRows?: number };
 
 /**
  * The blocks of a structure as (index, outcome thunk) pairs: evaluated here, replayed from a sharded
  * fit's outcomes (main thread), or only the shard's own (worker).
  */
-function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, select: ((index: number) => boolean) | undefined): Generator<{ index: number; outcome: () => FiniteOutcome<S> }> {
+function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S>): Generator<{ index: number; outcome: () => FiniteOutcome<S> }> {
+  const { select, maxRows } = options;
   const view = structure.shard;
   if (view?.outcomes !== undefined) {
     for (let i = 0; i < view.outcomes.length; i++) {
@@ -314,7 +354,7 @@ function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (blo
     return;
   }
   let index = 0;
-  for (const chunk of structure.chunks()) {
+  for (const chunk of structure.chunks(maxRows === undefined ? undefined : { maxRows })) {
     const i = index++;
     if (select !== undefined && !select(i)) continue;
     if (view?.owns !== undefined && !view.owns(i, chunk.start)) continue;
@@ -339,6 +379,7 @@ function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (blo
  *
  * @param choose - gets each block (its table, log p(x_n), posterior on demand, row weights, a block stream).
  * @param options.select - only blocks for which it returns true (incremental E-steps); default all.
+ * @param options.maxRows - passed to `structure.chunks` as the block-size hint (see {@link FiniteChunkOptions}).
  * @example
  * ```ts
  * // The exact E-step, whole:
@@ -351,7 +392,7 @@ function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (blo
  */
 export function reduceFiniteChunks<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S> = {}): FiniteOutcome<S> {
   const sum = new OutcomeSum(structure.algebra);
-  for (const b of blockOutcomes(structure, rng, choose, options.select)) {
+  for (const b of blockOutcomes(structure, rng, choose, options)) {
     const o = b.outcome();
     options.onBlock?.(b.index, o);
     sum.add(o);
@@ -374,7 +415,7 @@ export async function reduceFiniteChunksAsync<S>(
 ): Promise<FiniteOutcome<S>> {
   const sum = new OutcomeSum(structure.algebra);
   const pause = yielder();
-  for (const b of blockOutcomes(structure, rng, choose, options.select)) {
+  for (const b of blockOutcomes(structure, rng, choose, options)) {
     if (options.signal?.aborted) throw new EmError('ABORTED', 'the E-step was aborted', { path: ['options', 'signal'] });
     const o = b.outcome();
     options.onBlock?.(b.index, o);

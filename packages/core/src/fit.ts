@@ -12,8 +12,11 @@
  * @see Neal, R. M. & Hinton, G. E. (1998). A view of the EM algorithm that justifies incremental, sparse, and other variants.
  * @module
  */
+import type { Accelerator } from './accelerate/accelerator.js';
+import { resolveAcceleratedMethod } from './accelerate/accelerated-method.js';
+import { ACCELERATOR_NAMES, createAccelerator, type AcceleratorName } from './accelerate/create-accelerator.js';
 import { initBackend } from './backend.js';
-import { convergencePolicy, isConvergencePolicy, type ConvergenceInput, type ConvergencePolicy, type ConvergencePolicyName, type ConvergenceVerdict } from './convergence.js';
+import { CONVERGENCE_POLICIES, convergencePolicy, isConvergencePolicy, type ConvergenceInput, type ConvergencePolicy, type ConvergencePolicyName, type ConvergenceVerdict } from './convergence.js';
 import { emMethod, isAbort } from './em-method.js';
 import { EmError, emError } from './errors.js';
 import { boundKindOf, type EStep } from './estep.js';
@@ -54,6 +57,14 @@ export interface FitOptions<P = unknown> {
   readonly eStep?: EStep | Method | string;
   /** Options for a named `eStep` (an error beside an E-step object, which carries its own). */
   readonly eStepOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Accelerate the EM map of the (exact) E-step: an accelerator name (`'squarem'`, `'aitken'`,
+   * `'parabolic'`, `'quasi-newton'`, or `'em'` for plain EM through the same machinery) or an
+   * `Accelerator` object carrying its options (`squarem({ method: 'S1' })`). The fit then runs
+   * `acceleratedMethod` in float64 in the model's parametrization; `maxIter` and the trace's
+   * `passes` count E-step calls. Needs a model with a `parametrization` and an exact E-step.
+   */
+  readonly accelerate?: AcceleratorName | Accelerator;
   /** Maximum passes over the data per restart. Default 1000. */
   readonly maxIter?: number;
   /** Tolerance of the convergence policy (default: the policy's, 1e-10 for `aitken`); 0 runs `maxIter` passes. */
@@ -96,7 +107,7 @@ export interface FitOptions<P = unknown> {
 }
 
 const OPTION_KEYS: readonly (keyof FitOptions)[] = [
-  'eStep', 'eStepOptions', 'maxIter', 'tol', 'convergence', 'nInit', 'init', 'seed', 'weights', 'precision', 'recordParams', 'allowDegenerate',
+  'eStep', 'eStepOptions', 'accelerate', 'maxIter', 'tol', 'convergence', 'nInit', 'init', 'seed', 'weights', 'precision', 'recordParams', 'allowDegenerate',
   'onIteration', 'onProgress', 'signal', 'monotonicity', 'validate', 'onWarning', 'workers',
 ];
 
@@ -154,6 +165,12 @@ export function checkOptions<P>(o: FitOptions<P>): void {
     }
   }
   if (o.precision !== undefined) checkPrecision(o.precision);
+  if (o.accelerate !== undefined) {
+    const a = o.accelerate as unknown;
+    const ok = typeof a === 'string' ? (ACCELERATOR_NAMES as readonly string[]).includes(a) : typeof a === 'object' && a !== null && typeof (a as Accelerator).step === 'function' && typeof (a as Accelerator).start === 'function';
+    if (!ok) throw emError('INVALID_ARGUMENT', ['options', 'accelerate'], a, `must be an accelerator name (${ACCELERATOR_NAMES.join(', ')}) or an Accelerator object`, "pass e.g. accelerate: 'squarem'");
+    if (isMethod(o.eStep)) throw emError('INVALID_ARGUMENT', ['options', 'accelerate'], a, `conflicts with eStep = method "${o.eStep.name}": acceleration wraps an exact E-step's EM map`, "drop accelerate, or pass an exact E-step (eStep: 'exact')");
+  }
   if (o.convergence !== undefined && typeof o.convergence !== 'string' && !isConvergencePolicy(o.convergence)) {
     throw emError('INVALID_ARGUMENT', ['options', 'convergence'], o.convergence, 'must be a policy name or a ConvergencePolicy object', "pass e.g. convergence: 'aitken'");
   }
@@ -230,6 +247,8 @@ export interface FitStep<P> {
   readonly params: P;
   /** Whether this was the restart's last iteration, and why it stopped. */
   readonly done: ConvergenceReason | null;
+  /** E-step calls this iteration made (1 for EM; several for an accelerated step, see `MethodStep.eStepCalls`). */
+  readonly eStepCalls: number;
 }
 
 /**
@@ -360,7 +379,9 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
     if (options.onWarning) options.onWarning(message);
     else emitWarning(message);
   };
-  const method = resolveMethod(model.structureKind, options.eStep, options.eStepOptions);
+  const method = options.accelerate === undefined
+    ? resolveMethod(model.structureKind, options.eStep, options.eStepOptions)
+    : resolveAcceleratedMethod(model.structureKind, options.eStep, options.eStepOptions, typeof options.accelerate === 'string' ? createAccelerator(options.accelerate) : options.accelerate);
   const init = resolveInit(model, options.init);
   const given = typeof init !== 'string';
   if (given && (options.nInit ?? 1) > 1) warn(`nInit=${options.nInit} ignored: init is given parameters, so every restart would be identical`);
@@ -372,7 +393,10 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
       ? convergencePolicy(options.convergence, options.tol)
       : method.convergence !== undefined && options.tol === undefined
         ? method.convergence
-        : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
+        : method.convergence !== undefined && (CONVERGENCE_POLICIES as readonly string[]).includes(method.convergence.name)
+          // A method's built-in policy (accelerated EM's) with the user's tolerance.
+          ? convergencePolicy(method.convergence.name as ConvergencePolicyName, options.tol)
+          : convergencePolicy(method.family === 'monte-carlo' ? 'monte-carlo' : 'aitken', options.tol);
   if (typeof options.convergence === 'object' && options.tol !== undefined) {
     throw emError('INVALID_ARGUMENT', ['options', 'tol'], options.tol, 'conflicts with a convergence policy object, which carries its own tolerance', 'set the tolerance on the policy (convergencePolicy(name, tol)) or give convergence as a name');
   }
@@ -466,7 +490,7 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
             end = n.value;
             break;
           }
-          eStepCalls++;
+          eStepCalls += n.value.eStepCalls;
           yield n.value;
         }
       } finally {
@@ -636,7 +660,8 @@ async function* runRestart<P>(
       }
     }
     let stop: ConvergenceReason | null = null;
-    if (verdict !== undefined && passDone && s.convergence.tol > 0) {
+    // An unsettled iteration (β < 1 of an annealing schedule, a sparse step between refreshes) is not where the method converges.
+    if (verdict !== undefined && passDone && s.convergence.tol > 0 && record.unsettled === undefined) {
       if (verdict.converged) stop = 'tol';
       else if (verdict.floor) {
         if (run.refine?.()) precisionFrom = passTrace.length;
@@ -646,7 +671,7 @@ async function* runRestart<P>(
     const cb = options.onIteration?.(record, { restart: r, nInit: s.nInit, maxIter: s.maxIter, params });
     if (cb === false || cb === 'stop') stop = 'callback';
     if (stop === null && passes >= s.maxIter) stop = 'max-iter';
-    yield { restart: r, record, params, done: stop };
+    yield { restart: r, record, params, done: stop, eStepCalls: step.eStepCalls ?? 1 };
     if (stop !== null) {
       reason = stop;
       break;

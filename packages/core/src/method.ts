@@ -46,6 +46,11 @@ export interface RestartContext<P> {
 export interface MethodStep<P> {
   readonly record: IterationRecord;
   readonly params: P;
+  /**
+   * E-step (or objective) evaluations this iteration made, counted in `FitResult.eStepCalls`.
+   * Default 1; an accelerated EM step evaluates the EM map several times.
+   */
+  readonly eStepCalls?: number;
 }
 
 /** One restart of a method. @category Methods */

@@ -7,9 +7,11 @@
  *
  * @module
  */
+import type { OptionSchema } from './option-schema.js';
 import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
 import type { ModelShardHooks } from './shard.js';
+import type { LouisTerms } from './standard-errors/louis-terms.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
 
@@ -26,8 +28,10 @@ export interface PreparedData {
 /** What `prepare` gets besides the data. @category Interfaces */
 export interface PrepareContext {
   /**
-   * Row weights `[rows]` (finite, ≥ 0), in the caller's row order, already checked for length and
-   * values by `fit`; absent when unweighted. A weight of 2 must equal a duplicated row exactly.
+   * Row weights `[rows]` (finite, ≥ 0), in the caller's row order, already checked for values by
+   * `fit`; absent when unweighted. `fit` cannot count the rows of a model's data, so `prepare` must
+   * throw `INVALID_ARGUMENT` at `['options', 'weights']` when the length differs from its number of
+   * rows (the conformance kit checks it). A weight of 2 must equal a duplicated row exactly.
    */
   readonly weights?: Float64Array;
   /** The precisions the fit may ask `structure` for (upload float32 tensors only when float32 is among them). */
@@ -159,6 +163,82 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * The model must also be registered under `name` (workers rebuild it with `findModel(name).create(options)`).
    */
   readonly shard?: ModelShardHooks<PD>;
+  /**
+   * Louis' identity at `params` under the exact posterior of the latent (float64): the expected
+   * complete-data Hessian, the posterior covariance of the complete-data score (the missing
+   * information) and the expected score, summed over rows (row weights applied), in coordinates of
+   * the model's choice (`LouisTerms.coordinates`, e.g. the natural parameters). `standardErrors`
+   * uses it for `method: 'louis'` (see `docs/standard-errors.md`).
+   */
+  louis?(prepared: PD, params: P): LouisTerms<P>;
+  /**
+   * A data set drawn from the model at `params` shaped like `like`: the same number of rows and
+   * columns and the same missing cells (the parametric bootstrap of `standardErrors`). Randomness
+   * only from `rng`. It must be data this model accepts (typed `unknown` so that a model stays
+   * assignable to `Model` of a narrower data type).
+   */
+  simulate?(params: P, like: D, rng: Rng): unknown;
+  /**
+   * A conjugate prior on θ, for variational Bayes over the parameters (the `vb` method of
+   * `@emlab/variational`). Absent: the model has none.
+   */
+  readonly conjugate?: ConjugateHooks<D, P, S, PD>;
+}
+
+/**
+ * What a model with a conjugate prior p(θ) gives variational Bayes over θ (the `vb` method):
+ * q(z, θ) = q(z) q(θ), with q(θ) in the prior's family, so that one coordinate step on q(θ) is an
+ * update of hyperparameters from the statistics of q(z), and one on q(z) is an E-step on the
+ * structure whose log-joint is E_q(θ)[log p(x, z | θ)]. The method then reports the full evidence
+ * lower bound on log p(x) (the marginal likelihood), every constant included:
+ *
+ *   ELBO = `expectedLogJoint(stats, posterior)` + H(q(z)) − `klDivergence(posterior, prior)`.
+ *
+ * `Prior` and `Post` are the model's own types (plain data); `fit` never looks inside them.
+ * @example
+ * ```ts
+ * // A Dirichlet–multinomial model: posterior α' = α + counts, E log θ = ψ(α') − ψ(Σ α').
+ * conjugate: { priorOptions: {}, prior: () => alpha, posterior: (stats, a) => ({ posterior: add(a, stats) }), ... }
+ * ```
+ * @category Interfaces
+ */
+export interface ConjugateHooks<D, P, S, PD extends PreparedData = PreparedData, Prior = unknown, Post = unknown> {
+  /** The prior's options (validated by the method before any work; CLI `--estep-option prior={...}`). */
+  readonly priorOptions: OptionSchema;
+  /**
+   * Throws `INVALID_DATA` before any work when the data are outside what variational Bayes here
+   * supports (e.g. missing entries). Optional.
+   */
+  check?(data: D): void;
+  /**
+   * The prior from validated options, the prepared data (data-dependent defaults, as scikit-learn's)
+   * and the starting parameters (parts of θ the model keeps fixed).
+   * @throws EmError `INVALID_DATA` / `INVALID_ARGUMENT` when the data or options do not allow it.
+   */
+  prior(prepared: PD, options: Readonly<Record<string, unknown>>, start: P): Prior;
+  /**
+   * The coordinate-ascent update of q(θ) given the statistics of q(z). `slack` (≥ 0, default 0): how
+   * much the update may lower the ELBO because it maximizes a regularized objective (regCovar), as
+   * `MStepResult.boundSlack`. `previous` is the posterior before the update (absent at the start).
+   */
+  posterior(stats: S, prior: Prior, previous?: Post): { readonly posterior: Post; readonly slack?: number };
+  /** The structure whose log-joint is E_q(θ)[log p(x, z | θ)] (every constant): what the E-step on q(z) runs on. */
+  structure(prepared: PD, posterior: Post, ctx: StructureContext): LatentStructure;
+  /** E_q(z) E_q(θ)[log p(x, z | θ)] from statistics (float64, every constant). */
+  expectedLogJoint(stats: S, posterior: Post): number;
+  /** KL(q(θ) ‖ p(θ)) = E_q log q(θ) − E_q log p(θ), with every normalizing constant. */
+  klDivergence(posterior: Post, prior: Prior): number;
+  /** A point estimate of θ in the model's parameter form (posterior means; what `fit` returns as `params`). */
+  pointEstimate(posterior: Post): P;
+  /** The posterior hyperparameters (and the prior) as plain JSON, for `FitResult.report`. */
+  toJson(posterior: Post): Readonly<Record<string, unknown>>;
+  /**
+   * log p(x_n | data) per row under q(θ) from the JSON of {@link toJson}: the posterior predictive
+   * density. Absent when it equals the likelihood at `pointEstimate` (Dirichlet–multinomial models,
+   * where E_q Π θ = Π E_q θ for every row).
+   * @throws EmError `INVALID_DATA`, `INVALID_PARAMS`
+   */
+  predictiveLogDensity?(posterior: Readonly<Record<string, unknown>>, data: D): Float64Array;
 }
 
 /** A degenerate part of a fit (see `Model.degenerate`). @category Interfaces */

@@ -37,6 +37,19 @@ export interface EStepRegistration {
 }
 
 /**
+ * What the command line asks of a `custom` data reader besides the files and options.
+ * @category Registry
+ */
+export interface ModelReadContext {
+  /**
+   * `--weights-column NAME`: read row weights (finite, >= 0) from this column of the data file and
+   * leave it out of the data. A reader that cannot returns no `weights`, and the command line
+   * reports that `--weights-column` is not supported for the model.
+   */
+  readonly weightsColumn?: string;
+}
+
+/**
  * How the command line and benchmark suites get data for a model from files.
  * - `numeric-table`: a CSV of numbers (missing cells allowed), read by `@emlab/data`, passed as a
  *   `{ values, rows, cols }` matrix; `columns` picks and orders columns.
@@ -57,10 +70,15 @@ export type ModelDataSpec =
       /**
        * Reads data (and whatever the model needs from files) for `emlab fit`, `compare` and suites.
        * `files` are the positional arguments after the command; `options` the model's parsed options
-       * (file paths as given). Returns the data and the options to `create` the model with (file
-       * paths replaced by what they hold, e.g. a network).
+       * (file paths as given); `context` what else the command line asks (row weights from a column).
+       * Returns the data, the options to `create` the model with (file paths replaced by what they
+       * hold, e.g. a network), and the row weights when `context.weightsColumn` was read.
        */
-      readonly read: (files: readonly string[], options: Readonly<Record<string, unknown>>) => Promise<{ readonly data: unknown; readonly options: Readonly<Record<string, unknown>> }>;
+      readonly read: (
+        files: readonly string[],
+        options: Readonly<Record<string, unknown>>,
+        context?: ModelReadContext,
+      ) => Promise<{ readonly data: unknown; readonly options: Readonly<Record<string, unknown>>; readonly weights?: ArrayLike<number> }>;
     };
 
 /** A registered model. @category Registry */

@@ -60,6 +60,8 @@ export interface IterationRecord {
   readonly violations: readonly MonotonicityViolation[];
   /** Why this E-half was not checked for monotonicity (β changed, precision switched, ...), when it was not. */
   readonly exempt?: string;
+  /** Why `fit` may not stop on this iteration (a tempered step at β < 1, a sparse step between refreshes), when so (see `EStepResult.unsettled`). */
+  readonly unsettled?: string;
   /** The convergence policy's value and threshold after this pass (absent mid-pass and before two passes). */
   readonly convergence?: { readonly value: number; readonly threshold: number };
   /** θ_{t+1} (plain JSON), with `recordParams`. */

@@ -270,7 +270,7 @@ export class ShardWorker {
       if (owned > 0) {
         const view: FiniteStructure = {
           ...finite,
-          chunks: () => finite.chunks(),
+          chunks: (o) => finite.chunks(o),
           shard: { owns: (_i, start) => start >= from && start < to, collect: (index, outcome) => blocks.push({ index, outcome }) },
         };
         await this.eStep.run(view, { rng: createRng(request.rngPath), iteration: request.iteration, passes: request.passes, state: undefined, precision: request.precision });

@@ -8,7 +8,7 @@
  * Kinds: `finite` (a K-way latent per row, `finite.ts`; rows with missing
  * Gaussian entries are `finite` too), `factor-graph` (discrete factors per
  * instance after evidence, `factor-graph.ts`), `chain` (hidden Markov chains
- * per sequence, `chain.ts`). A new kind is a new interface with a new `kind`
+ * per sequence, `chain-structure.ts`). A new kind is a new interface with a new `kind`
  * string; nothing in `fit` changes.
  *
  * @module

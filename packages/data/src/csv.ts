@@ -1,16 +1,16 @@
 /**
  * Numeric CSV input and output.
  *
- * The reader streams the file line by line (`fs.createReadStream` +
- * `readline`) into a geometrically grown `Float64Array`, so memory stays near
- * 8 bytes per cell. The in-memory variant {@link parseNumericCsv} feeds the same
- * line processor, so both behave identically.
+ * The reader streams the file line by line (core's `streamLines`: UTF-8, or
+ * UTF-16 with a byte-order mark) into a geometrically grown `Float64Array`, so
+ * memory stays near 8 bytes per cell. The in-memory variant
+ * {@link parseNumericCsv} feeds the same line processor, so both behave
+ * identically. The writer is atomic and streams its text in chunks.
  *
  * @module
  */
-import { open } from 'node:fs/promises';
-import { CsvLineReader, EmError, emError, splitCsvLine } from '@emlab/core';
-import { streamLines } from '@emlab/core/node';
+import { CsvLineReader, emError, parseOptions, splitCsvLine, type ErrorPath, type OptionSchema } from '@emlab/core';
+import { streamLines, writeFileAtomic } from '@emlab/core/node';
 
 /**
  * A numeric table read from CSV: column names plus a row-major matrix.
@@ -48,6 +48,11 @@ export interface CsvReadOptions {
    * Case-sensitive. Default {@link DEFAULT_MISSING_MARKERS}.
    */
   readonly missingMarkers?: readonly string[];
+  /**
+   * Cells that are not finite numbers (`Infinity`, `-Infinity`, and numbers beyond float64's range
+   * such as `1e400`): `'error'` (default) reports the line and column; `'keep'` reads them as ±Infinity.
+   */
+  readonly nonFinite?: 'error' | 'keep';
 }
 
 /**
@@ -70,17 +75,40 @@ const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?Infinity$/;
 
 const INITIAL_ROW_CAPACITY = 1024;
 
-function checkReadOptions(opts: unknown, owner: string): Set<string> {
-  if (opts === undefined) return new Set(DEFAULT_MISSING_MARKERS);
-  if (typeof opts !== 'object' || opts === null) {
+/** The option table of the readers (validation, defaults, docs). */
+const READ_OPTIONS = {
+  missingMarkers: {
+    type: 'custom',
+    shape: 'an array of strings',
+    description: 'cell texts read as missing values (NaN)',
+    check: (v, path) => {
+      if (!Array.isArray(v) || !v.every((m) => typeof m === 'string')) throw emError('INVALID_ARGUMENT', path, v, 'must be an array of strings', 'pass e.g. missingMarkers: ["", "NA", "?"]');
+      return [...(v as string[])];
+    },
+  },
+  nonFinite: { type: 'enum', values: ['error', 'keep'], default: 'error', description: 'infinite or overflowing cells: an error naming line and column, or kept as ±Infinity' },
+  name: { type: 'string', description: 'name of the text in error messages (parseNumericCsv only)' },
+} as const satisfies OptionSchema;
+
+interface ReadSettings {
+  readonly markers: Set<string>;
+  readonly keepNonFinite: boolean;
+  readonly name: string | undefined;
+}
+
+function checkReadOptions(opts: unknown, owner: string, allowName: boolean): ReadSettings {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null || Array.isArray(opts))) {
     throw emError('INVALID_ARGUMENT', ['options'], opts, `must be an options object for ${owner}`, 'pass e.g. { missingMarkers: ["", "NA"] } or omit it');
   }
-  const markers = (opts as { missingMarkers?: unknown }).missingMarkers;
-  if (markers === undefined) return new Set(DEFAULT_MISSING_MARKERS);
-  if (!Array.isArray(markers) || !markers.every((m) => typeof m === 'string')) {
-    throw emError('INVALID_ARGUMENT', ['options', 'missingMarkers'], markers, 'must be an array of strings', 'pass e.g. missingMarkers: ["", "NA", "?"]');
+  if (!allowName && opts !== undefined && 'name' in opts) {
+    throw emError('INVALID_ARGUMENT', ['options', 'name'], (opts as { name?: unknown }).name, `is not an option of ${owner} (errors name the file)`, 'drop it');
   }
-  return new Set(markers as string[]);
+  const o = parseOptions(READ_OPTIONS, opts, { owner, pathOf: (k) => ['options', k] });
+  return {
+    markers: new Set((o['missingMarkers'] as string[] | undefined) ?? DEFAULT_MISSING_MARKERS),
+    keepNonFinite: o['nonFinite'] === 'keep',
+    name: o['name'] as string | undefined,
+  };
 }
 
 function quoteList(items: Iterable<string>): string {
@@ -95,16 +123,18 @@ function quoteList(items: Iterable<string>): string {
 class CsvLineProcessor extends CsvLineReader {
   private readonly name: string;
   private readonly markers: Set<string>;
+  private readonly keepNonFinite: boolean;
   private columns: string[] | undefined;
   private cols = 0;
   private rows = 0;
   private missing = 0;
   private buffer = new Float64Array(0);
 
-  constructor(name: string, markers: Set<string>) {
+  constructor(name: string, settings: ReadSettings) {
     super();
     this.name = name;
-    this.markers = markers;
+    this.markers = settings.markers;
+    this.keepNonFinite = settings.keepNonFinite;
   }
 
   finish(): NumericTable {
@@ -171,14 +201,26 @@ class CsvLineProcessor extends CsvLineReader {
         this.buffer[base + c] = Number.NaN;
         this.missing++;
       } else if (NUMBER_RE.test(cell)) {
-        this.buffer[base + c] = Number(cell);
+        const v = Number(cell);
+        if (!this.keepNonFinite && !Number.isFinite(v)) {
+          const column = columns[c] as string;
+          const what = /Infinity/.test(cell) ? 'is infinite' : 'overflows float64 (beyond ±1.8e308)';
+          throw emError(
+            'PARSE_ERROR',
+            [this.name, 'row', r, 'column', column],
+            cell,
+            `line ${lineNo}, column ${c + 1} (${JSON.stringify(column)}): cell ${JSON.stringify(cell)} ${what}`,
+            'fix the cell (rescale the column, or clip the value), or leave it empty for a missing value',
+          );
+        }
+        this.buffer[base + c] = v;
       } else {
         const column = columns[c] as string;
         throw emError(
           'PARSE_ERROR',
           [this.name, 'row', r, 'column', column],
           cell,
-          `line ${lineNo}, column ${JSON.stringify(column)}: cell ${JSON.stringify(cell)} is not a number`,
+          `line ${lineNo}, column ${c + 1} (${JSON.stringify(column)}): cell ${JSON.stringify(cell)} is not a number`,
           `fix the cell, or if it marks a missing value add it to missingMarkers (currently ${quoteList(this.markers) || 'none'})`,
         );
       }
@@ -187,25 +229,23 @@ class CsvLineProcessor extends CsvLineReader {
   }
 }
 
-function ioError(path: string, action: 'read' | 'write', cause: unknown): EmError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return emError('IO_ERROR', [path], path, `could not ${action} the file (${reason})`, action === 'read' ? 'check the path: the file must exist and be readable' : 'check the path: the directory must exist and be writable', cause);
-}
-
 /**
  * Reads a numeric CSV file with a header row, streaming it line by line.
  *
- * Cells are trimmed; surrounding double quotes are stripped (quoted cells may
- * contain commas, `""` is a literal quote). Cells equal to a missing marker
- * become NaN and are counted in `missing`. A UTF-8 BOM, `\r\n` line endings
+ * Cells are trimmed; surrounding double quotes are stripped (RFC 4180: quoted
+ * cells may contain commas and line breaks, `""` is a literal quote). Cells
+ * equal to a missing marker become NaN and are counted in `missing`. UTF-8
+ * (with or without a BOM) and UTF-16 with a BOM are read; `\r\n` line endings
  * and trailing blank lines are accepted.
  *
  * @param path - The file to read.
- * @param opts - `missingMarkers` (default `['', 'NA', 'NaN', 'nan', '?']`).
+ * @param opts - `missingMarkers` (default `['', 'NA', 'NaN', 'nan', '?']`), `nonFinite` (default `'error'`).
  * @throws EmError `IO_ERROR` if the file cannot be opened or read.
- * @throws EmError `PARSE_ERROR` for an empty file, an empty or duplicate column
- *   name, a row with the wrong number of cells, a non-numeric cell or no data
- *   rows; the message names the 1-based line number (and the column).
+ * @throws EmError `PARSE_ERROR` for an empty file, text that is not valid UTF-8
+ *   (naming the encoding), an empty or duplicate column name, a row with the
+ *   wrong number of cells, a non-numeric, infinite or overflowing cell, an
+ *   unterminated quoted cell or no data rows; the message names the 1-based
+ *   line number (and the column, by 1-based index and name).
  * @throws EmError `INVALID_ARGUMENT` for malformed options.
  * @example
  * ```ts
@@ -218,7 +258,7 @@ export async function readNumericCsv(path: string, opts?: CsvReadOptions): Promi
   if (typeof path !== 'string' || path === '') {
     throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of a CSV file');
   }
-  const processor = new CsvLineProcessor(path, checkReadOptions(opts, 'readNumericCsv'));
+  const processor = new CsvLineProcessor(path, checkReadOptions(opts, 'readNumericCsv', false));
   await streamLines(path, processor);
   return processor.finish();
 }
@@ -241,8 +281,8 @@ export function parseNumericCsv(text: string, opts?: CsvParseOptions): NumericTa
   if (typeof text !== 'string') {
     throw emError('INVALID_ARGUMENT', ['text'], text, 'must be a string', 'pass the CSV content as a string, or use readNumericCsv for a file');
   }
-  const name = opts?.name ?? '<csv>';
-  const processor = new CsvLineProcessor(name, checkReadOptions(opts, 'parseNumericCsv'));
+  const settings = checkReadOptions(opts, 'parseNumericCsv', true);
+  const processor = new CsvLineProcessor(settings.name ?? '<csv>', settings);
   processor.text(text);
   return processor.finish();
 }
@@ -252,30 +292,8 @@ function csvQuote(name: string): string {
   return name;
 }
 
-/**
- * Writes a numeric matrix as CSV with a header row.
- *
- * NaN is written as an empty cell; other numbers with full precision
- * (`String(x)`), so {@link readNumericCsv} reads back identical values.
- * Column names containing commas, quotes or surrounding spaces are quoted.
- *
- * @param path - The file to create or overwrite.
- * @param columns - Column names (`cols` of them, non-empty, unique).
- * @param values - Row-major values, a multiple of `cols` entries.
- * @param cols - Number of columns.
- * @throws EmError `INVALID_ARGUMENT` for inconsistent shapes or bad column names.
- * @throws EmError `IO_ERROR` if the file cannot be written.
- * @example
- * ```ts
- * await writeNumericCsv('out.csv', ['x', 'y'], new Float64Array([1, 2, NaN, 4]), 2);
- * // x,y\n1,2\n,4\n
- * ```
- * @category Data
- */
-export async function writeNumericCsv(path: string, columns: readonly string[], values: ArrayLike<number>, cols: number): Promise<void> {
-  if (typeof path !== 'string' || path === '') {
-    throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of the CSV file to write');
-  }
+/** Checks the writer's arguments; returns the row count. */
+function checkTable(columns: readonly string[], values: ArrayLike<number>, cols: number): number {
   if (!Number.isInteger(cols) || cols < 1) {
     throw emError('INVALID_ARGUMENT', ['cols'], cols, 'must be an integer >= 1', 'pass the number of columns');
   }
@@ -292,34 +310,73 @@ export async function writeNumericCsv(path: string, columns: readonly string[], 
   if (values === null || typeof values !== 'object' || typeof values.length !== 'number' || values.length % cols !== 0) {
     throw emError('INVALID_ARGUMENT', ['values'], values, `must have a multiple of cols = ${cols} entries`, 'pass row-major values with rows * cols entries');
   }
-  const rows = values.length / cols;
-  let handle;
-  try {
-    handle = await open(path, 'w');
-  } catch (e) {
-    throw ioError(path, 'write', e);
-  }
-  try {
-    let chunk = `${columns.map(csvQuote).join(',')}\n`;
-    for (let r = 0; r < rows; r++) {
-      let line = '';
-      for (let c = 0; c < cols; c++) {
-        const v = values[r * cols + c] as number;
-        if (c > 0) line += ',';
-        if (!Number.isNaN(v)) line += String(v);
+  return values.length / cols;
+}
+
+/**
+ * A numeric matrix as CSV text in chunks of about 64 KiB (header row first): what
+ * {@link writeNumericCsv} writes, for callers that write files their own way
+ * (e.g. several outputs committed together). Arguments are checked at once.
+ *
+ * @throws EmError `INVALID_ARGUMENT` for inconsistent shapes or bad column names.
+ * @example
+ * ```ts
+ * [...numericCsvChunks(['x', 'y'], new Float64Array([1, 2, NaN, 4]), 2)].join(''); // 'x,y\n1,2\n,4\n'
+ * ```
+ * @category Data
+ */
+export function numericCsvChunks(columns: readonly string[], values: ArrayLike<number>, cols: number): Iterable<string> {
+  const rows = checkTable(columns, values, cols);
+  return {
+    *[Symbol.iterator]() {
+      let chunk = `${columns.map(csvQuote).join(',')}\n`;
+      for (let r = 0; r < rows; r++) {
+        let line = '';
+        for (let c = 0; c < cols; c++) {
+          const v = values[r * cols + c] as number;
+          if (c > 0) line += ',';
+          if (!Number.isNaN(v)) line += String(v);
+        }
+        chunk += `${line}\n`;
+        if (chunk.length >= 1 << 16) {
+          yield chunk;
+          chunk = '';
+        }
       }
-      chunk += `${line}\n`;
-      if (chunk.length >= 1 << 16) {
-        await handle.write(chunk);
-        chunk = '';
-      }
-    }
-    if (chunk.length > 0) await handle.write(chunk);
-  } catch (e) {
-    throw ioError(path, 'write', e);
-  } finally {
-    await handle.close();
+      if (chunk.length > 0) yield chunk;
+    },
+  };
+}
+
+/**
+ * Writes a numeric matrix as CSV with a header row, atomically (a temporary
+ * file renamed over `path` once every byte is written: a failed write leaves
+ * the previous file as it was and no partial file).
+ *
+ * NaN is written as an empty cell; other numbers with full precision
+ * (`String(x)`), so {@link readNumericCsv} reads back identical values
+ * (infinite ones with `nonFinite: 'keep'`).
+ * Column names containing commas, quotes or surrounding spaces are quoted.
+ *
+ * @param path - The file to create or replace.
+ * @param columns - Column names (`cols` of them, non-empty, unique).
+ * @param values - Row-major values, a multiple of `cols` entries.
+ * @param cols - Number of columns.
+ * @param errorPath - How errors name the destination (e.g. a CLI flag). Default `['path']`.
+ * @throws EmError `INVALID_ARGUMENT` for inconsistent shapes or bad column names.
+ * @throws EmError `IO_ERROR` if the file cannot be written.
+ * @example
+ * ```ts
+ * await writeNumericCsv('out.csv', ['x', 'y'], new Float64Array([1, 2, NaN, 4]), 2);
+ * // x,y\n1,2\n,4\n
+ * ```
+ * @category Data
+ */
+export async function writeNumericCsv(path: string, columns: readonly string[], values: ArrayLike<number>, cols: number, errorPath: ErrorPath = ['path']): Promise<void> {
+  if (typeof path !== 'string' || path === '') {
+    throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of the CSV file to write');
   }
+  await writeFileAtomic(path, numericCsvChunks(columns, values, cols), errorPath);
 }
 
 /**

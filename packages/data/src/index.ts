@@ -3,7 +3,7 @@
  * generators and built-in data sets.
  * @module
  */
-export { DEFAULT_MISSING_MARKERS, readNumericCsv, parseNumericCsv, writeNumericCsv, tableToRows } from './csv.js';
+export { DEFAULT_MISSING_MARKERS, numericCsvChunks, readNumericCsv, parseNumericCsv, writeNumericCsv, tableToRows } from './csv.js';
 export type { NumericTable, CsvReadOptions, CsvParseOptions } from './csv.js';
 export { makeGaussianMixture, toRows } from './generators.js';
 export type { MixtureTruth, MixtureCovarianceShape, GaussianMixtureOptions, GeneratedMixture } from './generators.js';

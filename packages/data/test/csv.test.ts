@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EmError } from '@emlab/core';
 import { catchEmError } from '@emlab/testing';
-import { parseNumericCsv, readNumericCsv, tableToRows, writeNumericCsv } from '../src/index.js';
+import { numericCsvChunks, parseNumericCsv, readNumericCsv, tableToRows, writeNumericCsv } from '../src/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -97,6 +97,36 @@ describe('readNumericCsv / parseNumericCsv: good input', () => {
     expect(t.missing).toBe(1);
   });
 
+  it('accepts quoted cells holding line breaks (RFC 4180), in the header and in rows', async () => {
+    const text = 'x,"long\nname"\n1,"2\r\n"\n"3",4\n';
+    const p = await tmpFile('quoted-newline.csv', text);
+    const t = await readNumericCsv(p);
+    expect(t.columns).toEqual(['x', 'long\nname']);
+    expect(Array.from(t.values)).toEqual([1, 2, 3, 4]);
+    expect(parseNumericCsv(text)).toEqual(t);
+    // Errors after a multi-line record name the right physical line.
+    const e = catchEmError(() => parseNumericCsv('x,y\n1,"2\n"\n3,abc\n'));
+    expect(e.message).toMatch(/^<csv>\.row\[1\]\.column\.y = "abc": line 4, column 2 \("y"\)/);
+  });
+
+  it('reads UTF-16 LE and BE files with a byte-order mark', async () => {
+    const text = 'a,b\n1,2\n3,4\n';
+    const le = await tmpFile('le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const be = Buffer.from(text, 'utf16le');
+    be.swap16();
+    const bePath = await tmpFile('be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    for (const p of [le, bePath]) {
+      const t = await readNumericCsv(p);
+      expect(t.columns).toEqual(['a', 'b']);
+      expect(Array.from(t.values)).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('keeps infinite cells with nonFinite: "keep"', () => {
+    const t = parseNumericCsv('a,b\nInfinity,-Infinity\n1e400,-1e400\n', { nonFinite: 'keep' });
+    expect(Array.from(t.values)).toEqual([Infinity, -Infinity, Infinity, -Infinity]);
+  });
+
   it('parses any finite double back exactly (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 20 }), (xs) => {
@@ -153,6 +183,23 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
     }
   });
 
+  it('infinite and overflowing cells name the line and the column (1-based index and name)', async () => {
+    for (const [bad, what] of [['-Infinity', 'is infinite'], ['Infinity', 'is infinite'], ['1e400', 'overflows float64'], ['-2e308', 'overflows float64']] as const) {
+      const p = await tmpFile('inf.csv', `a,bee\n1,2\n3,${bad}\n`);
+      const e = await catchAsync(readNumericCsv(p));
+      expect(e.code).toBe('PARSE_ERROR');
+      expectMessage(e, `line 3, column 2 ("bee"): cell ${JSON.stringify(bad)} ${what}`);
+      expect(e.path).toEqual([p, 'row', 1, 'column', 'bee']);
+    }
+  });
+
+  it('text that is not UTF-8 (and has no UTF-16 byte-order mark) is an error naming the encoding', async () => {
+    const p = await tmpFile('latin1.csv', Buffer.from('a,b\n1,2\n\xe9,3\n', 'latin1'));
+    const e = await catchAsync(readNumericCsv(p));
+    expect(e.code).toBe('PARSE_ERROR');
+    expectMessage(e, 'is not valid UTF-8', 'UTF-16 with a byte-order mark');
+  });
+
   it('bad quoting', () => {
     const e = catchEmError(() => parseNumericCsv('a,b\n"1,2\n'));
     expect(e.code).toBe('PARSE_ERROR');
@@ -181,6 +228,12 @@ describe('readNumericCsv / parseNumericCsv: errors', () => {
   it('bad options give INVALID_ARGUMENT', async () => {
     const e = catchEmError(() => parseNumericCsv('a\n1\n', { missingMarkers: [1] as unknown as string[] }));
     expect(e.code).toBe('INVALID_ARGUMENT');
+    const e2 = catchEmError(() => parseNumericCsv('a\n1\n', { nonFinite: 'drop' } as unknown as { nonFinite: 'keep' }));
+    expect(e2.message).toMatch(/^options\.nonFinite = "drop": must be one of "error", "keep"/);
+    const e3 = catchEmError(() => parseNumericCsv('a\n1\n', { missingMarker: [] } as unknown as { nonFinite: 'keep' }));
+    expect(e3.message).toMatch(/^options\.missingMarker = .*is not an option of parseNumericCsv/);
+    const e4 = await catchAsync(readNumericCsv(join(dir, 'x.csv'), { name: 'x' } as unknown as { nonFinite: 'keep' }));
+    expect(e4.path).toEqual(['options', 'name']);
   });
 });
 
@@ -231,6 +284,29 @@ describe('large files and round trips', () => {
     expect(t.rows).toBe(3);
     expect(t.missing).toBe(1);
     expect(Array.from(t.values)).toEqual(Array.from(values));
+  });
+
+  it('writes atomically: a failed write keeps the previous file and leaves no temporary file', async () => {
+    const p = join(dir, 'atomic.csv');
+    await writeNumericCsv(p, ['a'], [1, 2], 1);
+    // A directory where the file should go: the rename fails after every byte was written.
+    const target = join(dir, 'a-directory.csv');
+    await import('node:fs/promises').then((fs) => fs.mkdir(target));
+    const e = await catchAsync(writeNumericCsv(target, ['a'], [1], 1, ['--out']));
+    expect(e.code).toBe('IO_ERROR');
+    expect(e.message).toMatch(/^--out = /);
+    expect(await readFile(p, 'utf8')).toBe('a\n1\n2\n');
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('numericCsvChunks yields the text writeNumericCsv writes, in chunks of about 64 KiB', async () => {
+    const values = Float64Array.from({ length: 40_000 }, (_, i) => i / 7);
+    const chunks = [...numericCsvChunks(['x', 'y'], values, 2)];
+    expect(chunks.length).toBeGreaterThan(5);
+    const p = join(dir, 'chunks.csv');
+    await writeNumericCsv(p, ['x', 'y'], values, 2);
+    expect(chunks.join('')).toBe(await readFile(p, 'utf8'));
   });
 
   it('write validates shapes and reports IO errors', async () => {

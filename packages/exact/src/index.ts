@@ -5,3 +5,5 @@ export { posteriorMarginals } from './fg-queries.js';
 export type { FactorGraphEvidence, PosteriorMarginals } from './fg-queries.js';
 export { buildJunctionTree, mergeRuns } from './junction-tree.js';
 export type { JtClique, JunctionTree, JunctionTreeHeuristic, JunctionTreeOptions } from './junction-tree.js';
+export { CHAIN_EXACT_OPTIONS, chainExactChoice, chainExactEStep } from './chain-exact-estep.js';
+export type { ChainExactEStepOptions } from './chain-exact-estep.js';

@@ -7,6 +7,7 @@ import { emError, registerModel, type OptionSchema } from '@emlab/core';
 import { bayesianNetwork, type BayesianNetworkOptions } from './bn/bn-model.js';
 import type { BayesNet } from './bn/bn-types.js';
 import { GAUSSIAN_MIXTURE_OPTIONS, gaussianMixture, type GaussianMixtureOptions } from './gmm/gaussian-mixture.js';
+import { HIDDEN_MARKOV_MODEL_OPTIONS, hiddenMarkovModel, type HiddenMarkovModelOptions } from './hmm/hidden-markov-model.js';
 
 registerModel({
   name: 'gmm',
@@ -42,7 +43,7 @@ export const BAYESIAN_NETWORK_OPTIONS = {
 } as const satisfies OptionSchema;
 
 function stringList(v: unknown, path: readonly (string | number)[]): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw emError('INVALID_ARGUMENT', path, v, 'must be a list of node names', 'pass e.g. ["either"] (API) or --hidden either,lung (CLI)');
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw emError('INVALID_ARGUMENT', path, v, 'must be a list of names', 'pass e.g. ["either"] (API) or --hidden either,lung (CLI)');
   return [...(v as string[])];
 }
 
@@ -63,14 +64,54 @@ registerModel({
     format: 'custom',
     dataType: 'bn-table',
     describe: 'a CSV of state names whose header names nodes (missing cells empty, NA or ?; absent nodes are hidden), with --network FILE',
-    read: async (files, options) => {
+    read: async (files, options, context) => {
       // Loaded on demand: file I/O stays out of the browser-safe entry.
       const { readNetwork } = await import('./bn/bn-io.js');
       const { readBnCsv } = await import('./bn/bn-data.js');
       const net = typeof options['network'] === 'string' ? await readNetwork(options['network']) : (options['network'] as BayesNet);
       const [file] = files;
       if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
-      return { data: await readBnCsv(file, net), options: { ...options, network: net } };
+      const { weights, ...data } = await readBnCsv(file, net, context?.weightsColumn === undefined ? {} : { weightsColumn: context.weightsColumn });
+      return { data, options: { ...options, network: net }, ...(weights === undefined ? {} : { weights }) };
+    },
+  },
+});
+
+/**
+ * Options of the HMM registration: the model's options plus where its data come from in a CSV file
+ * (`--columns`, `--sequence-column`).
+ */
+export const HMM_REGISTRATION_OPTIONS = {
+  ...HIDDEN_MARKOV_MODEL_OPTIONS,
+  columns: { type: 'custom', flag: 'columns', shape: 'a list of column names', description: 'observation columns of the CSV, in order (default: every column but the sequence column)', check: (v, path) => stringList(v, path), parse: nameList },
+  sequenceColumn: { type: 'string', flag: 'sequence-column', description: 'CSV column of sequence ids (rows in time order within a sequence; default: one sequence)' },
+} as const satisfies OptionSchema;
+
+registerModel({
+  name: 'hmm',
+  aliases: ['hidden-markov-model'],
+  description: 'hidden Markov model (Gaussian, Gaussian-mixture, Poisson, categorical emissions; many sequences; missing cells as latent variables)',
+  structureKind: 'chain',
+  options: HMM_REGISTRATION_OPTIONS,
+  create: (options) => {
+    const { columns: _columns, sequenceColumn: _sequenceColumn, ...rest } = options as Record<string, unknown>;
+    return hiddenMarkovModel(rest as unknown as HiddenMarkovModelOptions);
+  },
+  data: {
+    format: 'custom',
+    describe: 'a CSV with a header: observation columns (numbers; category labels for --emission categorical) and an optional sequence-id column, rows in time order',
+    read: async (files, options) => {
+      const { readHmmCsv } = await import('./hmm/hmm-csv.js');
+      const [file] = files;
+      if (file === undefined) throw emError('INVALID_ARGUMENT', ['data'], undefined, 'is missing', 'pass the data CSV');
+      const categorical = options['emission'] === 'categorical';
+      const table = await readHmmCsv(file, {
+        ...(options['columns'] === undefined ? {} : { columns: options['columns'] as string[] }),
+        ...(options['sequenceColumn'] === undefined ? {} : { sequenceColumn: options['sequenceColumn'] as string }),
+        categorical,
+        ...(categorical && options['categories'] !== undefined ? { categories: options['categories'] as string[][] } : {}),
+      });
+      return { data: table, options: { ...options, ...(table.categories === undefined ? {} : { categories: table.categories }) } };
     },
   },
 });

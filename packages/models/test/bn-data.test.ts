@@ -128,3 +128,25 @@ describe('writeBnCsv', () => {
     expect(() => checkBnData({ columns: ['smoke'], nRows: 1, values: Int32Array.from([-1]) }, asia)).not.toThrow();
   });
 });
+
+describe('a weights column', () => {
+  it('is left out of the data and returned as row weights, wherever it is in the header', () => {
+    const d = parseBnCsv('smoke,count,xray\nyes,2,no\nno,0.5,\n', asia, { weightsColumn: 'count' });
+    expect(d.columns).toEqual(['smoke', 'xray']);
+    expect(Array.from(d.values)).toEqual([0, 1, 1, -1]);
+    expect(Array.from(d.weights as Float64Array)).toEqual([2, 0.5]);
+    const first = parseBnCsv('w,smoke\n3,yes\n', asia, { weightsColumn: 'w' });
+    expect(Array.from(first.weights as Float64Array)).toEqual([3]);
+    expect(parseBnCsv('smoke\nyes\n', asia).weights).toBeUndefined();
+  });
+
+  it('bad or missing weights, an absent column and a node name are errors naming the line and column', () => {
+    expect(catchEmError(() => parseBnCsv('smoke,w\nyes,1\nno,-1\n', asia, { weightsColumn: 'w' })).message).toMatch(/line 3 \(data row 2\), column 2 \("w"\): weight "-1" is not a finite number >= 0/);
+    expect(catchEmError(() => parseBnCsv('smoke,w\nyes,\n', asia, { weightsColumn: 'w' })).message).toMatch(/line 2 \(data row 1\), column 2 \("w"\): weight ""/);
+    expect(catchEmError(() => parseBnCsv('smoke,w\nyes,1e999\n', asia, { weightsColumn: 'w' })).message).toMatch(/weight "1e999" is not a finite number/);
+    expect(catchEmError(() => parseBnCsv('smoke\nyes\n', asia, { weightsColumn: 'w' })).message).toMatch(/line 1: the weights column "w" is not in the header \(smoke\)/);
+    expect(catchEmError(() => parseBnCsv('smoke\nyes\n', asia, { weightsColumn: 'smoke' })).code).toBe('INVALID_ARGUMENT');
+    // columns after the weights column keep their position in the file in messages
+    expect(catchEmError(() => parseBnCsv('w,smoke,weather\n1,yes,sun\n', asia, { weightsColumn: 'w' })).message).toMatch(/line 1, column 3: "weather" is not a node/);
+  });
+});

@@ -136,6 +136,13 @@ describe('M-step', () => {
     expect(map.empty).toEqual([]);
   });
 
+  it('a positive (even denormal) expected count keeps a positive probability; a zero count stays 0', () => {
+    const { cpt } = bnMStepCpt([5e-324, 1000, 0, 0, 7], 5, 0);
+    expect(cpt[0]).toBeGreaterThan(0);
+    expect(cpt[2]).toBe(0);
+    expect(cpt[1]! + cpt[4]!).toBeCloseTo(1, 15);
+  });
+
   it('an unseen parent configuration is reported as an event, never NaN', async () => {
     const net: BayesNet = {
       name: 'two',

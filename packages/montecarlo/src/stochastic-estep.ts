@@ -22,9 +22,11 @@ export const STOCHASTIC_OPTIONS = {
  *
  * The reported bound is a Monte Carlo estimate of L(p(z|x,θ), θ) = log p(x | θ):
  * Σ_n w_n [(1/S) Σ_s log p(x_n, z_ns | θ) + H(q_n)], with H(q) computed exactly.
- * Its standard error is exact given θ: sqrt(Σ_n w_n² Var_q[log p(x_n, z_n | θ)] / S)
- * (a row of weight w uses its draws w times). Rows with missing entries draw them with z from
- * their exact conditional (`FiniteChunk.sampleStats`; core's block loop does it).
+ * Its standard error is exact given θ: sqrt(Σ_n w_n² Var_n) (a row of weight w uses its draws w
+ * times), Var_n = Var_q[log p(x_n, z | θ) − h_z] / S + Σ_k E[a_k²] v_k. Rows with missing entries draw
+ * them with z from their exact conditional (`FiniteChunk.sampleStats`; core's block loop does it): h_k
+ * is that conditional's entropy and v_k the variance of its log density (`latentVariance`), a_k the
+ * fraction of the S draws equal to k, E[a_k²] = p_k(1 − p_k)/S + p_k².
  *
  * @example
  * ```ts
@@ -47,6 +49,8 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
       const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => {
         const { rows, logJoint, rng, rowWeights } = block;
         const post = block.posterior();
+        const h = block.latentEntropy();
+        const lv = block.latentVariance();
         const draws = new Float64Array(rows * k);
         const variance = new Float64Array(rows);
         for (let n = 0; n < rows; n++) {
@@ -65,12 +69,21 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
             }
             if (z >= 0) draws[o + z] = (draws[o + z] as number) + 1 / nDraws;
           }
+          // One draw of row n contributes log p(x_n, z) + log p(x_cont | x_n, z) with x_cont drawn once per
+          // drawn component (sampleStats): mean log p(x_n, k) − h_k given z = k, variance v_k.
           let mean = 0;
-          for (let j = 0; j < k; j++) if ((post[o + j] as number) > 0) mean += (post[o + j] as number) * (logJoint[o + j] as number);
-          let v = 0;
-          for (let j = 0; j < k; j++) if ((post[o + j] as number) > 0) v += (post[o + j] as number) * ((logJoint[o + j] as number) - mean) ** 2;
+          for (let j = 0; j < k; j++) if ((post[o + j] as number) > 0) mean += (post[o + j] as number) * ((logJoint[o + j] as number) - (h === undefined ? 0 : (h[o + j] as number)));
+          let vz = 0;
+          let vc = 0;
+          for (let j = 0; j < k; j++) {
+            const p = post[o + j] as number;
+            if (!(p > 0)) continue;
+            vz += p * ((logJoint[o + j] as number) - (h === undefined ? 0 : (h[o + j] as number)) - mean) ** 2;
+            // E[a_k²] for the fraction a_k of S draws equal to k: p(1 − p)/S + p².
+            if (lv !== undefined) vc += ((p * (1 - p)) / nDraws + p * p) * (lv[o + j] as number);
+          }
           // Summed with weight w: w · (w · Var) = w² Var, the variance of w copies of one draw.
-          variance[n] = (rowWeights === undefined ? 1 : (rowWeights[n] as number)) * v;
+          variance[n] = (rowWeights === undefined ? 1 : (rowWeights[n] as number)) * (vz / nDraws + vc);
         }
         return { q: post, draws, sums: { variance } };
       }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
@@ -78,7 +91,7 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
         stats: r.stats,
         bound: r.bound,
         entropy: r.entropy,
-        boundStdErr: Math.sqrt(Math.max(0, r.sums['variance'] ?? 0) / nDraws),
+        boundStdErr: Math.sqrt(Math.max(0, r.sums['variance'] ?? 0)),
         logLikelihood: r.logLikelihood,
         diagnostics: { nDraws },
       };

@@ -1,1 +1,13 @@
 export { hardChoice, hardEStep } from './hard-estep.js';
+export { TEMPERED_OPTIONS, temperedChoice, temperedEStep } from './tempered-estep.js';
+export type { TemperedOptions } from './tempered-estep.js';
+export { SPARSE_OPTIONS, sparseEStep } from './sparse-estep.js';
+export type { SparseOptions, SparseState } from './sparse-estep.js';
+export { INCREMENTAL_OPTIONS, evidenceBlock, factorGraphIncrementalEStep, incrementalEStep } from './incremental-estep.js';
+export type { IncrementalOptions } from './incremental-estep.js';
+export type { IncrementalState } from './internal/incremental-core.js';
+export { MEAN_FIELD_OPTIONS, meanFieldEStep } from './mean-field-estep.js';
+export type { MeanFieldOptions, MeanFieldState } from './mean-field-estep.js';
+export { VB_OPTIONS, vbMethod, vbPredictiveLogDensities } from './vb-method.js';
+export type { VbMethodOptions, VbReport } from './vb-method.js';
+export { chainHardChoice, chainHardEStep } from './chain-hard-estep.js';

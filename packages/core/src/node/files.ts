@@ -13,7 +13,7 @@
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EmError, emError, type ErrorPath } from '../errors.js';
 import { fromJson, paramsDocument, parseParams, parseResult, toJson, type FitResult, type ParamsValidator } from '../result.js';
@@ -21,28 +21,61 @@ import { fromJson, paramsDocument, parseParams, parseResult, toJson, type FitRes
 const ioError = (path: ErrorPath, file: string, what: string, e: unknown, remedy: string): EmError =>
   emError('IO_ERROR', path, file, `${what} (${(e as NodeJS.ErrnoException)?.code ?? (e instanceof Error ? e.message : String(e))})`, remedy, e);
 
+/** What {@link writeFileAtomic} writes: one string or byte array, or chunks of them (written in order, never joined in memory). @category Files */
+export type FileContent = string | Uint8Array | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
+/** Writes every byte of `bytes` (a write call may write fewer bytes than asked: the rest follows; 0 bytes is an error). */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<number> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
+    if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${bytes.length} bytes`);
+    off += bytesWritten;
+  }
+  return off;
+}
+
+async function* chunksOf(data: FileContent): AsyncIterable<Uint8Array> {
+  if (typeof data === 'string') yield Buffer.from(data, 'utf8');
+  else if (data instanceof Uint8Array) yield data;
+  else for await (const c of data) yield typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+}
+
 /**
- * Writes `data` to `path` atomically (temporary file, checked writes, fsync, rename).
+ * Writes `data` to `path` atomically (temporary file, checked writes, fsync, rename). `data` may be
+ * chunks (an iterable or async iterable of strings or bytes), so an output larger than a string can
+ * hold is written without building it in memory.
  * @param errorPath - how errors name the destination (a CLI flag, e.g. `['--out']`). Default `['path']`.
- * @throws EmError `IO_ERROR` naming the path; the previous file (if any) is left as it was.
+ * @throws EmError `IO_ERROR` naming the path; the previous file (if any) is left as it was. An error
+ *   thrown while producing the chunks passes through, with the same guarantee.
+ * @example
+ * ```ts
+ * await writeFileAtomic('out.csv', (function* () { yield 'x,y\n'; yield '1,2\n'; })(), ['--out']);
+ * ```
  * @category Files
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, errorPath: ErrorPath = ['path']): Promise<void> {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export async function writeFileAtomic(path: string, data: FileContent, errorPath: ErrorPath = ['path']): Promise<void> {
   const dir = dirname(resolve(path));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.floor(performance.now() * 1000).toString(36)}.tmp`);
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(tmp, 'wx');
   } catch (e) {
     throw ioError(errorPath, path, 'cannot be written: its directory does not accept a new file', e, 'check that the directory exists and is writable');
   }
+  let producerError: { error: unknown } | undefined;
   try {
-    let off = 0;
-    while (off < bytes.length) {
-      const { bytesWritten } = await handle.write(bytes, off, bytes.length - off);
-      if (bytesWritten <= 0) throw new Error(`short write: ${off} of ${bytes.length} bytes`);
-      off += bytesWritten;
+    const it = chunksOf(data)[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await it.next();
+      } catch (e) {
+        producerError = { error: e };
+        throw e;
+      }
+      if (next.done === true) break;
+      await writeAll(handle, next.value);
     }
     await handle.sync();
     await handle.close();
@@ -51,6 +84,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, e
   } catch (e) {
     await handle?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    if (producerError !== undefined) throw producerError.error;
     throw ioError(errorPath, path, `could not be written completely; the previous file, if any, is unchanged`, e, 'free disk space or choose another location');
   }
 }
@@ -133,13 +167,14 @@ export async function readTextFile(path: string, errorPath: ErrorPath = ['path']
 }
 
 /**
- * Streams the lines of a text file into `sink` (never the whole file in one string). UTF-8, or
- * UTF-16 with a byte-order mark; invalid UTF-8 is an error naming the encoding (not garbled text).
+ * Streams the lines of a text file into `sink` (never the whole file in one string), then calls
+ * `sink.end()` when it has one. UTF-8, or UTF-16 with a byte-order mark; invalid UTF-8 is an error
+ * naming the encoding (not garbled text).
  * @throws EmError `IO_ERROR` naming the path when the file cannot be read, `PARSE_ERROR` for an
  *   invalid encoding; errors `sink` throws pass through.
  * @category Files
  */
-export async function streamLines(path: string, sink: { line(text: string): void }): Promise<void> {
+export async function streamLines(path: string, sink: { line(text: string): void; end?(): void }): Promise<void> {
   let head: Buffer;
   try {
     const h = await open(path, 'r');
@@ -178,6 +213,7 @@ export async function streamLines(path: string, sink: { line(text: string): void
       throw badEncoding(e);
     }
     if (rest.length > 0) emit(rest);
+    sink.end?.();
   } catch (e) {
     if (e instanceof EmError) throw e;
     throw ioError([path], path, 'could not read the file', e, 'check the path: the file must exist and be readable');

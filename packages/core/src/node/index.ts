@@ -11,3 +11,6 @@ export { THREAD_SHARDS_OPTIONS, threadShards, toShared } from './shard-threads.j
 export type { ThreadShardsOptions } from './shard-threads.js';
 export { convertToRowCache, openRowCache, openRowSource } from './row-cache.js';
 export type { RowFileFormat, RowSourceOptions } from './row-cache.js';
+export { csvRowBlocks } from '../online/csv-row-blocks.js';
+export type { CsvRowBlock, CsvRowBlocksOptions } from '../online/csv-row-blocks.js';
+export type { FileContent } from './files.js';

@@ -26,7 +26,15 @@ export interface BnCsvOptions {
   readonly missingMarkers?: readonly string[];
   /** Name of the text in error messages ({@link parseBnCsv} only). Default `'<csv>'`. */
   readonly name?: string;
+  /**
+   * A column of row weights (finite numbers >= 0, e.g. counts of identical rows), left out of the
+   * data and returned as `weights`; a missing or bad weight is an error naming the line and column.
+   */
+  readonly weightsColumn?: string;
 }
+
+/** Data read with a weights column: the data and its row weights. @category Bayesian networks */
+export type WeightedBnData = BnData & { readonly weights?: Float64Array };
 
 /** The default missing-cell markers (as in `@emlab/data`). @category Bayesian networks */
 export const BN_MISSING_MARKERS: readonly string[] = Object.freeze(['', 'NA', 'NaN', 'nan', '?']);
@@ -38,17 +46,20 @@ interface Checked {
   readonly nodeIndex: Map<string, number>;
   readonly hidden: Set<string>;
   readonly markers: Set<string>;
+  readonly weightsColumn: string | undefined;
 }
+
+const WEIGHT_RE = /^[+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function checkOptions(net: BayesNet, options: unknown): Checked {
   const nodeIndex = checkNetworkStructure(net);
-  if (options === undefined) return { nodeIndex, hidden: new Set(), markers: new Set(BN_MISSING_MARKERS) };
+  if (options === undefined) return { nodeIndex, hidden: new Set(), markers: new Set(BN_MISSING_MARKERS), weightsColumn: undefined };
   if (typeof options !== 'object' || options === null) {
     throw emError('INVALID_ARGUMENT', ['options'], options, 'must be an options object', 'pass e.g. { hidden: ["either"] } or omit it');
   }
   const o = options as BnCsvOptions;
   for (const key of Object.keys(o)) {
-    if (!['hidden', 'missingMarkers', 'name'].includes(key)) throw emError('INVALID_ARGUMENT', ['options', key], (o as Record<string, unknown>)[key], 'is not an option of the BN CSV reader', 'use hidden, missingMarkers or name');
+    if (!['hidden', 'missingMarkers', 'name', 'weightsColumn'].includes(key)) throw emError('INVALID_ARGUMENT', ['options', key], (o as Record<string, unknown>)[key], 'is not an option of the BN CSV reader', 'use hidden, missingMarkers, name or weightsColumn');
   }
   const hidden = new Set<string>();
   if (o.hidden !== undefined) {
@@ -68,11 +79,17 @@ function checkOptions(net: BayesNet, options: unknown): Checked {
     markers = new Set(o.missingMarkers);
   }
   if (o.name !== undefined && typeof o.name !== 'string') throw emError('INVALID_ARGUMENT', ['options', 'name'], o.name, 'must be a string', 'pass a name for error messages');
-  return { nodeIndex, hidden, markers };
+  if (o.weightsColumn !== undefined && (typeof o.weightsColumn !== 'string' || o.weightsColumn === '' || nodeIndex.has(o.weightsColumn))) {
+    throw emError('INVALID_ARGUMENT', ['options', 'weightsColumn'], o.weightsColumn, 'must be the name of a column that is not a node', 'name the column of row weights');
+  }
+  return { nodeIndex, hidden, markers, weightsColumn: o.weightsColumn };
 }
 
 class BnCsvProcessor extends CsvLineReader {
   private columns: string[] | undefined;
+  /** Position of the weights column in the file (-1: none). */
+  private weightAt = -1;
+  private weights = new Float64Array(0);
   private lookups: Map<string, number>[] = [];
   private cards: number[] = [];
   private rows = 0;
@@ -86,21 +103,31 @@ class BnCsvProcessor extends CsvLineReader {
     super();
   }
 
-  finish(): BnData {
+  finish(): WeightedBnData {
     if (this.columns === undefined) {
       throw emError('PARSE_ERROR', [this.name], this.name, 'the file is empty: line 1 should be a header row of node names', 'add a header row naming the observed nodes, e.g. "asia,smoke,xray", followed by rows of states');
     }
     if (this.rows === 0) {
       throw emError('PARSE_ERROR', [this.name], this.name, `has a header (line ${this.headerLine}) but no data rows`, 'add at least one row of states after the header');
     }
-    return { columns: this.columns, nRows: this.rows, values: this.buffer.slice(0, this.rows * this.columns.length) };
+    const data = { columns: this.columns, nRows: this.rows, values: this.buffer.slice(0, this.rows * this.columns.length) };
+    return this.weightAt < 0 ? data : { ...data, weights: this.weights.slice(0, this.rows) };
   }
 
   protected header(text: string, lineNo: number): void {
-    const names = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'), { keepQuoted: true });
+    const all = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'), { keepQuoted: true });
+    const { nodeIndex, hidden, weightsColumn } = this.checked;
+    if (weightsColumn !== undefined) {
+      this.weightAt = all.indexOf(weightsColumn);
+      if (this.weightAt < 0) {
+        throw emError('PARSE_ERROR', [this.name, 'header'], weightsColumn, `line ${lineNo}: the weights column ${JSON.stringify(weightsColumn)} is not in the header (${all.join(', ')})`, "name one of the header's columns");
+      }
+      this.weights = new Float64Array(INITIAL_ROWS);
+    }
+    const names = all.filter((_, c) => c !== this.weightAt);
     const seen = new Map<string, number>();
-    const { nodeIndex, hidden } = this.checked;
-    names.forEach((col, c) => {
+    names.forEach((col, at) => {
+      const c = this.weightAt >= 0 && at >= this.weightAt ? at + 1 : at; // the column's position in the file
       const where = [this.name, 'header', 'column', c + 1];
       if (col === '') throw emError('PARSE_ERROR', where, col, `line ${lineNo}, column ${c + 1}: empty column name`, 'name every column after a node of the network');
       const prev = seen.get(col);
@@ -134,9 +161,25 @@ class BnCsvProcessor extends CsvLineReader {
     const columns = this.columns as string[];
     const cols = columns.length;
     const r = this.rows;
-    const cells = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo}: ${problem}`, 'fix the quoting: a quoted cell ends with a double quote, a literal quote is written ""'), { keepQuoted: true });
-    if (cells.length !== cols) {
-      throw emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo} (data row ${r + 1}): expected ${cols} cells (one per header column) but found ${cells.length}`, `give every row exactly ${cols} comma-separated cells; leave a cell empty for a missing value`);
+    let cells = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo}: ${problem}`, 'fix the quoting: a quoted cell ends with a double quote, a literal quote is written ""'), { keepQuoted: true });
+    const width = cols + (this.weightAt < 0 ? 0 : 1);
+    if (cells.length !== width) {
+      throw emError('PARSE_ERROR', [this.name, 'row', r], text, `line ${lineNo} (data row ${r + 1}): expected ${width} cells (one per header column) but found ${cells.length}`, `give every row exactly ${width} comma-separated cells; leave a cell empty for a missing value`);
+    }
+    if (this.weightAt >= 0) {
+      const cell = (cells[this.weightAt] as string).trim();
+      const w = Number(cell);
+      if (!WEIGHT_RE.test(cell) || !Number.isFinite(w)) {
+        const column = this.checked.weightsColumn as string;
+        throw emError('PARSE_ERROR', [this.name, 'row', r, 'column', column], cell, `line ${lineNo} (data row ${r + 1}), column ${this.weightAt + 1} (${JSON.stringify(column)}): weight ${JSON.stringify(cell)} is not a finite number >= 0`, 'give every row a weight >= 0 (0 leaves a row out)');
+      }
+      if (r >= this.weights.length) {
+        const grown = new Float64Array(this.weights.length * 2);
+        grown.set(this.weights);
+        this.weights = grown;
+      }
+      this.weights[r] = w;
+      cells = cells.filter((_, c) => c !== this.weightAt);
     }
     const need = (r + 1) * cols;
     if (need > this.buffer.length) {
@@ -175,8 +218,9 @@ class BnCsvProcessor extends CsvLineReader {
  *
  * @param text - The CSV text, header row first.
  * @param net - The network whose nodes the columns name.
- * @param options - `hidden` nodes, `missingMarkers`, `name` for messages.
- * @returns `columns` in header order, `values[r * columns.length + c]` state indices, −1 missing.
+ * @param options - `hidden` nodes, `missingMarkers`, `name` for messages, `weightsColumn`.
+ * @returns `columns` in header order, `values[r * columns.length + c]` state indices, −1 missing;
+ *   `weights` `[nRows]` with `weightsColumn`.
  * @throws EmError `PARSE_ERROR` (empty file, no rows, unknown or duplicate column, ragged row,
  *   unknown state: message with line, data row and column), `INVALID_DATA` (a column for a node
  *   declared hidden), `INVALID_ARGUMENT` (options, malformed network).
@@ -186,7 +230,7 @@ class BnCsvProcessor extends CsvLineReader {
  * ```
  * @category Bayesian networks
  */
-export function parseBnCsv(text: string, net: BayesNet, options?: BnCsvOptions): BnData {
+export function parseBnCsv(text: string, net: BayesNet, options?: BnCsvOptions): WeightedBnData {
   if (typeof text !== 'string') throw emError('INVALID_ARGUMENT', ['text'], text, 'must be a string', 'pass the CSV content, or use readBnCsv for a file');
   const checked = checkOptions(net, options);
   const p = new BnCsvProcessor(options?.name ?? '<csv>', net, checked);
@@ -205,7 +249,7 @@ export function parseBnCsv(text: string, net: BayesNet, options?: BnCsvOptions):
  * ```
  * @category Bayesian networks
  */
-export async function readBnCsv(path: string, net: BayesNet, options?: Omit<BnCsvOptions, 'name'>): Promise<BnData> {
+export async function readBnCsv(path: string, net: BayesNet, options?: Omit<BnCsvOptions, 'name'>): Promise<WeightedBnData> {
   if (typeof path !== 'string' || path === '') throw emError('INVALID_ARGUMENT', ['path'], path, 'must be a non-empty file path', 'pass the path of a CSV file');
   const p = new BnCsvProcessor(path, net, checkOptions(net, options));
   await streamLines(path, p);

@@ -19,6 +19,7 @@ import {
   type FactorGraph,
   type FactorGraphSpec,
   type FactorGraphStructure,
+  type LouisTerms,
   type Model,
   type ModelEvent,
   type MStepContext,
@@ -29,8 +30,12 @@ import {
   type Rng,
   type StructureContext,
   type StatsAlgebra,
+  type ConjugateHooks,
 } from '@emlab/core';
+import { bnConjugate, type BnVbPosterior, type BnVbPrior } from './bn-conjugate.js';
 import { checkBnData } from './bn-data.js';
+import { bnLouisTerms } from './bn-louis.js';
+import { bnSimulate } from './bn-simulate.js';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { validateNetwork } from './bn-validate.js';
 
@@ -177,7 +182,13 @@ export function bnMStepCpt(counts: readonly number[], card: number, pseudoCount:
     let total = 0;
     for (let k = 0; k < card; k++) total += (counts[c * card + k] as number) + pseudoCount;
     if (total > 0 && Number.isFinite(total)) {
-      for (let k = 0; k < card; k++) cpt[c * card + k] = ((counts[c * card + k] as number) + pseudoCount) / total;
+      for (let k = 0; k < card; k++) {
+        const n = (counts[c * card + k] as number) + pseudoCount;
+        // A positive expected count keeps a positive probability: n / total underflows to exactly 0
+        // for a denormal n (an ALARM fit hit it), and a zero CPT entry would then give a later row
+        // that needs it probability 0 (a bound of −∞). The floor changes the column sum by < 5e-324.
+        cpt[c * card + k] = n > 0 ? Math.max(n / total, Number.MIN_VALUE) : n / total;
+      }
     } else {
       for (let k = 0; k < card; k++) cpt[c * card + k] = 1 / card;
       empty.push(c);
@@ -228,6 +239,11 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
   readonly spec: FactorGraphSpec;
   private readonly index: ReadonlyMap<string, number>;
   private readonly frozenMask: readonly boolean[];
+  /**
+   * Variational Bayes over the CPTs (the `vb` method): a Dirichlet(α) prior on every CPT column of
+   * every non-frozen node (α = 1 + pseudoCount by default); see `bn-conjugate.ts`.
+   */
+  readonly conjugate: ConjugateHooks<BnData, BnParams, BnStats, BnPrepared, BnVbPrior, BnVbPosterior>;
 
   /** @throws EmError `INVALID_ARGUMENT` (options, network structure), `INVALID_PARAMS` (network CPTs). */
   constructor(net: BayesNet, options: BayesianNetworkOptions = {}) {
@@ -254,6 +270,7 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     this.batchSize = integerOption(options.batchSize ?? FACTOR_GRAPH_BATCH, ['options', 'batchSize'], 1);
     this.spec = bnFactorGraphSpec(this.network);
     this.frozenMask = this.network.nodes.map((n) => this.frozen.includes(n.name));
+    this.conjugate = bnConjugate(this.network, this.frozenMask, this.pseudoCount, (prepared, params) => this.structure(prepared, params));
   }
 
   get options(): Readonly<Record<string, unknown>> {
@@ -282,10 +299,14 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
     validateBnParams(params, this.network);
   }
 
+  /** @throws EmError `INVALID_ARGUMENT` when `ctx.weights` does not have one entry per row. */
   prepare(data: BnData, ctx: PrepareContext = { precisions: ['float32'] }): BnPrepared {
     const nv = this.network.nodes.length;
     const n = data.nRows;
     const w = ctx.weights;
+    if (w !== undefined && w.length !== n) {
+      throw emError('INVALID_ARGUMENT', ['options', 'weights'], w, `has ${w.length} entries but the data has ${n} rows`, 'pass one weight per row');
+    }
     const cols = data.columns.length;
     const colOf = data.columns.map((c) => this.index.get(c) as number);
     const values = new Int32Array(n * nv).fill(-1);
@@ -454,6 +475,20 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
       for (const p of cpt) total += a * Math.log(p);
     });
     return total;
+  }
+
+  /**
+   * Louis' identity in the natural coordinates (per CPT column of each non-frozen node, the first
+   * K − 1 probabilities), by enumerating the unobserved nodes of each distinct evidence pattern
+   * (see `bn-louis.ts`; at most 2¹⁶ joint configurations per pattern).
+   */
+  louis(prepared: BnPrepared, params: BnParams): LouisTerms<BnParams> {
+    return bnLouisTerms(this.network, this.frozenMask, prepared.evidence, params, this.pseudoCount);
+  }
+
+  /** Rows drawn at `params` over the columns and missing cells of `like` (parametric bootstrap). */
+  simulate(params: BnParams, like: BnData, rng: Rng): BnData {
+    return bnSimulate(this.network, params, like, rng);
   }
 
   /** float64 cost of an iteration: a host junction-tree pass over each distinct pattern (≈ 8 flops per family entry). */

@@ -5,17 +5,21 @@
  * prediction API (`gmm-api.ts`) to core's `Model`.
  * @module
  */
-import { parseOptions, type DegenerateComponent, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
+import { parseOptions, type ConjugateHooks, type DegenerateComponent, type LouisTerms, type MStepContext, type MStepResult, type Model, type OptionSchema, type Parametrization, type PrepareContext, type Rng, type Seed, type StructureContext } from '@emlab/core';
 import { gmmAic, gmmBic, gmmNParameters, gmmPredict, gmmPredictProba, gmmSample, gmmScoreSamples } from './gmm-api.js';
+import { gmmConjugate } from './gmm-conjugate.js';
 import { gmmCoordinates, gmmParametrization, gmmScale } from './gmm-coordinates.js';
 import { featureCount, matrixShape, prepareGmmData, type GmmPrepared } from './gmm-data.js';
 import { GMM_INIT_METHODS, gmmInit, reinitSource } from './gmm-init.js';
+import { gmmLouisTerms } from './gmm-louis.js';
+import { gmmSimulate } from './gmm-simulate.js';
 import { gmmDegenerate, gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
 import { frameLogJacobian, paramsFromFrame, paramsToFrame } from './gmm-frame.js';
 import { gmmShardHooks } from './gmm-shard.js';
 import { GMM_NUMERICS, gmmStructure, type GmmNumerics, type GmmStructure } from './gmm-structure.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 import { validateGmmData, validateGmmParams } from './gmm-validate.js';
+import type { VbPosterior, VbPrior } from './vb/vb-types.js';
 
 /** Options of {@link gaussianMixture} (scikit-learn names). @category Gaussian mixtures */
 export interface GaussianMixtureOptions {
@@ -72,6 +76,11 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   readonly covarianceType: CovarianceType;
   readonly regCovar: number;
   readonly numerics: GmmNumerics;
+  /**
+   * Variational Bayes over θ (the `vb` method): scikit-learn's `BayesianGaussianMixture` prior
+   * (Dirichlet or stick-breaking weights, Normal–Wishart components); see `gmm-conjugate.ts`.
+   */
+  readonly conjugate: ConjugateHooks<GmmData, GmmParams, GmmStats, GmmPrepared, VbPrior, VbPosterior>;
 
   /** @throws EmError `INVALID_ARGUMENT` naming the option. */
   constructor(options: GaussianMixtureOptions) {
@@ -80,6 +89,7 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
     this.covarianceType = o['covarianceType'] as CovarianceType;
     this.regCovar = o['regCovar'] as number;
     this.numerics = o['numerics'] as GmmNumerics;
+    this.conjugate = gmmConjugate(this.nComponents, this.covarianceType, this.regCovar);
   }
 
   get options(): Readonly<Record<string, unknown>> {
@@ -175,6 +185,19 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
       },
       fromVector: (v) => paramsFromFrame(coords.fromUnconstrained(v), prepared.frame),
     };
+  }
+
+  /**
+   * Louis' identity in the natural coordinates (weights without the last, means, covariance entries):
+   * see `gmm-louis.ts`. Missing entries are integrated out of the complete data exactly.
+   */
+  louis(prepared: GmmPrepared, params: GmmParams): LouisTerms<GmmParams> {
+    return gmmLouisTerms(prepared, params, this.covarianceType);
+  }
+
+  /** Rows drawn at `params` with the missing cells of `like` (parametric bootstrap). */
+  simulate(params: GmmParams, like: GmmData, rng: Rng): GmmData {
+    return gmmSimulate(params, like, rng);
   }
 
   /** log p(x | θ) = Σ_n w_n log p(x_n | θ), in float64. */

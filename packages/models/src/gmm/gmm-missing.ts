@@ -214,17 +214,27 @@ function referencePoints(centredMeans: Float64Array, offset: Float64Array, k: nu
  * The float64 host chunks of any host patterns (complete rows are a pattern with nothing missing):
  * `logJoint` is log π_k + log N(x_o | μ_k,o, Σ_k,oo) by a triangular solve per row, `stats` the expected
  * statistics with x_m replaced by its conditional mean and the conditional covariance added to the
- * second moment (taken about μ_k), `latentEntropy` the entropy of x_m | x_o, z = k, and `sampleStats`
- * the statistics with x_m drawn from that conditional (the last two only when something is missing).
+ * second moment (taken about μ_k), `latentEntropy` the entropy of x_m | x_o, z = k, `sampleStats`
+ * the statistics with x_m drawn from that conditional, and `latentVariance` the variance m/2 of the
+ * drawn x_m's log density (the last three only when something is missing).
  * @param weights - row weights in prepared order, or undefined.
+ * @param maxRows - rows per chunk, at most {@link MISSING_CHUNK_ROWS} (the default); smaller for incremental E-steps.
  * @category Gaussian mixtures
  */
-export function hostChunks(patterns: readonly PatternSegment[], params: GmmParams, centredMeans: Float64Array, offset: Float64Array, weights: Float64Array | undefined): FiniteChunk<GmmStats>[] {
+export function hostChunks(
+  patterns: readonly PatternSegment[],
+  params: GmmParams,
+  centredMeans: Float64Array,
+  offset: Float64Array,
+  weights: Float64Array | undefined,
+  maxRows = MISSING_CHUNK_ROWS,
+): FiniteChunk<GmmStats>[] {
   const k = params.weights.length;
   const d = offset.length;
   const cond = conditionPatterns(patterns, params);
   const observedMean = (c: number, pat: PatternSegment): Float64Array => Float64Array.from(pat.obs, (j) => centredMeans[c * d + j] as number);
-  return hostChunksOf(patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })), k, d, referencePoints(centredMeans, offset, k, d), observedMean, weights);
+  const size = Math.max(1, Math.min(MISSING_CHUNK_ROWS, Math.floor(maxRows)));
+  return hostChunksOf(patterns.map((pat, p) => ({ pat, cs: cond[p] as Conditioning[] })), k, d, referencePoints(centredMeans, offset, k, d), observedMean, weights, size);
 }
 
 function hostChunksOf(
@@ -234,8 +244,9 @@ function hostChunksOf(
   ref: Float64Array,
   observedMean: (c: number, pat: PatternSegment) => Float64Array,
   weights: Float64Array | undefined,
+  chunkRows = MISSING_CHUNK_ROWS,
 ): FiniteChunk<GmmStats>[] {
-  // Group the rows into chunks of at most MISSING_CHUNK_ROWS contiguous rows
+  // Group the rows into chunks of at most chunkRows contiguous rows
   // (a chunk's rows are positions start … start + rows − 1: predictions are placed by them).
   const groups: Piece[][] = [];
   let current: Piece[] = [];
@@ -249,11 +260,11 @@ function hostChunksOf(
     }
     next = pat.start + pat.count;
     for (let from = 0; from < pat.count; ) {
-      const take = Math.min(pat.count - from, MISSING_CHUNK_ROWS - filled);
+      const take = Math.min(pat.count - from, chunkRows - filled);
       current.push({ p, from, to: from + take });
       filled += take;
       from += take;
-      if (filled === MISSING_CHUNK_ROWS) {
+      if (filled === chunkRows) {
         groups.push(current);
         current = [];
         filled = 0;
@@ -314,6 +325,17 @@ function hostChunksOf(
         for (const q of pieces) {
           const { cs } = items[q.p] as (typeof items)[number];
           for (let i = q.from; i < q.to; i++, r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
+        }
+        return out;
+      },
+      latentVariance: () => {
+        // log N(x_m; μ, C) with x_m ~ N(μ, C) is −(m log 2π + log|C| + χ²_m)/2: variance m/2.
+        const out = new Float64Array(rows * k);
+        let r = 0;
+        for (const q of pieces) {
+          const { pat } = items[q.p] as (typeof items)[number];
+          out.fill(pat.mis.length / 2, r * k, (r + q.to - q.from) * k);
+          r += q.to - q.from;
         }
         return out;
       },
@@ -452,6 +474,8 @@ function tensorChunk(
       for (let r = 0; r < block.rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = (cs[c] as Conditioning).entropy;
       return out;
     },
+    // log N(x_m; μ, C) with x_m ~ N(μ, C) is −(m log 2π + log|C| + χ²_m)/2: variance m/2.
+    latentVariance: () => new Float64Array(block.rows * k).fill(pat.mis.length / 2),
     stats: (weights) => {
       const acc = downloadTensor(tf.tidy(() => tf.matMul(tf.transpose(tf.tensor2d(asFloat32(weights), [block.rows, k])), phi)));
       const stats = emptyStats(k, d, ref);

@@ -13,11 +13,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { invertLower, inverseFromCholesky, type FiniteChunk, type FiniteStructure, type Precision, type Rng } from '@emlab/core';
+import { invertLower, inverseFromCholesky, type FiniteChunk, type FiniteChunkOptions, type FiniteStructure, type Precision, type Rng } from '@emlab/core';
 import { frameLogJacobian, paramsToFrame } from './gmm-frame.js';
 import { blockLayout, blockStats, featureCount, gmmFeatures, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmStatsAlgebra } from './gmm-math.js';
-import { asFloat32, downloadTensor, hostChunks, missingChunks } from './gmm-missing.js';
+import { asFloat32, downloadTensor, hostChunks, missingChunks, MISSING_CHUNK_ROWS } from './gmm-missing.js';
 import { streamedHostChunks } from './gmm-stream.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
 
@@ -61,7 +61,7 @@ export function gmmStructure(prepared: GmmPrepared, params: GmmParams, precision
  */
 function inOriginalUnits(s: GmmStructure, frame: Float64Array): GmmStructure {
   const jacobian = frameLogJacobian(frame);
-  const chunks = [...s.chunks()].map((chunk): FiniteChunk<GmmStats> => ({
+  const wrap = (chunk: FiniteChunk<GmmStats>): FiniteChunk<GmmStats> => ({
     ...chunk,
     logJoint: () => {
       const t = chunk.logJoint();
@@ -70,15 +70,40 @@ function inOriginalUnits(s: GmmStructure, frame: Float64Array): GmmStructure {
     },
     stats: (w) => ({ ...chunk.stats(w), frame }),
     ...(chunk.sampleStats === undefined ? {} : { sampleStats: (w: Parameters<NonNullable<FiniteChunk<GmmStats>['sampleStats']>>[0], rng: Rng) => ({ ...(chunk.sampleStats as NonNullable<FiniteChunk<GmmStats>['sampleStats']>)(w, rng), frame }) }),
-  }));
-  return { ...s, chunks: () => chunks, dispose: () => s.dispose() };
+  });
+  // One wrapped list per block-size hint (the inner structure honours it on the float64 path).
+  const lists = new Map<number | undefined, FiniteChunk<GmmStats>[]>();
+  const chunksOf = (o?: FiniteChunkOptions): FiniteChunk<GmmStats>[] => {
+    let list = lists.get(o?.maxRows);
+    if (list === undefined) {
+      list = [...s.chunks(o)].map(wrap);
+      lists.set(o?.maxRows, list);
+    }
+    return list;
+  };
+  return { ...s, chunks: chunksOf, dispose: () => s.dispose() };
 }
 
 function frameStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics): GmmStructure {
   const k = params.weights.length;
   if (precision === 'float64') {
-    const chunks = prepared.stream !== undefined ? streamedHostChunks(prepared, params, centredMeansOf(prepared, params)) : hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights);
-    return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: () => chunks, dispose() {} };
+    if (prepared.stream !== undefined) {
+      // Streamed data: blocks follow the row cache's blocks (the block-size hint is ignored).
+      const streamed = streamedHostChunks(prepared, params, centredMeansOf(prepared, params));
+      return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: () => streamed, dispose() {} };
+    }
+    // One list of chunks per block-size hint (incremental E-steps ask for small blocks); tables are computed lazily.
+    const bySize = new Map<number, FiniteChunk<GmmStats>[]>();
+    const chunksOf = (maxRows: number): FiniteChunk<GmmStats>[] => {
+      let c = bySize.get(maxRows);
+      if (c === undefined) {
+        c = hostChunks(prepared.hostPatterns, params, centredMeansOf(prepared, params), prepared.offset, prepared.weights, maxRows);
+        bySize.set(maxRows, c);
+      }
+      return c;
+    };
+    const size = (hint: number | undefined): number => (hint === undefined || !(hint >= 1) ? MISSING_CHUNK_ROWS : Math.min(MISSING_CHUNK_ROWS, Math.floor(hint)));
+    return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: (o) => chunksOf(size(o?.maxRows)), dispose() {} };
   }
   return tensorStructure(prepared, params, numerics);
 }

@@ -3,11 +3,36 @@
  * @module
  */
 import { choleskyWithJitter, emError, EmError } from '@emlab/core';
-import { inspectMatrix } from './gmm-data.js';
+import { BLOCK_ROWS, featureCount, inspectMatrix } from './gmm-data.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } from './gmm-types.js';
 
+/** Bytes of one tensor or host array a fit may allocate: 1 GiB (TensorFlow.js's wasm memory holds at most a few). */
+export const GMM_MAX_ALLOCATION_BYTES = 2 ** 30;
+
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
 /**
- * Checks Gaussian-mixture data: shape, ±Infinity, fewer rows (with an observed entry) than
+ * Checks, before any work, that a fit's largest allocations fit: the float32 table of quadratic
+ * features `[min(rows, BLOCK_ROWS) × (D² + D + 1)]` (initialization and the fast E-step path) and
+ * the float64 covariances (`K × D × D`, one `D × D` when tied). Wide data otherwise crash the wasm
+ * backend ("table index is out of bounds") or run out of memory after minutes.
+ * @throws EmError `INVALID_DATA` naming the number of columns (or components) and the sizes.
+ * @category Gaussian mixtures
+ */
+export function checkGmmSize(rows: number, cols: number, k: number, covarianceType: CovarianceType): void {
+  const blockRows = Math.min(rows, BLOCK_ROWS);
+  const features = blockRows * featureCount(cols, 'full') * 4;
+  if (features > GMM_MAX_ALLOCATION_BYTES) {
+    throw emError('INVALID_DATA', ['data'], `${cols} columns`, `is too wide: a Gaussian mixture needs a ${blockRows} × ${featureCount(cols, 'full')} float32 table of quadratic features (${gib(features)}), beyond the ${gib(GMM_MAX_ALLOCATION_BYTES)} limit of one allocation`, 'reduce the number of columns (select or project them, e.g. principal components)');
+  }
+  const covariances = (covarianceType === 'tied' ? 1 : k) * cols * cols * 8;
+  if ((covarianceType === 'full' || covarianceType === 'tied') && covariances > GMM_MAX_ALLOCATION_BYTES) {
+    throw emError('INVALID_DATA', ['data'], `${cols} columns`, `is too wide for ${covarianceType} covariances: ${covarianceType === 'tied' ? 'one' : k} ${cols} × ${cols} float64 matrices need ${gib(covariances)}, beyond the ${gib(GMM_MAX_ALLOCATION_BYTES)} limit`, "use covarianceType 'diag' or 'spherical', fewer components, or fewer columns");
+  }
+}
+
+/**
+ * Checks Gaussian-mixture data: shape, size (see {@link checkGmmSize}), ±Infinity, fewer rows (with an observed entry) than
  * components, a column with no observed value or fewer observed values than components, and for
  * `full`/`tied` covariances two columns never observed in the same row (their covariance is not
  * identifiable). NaN entries are missing values.
@@ -16,6 +41,7 @@ import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams } f
  */
 export function validateGmmData(data: GmmData, k: number, covarianceType: CovarianceType): void {
   const { rows, cols, at } = inspectMatrix(data, 'data');
+  checkGmmSize(rows, cols, k, covarianceType);
   if (k > rows) {
     throw emError('INVALID_DATA', ['data'], rows, `has ${rows} rows, fewer than nComponents = ${k}`, 'reduce nComponents or pass more rows');
   }
