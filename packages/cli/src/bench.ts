@@ -23,6 +23,8 @@ import { modelOptions } from './internal/model-flags.js';
 import { flagNumber } from './internal/numbers.js';
 import { on, parseFlags, positionalArgs, text, texts } from './internal/parse-flags.js';
 import { importPlugins, pluginPaths } from './internal/plugins.js';
+import { inFlagTerms } from './internal/rephrase.js';
+import { benchQueueFlag } from './internal/scale-flags.js';
 import { loadBuiltins } from './internal/builtins.js';
 
 function duration(ms: number): string {
@@ -113,7 +115,7 @@ async function checkOutDir(dir: string): Promise<void> {
   }
 }
 
-async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers: number | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
+async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers: number | undefined; queue: string | undefined; resume: boolean; baseDir: string; suitePath: string | null }): Promise<number> {
   const { runSuite } = await import('@emlab/bench');
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -127,12 +129,16 @@ async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers:
     results = await runSuite(suite, {
       outDir: opts.outDir,
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
       resume: opts.resume,
       baseDir: opts.baseDir,
       suitePath: opts.suitePath,
       signal: controller.signal,
       onProgress: progressPrinter(io),
     });
+  } catch (e) {
+    // options.queue → --queue (Redis unreachable, a lost worker beyond the retry budget)
+    throw inFlagTerms(e, {});
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -149,7 +155,7 @@ async function execute(suite: Suite, io: CliIo, opts: { outDir: string; workers:
 }
 
 /**
- * `emlab bench <suite.json> --out <dir> [--workers N] [--resume] [--plugin FILE]`.
+ * `emlab bench <suite.json> --out <dir> [--workers N | --queue redis://HOST:PORT] [--resume] [--plugin FILE]`.
  * @returns the exit code (130 when interrupted).
  * @category CLI
  */
@@ -158,6 +164,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const [file] = positionalArgs(parsed.positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
   const out = text(parsed, 'out');
   if (out === undefined) throw badFlag('--out', NO_VALUE, 'is required', 'pass an output directory: --out bench-out');
+  const queue = benchQueueFlag(parsed);
   const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
   await checkOutDir(out);
   await loadBuiltins();
@@ -167,7 +174,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const loaded = await loadSuite(file);
   // Plug-ins named on the command line join the suite's (workers import them again).
   const suite = plugins.length === 0 ? loaded.suite : { ...loaded.suite, plugins: [...loaded.suite.plugins, ...pluginPaths(plugins)] };
-  return execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: loaded.baseDir, suitePath: loaded.path });
+  return execute(suite, io, { outDir: out, workers, queue, resume: on(parsed, 'resume'), baseDir: loaded.baseDir, suitePath: loaded.path });
 }
 
 /** What `emlab compare` puts in its one-line suite. */
@@ -220,6 +227,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   const maxIter = flagNumber('max-iter', text(parsed, 'max-iter'), 'int', 1);
   const tol = flagNumber('tol', text(parsed, 'tol'), 'float', 0);
   const heldOut = flagNumber('held-out', text(parsed, 'held-out'), 'float', 0, 0.9);
+  const queue = benchQueueFlag(parsed);
   const workers = flagNumber('workers', text(parsed, 'workers'), 'int', 1);
   await checkOutDir(out);
   // Every method must run on this model and data (e.g. gradient ascent needs complete data): checked now.
@@ -239,7 +247,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   };
   try {
     const suite = await compareSuite(file, spec);
-    return await execute(suite, io, { outDir: out, workers, resume: on(parsed, 'resume'), baseDir: process.cwd(), suitePath: null });
+    return await execute(suite, io, { outDir: out, workers, queue, resume: on(parsed, 'resume'), baseDir: process.cwd(), suitePath: null });
   } catch (e) {
     throw compareFlagTerms(e, mf.flagOf);
   }

@@ -33,6 +33,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Run>>> = {
   models: async () => (await import('./commands/listings.js')).runModels,
   esteps: async () => (await import('./commands/listings.js')).runESteps,
   demo: async () => (await import('./commands/demo.js')).runDemo,
+  worker: async () => (await import('./commands/worker.js')).runWorkerCommand,
   'bn fit': async () => (await import('./bn.js')).runBnFit,
   'bn sample': async () => (await import('./bn.js')).runBnSample,
   'bn query': async () => (await import('./bn.js')).runBnQuery,
@@ -60,7 +61,7 @@ async function printHelp(name: string, args: readonly string[], io: CliIo): Prom
 
 async function unknownCommand(name: string): Promise<never> {
   const { badFlag } = await import('./internal/cli-error.js');
-  const known = ['fit', 'impute', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn'];
+  const known = ['fit', 'impute', 'compare', 'bench', 'worker', 'models', 'esteps', 'demo', 'bn'];
   if (name.startsWith('bn ')) throw badFlag('bn', name.slice(3), 'is not a bn command (commands: fit, sample, query)', 'see emlab bn --help');
   throw badFlag('command', name, `is not an emlab command (commands: ${known.join(', ')})`, 'see emlab --help');
 }

@@ -54,3 +54,32 @@ export function parseRedisUrl(url: unknown, path: ErrorPath = ['options', 'queue
     maxRetriesPerRequest: null,
   };
 }
+
+/**
+ * Checks that something accepts connections at the Redis address within `ms`, before BullMQ opens
+ * its connections: an unreachable Redis is then an `IO_ERROR` at once, and no reconnecting client is
+ * left behind to keep the process alive.
+ * @throws EmError `IO_ERROR` naming `path` with the URL.
+ * @internal
+ */
+export async function reachRedis(connection: RedisConnection, url: string, path: ErrorPath, ms = 10_000): Promise<void> {
+  const { connect } = await import('node:net');
+  const why = await new Promise<string | undefined>((resolve) => {
+    const socket = connect({ host: connection.host, port: connection.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(`no answer within ${ms} ms`);
+    }, ms);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(undefined);
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(e.code ?? e.message);
+    });
+  });
+  if (why !== undefined) throw emError('IO_ERROR', path, url, `Redis cannot be reached (${why})`, 'start redis-server there, or check the host, port and password');
+}

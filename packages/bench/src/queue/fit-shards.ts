@@ -11,7 +11,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { currentBackend, emError, EmError, parseOptions, type OptionSchema, type ShardEngine, type ShardReply, type ShardRequest, type ShardSession, type ShardSessionSpec, type ShardWorkerSetup } from '@emlab/core';
-import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './connection.js';
+import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX, reachRedis } from './connection.js';
 
 /** Options of {@link queueShards}. @category Queue */
 export interface QueueShardsOptions {
@@ -100,6 +100,7 @@ export function queueShards(options: QueueShardsOptions): ShardEngine {
     async open(spec: ShardSessionSpec): Promise<ShardSession> {
       const hooks = spec.model.shard;
       if (hooks === undefined) throw emError('INVALID_ARGUMENT', ['options', 'workers'], spec.model.name, 'cannot shard: the model has no sharding hooks', 'fit with workers: 1');
+      await reachRedis(connection, url, ['options', 'workers', 'queue']);
       const { Queue, QueueEvents, Job } = await import('bullmq');
       const queue = new Queue(QUEUE_NAMES.fits, { connection, prefix });
       const events = new QueueEvents(QUEUE_NAMES.fits, { connection, prefix });
@@ -108,13 +109,14 @@ export function queueShards(options: QueueShardsOptions): ShardEngine {
       const session = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(++sessions).toString(36)}`;
       const key = fitSetupKey(prefix, session);
       const close = async (): Promise<void> => {
-        try {
-          const client = (await queue.client) as unknown as RedisBytes;
-          await client.del(key);
-        } catch {
-          // Redis gone: the setup expires on its own.
-        }
-        await Promise.allSettled([events.close(), queue.close()]);
+        // Bounded: with Redis unreachable the client never connects, and waiting for it would never end.
+        const within = (p: Promise<unknown>, ms: number): Promise<void> =>
+          Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+        // Redis gone: the setup expires on its own.
+        await within((async () => ((await queue.client) as unknown as RedisBytes).del(key))(), 2000);
+        await within(Promise.allSettled([events.close(), queue.close()]), 2000);
+        // Connections that did not close (never connected) are dropped, so the process can end.
+        await within(Promise.allSettled([events.disconnect(), queue.disconnect()]), 2000);
       };
       try {
         await Promise.race([

@@ -20,7 +20,7 @@ import { writeFileAtomic } from '@emlab/core/node';
 import { hashJson } from '../metrics.js';
 import type { ExecOptions } from '../pool.js';
 import type { RunOutcome, RunTask } from '../run-one.js';
-import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './connection.js';
+import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX, reachRedis } from './connection.js';
 import { decodeOutcome, failedOutcome, newSubmission, runJobId, type RunJob } from './run-job.js';
 
 /** Where a suite's runs go. @category Queue */
@@ -69,6 +69,7 @@ async function submissionFor(o: ExecOptions, q: SuiteQueueOptions, outDir: strin
  */
 export async function runOnQueue(o: ExecOptions, tasks: readonly RunTask[], q: SuiteQueueOptions, outDir: string | undefined, resume: boolean): Promise<void> {
   const connection = parseRedisUrl(q.url);
+  await reachRedis(connection, q.url, ['options', 'queue']);
   const { Queue, QueueEvents, Job } = await import('bullmq');
   const prefix = q.prefix ?? QUEUE_PREFIX;
   const queue = new Queue(QUEUE_NAMES.runs, { connection, prefix });

@@ -20,7 +20,7 @@ import { EmError, ShardWorker, currentBackend, emError, initBackend, parseOption
 import { hashJson } from '../metrics.js';
 import { workerExecArgv, workerScript } from '../pool.js';
 import { errorOutcome, RunTimeout, type RunOutcome } from '../run-one.js';
-import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX } from './connection.js';
+import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX, reachRedis } from './connection.js';
 import { decodeV8, encodeV8, fitSetupKey, type FitSetup, type RedisBytes, type ShardJob } from './fit-shards.js';
 import { encodeOutcome, failureMessage, type RunJob } from './run-job.js';
 
@@ -106,6 +106,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<{ readonly p
   const signal = o['signal'] as AbortSignal | undefined;
   const onEvent = o['onEvent'] as ((e: WorkerEvent) => void) | undefined;
   const maxRuns = o['maxRuns'] as number | undefined;
+  await reachRedis(connection, url, ['options', 'queue'], o['connectTimeoutMs'] as number);
   const script = workerScript();
   const { Piscina } = await import('piscina');
   const { Worker } = await import('bullmq');

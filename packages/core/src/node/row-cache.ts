@@ -8,7 +8,7 @@
  * reused while the source file's size and modification time are unchanged.
  * @module
  */
-import { closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
@@ -208,10 +208,10 @@ export async function convertToRowCache(path: string, options: RowSourceOptions 
   const { dir, meta, rows } = cachePaths(path, options.cacheDir);
   const old = options.rebuild === true ? undefined : readMeta(meta);
   if (old !== undefined && old.source.size === st.size && old.source.mtimeMs === st.mtimeMs && old.source.format === format && existsSync(rows)) return meta;
-  mkdirSync(dir, { recursive: true });
   const tmpRows = `${rows}.${process.pid}.tmp`;
   let fd: number;
   try {
+    mkdirSync(dir, { recursive: true });
     fd = openSync(tmpRows, 'w');
   } catch (e) {
     throw emError('IO_ERROR', ['options', 'cacheDir'], dir, 'does not accept the cache file', 'pass a writable cacheDir with room for rows × columns × 8 bytes', e);
@@ -224,10 +224,17 @@ export async function convertToRowCache(path: string, options: RowSourceOptions 
     w.flush();
   } catch (e) {
     closeSync(fd);
+    // Nothing half-written stays behind.
+    rmSync(tmpRows, { force: true });
     throw e instanceof EmError ? e : emError('IO_ERROR', ['path'], path, `could not be converted (${(e as Error).message})`, 'check the file (and the disk space of the cache directory)', e);
   }
   closeSync(fd);
-  if (w.rows === 0) throw emError('INVALID_DATA', ['path'], path, 'has no rows', 'pass a table with at least one row');
+  if (w.rows === 0) {
+    rmSync(tmpRows, { force: true });
+    throw emError('INVALID_DATA', ['path'], path, 'has no rows', 'pass a table with at least one row');
+  }
+  // The old description goes first: a cache is never described by a description of other rows.
+  rmSync(meta, { force: true });
   renameSync(tmpRows, rows);
   const doc: CacheMeta = { format: 'emlab/row-cache', formatVersion: 1, source: { path: resolve(path), size: st.size, mtimeMs: st.mtimeMs, format }, nRows: w.rows, columns: w.columns as string[], rowsFile: basename(rows), littleEndian: true };
   const tmpMeta = `${meta}.${process.pid}.tmp`;
