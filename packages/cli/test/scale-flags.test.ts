@@ -69,6 +69,7 @@ describe('scaling flags: errors name the flag, the value and a remedy', () => {
     expectFlagError(await fit('--shards', '2'), /--shards = "2": needs --queue\. Remedy: pass --queue redis:\/\/HOST:PORT, or use --workers N/);
     expectFlagError(await fit('--queue', 'redis://h:1', '--shards', '2', '--workers', '2'), /--workers = "2": conflicts with --queue/);
     expectFlagError(await fit('--cache-dir', file('c')), /--cache-dir = ".*": applies to streamed data only\. Remedy: add --stream/);
+    expectFlagError(await fit('--stream', '--cache-dir', join(d, 'sub')), /^emlab: error \[IO_ERROR\]: --cache-dir = ".*d\.csv\/sub": does not accept the cache file\. Remedy: pass a writable --cache-dir/);
     expectFlagError(await fit('--stream', '--weights-column', 'a'), /--weights-column = "a": is not supported with streamed rows/);
     // Nothing listens on port 1: a typed error at once, and no reconnecting client keeps the process alive.
     expectFlagError(await fit('--queue', 'redis://127.0.0.1:1', '--shards', '2'), /^emlab: error \[IO_ERROR\]: --queue = "redis:\/\/127\.0\.0\.1:1": Redis cannot be reached/);
