@@ -113,8 +113,11 @@ export interface FiniteStructure<S = unknown> extends LatentStructure {
 export interface FiniteShardView<S> {
   /** Worker: whether this shard evaluates the block (by index and first row). */
   readonly owns?: (index: number, start: number) => boolean;
-  /** Worker: receives every evaluated block's outcome. */
-  readonly collect?: (index: number, outcome: FiniteOutcome<S>) => void;
+  /**
+   * Worker: receives every evaluated block's outcome. (A method, so that a `FiniteStructure<S>` stays
+   * assignable to `FiniteStructure<unknown>`, as E-steps take it.)
+   */
+  collect?(index: number, outcome: FiniteOutcome<S>): void;
   /** Main thread: every block's outcome, by block index (the structure's `chunks()` is not used). */
   readonly outcomes?: readonly FiniteOutcome<S>[];
 }

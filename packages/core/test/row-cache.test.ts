@@ -9,6 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { EmError, createRng, isRowSource, reopenRowSource } from '@emlab/core';
+
+/** The error a promise rejects with (a promise that resolves fails the test). */
+const failure = (p: Promise<unknown>): Promise<EmError> =>
+  p.then(
+    () => {
+      throw new Error('expected an error');
+    },
+    (e: unknown) => e as EmError,
+  );
 import { convertToRowCache, openRowSource } from '@emlab/core/node';
 
 let dir: string;
@@ -70,14 +79,14 @@ describe('row caches', () => {
   it('names the row and column of a bad cell, and the path of an unknown format or a missing file', async () => {
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, 'a,b\n1,2\n3,oops\n');
-    const e1 = await openRowSource(bad, { cacheDir: join(dir, 'cache') }).catch((e: unknown) => e as EmError);
+    const e1 = await failure(openRowSource(bad, { cacheDir: join(dir, 'cache') }));
     expect([e1.code, e1.path]).toEqual(['PARSE_ERROR', [bad, 3, 1]]);
     await writeFile(bad, 'a,b\n1,2\n3,Infinity\n');
-    const e2 = await openRowSource(bad, { cacheDir: join(dir, 'cache') }).catch((e: unknown) => e as EmError);
+    const e2 = await failure(openRowSource(bad, { cacheDir: join(dir, 'cache') }));
     expect([e2.code, e2.path]).toEqual(['INVALID_DATA', [bad, 3, 1]]);
     await writeFile(bad, 'a,b\n1,2\n3\n');
-    expect((await openRowSource(bad, { cacheDir: join(dir, 'cache') }).catch((e: unknown) => e as EmError)).code).toBe('PARSE_ERROR');
-    expect((await openRowSource(join(dir, 'x.xlsx')).catch((e: unknown) => e as EmError)).code).toBe('INVALID_ARGUMENT');
-    expect((await openRowSource(join(dir, 'none.csv')).catch((e: unknown) => e as EmError)).code).toBe('IO_ERROR');
+    expect((await failure(openRowSource(bad, { cacheDir: join(dir, 'cache') }))).code).toBe('PARSE_ERROR');
+    expect((await failure(openRowSource(join(dir, 'x.xlsx')))).code).toBe('INVALID_ARGUMENT');
+    expect((await failure(openRowSource(join(dir, 'none.csv')))).code).toBe('IO_ERROR');
   });
 });
