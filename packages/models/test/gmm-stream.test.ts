@@ -13,6 +13,15 @@ import '@emlab/exact';
 import '@emlab/montecarlo';
 import { gaussianMixture } from '../src/index.js';
 
+/** The error a promise rejects with (a promise that resolves fails the test). */
+const failure = (p: Promise<unknown>): Promise<EmError> =>
+  p.then(
+    () => {
+      throw new Error('expected an error');
+    },
+    (x: unknown) => x as EmError,
+  );
+
 let dir: string;
 const engine = threadShards({ workers: 2 });
 beforeAll(async () => {
@@ -62,10 +71,10 @@ describe('streamed Gaussian-mixture fits equal in-memory fits', () => {
   it('rejects missing entries and row weights with typed errors', async () => {
     const holes = rows.slice(0, 50).map((r, i) => (i === 7 ? [Number.NaN, r[1] as number, r[2] as number] : r));
     const src = await table('holes', holes);
-    const e = await fit(gaussianMixture({ nComponents: 2 }), src).catch((x: unknown) => x as EmError);
+    const e = await failure(fit(gaussianMixture({ nComponents: 2 }), src));
     expect([e.code, e.path]).toEqual(['INVALID_DATA', ['data']]);
     const plain = await table('plain', rows);
-    const w = await fit(gaussianMixture({ nComponents: 2 }), plain, { weights: rows.map(() => 1) }).catch((x: unknown) => x as EmError);
+    const w = await failure(fit(gaussianMixture({ nComponents: 2 }), plain, { weights: rows.map(() => 1) }));
     expect([w.code, w.path]).toEqual(['INVALID_ARGUMENT', ['options', 'weights']]);
   });
 });
