@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # builds, then runs every config
  *   node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn]
- *        [--python /usr/bin/python3] [--sklearn-threads N] [--no-phases] [--json out.json]
+ *        [--python /usr/bin/python3] [--sklearn-threads N] [--no-phases] [--json out.json] [--workers N]
  *
  * Every config runs three child processes in turn, so peak memory is measured
  * per implementation and neither pays for the other's data generation:
@@ -16,6 +16,11 @@
  * over iterations 2..MAX_ITER; see README.md. Unless --no-phases, the emlab
  * child then profiles one more iteration (after its peak RSS is read) and the
  * driver prints where emlab's time goes, per TensorFlow.js kernel.
+ *
+ * `--workers N` (default: the number of cores) also times emlab's float32 fit sharded over N worker
+ * threads (`fit`'s `workers`: the same result as one thread, bit for bit); `--workers 1` skips it.
+ * Before the configs, `gmm-speed-matmul.mjs` measures the backend's float32 matmul rate on one thread
+ * of this machine, in the same run, and the table relates emlab's GFLOP/s to it.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,11 +34,12 @@ const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 
 function parseArgs(argv) {
   const o = parseFlags(argv, {
-    defaults: { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined, phases: true },
-    options: { config: ['config', String], python: ['python', String], 'sklearn-threads': ['sklearnThreads', String], json: ['json', String] },
+    defaults: { config: 'all', sklearn: true, python: '/usr/bin/python3', sklearnThreads: undefined, json: undefined, phases: true, workers: cpus().length },
+    options: { config: ['config', String], python: ['python', String], 'sklearn-threads': ['sklearnThreads', String], json: ['json', String], workers: ['workers', Number] },
     switches: { 'skip-sklearn': { sklearn: false }, 'no-phases': { phases: false } },
-    usage: 'usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--no-phases] [--json FILE]',
+    usage: 'usage: node benchmarks/gmm-speed.mjs [--config a|b|all] [--skip-sklearn] [--python PATH] [--sklearn-threads N] [--no-phases] [--json FILE] [--workers N]',
   });
+  if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error('--workers must be an integer >= 1');
   if (o.config !== 'all' && !(o.config in CONFIGS)) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}, all`);
   return o;
 }
@@ -98,6 +104,9 @@ async function main() {
   if (!sk.ok) console.log(`scikit-learn: ${sk.why} — skipping the comparison`);
   else console.log(`scikit-learn ${sk.version} via ${opts.python}${opts.sklearnThreads ? `, ${opts.sklearnThreads} BLAS thread(s)` : ''}`);
 
+  const matmul = await runJson(process.execPath, [here('./gmm-speed-matmul.mjs')]);
+  console.log(`float32 matmul rate (${matmul.backend}, 1 thread, this run): ${fmt(matmul.squareGflops, 2)} GFLOP/s at 1024³, ${fmt(matmul.tableGflops, 2)} at the E-step's [4096×273]×[273×16], ${fmt(matmul.statsGflops, 2)} at the statistics' [16×4096]×[4096×273]` +
+    (matmul.otherCores === undefined ? '' : `; other processes kept ${matmul.otherCores.toFixed(2)} cores busy`));
   const results = [];
   for (const name of names) {
     const cfg = CONFIGS[name];
@@ -120,6 +129,14 @@ async function main() {
         const top = Object.entries(p.kernels).slice(0, 6).map(([k, v]) => `${k} ${pct(v.ms)}`);
         console.log(`[${name}]   emlab phases (one extra iteration under tf.profile, ${fmt(p.profiledMs)} ms): ${top.join(', ')}, other kernels ${pct(p.kernelMs - Object.values(p.kernels).slice(0, 6).reduce((s, v) => s + v.ms, 0))}, JavaScript ${pct(p.jsMs)}`);
       }
+      let emN;
+      if (opts.workers > 1) {
+        emN = await runJson(process.execPath, [here('./gmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, '--precision', 'float32', '--workers', String(opts.workers)]);
+        const same = emN.meanLogLikelihood === em.meanLogLikelihood;
+        console.log(`[${name}] emlab (${emN.backend}, ${opts.workers} worker threads): ${fmt(emN.msPerIter)} ms/iter (E ${fmt(emN.eStepMs)} + M ${fmt(emN.mStepMs)}; first ${fmt(emN.firstIterMs)}), ${fmt(em.msPerIter / emN.msPerIter, 2)}× one thread, ` +
+          `${fmt(gflops(cfg, emN.msPerIter), 2)} GFLOP/s eq. (${fmt((100 * gflops(cfg, emN.msPerIter)) / (opts.workers * matmul.squareGflops), 0)}% of ${opts.workers} × the 1024³ matmul rate), peak RSS ${mib(emN.peakRssKiB)}; ` +
+          `log-likelihood ${same ? 'identical to one thread' : `DIFFERS from one thread (${emN.meanLogLikelihood} vs ${em.meanLogLikelihood})`}`);
+      }
       let skr;
       if (sk.ok) {
         const env = { ...process.env };
@@ -135,20 +152,22 @@ async function main() {
           console.log(`[${name}] final mean log-likelihood: emlab ${em.meanLogLikelihood.toFixed(6)}, sklearn ${skr.meanLogLikelihood.toFixed(6)} (relative difference ${rel.toExponential(1)})`);
         }
       }
-      const others = [['emlab', em], ['sklearn', skr]].filter(([, r]) => r?.otherCores !== undefined);
+      const others = [['emlab', em], [`emlab ×${opts.workers}`, emN], ['sklearn', skr]].filter(([, r]) => r?.otherCores !== undefined);
       if (others.length > 0) {
         const busy = others.some(([, r]) => r.otherCores > 0.25);
         console.log(`[${name}] other processes kept ${others.map(([who, r]) => `${r.otherCores.toFixed(2)} cores busy during ${who}`).join(', ')}` +
           (busy ? ' — the machine was not idle; these timings are disturbed' : ' (machine otherwise idle)'));
       }
-      results.push({ config: cfg, data, emlab: em, emlab64: em64, sklearn: skr });
+      results.push({ config: cfg, data, emlab: em, emlab64: em64, emlabWorkers: emN, sklearn: skr });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  const rows = [['config', 'N', 'D', 'K', 'emlab ms/it', 'float64 ms/it', 'f64/f32', 'sklearn ms/it', 'ratio', 'emlab GF/s', 'sklearn GF/s', 'emlab peak', 'sklearn peak', 'mem ratio', 'logL rel diff']];
-  for (const { config: c, emlab: e, emlab64: e64, sklearn: s } of results) {
+  const wN = `×${opts.workers}`;
+  const rows = [['config', 'N', 'D', 'K', 'emlab ms/it', 'float64 ms/it', 'f64/f32', 'sklearn ms/it', 'ratio', 'emlab GF/s', 'sklearn GF/s', 'emlab peak', 'sklearn peak', 'mem ratio', 'logL rel diff',
+    `emlab${wN} ms/it`, `ratio${wN}`, `GF/s${wN}`, `% of ${opts.workers}×matmul`, `peak${wN}`, `mem ratio${wN}`]];
+  for (const { config: c, emlab: e, emlab64: e64, emlabWorkers: eN, sklearn: s } of results) {
     rows.push([
       c.name, c.nSamples, c.nFeatures, c.nComponents,
       fmt(e.msPerIter), fmt(e64.msPerIter), fmt(e64.msPerIter / e.msPerIter, 2), s ? fmt(s.msPerIter) : 'skipped',
@@ -157,13 +176,20 @@ async function main() {
       mib(e.peakRssKiB), s ? mib(s.peakRssKiB) : '—',
       s ? fmt(e.peakRssKiB / s.peakRssKiB, 2) : '—',
       s ? (Math.abs(e.meanLogLikelihood - s.meanLogLikelihood) / Math.abs(s.meanLogLikelihood)).toExponential(1) : '—',
+      eN ? fmt(eN.msPerIter) : '—',
+      eN && s ? fmt(eN.msPerIter / s.msPerIter, 2) : '—',
+      eN ? fmt(gflops(c, eN.msPerIter), 2) : '—',
+      eN ? `${fmt((100 * gflops(c, eN.msPerIter)) / (opts.workers * matmul.squareGflops), 0)}%` : '—',
+      eN ? mib(eN.peakRssKiB) : '—',
+      eN && s ? fmt(eN.peakRssKiB / s.peakRssKiB, 2) : '—',
     ]);
   }
   console.log(`\nms/it = mean E+M time of iterations 2..${MAX_ITER} (emlab float32 kernels; float64 = host kernels); ratio = emlab float32/sklearn (target <= 1.0); GF/s = 4·N·K·D² / time (equivalent, not counted); peak = peak RSS of each child (VmHWM)`);
-  console.log(`emlab backend: ${results[0]?.emlab.backend ?? '—'}, single thread (no worker threads yet)${results.find((r) => r.sklearn) ? `; sklearn BLAS threads: ${results.find((r) => r.sklearn).sklearn.blasThreads ?? '?'}` : ''}`);
+  console.log(`${wN} = sharded over ${opts.workers} worker threads (target: ratio${wN} <= 0.35 on b); % of matmul = GF/s eq. / (${opts.workers} × ${fmt(matmul.squareGflops, 2)} GFLOP/s, the 1024³ float32 matmul rate measured above)`);
+  console.log(`emlab backend: ${results[0]?.emlab.backend ?? '—'}, one thread and ${opts.workers} worker threads${results.find((r) => r.sklearn) ? `; sklearn BLAS threads: ${results.find((r) => r.sklearn).sklearn.blasThreads ?? '?'}` : ''}`);
   console.log(table(rows));
   if (opts.json) {
-    writeFileSync(opts.json, `${JSON.stringify({ date: new Date().toISOString(), machine, maxIter: MAX_ITER, results }, null, 2)}\n`);
+    writeFileSync(opts.json, `${JSON.stringify({ date: new Date().toISOString(), machine, maxIter: MAX_ITER, matmul, workers: opts.workers, results }, null, 2)}\n`);
     console.log(`results written to ${opts.json}`);
   }
 }

@@ -17,6 +17,8 @@ import type { BenchResults, GroupSummary, RunRecord, RunTimings } from './result
 import { runsCsv } from './runs-csv.js';
 import { checkSuite, planSuite, type Plan } from './plan.js';
 import { runInThread, runOnPool, type ExecOptions } from './pool.js';
+import { parseRedisUrl } from './queue/connection.js';
+import type { SuiteQueueOptions } from './queue/submit.js';
 import { RunContext, importPlugins, type RunOutcome } from './run-one.js';
 import { isLoadedSuite, locateSuiteError, validateSuite, loadSuite, type LoadedSuite } from './suite.js';
 import type { Suite } from './suite-schema.js';
@@ -64,6 +66,12 @@ export interface RunSuiteOptions {
   readonly report?: boolean;
   /** Parquet output: `'runs'` (runs.parquet, the default), `'iterations'` (also iterations.parquet), or false. */
   readonly parquet?: ParquetOutput;
+  /**
+   * Run on a BullMQ queue instead of this machine: a Redis URL (`redis://host:port`) or queue options.
+   * Workers started with `runWorker` (`emlab worker --queue …`) on any machines take the runs; this
+   * call collects them and writes the same files as a local run. `workers` and `isolate` are then unused.
+   */
+  readonly queue?: string | SuiteQueueOptions;
 }
 
 /** The journal of finished runs in the output directory. @category Runner */
@@ -86,6 +94,7 @@ function checkRunOptions(o: RunSuiteOptions): void {
   if (l.retries !== undefined && !(Number.isInteger(l.retries) && l.retries >= 0 && l.retries <= 3)) {
     throw emError('INVALID_ARGUMENT', ['options', 'limits', 'retries'], l.retries, 'must be an integer in [0, 3]', 'pass 0, 1, 2 or 3');
   }
+  if (o.queue !== undefined) parseRedisUrl(typeof o.queue === 'string' ? o.queue : o.queue?.url, ['options', 'queue']);
   if (o.parquet !== undefined && o.parquet !== false && o.parquet !== 'runs' && o.parquet !== 'iterations') {
     throw emError('INVALID_ARGUMENT', ['options', 'parquet'], o.parquet, 'must be false, "runs" or "iterations"', 'pass "runs" (runs.parquet) or "iterations" (also iterations.parquet)');
   }
@@ -337,7 +346,10 @@ async function runValidated(s: Suite, options: RunSuiteOptions & { baseDir: stri
       finish,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     };
-    if (exec.threads === 0) await runInThread(exec, ctx, pending);
+    if (options.queue !== undefined) {
+      const { runOnQueue } = await import('./queue/submit.js');
+      await runOnQueue(exec, pending, typeof options.queue === 'string' ? { url: options.queue } : options.queue, options.outDir, options.resume === true);
+    } else if (exec.threads === 0) await runInThread(exec, ctx, pending);
     else await runOnPool(exec, pending);
   }
   const results = assemble(p, outcomes, manifest, { startedAt, totalMs: performance.now() - t0, workers: isolate ? Math.max(1, workers) : 1 });

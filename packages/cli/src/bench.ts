@@ -23,6 +23,8 @@ import { modelOptions } from './internal/model-flags.js';
 import { flagNumber } from './internal/numbers.js';
 import { on, parseFlags, positionalArgs, text, texts, type ParsedFlags } from './internal/parse-flags.js';
 import { importPlugins, pluginPaths } from './internal/plugins.js';
+import { inFlagTerms } from './internal/rephrase.js';
+import { benchQueueFlag } from './internal/scale-flags.js';
 import { loadBuiltins } from './internal/builtins.js';
 
 function duration(ms: number): string {
@@ -156,6 +158,7 @@ const RUNNER_OPTION_FLAGS: Readonly<Record<string, string>> = {
   'limits.memoryMb': '--memory-limit',
   'limits.retries': '--retries',
   parquet: '--parquet',
+  queue: '--queue',
 };
 
 /** An error of `runSuite` about its options (`options.outDir`) or its output files (`outDir`) in flag terms (`--out`). */
@@ -169,7 +172,7 @@ function runnerInFlagTerms(e: unknown): unknown {
   return flagError(e.code, [flag], e.value === undefined ? NO_VALUE : e.value, problemOf(e), e.remedy ?? 'see emlab bench --help', e);
 }
 
-async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: string; baseDir: string; suitePath: string | null }): Promise<number> {
+async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: string; queue: string | undefined; baseDir: string; suitePath: string | null }): Promise<number> {
   const { runSuite } = await import('@emlab/bench');
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -183,6 +186,7 @@ async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: st
     results = await runSuite(suite, {
       outDir: opts.outDir,
       ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+      ...(opts.queue === undefined ? {} : { queue: opts.queue }),
       resume: opts.resume,
       ...(opts.isolate === undefined ? {} : { isolate: opts.isolate }),
       ...(opts.limits === undefined ? {} : { limits: opts.limits }),
@@ -193,7 +197,11 @@ async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: st
       onProgress: progressPrinter(io),
     });
   } catch (e) {
-    throw runnerInFlagTerms(e);
+    {
+      // options.outDir, options.queue, ... → --out, --queue, ...; other library paths in flag terms.
+      const mapped = runnerInFlagTerms(e);
+      throw mapped !== e ? mapped : inFlagTerms(e, {});
+    }
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -210,7 +218,7 @@ async function execute(suite: Suite, io: CliIo, opts: RunnerFlags & { outDir: st
 }
 
 /**
- * `emlab bench <suite.json> --out <dir> [--workers N] [--resume] [--plugin FILE]`.
+ * `emlab bench <suite.json> --out <dir> [--workers N | --queue redis://HOST:PORT] [--resume] [--plugin FILE]`.
  * @returns the exit code (130 when interrupted).
  * @category CLI
  */
@@ -219,6 +227,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const [file] = positionalArgs(parsed.positionals, ['<suite.json>'], 'emlab bench benchmarks/suites/default.json --out bench-out') as [string];
   const out = text(parsed, 'out');
   if (out === undefined) throw badFlag('--out', NO_VALUE, 'is required', 'pass an output directory: --out bench-out');
+  const queue = benchQueueFlag(parsed);
   const runner = runnerFlags(parsed);
   await checkOutDir(out);
   await loadBuiltins();
@@ -228,7 +237,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const loaded = await loadSuite(file);
   // Plug-ins named on the command line join the suite's (workers import them again).
   const suite = plugins.length === 0 ? loaded.suite : { ...loaded.suite, plugins: [...loaded.suite.plugins, ...pluginPaths(plugins)] };
-  return execute(suite, io, { ...runner, outDir: out, baseDir: loaded.baseDir, suitePath: loaded.path });
+  return execute(suite, io, { ...runner, queue, outDir: out, baseDir: loaded.baseDir, suitePath: loaded.path });
 }
 
 /** What `emlab compare` puts in its one-line suite. */
@@ -282,6 +291,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   const maxIter = flagNumber('max-iter', text(parsed, 'max-iter'), 'int', 1);
   const tol = flagNumber('tol', text(parsed, 'tol'), 'float', 0);
   const heldOut = flagNumber('held-out', text(parsed, 'held-out'), 'float', 0, 0.9);
+  const queue = benchQueueFlag(parsed);
   const runner = runnerFlags(parsed);
   await checkOutDir(out);
   // Every method must run on this model and data (e.g. gradient ascent needs complete data): checked now.
@@ -301,7 +311,7 @@ export async function runCompare(args: readonly string[], io: CliIo): Promise<nu
   };
   try {
     const suite = await compareSuite(file, spec);
-    return await execute(suite, io, { ...runner, outDir: out, baseDir: process.cwd(), suitePath: null });
+    return await execute(suite, io, { ...runner, queue, outDir: out, baseDir: process.cwd(), suitePath: null });
   } catch (e) {
     throw compareFlagTerms(e, mf.flagOf);
   }

@@ -34,6 +34,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Run>>> = {
   models: async () => (await import('./commands/listings.js')).runModels,
   esteps: async () => (await import('./commands/listings.js')).runESteps,
   demo: async () => (await import('./commands/demo.js')).runDemo,
+  worker: async () => (await import('./commands/worker.js')).runWorkerCommand,
   'bn fit': async () => (await import('./bn.js')).runBnFit,
   'bn sample': async () => (await import('./bn.js')).runBnSample,
   'bn query': async () => (await import('./bn.js')).runBnQuery,
@@ -68,7 +69,7 @@ async function printHelp(name: string, args: readonly string[], io: CliIo): Prom
 
 async function unknownCommand(name: string): Promise<never> {
   const { badFlag } = await import('./internal/cli-error.js');
-  const known = ['fit', 'impute', 'select', 'compare', 'bench', 'models', 'esteps', 'demo', 'bn', 'hmm'];
+  const known = ['fit', 'impute', 'select', 'compare', 'bench', 'worker', 'models', 'esteps', 'demo', 'bn', 'hmm'];
   if (name.startsWith('bn ')) throw badFlag('bn', name.slice(3), 'is not a bn command (commands: fit, sample, query)', 'see emlab bn --help');
   if (name.startsWith('hmm ')) throw badFlag('hmm', name.slice(4), 'is not an hmm command (commands: fit, decode, sample)', 'see emlab hmm --help');
   throw badFlag('command', name, `is not an emlab command (commands: ${known.join(', ')})`, 'see emlab --help');

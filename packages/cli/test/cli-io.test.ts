@@ -49,11 +49,12 @@ describe('help and version', () => {
       expect(r?.code, r?.stderr).toBe(0);
       expect(r?.stderr).toBe('');
     }
-    expect(global?.stdout).toMatch(/emlab fit <data\.csv> \[--model NAME\]/);
+    expect(global?.stdout).toMatch(/emlab fit <data\.csv\|\.parquet\|\.arrow> \[--model NAME\]/);
+    expect(global?.stdout).toMatch(/emlab worker --queue redis:\/\/HOST:PORT/);
     expect(global?.stdout).toMatch(/emlab bn fit <network\.bif\|json> <data\.csv>/);
     const f = fit?.stdout as string;
     expect(f).toMatch(/^emlab fit — /);
-    for (const name of ['model', 'estep', 'estep-option', 'draws', 'weights-column', 'init', 'init-params', 'precision', 'convergence', 'tol', 'max-iter', 'n-init', 'seed', 'record-params', 'out', 'json', 'plugin', 'help']) {
+    for (const name of ['model', 'estep', 'estep-option', 'draws', 'weights-column', 'init', 'init-params', 'precision', 'convergence', 'tol', 'max-iter', 'n-init', 'seed', 'record-params', 'workers', 'queue', 'shards', 'stream', 'cache-dir', 'out', 'json', 'plugin', 'help']) {
       expect(f, name).toMatch(new RegExp(`\\n  --${name}\\b`));
     }
     expect(f).toMatch(/--max-iter N +maximum passes over the data per restart \(default: 1000\)/);

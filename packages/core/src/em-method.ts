@@ -14,6 +14,8 @@ import { nowMs } from './platform.js';
 import type { Precision } from './precision.js';
 import { PRECISIONS } from './precision.js';
 import type { IterationRecord, MonotonicityViolation } from './result.js';
+import { mergeShardOutcomes, replayStructure, type ShardSession } from './shard.js';
+import type { LatentStructure } from './structures.js';
 import { beyondConditioningCap, monotonicityTolerance } from './tolerance.js';
 
 /** A reinitialization may lower the bound legitimately: such half-steps are not checked. */
@@ -51,16 +53,38 @@ export function emMethod(eStep: EStep): Method {
     options: eStep.options,
     precisions: eStep.precisions ?? PRECISIONS,
     ...(eStep.convergence === undefined ? {} : { convergence: eStep.convergence }),
-    open<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>): MethodSession<P> {
+    eStep,
+    async open<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>): Promise<MethodSession<P>> {
+      // A sharded fit: the workers get the prepared data once, then θ every iteration.
+      const shards = fc.shards === undefined
+        ? undefined
+        : await fc.shards.engine.open({ model: fc.model, prepared: fc.prepared, eStep: { kind: eStep.kind, name: eStep.name, options: eStep.options }, precisions: fc.shards.precisions });
+      let closed = false;
       return {
-        begin: (rc: RestartContext<P>) => emRestart(eStep, fc, rc),
-        dispose() {},
+        begin: (rc: RestartContext<P>) => emRestart(eStep, fc, rc, shards),
+        dispose() {
+          if (closed || shards === undefined) return;
+          closed = true;
+          // Closing stops worker threads or tells remote workers to drop the fit; nothing to wait for.
+          shards.close().catch(() => undefined);
+        },
       };
     },
   };
 }
 
-function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContext<D, P, S, PD>, rc: RestartContext<P>): RestartRun<P> {
+/**
+ * The structure an iteration's E-step runs over: the model's, or in a sharded fit a replay of the
+ * block outcomes the shards computed at θ (added in block order by the E-step's block loop).
+ */
+async function structureAt<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>, params: P, precision: Precision, shards: ShardSession | undefined, request: { rngPath: string; iteration: number; passes: number }): Promise<LatentStructure> {
+  if (shards === undefined) return fc.model.structure(fc.prepared, params, { precision });
+  const replies = await shards.evaluate({ params, precision, ...request });
+  const { nComponents, outcomes } = mergeShardOutcomes(replies);
+  return replayStructure(outcomes, fc.prepared.nRows, nComponents, fc.model.stats as never, precision);
+}
+
+function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContext<D, P, S, PD>, rc: RestartContext<P>, shards?: ShardSession): RestartRun<P> {
   const model: Model<D, P, S, PD> = fc.model;
   const strict = eStep.family !== 'monte-carlo' && fc.monotonicity !== 'off';
   let precision: Precision = rc.precision.start;
@@ -82,14 +106,15 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
       t++;
       const iterRng = rc.rng.child('iter', t);
       const t0 = nowMs();
-      const structure = model.structure(fc.prepared, params, { precision });
+      const eStepRng = iterRng.child('estep');
+      const structure = await structureAt(fc, params, precision, shards, { rngPath: eStepRng.path, iteration: t, passes });
       let e: EStepResult;
       try {
         if (!started) {
           started = true;
           if (eStep.start !== undefined) state = eStep.start({ rng: rc.rng.child('estep-start'), restart: rc.restart, structure });
         }
-        e = await eStep.run(structure, { rng: iterRng.child('estep'), iteration: t, passes, state, precision, ...(fc.signal === undefined ? {} : { signal: fc.signal }) });
+        e = await eStep.run(structure, { rng: eStepRng, iteration: t, passes, state, precision, ...(fc.signal === undefined ? {} : { signal: fc.signal }) });
       } finally {
         structure.dispose?.();
       }

@@ -21,6 +21,7 @@
  * - `MONOTONICITY_VIOLATION`: the bound decreased beyond the stated tolerance and `monotonicity: 'throw'`.
  * - `ABORTED`: an AbortSignal fired before any parameters existed.
  * - `BACKEND_UNAVAILABLE`: the requested TensorFlow.js backend cannot be initialised.
+ * - `WORKER_LOST`: a worker of a sharded fit or distributed suite died or stayed unreachable beyond the retry budget.
  * - `INTERNAL`: a bug in emlab: please report it.
  *
  * @category Errors
@@ -36,6 +37,7 @@ export type EmErrorCode =
   | 'MONOTONICITY_VIOLATION'
   | 'ABORTED'
   | 'BACKEND_UNAVAILABLE'
+  | 'WORKER_LOST'
   | 'INTERNAL';
 
 /** All codes, for exhaustive tests and CLI mapping. @category Errors */
@@ -50,6 +52,7 @@ export const EM_ERROR_CODES: readonly EmErrorCode[] = [
   'MONOTONICITY_VIOLATION',
   'ABORTED',
   'BACKEND_UNAVAILABLE',
+  'WORKER_LOST',
   'INTERNAL',
 ];
 

@@ -117,6 +117,14 @@ export interface EStep<L extends LatentStructure = LatentStructure, St = unknown
   readonly options: Readonly<Record<string, unknown>>;
   /** Precisions it can compute in (default both). */
   readonly precisions?: readonly Precision[];
+  /**
+   * The E-step can run sharded (`fit`'s `workers`): it has no state (`start`), it is rebuilt exactly by
+   * `createEStep(kind, name, options)`, and its `run` depends on the data only through the block loop
+   * (`reduceFiniteChunks*`: its block choices keep what they learn in `sums` or `totals`, not in
+   * variables of their own), over the structure's default blocks (no `maxRows` hint: workers own blocks
+   * by the default partition). Default false (a sharded fit then refuses it with a typed error).
+   */
+  readonly shardable?: boolean;
   /** Creates the state for one restart (tensors allowed: `dispose` frees them). */
   start?(ctx: EStepStartContext): St;
   /** One E-step. Must free every tensor it creates that is not part of its state. */

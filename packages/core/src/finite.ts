@@ -93,6 +93,33 @@ export interface FiniteStructure<S = unknown> extends LatentStructure {
    * `logJoint()` of a block should be computed lazily (when called), so that skipping a block is cheap.
    */
   chunks(options?: FiniteChunkOptions): Iterable<FiniteChunk<S>>;
+  /**
+   * Set by a sharded fit (see `shard.ts`), never by models: how the block loop treats the blocks.
+   * Absent: every block is evaluated here.
+   */
+  readonly shard?: FiniteShardView<S>;
+}
+
+/**
+ * How {@link reduceFiniteChunks} treats the blocks of a sharded fit.
+ *
+ * - On a worker (`owns` and `collect`): only the blocks the shard owns are evaluated, and each
+ *   outcome goes to `collect` with its block index; the loop's own totals are then partial.
+ * - On the main thread (`outcomes`): the blocks were evaluated elsewhere; the loop adds their outcomes
+ *   in block order exactly as it would have added its own, so the E-step's result is bit-identical to
+ *   an unsharded run, whatever the number of shards.
+ * @category Structures
+ */
+export interface FiniteShardView<S> {
+  /** Worker: whether this shard evaluates the block (by index and first row). */
+  readonly owns?: (index: number, start: number) => boolean;
+  /**
+   * Worker: receives every evaluated block's outcome. (A method, so that a `FiniteStructure<S>` stays
+   * assignable to `FiniteStructure<unknown>`, as E-steps take it.)
+   */
+  collect?(index: number, outcome: FiniteOutcome<S>): void;
+  /** Main thread: every block's outcome, by block index (the structure's `chunks()` is not used). */
+  readonly outcomes?: readonly FiniteOutcome<S>[];
 }
 
 /** Narrows a structure to `finite`. @category Structures */
@@ -142,6 +169,13 @@ export interface FiniteChoice {
   readonly draws?: FloatArray;
   /** Per-row values `[rows]` to add up over all rows (weighted by row weights) in float64. */
   readonly sums?: Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * Per-block vectors (unweighted: counts, flags) added up elementwise over blocks in float64, in block
+   * order: the E-step's diagnostics. An E-step must keep what it learns from blocks here (or in `sums`),
+   * not in variables of its own, so that its result is the same when blocks are evaluated on other
+   * threads or machines.
+   */
+  readonly totals?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /** A block's (or the whole structure's) contribution. @category Structures */
@@ -155,6 +189,8 @@ export interface FiniteOutcome<S> {
   readonly logLikelihood: number;
   /** The E-step's extra sums. */
   readonly sums: Readonly<Record<string, number>>;
+  /** The E-step's per-block vectors, added elementwise (absent when the E-step reports none). */
+  readonly totals?: Readonly<Record<string, Float64Array>>;
   /** Rows (unweighted) covered. */
   readonly rows: number;
 }
@@ -260,13 +296,89 @@ export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: numbe
     for (let r = 0; r < rows; r++) total += (rowWeights === undefined ? 1 : (rowWeights[r] as number)) * (values[r] as number);
     sums[key] = total;
   }
-  return { stats, bound, entropy, logLikelihood, sums, rows };
+  if (choice.totals === undefined) return { stats, bound, entropy, logLikelihood, sums, rows };
+  const totals: Record<string, Float64Array> = {};
+  for (const [key, values] of Object.entries(choice.totals)) totals[key] = Float64Array.from(values);
+  return { stats, bound, entropy, logLikelihood, sums, totals, rows };
+}
+
+/** Adds block outcomes in block order (the one place the order of additions is fixed). */
+class OutcomeSum<S> {
+  private stats: S | undefined;
+  private bound = 0;
+  private entropy = 0;
+  private logLikelihood = 0;
+  private rows = 0;
+  private readonly sums: Record<string, number> = {};
+  private totals: Record<string, Float64Array> | undefined;
+
+  constructor(private readonly algebra: StatsAlgebra<S>) {}
+
+  add(o: FiniteOutcome<S>): void {
+    this.stats = this.stats === undefined ? o.stats : this.algebra.add(this.stats, o.stats);
+    this.bound += o.bound;
+    this.entropy += o.entropy;
+    this.logLikelihood += o.logLikelihood;
+    this.rows += o.rows;
+    for (const [key, v] of Object.entries(o.sums)) this.sums[key] = (this.sums[key] ?? 0) + v;
+    if (o.totals !== undefined) {
+      this.totals ??= {};
+      for (const [key, v] of Object.entries(o.totals)) {
+        const acc = this.totals[key];
+        if (acc === undefined) this.totals[key] = Float64Array.from(v);
+        else for (let i = 0; i < v.length; i++) acc[i] = (acc[i] as number) + (v[i] as number);
+      }
+    }
+  }
+
+  /** The total; on a shard worker (which may own no block) possibly without statistics. */
+  result(shardWorker: boolean): FiniteOutcome<S> {
+    if (this.stats === undefined && !shardWorker) throw new EmError('INTERNAL', 'reduceFiniteChunks: no block was selected (the structure has no rows)');
+    const out = { stats: this.stats as S, bound: this.bound, entropy: this.entropy, logLikelihood: this.logLikelihood, sums: this.sums, rows: this.rows };
+    return this.totals === undefined ? out : { ...out, totals: this.totals };
+  }
+}
+
+type ReduceOptions<S> = { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly maxRows?: number };
+
+/**
+ * The blocks of a structure as (index, outcome thunk) pairs: evaluated here, replayed from a sharded
+ * fit's outcomes (main thread), or only the shard's own (worker).
+ */
+function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S>): Generator<{ index: number; outcome: () => FiniteOutcome<S> }> {
+  const { select, maxRows } = options;
+  const view = structure.shard;
+  if (view?.outcomes !== undefined) {
+    for (let i = 0; i < view.outcomes.length; i++) {
+      if (select !== undefined && !select(i)) continue;
+      const o = view.outcomes[i] as FiniteOutcome<S>;
+      yield { index: i, outcome: () => o };
+    }
+    return;
+  }
+  let index = 0;
+  for (const chunk of structure.chunks(maxRows === undefined ? undefined : { maxRows })) {
+    const i = index++;
+    if (select !== undefined && !select(i)) continue;
+    if (view?.owns !== undefined && !view.owns(i, chunk.start)) continue;
+    yield {
+      index: i,
+      outcome: () => {
+        const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
+        view?.collect?.(i, o);
+        return o;
+      },
+    };
+  }
 }
 
 /**
  * The shared block loop of every finite E-step: per block, the E-step's `choose` picks q (and, for
  * Monte Carlo E-steps, draws) from the block's table, and {@link evaluateFiniteChunk} accounts for it;
- * statistics are added with the structure's algebra and every sum in float64.
+ * statistics are added with the structure's algebra and every sum in float64, in block order.
+ *
+ * In a sharded fit (`structure.shard`, see `shard.ts`) the blocks are evaluated on workers and their
+ * outcomes added here in the same order, so the result does not depend on the number of shards.
  *
  * @param choose - gets each block (its table, log p(x_n), posterior on demand, row weights, a block stream).
  * @param options.select - only blocks for which it returns true (incremental E-steps); default all.
@@ -281,33 +393,14 @@ export function evaluateFiniteChunk<S>(chunk: FiniteChunk<S>, nComponents: numbe
  * ```
  * @category Structures
  */
-export function reduceFiniteChunks<S>(
-  structure: FiniteStructure<S>,
-  rng: Rng,
-  choose: (block: FiniteBlock) => FiniteChoice,
-  options: { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly maxRows?: number } = {},
-): FiniteOutcome<S> {
-  let stats: S | undefined;
-  let bound = 0;
-  let entropy = 0;
-  let logLikelihood = 0;
-  let rows = 0;
-  const sums: Record<string, number> = {};
-  let index = 0;
-  for (const chunk of structure.chunks(options.maxRows === undefined ? undefined : { maxRows: options.maxRows })) {
-    const i = index++;
-    if (options.select !== undefined && !options.select(i)) continue;
-    const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
-    options.onBlock?.(i, o);
-    stats = stats === undefined ? o.stats : structure.algebra.add(stats, o.stats);
-    bound += o.bound;
-    entropy += o.entropy;
-    logLikelihood += o.logLikelihood;
-    rows += o.rows;
-    for (const [key, v] of Object.entries(o.sums)) sums[key] = (sums[key] ?? 0) + v;
+export function reduceFiniteChunks<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S> = {}): FiniteOutcome<S> {
+  const sum = new OutcomeSum(structure.algebra);
+  for (const b of blockOutcomes(structure, rng, choose, options)) {
+    const o = b.outcome();
+    options.onBlock?.(b.index, o);
+    sum.add(o);
   }
-  if (stats === undefined) throw new EmError('INTERNAL', 'reduceFiniteChunks: no block was selected (the structure has no rows)');
-  return { stats, bound, entropy, logLikelihood, sums, rows };
+  return sum.result(structure.shard?.collect !== undefined);
 }
 
 /**
@@ -321,37 +414,18 @@ export async function reduceFiniteChunksAsync<S>(
   structure: FiniteStructure<S>,
   rng: Rng,
   choose: (block: FiniteBlock) => FiniteChoice,
-  options: {
-    readonly select?: (index: number) => boolean;
-    readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void;
-    readonly signal?: AbortSignal;
-    readonly maxRows?: number;
-  } = {},
+  options: ReduceOptions<S> & { readonly signal?: AbortSignal } = {},
 ): Promise<FiniteOutcome<S>> {
-  let stats: S | undefined;
-  let bound = 0;
-  let entropy = 0;
-  let logLikelihood = 0;
-  let rows = 0;
-  const sums: Record<string, number> = {};
-  let index = 0;
+  const sum = new OutcomeSum(structure.algebra);
   const pause = yielder();
-  for (const chunk of structure.chunks(options.maxRows === undefined ? undefined : { maxRows: options.maxRows })) {
-    const i = index++;
-    if (options.select !== undefined && !options.select(i)) continue;
+  for (const b of blockOutcomes(structure, rng, choose, options)) {
     if (options.signal?.aborted) throw new EmError('ABORTED', 'the E-step was aborted', { path: ['options', 'signal'] });
-    const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
-    options.onBlock?.(i, o);
-    stats = stats === undefined ? o.stats : structure.algebra.add(stats, o.stats);
-    bound += o.bound;
-    entropy += o.entropy;
-    logLikelihood += o.logLikelihood;
-    rows += o.rows;
-    for (const [key, v] of Object.entries(o.sums)) sums[key] = (sums[key] ?? 0) + v;
+    const o = b.outcome();
+    options.onBlock?.(b.index, o);
+    sum.add(o);
     await pause();
   }
-  if (stats === undefined) throw new EmError('INTERNAL', 'reduceFiniteChunks: no block was selected (the structure has no rows)');
-  return { stats, bound, entropy, logLikelihood, sums, rows };
+  return sum.result(structure.shard?.collect !== undefined);
 }
 
 /** The precision of a finite structure's tables (float64 unless it says otherwise). @category Structures */

@@ -27,6 +27,7 @@ import { checkPrecision, type Precision, type PrecisionOption } from './precisio
 import { createEStep, findEStep } from './registry.js';
 import type { ConvergenceReason, FitResult, IterationRecord, MonotonicityPolicy, RestartSummary } from './result.js';
 import { createRng, validateSeed, type Rng, type Seed } from './rng.js';
+import { checkShardable, resolveShardEngine, type ShardEngine } from './shard.js';
 import { VERSION } from './version.js';
 
 /** Passed to `onIteration` next to the record. @category Fitting */
@@ -96,11 +97,18 @@ export interface FitOptions<P = unknown> {
   readonly validate?: boolean;
   /** Receives warnings (non-convergence, monotonicity). Default: `process.emitWarning` (`console.warn` in a browser). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Shards each E-step over workers: a number of worker threads (Node, after `import
+   * '@emlab/core/node'`; 1, the default, runs in this thread) or a {@link ShardEngine} (e.g. remote
+   * workers). Blocks are added in a fixed order, so the result is bit-identical for every worker
+   * count. Needs a model with sharding hooks and a shardable E-step (exact, hard, stochastic).
+   */
+  readonly workers?: number | ShardEngine;
 }
 
 const OPTION_KEYS: readonly (keyof FitOptions)[] = [
   'eStep', 'eStepOptions', 'accelerate', 'maxIter', 'tol', 'convergence', 'nInit', 'init', 'seed', 'weights', 'precision', 'recordParams', 'allowDegenerate',
-  'onIteration', 'onProgress', 'signal', 'monotonicity', 'validate', 'onWarning',
+  'onIteration', 'onProgress', 'signal', 'monotonicity', 'validate', 'onWarning', 'workers',
 ];
 
 /** Default `maxIter` of {@link fit}. @category Fitting */
@@ -357,6 +365,7 @@ interface Setup<P> {
   readonly recordEvery: number;
   readonly warnings: string[];
   readonly warn: (m: string) => void;
+  readonly shards: ShardEngine | undefined;
 }
 
 function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, data: D, options: FitOptions<P>): Setup<P> {
@@ -401,6 +410,8 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
   if (options.validate ?? true) model.validate(data);
   method.check?.(model, data);
   if (given) model.validateParams(init, data);
+  const shards = options.workers === undefined ? undefined : resolveShardEngine(options.workers);
+  if (shards !== undefined) checkShardable(model, method.eStep, method.name);
   const recordEvery = options.recordParams === true ? 1 : typeof options.recordParams === 'number' ? options.recordParams : 0;
   return {
     method,
@@ -418,6 +429,7 @@ function checkFit<D, P, S, PD extends PreparedData>(model: Model<D, P, S, PD>, d
     recordEvery,
     warnings,
     warn,
+    shards,
   };
 }
 
@@ -466,7 +478,10 @@ async function* engine<D, P, S, PD extends PreparedData>(model: Model<D, P, S, P
       const params0 = s.given ? (s.init as P) : model.init(prepared, s.init as string, rng.child('init'));
       // auto: float64 throughout when it costs little (the model's estimate at the start), else float32 first.
       const first: Precision = s.plan.canRefine ? (costAt(params0) <= AUTO_FLOAT64_COST ? 'float64' : 'float32') : s.plan.start;
-      session ??= await s.method.open({ model, data, prepared, totalWeight, warn: s.warn, monotonicity: s.policy, signal: options.signal });
+      session ??= await s.method.open({
+        model, data, prepared, totalWeight, warn: s.warn, monotonicity: s.policy, signal: options.signal,
+        ...(s.shards === undefined ? {} : { shards: { engine: s.shards, precisions: s.plan.allowed } }),
+      });
       phase('iterating', r);
       const run = await session.begin({ params: params0, rng, restart: r, precision: { start: first, canRefine: s.plan.canRefine && first === 'float32' } });
       let end: RestartEnd<P>;

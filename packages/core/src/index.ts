@@ -20,7 +20,26 @@ export { sumStats } from './stats.js';
 export type { StatsAlgebra } from './stats.js';
 export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
-export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteStructure } from './finite.js';
+export { isRowSource, registerRowSourceOpener, reopenRowSource } from './row-source.js';
+export type { RowSource } from './row-source.js';
+export { ShardWorker, checkShardable, isShardEngine, mergeShardOutcomes, registerShardEngineFactory, replayStructure, resolveShardEngine, shardRange } from './shard.js';
+export type {
+  ModelShardHooks,
+  ShardArray,
+  ShardBlockOutcome,
+  ShardEngine,
+  ShardEStepSpec,
+  ShardExportContext,
+  ShardImportContext,
+  ShardModelSpec,
+  ShardPayload,
+  ShardReply,
+  ShardRequest,
+  ShardSession,
+  ShardSessionSpec,
+  ShardWorkerSetup,
+} from './shard.js';
+export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteShardView, FiniteStructure } from './finite.js';
 export { isFactorialChainStructure, productChain } from './factorial-chain.js';
 export type { FactorialChainCounts, FactorialChainStructure } from './factorial-chain.js';
 export { evaluateChainChunk, isChainStructure, reduceChainChunks, reduceChainChunksAsync } from './chain-structure.js';

@@ -11,11 +11,12 @@
  * @module
  */
 import type { ConvergencePolicy } from './convergence.js';
-import type { MethodFamily } from './estep.js';
+import type { EStep, MethodFamily } from './estep.js';
 import type { Model, PreparedData } from './model.js';
 import type { Precision } from './precision.js';
 import type { IterationRecord, MonotonicityPolicy } from './result.js';
 import type { Rng } from './rng.js';
+import type { ShardEngine } from './shard.js';
 
 /** What a method gets once per fit. @category Methods */
 export interface FitContext<D, P, S, PD extends PreparedData> {
@@ -27,6 +28,8 @@ export interface FitContext<D, P, S, PD extends PreparedData> {
   readonly warn: (message: string) => void;
   readonly monotonicity: MonotonicityPolicy;
   readonly signal: AbortSignal | undefined;
+  /** Set when the fit is sharded (`fit`'s `workers`): the engine, and the precisions the fit may use. */
+  readonly shards?: { readonly engine: ShardEngine; readonly precisions: readonly Precision[] };
 }
 
 /** What a method gets once per restart. @category Methods */
@@ -87,6 +90,8 @@ export interface Method {
   readonly precisions: readonly Precision[];
   /** Supplied convergence policy (used unless the user passes one). */
   readonly convergence?: ConvergencePolicy;
+  /** The E-step it wraps, when it is EM (`emMethod`): what sharded fits rebuild on workers. */
+  readonly eStep?: EStep;
   /** Throws a typed error when it cannot run on this model, or on these data when given (before any work). */
   check?(model: Model<any, any, any, any>, data: unknown): void; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Opens a per-fit session (after `prepare`). */

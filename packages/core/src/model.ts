@@ -10,6 +10,7 @@
 import type { OptionSchema } from './option-schema.js';
 import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
+import type { ModelShardHooks } from './shard.js';
 import type { LouisTerms } from './standard-errors/louis-terms.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
@@ -167,6 +168,12 @@ export interface Model<D, P, S, PD extends PreparedData = PreparedData> {
    * the trace keeps the parameters as iterated.
    */
   canonicalParams?(params: P): P;
+  /**
+   * Sharding (`fit`'s `workers`): how prepared data travel to worker threads or machines and are
+   * rebuilt there, so that a worker serves exactly the blocks the main thread would (see `shard.ts`).
+   * The model must also be registered under `name` (workers rebuild it with `findModel(name).create(options)`).
+   */
+  readonly shard?: ModelShardHooks<PD>;
   /**
    * Louis' identity at `params` under the exact posterior of the latent (float64): the expected
    * complete-data Hessian, the posterior covariance of the complete-data score (the missing

@@ -60,7 +60,16 @@ export interface ModelReadContext {
  * @category Registry
  */
 export type ModelDataSpec =
-  | { readonly format: 'numeric-table'; readonly columnOptions?: readonly string[] }
+  | {
+      readonly format: 'numeric-table';
+      /** Model options that name a column of the CSV (taken out of the data, e.g. `initLabels`). */
+      readonly columnOptions?: readonly string[];
+      /**
+       * `fit` also accepts the rows as a `RowSource` (read from disk block by block, never the whole
+       * table in memory): `emlab fit big.parquet` and `emlab fit big.csv --stream`. Default false.
+       */
+      readonly rowSource?: boolean;
+    }
   | {
       readonly format: 'custom';
       /** One line for help texts, e.g. `'a network (BIF/JSON) and a CSV of state names'`. */

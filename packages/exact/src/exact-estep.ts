@@ -34,6 +34,7 @@ export function exactEStep(options: Readonly<Record<string, unknown>> = {}): ESt
     kind: 'finite',
     family: 'exact',
     options: {},
+    shardable: true,
     async run(structure, ctx) {
       const r = await reduceFiniteChunksAsync(structure, ctx.rng, exactChoice, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       return { stats: r.stats, bound: r.logLikelihood, entropy: r.entropy, logLikelihood: r.logLikelihood };

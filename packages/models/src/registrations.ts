@@ -19,7 +19,8 @@ registerModel({
   structureKind: 'finite',
   options: GAUSSIAN_MIXTURE_OPTIONS,
   create: (options) => gaussianMixture(options as unknown as GaussianMixtureOptions),
-  data: { format: 'numeric-table' },
+  // Complete rows without weights can also be streamed from a row cache (openRowSource).
+  data: { format: 'numeric-table', rowSource: true },
 });
 
 const nameList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

@@ -43,6 +43,7 @@ export function stochasticEStep(options: Readonly<Record<string, unknown>> & Sto
     kind: 'finite',
     family: 'monte-carlo',
     options: { nDraws },
+    shardable: true,
     async run(structure, ctx) {
       const k = structure.nComponents;
       const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => {

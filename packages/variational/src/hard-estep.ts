@@ -54,14 +54,17 @@ export function hardEStep(options: Readonly<Record<string, unknown>> = {}): ESte
     kind: 'finite',
     family: 'restricted',
     options: {},
+    shardable: true,
     async run(structure, ctx) {
       const k = structure.nComponents;
-      const counts = new Float64Array(k);
+      // Per-block counts go through the block loop's totals (not a variable of ours), so a sharded fit counts the same.
       const r = await reduceFiniteChunksAsync(structure, ctx.rng, (block) => {
         const choice = hardChoice(block);
+        const counts = new Float64Array(k);
         for (let i = 0; i < choice.q.length; i++) if (choice.q[i] === 1) counts[i % k] = (counts[i % k] as number) + 1;
-        return choice;
+        return { ...choice, totals: { assigned: counts } };
       }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+      const counts = r.totals?.['assigned'] ?? new Float64Array(k);
       const emptyComponents = counts.reduce((n, c) => n + (c === 0 ? 1 : 0), 0);
       return { stats: r.stats, bound: r.bound, entropy: r.entropy, logLikelihood: r.logLikelihood, diagnostics: { emptyComponents } };
     },

@@ -24,11 +24,12 @@ import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from
 import { Interrupt } from '../internal/interrupt.js';
 import type { CliIo } from '../internal/io.js';
 import { checkApplies, methodFromFlags, type MethodChoice } from '../internal/method-flags.js';
-import { namesColumns, readModelData } from '../internal/model-data.js';
+import { namesColumns, readModelData, type ModelData } from '../internal/model-data.js';
 import { modelOptions, type ModelFlags } from '../internal/model-flags.js';
 import { checkOutputs, commitOutputs } from '../internal/outputs.js';
 import { on, positionalArgs, text, type ParsedFlags } from '../internal/parse-flags.js';
 import { Progress } from '../internal/progress.js';
+import { checkScaleApplies, fitScaleFlags, fitWorkers, openStreamedRows, type FitScale } from '../internal/scale-flags.js';
 import { inFlagTerms, type Vocabulary } from '../internal/rephrase.js';
 import { sig } from '../internal/format.js';
 import { componentTable, describeFit, missingInfo, optionsAsFlags } from '../internal/summary.js';
@@ -52,14 +53,26 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
   if (extras.online !== undefined && !numeric) {
     throw badFlag('--online', NO_VALUE, `streams one numeric CSV, and --model ${registration.name} reads its own data files`, 'fit without --online, or use a model that reads a numeric CSV (emlab models)');
   }
+  const scale = fitScaleFlags(parsed, numeric ? parsed.positionals[0] : undefined);
+  checkScaleApplies(scale, registration, weightsColumn);
+  if (extras.online !== undefined && (scale.sharding !== undefined || scale.stream)) {
+    const f = scale.workersFlag ?? { flag: '--stream', value: NO_VALUE };
+    throw badFlag(f.flag, f.value, 'does not go with --online (online EM streams the CSV itself, on one thread)', `drop ${f.flag}, or fit without --online`);
+  }
+  if (extras.accelerate !== undefined && scale.sharding !== undefined) {
+    const f = scale.workersFlag as { flag: string; value: string };
+    throw badFlag(f.flag, f.value, 'does not go with --accelerate (accelerated fits run on one thread)', `drop ${f.flag}, or fit without --accelerate`);
+  }
   await checkOutputs([['--out', out]], [['--init-params', options.initParams], ['--held-out-file', extras.online?.heldOutFile], ...parsed.positionals.map((p) => ['<data.csv>', p] as const)]);
   if (extras.online !== undefined) return runOnline(io, { parsed, mf, given, method, options, online: extras.online, out });
 
   const label = `fit ${parsed.positionals.join(' ')}`;
   const progress = new Progress(io, label);
   const interrupt = new Interrupt(io, 'the fit');
+  let engine: Awaited<ReturnType<typeof fitWorkers>> | undefined;
   try {
-    let v = vocabulary(mf);
+    const terms = (w: Vocabulary): Vocabulary => (scale.workersFlag === undefined ? w : { ...w, workersFlag: scale.workersFlag });
+    let v = terms(vocabulary(mf));
     // Numeric-table models are built before the data is read (their options do not depend on it),
     // unless an option names a column of the data (--init-labels COLUMN).
     const early = numeric && !namesColumns(registration, given) ? await inTerms(v, () => registration.create(given)) : undefined;
@@ -67,18 +80,23 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     if (early !== undefined && weightsColumn !== undefined && early.acceptsWeights !== true) {
       throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');
     }
-    const loaded = await inTerms(v, () => readModelData(registration, parsed.positionals, given, { weightsColumn, progress, example: EXAMPLE }));
+    if (early !== undefined) checkShardable(scale, early);
+    const loaded = scale.stream
+      ? await streamedData(parsed.positionals, scale, given, progress, v)
+      : await inTerms(v, () => readModelData(registration, parsed.positionals, given, { weightsColumn, progress, example: EXAMPLE }));
     const file = numeric ? parsed.positionals[0] : undefined;
-    v = vocabulary(mf, file, loaded.table?.columns);
+    v = terms(vocabulary(mf, file, loaded.table?.columns ?? loaded.columns));
     const model = early ?? (await inTerms(v, () => registration.create(loaded.options)));
     if (loaded.weights !== undefined && model.acceptsWeights !== true) {
       throw badFlag('--weights-column', weightsColumn, `is not supported: model ${registration.name} does not accept row weights`, 'drop --weights-column, or repeat weighted rows in the data');
     }
+    checkShardable(scale, model);
     checkApplies(method, model, loaded.data, `--estep ${method.name}`, v);
     if (extras.se !== undefined) checkStandardErrorsApply(model, extras.se, `--model ${registration.name}`);
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
     const warnings: string[] = [];
-    const result = await runFitJob({ model, data: loaded.data, weights: loaded.weights, method, options, initParams, accelerate: extras.accelerate, progress, interrupt, vocabulary: v }, warnings);
+    engine = await fitWorkers(scale);
+    const result = await runFitJob({ model, data: loaded.data, weights: loaded.weights, method, options, initParams, accelerate: extras.accelerate, progress, interrupt, vocabulary: v, workers: engine.workers }, warnings);
     if (result === null) {
       io.stderr('emlab: interrupted: the fit stopped; nothing was written\n');
       return 130;
@@ -86,7 +104,9 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     const se = extras.se === undefined ? undefined : await computeStandardErrors(model, result, loaded.data, loaded.weights, { method, options, extras, progress, warnings });
     const seJson = se === undefined ? {} : { standardErrors: standardErrorsJson(se) };
     const missing = loaded.table === undefined ? undefined : missingInfo(loaded.table);
-    const tableExtras = loaded.table === undefined ? {} : { columns: loaded.table.columns, ...missing, ...(weightsColumn === undefined ? {} : { weightsColumn }) };
+    // Streamed rows are complete (the model refuses missing cells there): the same keys as a table without any.
+    const streamedInfo = loaded.columns === undefined ? {} : { columns: loaded.columns, nMissing: 0, nRowsAllMissing: 0, missingPatterns: [{ missing: [], count: result.nRows }] };
+    const tableExtras = loaded.table === undefined ? streamedInfo : { columns: loaded.table.columns, ...missing, ...(weightsColumn === undefined ? {} : { weightsColumn }) };
     if (out !== undefined) {
       interrupt.set('defer');
       await commitOutputs([{ flag: '--out', path: out, content: () => `${toJson({ ...result, ...seJson })}\n` }]);
@@ -101,7 +121,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
           flagOf: mf.flagOf,
           data: loaded.table !== undefined ? loaded.summary : `${loaded.summary}: ${result.nRows} rows${weightsColumn === undefined ? '' : `; row weights from column ${JSON.stringify(weightsColumn)}`}`,
           ...(missing === undefined ? {} : { missing }),
-          ...(loaded.table === undefined ? {} : { columns: loaded.table.columns }),
+          ...(loaded.table === undefined ? (loaded.columns === undefined ? {} : { columns: loaded.columns }) : { columns: loaded.table.columns }),
           weighted: loaded.weights !== undefined,
         }),
       );
@@ -112,6 +132,7 @@ export async function runFit(args: readonly string[], io: CliIo): Promise<number
     return 0;
   } finally {
     interrupt.dispose();
+    await engine?.close();
   }
 }
 
@@ -262,4 +283,21 @@ async function csvHeader(file: string): Promise<string[] | undefined> {
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * `--workers N` / `--queue`: the model must have sharding hooks (the E-step is checked by `fit`).
+ * @throws EmError `INVALID_ARGUMENT` naming the flag.
+ */
+function checkShardable(scale: FitScale, model: { readonly name: string; readonly shard?: unknown }): void {
+  if (scale.sharding === undefined || model.shard !== undefined) return;
+  const f = scale.workersFlag as { flag: string; value: string };
+  throw badFlag(f.flag, f.value, `model ${model.name} cannot shard its E-steps (it has no sharding hooks)`, `drop ${f.flag}: this model fits on one thread`);
+}
+
+/** The rows of `emlab fit <file> --stream` (or a .parquet/.arrow file): a row cache read block by block. */
+async function streamedData(positionals: readonly string[], scale: FitScale, options: Readonly<Record<string, unknown>>, progress: Progress, v: Vocabulary): Promise<ModelData> {
+  const [file] = positionalArgs(positionals, ['<data.csv>'], 'emlab fit big.parquet --model gmm --components 16 --workers 2') as [string];
+  const rows = await inTerms({ ...v, file }, () => openStreamedRows(file, scale, progress));
+  return { data: rows, options, columns: rows.columns, summary: `${file}: ${rows.nRows} rows × ${rows.nColumns} columns (${rows.columns.join(', ')}), streamed from a row cache on disk` };
 }

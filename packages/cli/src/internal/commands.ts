@@ -3,7 +3,7 @@
  * one table. Light: no registry or TensorFlow.js import.
  * @module
  */
-import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SELECT_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
+import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SCALE_FLAGS, SELECT_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
 
 /** A command of `emlab`. */
 export interface CommandSpec {
@@ -32,7 +32,7 @@ const other = (...extra: FlagSpec[]): FlagGroup => ({ title: 'Other', flags: [..
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'fit',
-    synopsis: ['fit <data.csv> [--model NAME] [model flags] [--estep NAME] [flags]'],
+    synopsis: ['fit <data.csv|.parquet|.arrow> [--model NAME] [model flags] [--estep NAME] [flags]'],
     summary: 'fit a registered model to data by EM (or another registered method) and print or save the result',
     modelFlags: 'any',
     methodOptions: true,
@@ -43,11 +43,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { title: 'Acceleration', flags: [FLAGS.accelerate] },
       { title: 'Online EM', flags: [FLAGS.online, FLAGS['minibatch-size'], FLAGS['step-alpha'], FLAGS['step-offset'], FLAGS.passes, FLAGS['average-from'], FLAGS['held-out-file']] },
       { title: 'Standard errors', flags: [FLAGS.se, FLAGS['se-method'], FLAGS.replicates] },
+      { title: 'Scale', flags: SCALE_FLAGS },
       { title: 'Output', flags: [FLAGS.out, FLAGS.json] },
       other(),
     ],
     notes: [
       'Data: a model with numeric-table data reads a CSV with a header row of column names and numeric cells (UTF-8, or UTF-16 with a byte-order mark; RFC 4180 quoting); empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. Other models read the files their registration describes (emlab models).',
+      'Scale: --workers N and --queue URL --shards S spread each E-step over threads or machines (models with sharding hooks, e.g. gmm; E-steps exact, hard, stochastic); the result does not depend on N or S. A .parquet or .arrow file, or a CSV with --stream, is converted once to a row cache on disk and read block by block in every pass (models that accept streamed rows, e.g. gmm; complete rows, no --weights-column). docs/scaling.md.',
       'Output: a summary (bound, log-likelihood to 12 significant digits, precision used), or with --json the FitResult (every number exact: shortest round-trip float64). --out saves it for loadResult and --init-params. Progress lines go to stderr; Ctrl-C stops the fit and writes nothing.',
       '--online (models that read a numeric CSV) prints a line per pass on stderr and the online result (running and held-out log-likelihoods: estimates); it takes none of --n-init, --max-iter, --tol, --convergence, --precision, --record-params, --weights-column, --accelerate, --se. --se adds a table of estimates and standard errors (and "standardErrors" to --json and --out).',
     ],
@@ -99,16 +101,24 @@ export const COMMANDS: readonly CommandSpec[] = [
           { ...FLAGS.draws, description: 'draws per row of the listed sampling E-steps (--estep-option nDraws=S); an error when none samples' },
         ],
       },
-      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], ...RUNNER_FLAGS] },
+      { title: 'Runs', flags: [FLAGS.seeds, FLAGS['max-iter'], FLAGS.tol, FLAGS['held-out'], ...RUNNER_FLAGS, FLAGS.queue] },
       { title: 'Output', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }] },
       other(),
     ],
   },
   {
     name: 'bench',
-    synopsis: ['bench <suite.json> --out DIR [--workers N] [--resume] [--isolate] [--time-limit MS] [--memory-limit MB] [--retries N] [--parquet runs|iterations|none]'],
-    summary: 'run a benchmark suite (docs/bench.md)',
-    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, ...RUNNER_FLAGS] }, other()],
+    synopsis: ['bench <suite.json> --out DIR [--workers N | --queue redis://HOST:PORT] [--resume] [--isolate] [--time-limit MS] [--memory-limit MB] [--retries N] [--parquet runs|iterations|none]'],
+    summary: 'run a benchmark suite (docs/bench.md), here or on emlab workers through a queue (docs/scaling.md)',
+    groups: [{ title: 'Runs', flags: [{ ...FLAGS.out, value: 'DIR', description: 'output directory (required)' }, ...RUNNER_FLAGS, FLAGS.queue] }, other()],
+    notes: ['With --queue the runs go on a BullMQ queue in that Redis; emlab worker processes on any machines take them, and this command collects the results and writes the same results.json, runs.csv and report as a run here. A worker that dies mid-run loses nothing (the run goes to another worker); --resume continues against the queue.'],
+  },
+  {
+    name: 'worker',
+    synopsis: ['worker --queue redis://HOST:PORT [--concurrency N] [--no-fits] [--plugin FILE.js]'],
+    summary: 'take suite runs (emlab bench --queue) and fit shards (emlab fit --queue) from a queue until Ctrl-C',
+    groups: [{ title: 'Queue', flags: [{ ...FLAGS.queue, description: 'the Redis server of the submitting commands (required)' }, FLAGS.concurrency, FLAGS['no-fits']] }, other()],
+    notes: ['Ctrl-C finishes the job in progress and stops; a second Ctrl-C stops at once, and the queue gives that job to another worker. Plug-ins (--plugin) are imported for every job, as the submitter\'s suite names them.'],
   },
   {
     name: 'models',

@@ -77,4 +77,7 @@ export const FIT_OPTION_FLAGS: Readonly<Record<string, string>> = {
   weights: '--weights-column',
   eStep: '--estep',
   eStepOptions: '--estep-option',
+  workers: '--workers',
+  cacheDir: '--cache-dir',
+  queue: '--queue',
 };

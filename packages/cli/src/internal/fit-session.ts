@@ -4,7 +4,7 @@
  * running `fit` with progress, Ctrl-C, warnings and errors in flag terms.
  * @module
  */
-import { fit, listModels, type AcceleratorName, type FitOptions, type FitResult, type Model } from '@emlab/core';
+import { fit, listModels, type AcceleratorName, type FitOptions, type FitResult, type Model, type ShardEngine } from '@emlab/core';
 import { loadParams } from '@emlab/core/node';
 import { optionFlag } from './catalog.js';
 import { asTypedAsync } from './cli-error.js';
@@ -88,6 +88,8 @@ export interface FitJob {
   readonly progress: Progress;
   readonly interrupt: Interrupt;
   readonly vocabulary: Vocabulary;
+  /** `--workers N` / `--queue URL --shards S`: the engine each E-step is sharded over. */
+  readonly workers?: ShardEngine | undefined;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function runFitJob(job: FitJob, warnings: string[]): Promise<FitRes
     ...(job.initParams === undefined ? {} : { init: job.initParams }),
     ...(job.weights === undefined ? {} : { weights: job.weights }),
     ...(job.accelerate === undefined ? {} : { accelerate: job.accelerate }),
+    ...(job.workers === undefined ? {} : { workers: job.workers }),
     signal: job.interrupt.signal,
     onProgress: job.progress.onProgress,
     onIteration: job.progress.onIteration,

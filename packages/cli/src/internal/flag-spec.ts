@@ -62,6 +62,12 @@ export const FLAGS = {
   'memory-limit': flag({ name: 'memory-limit', value: 'MB', default: "the suite's limits.memoryMb, else none", description: 'heap per run in MB (>= 32; runs in worker threads)' }),
   retries: flag({ name: 'retries', value: 'N', default: "the suite's limits.retries, else 0", description: 'retries of a run whose worker crashed (0 to 3)' }),
   parquet: flag({ name: 'parquet', value: 'runs|iterations|none', default: 'runs', description: 'Parquet output: runs.parquet, also iterations.parquet, or none' }),
+  queue: flag({ name: 'queue', value: 'redis://HOST:PORT', description: 'a Redis server whose BullMQ queue emlab worker processes (on any machines) take the work from (docs/scaling.md)' }),
+  shards: flag({ name: 'shards', value: 'S', description: 'with --queue: split each E-step into S shards for the queue\'s workers (the result is the same for every S)' }),
+  stream: flag({ name: 'stream', description: 'read the rows from disk block by block (a row cache; data larger than memory); always on for .parquet and .arrow files' }),
+  'cache-dir': flag({ name: 'cache-dir', value: 'DIR', default: 'emlab-row-cache in the temporary directory', description: 'where --stream keeps the row cache (reused while the data file is unchanged)' }),
+  concurrency: flag({ name: 'concurrency', value: 'N', default: 'the number of cores', description: 'suite runs this worker runs at once, one thread each (fit shards: one at a time)' }),
+  'no-fits': flag({ name: 'no-fits', description: 'take suite runs only, not shards of distributed fits' }),
   dataset: flag({ name: 'dataset', value: 'NAME', default: 'mix5', description: 'built-in data set' }),
   n: flag({ name: 'n', value: 'N', description: 'number of rows to sample (required)' }),
   'missing-rate': flag({ name: 'missing-rate', value: 'P', default: '0', description: 'fraction of cells masked completely at random (in [0, 1))' }),
@@ -118,6 +124,15 @@ export interface FlagGroup {
   readonly title: string;
   readonly flags: readonly FlagSpec[];
 }
+
+/** `emlab fit`'s flags for using more cores, more machines, and data larger than memory. */
+export const SCALE_FLAGS: readonly FlagSpec[] = [
+  { ...FLAGS.workers, default: '1 (this thread)', description: 'shard each E-step over N worker threads (the result is the same, bit for bit, for every N)' },
+  { ...FLAGS.queue, description: 'shard each E-step over emlab worker processes on a Redis/BullMQ queue (needs --shards)' },
+  FLAGS.shards,
+  FLAGS.stream,
+  FLAGS['cache-dir'],
+];
 
 /** The common flags of every command that fits a model: method, fitting and output. */
 export const METHOD_FLAGS: readonly FlagSpec[] = [FLAGS.estep, FLAGS['estep-option'], FLAGS.draws];

@@ -21,6 +21,8 @@ export interface ModelData {
   readonly weights?: Float64Array;
   /** The numeric table (numeric-table models), without the weights column. */
   readonly table?: NumericTable;
+  /** The column names of streamed rows (`--stream`: no table in memory). */
+  readonly columns?: readonly string[];
   /** One line: the files and (numeric tables) the data's shape and the weights column. */
   readonly summary: string;
 }

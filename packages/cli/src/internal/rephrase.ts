@@ -20,6 +20,8 @@ export interface Vocabulary {
   readonly modelFlags?: ReadonlyMap<string, string>;
   /** Option keys with one value per data row (a registration's `columnOptions`): an index in their path is a data row. */
   readonly rowOptions?: readonly string[];
+  /** The flag errors about `options.workers` (and below it) are reported under, with its value as typed (`--workers`, `--queue`). */
+  readonly workersFlag?: { readonly flag: string; readonly value: string };
 }
 
 const column = (v: Vocabulary, c: number): string => {
@@ -75,6 +77,13 @@ export function inFlagTerms(e: unknown, v: Vocabulary): unknown {
     const r = flagError(e.code, head, e.value === undefined ? NO_VALUE : e.value, newProblem, remedy ?? 'see the command\'s --help', e);
     return r;
   };
+  if (path[0] === 'options' && path[1] === 'workers' && v.workersFlag !== undefined) {
+    // `options.workers.queue = "redis://…"`, `options.workers = "bn"` (a model that cannot shard): the flag as typed.
+    const inner = path.length > 2 && path[2] !== 'queue' ? `${formatPath(path.slice(2))}: ` : '';
+    const what = typeof e.value === 'string' && e.value !== v.workersFlag.value ? `${e.value}: ` : '';
+    const flagRemedy = remedy?.replace(/\bworkers: 1\b/g, `no ${v.workersFlag.flag}`);
+    return flagError(e.code, [v.workersFlag.flag], v.workersFlag.value, `${inner}${what}${wordsToFlags(problem, v)}`, flagRemedy ?? "see the command's --help", e);
+  }
   const data = dataPath(path, problem, v);
   if (data !== undefined) return rebuild([data.head], wordsToFlags(data.problem, v));
   // ['options', key, ...], or [owner, key] of a model or E-step factory

@@ -15,6 +15,7 @@ import { gmmLouisTerms } from './gmm-louis.js';
 import { gmmSimulate } from './gmm-simulate.js';
 import { gmmDegenerate, gmmExpectedLogJoint, gmmMStep, gmmRoundoffScale, gmmStatsAlgebra } from './gmm-math.js';
 import { frameLogJacobian, paramsFromFrame, paramsToFrame } from './gmm-frame.js';
+import { gmmShardHooks } from './gmm-shard.js';
 import { GMM_NUMERICS, gmmStructure, type GmmNumerics, type GmmStructure } from './gmm-structure.js';
 import { COVARIANCE_TYPES, type CovarianceType, type GmmData, type GmmParams, type GmmStats } from './gmm-types.js';
 import { validateGmmData, validateGmmParams } from './gmm-validate.js';
@@ -69,6 +70,8 @@ export class GaussianMixture implements Model<GmmData, GmmParams, GmmStats, GmmP
   readonly stats = gmmStatsAlgebra;
   readonly precisions = ['float32', 'float64'] as const;
   readonly acceptsWeights = true;
+  /** Sharding hooks: `fit(…, { workers })` spreads the E-step's blocks over workers (see `gmm-shard.ts`). */
+  readonly shard = gmmShardHooks;
   readonly nComponents: number;
   readonly covarianceType: CovarianceType;
   readonly regCovar: number;

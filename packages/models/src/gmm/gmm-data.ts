@@ -4,10 +4,11 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { emError, type Precision, type PreparedData } from '@emlab/core';
+import { emError, isRowSource, type Precision, type PreparedData } from '@emlab/core';
 import type { DenseMatrix, GmmData, GmmStats } from './gmm-types.js';
 import { frameFor } from './gmm-frame.js';
 import type { MissingPrepared, PatternSegment } from './gmm-missing.js';
+import { prepareStreamed } from './gmm-stream.js';
 
 /**
  * Rows per block: 4096. Each block's statistics are one float32 matmul
@@ -65,7 +66,21 @@ export function inspectMatrix(data: GmmData, name: string): { rows: number; cols
   let rows: number;
   let cols: number;
   let at: (i: number) => number;
-  if (isTensor(data)) {
+  if (isRowSource(data)) {
+    ({ rows, cols } = { rows: data.nRows, cols: data.nColumns });
+    // Sequential reads through a block buffer (validation walks the rows in order).
+    const per = Math.max(1, Math.floor(65_536 / Math.max(1, cols)));
+    let buf: Float64Array = new Float64Array(0);
+    let first = -1;
+    at = (i) => {
+      const r = Math.floor(i / cols);
+      if (first < 0 || r < first || r >= first + per) {
+        first = r - (r % per);
+        buf = data.read(first, Math.min(per, rows - first));
+      }
+      return buf[i - first * cols] as number;
+    };
+  } else if (isTensor(data)) {
     if (data.rank !== 2) throw emError('INVALID_DATA', [name], data, `must be a 2-D tensor [nSamples, nFeatures], got rank ${data.rank}`, 'reshape it to [nSamples, nFeatures]');
     [rows, cols] = data.shape as [number, number];
     const v = data.dataSync();
@@ -117,6 +132,10 @@ export interface DataBlock {
   readonly x: tf.Tensor2D;
   /** Precomputed features Φ `[rows, F]` (packed layout) when they fit the memory budget (see {@link gmmFeatures}). */
   readonly phi: tf.Tensor2D | undefined;
+  /** The block's feature layout when it cannot be read from `phi` (a block a shard worker does not hold, a streamed block). */
+  readonly layout?: FeatureLayout;
+  /** Streamed blocks: frees the tensors read for one use (they are read again next time). */
+  release?(): void;
 }
 
 /** Data prepared for a Gaussian mixture. @category Gaussian mixtures */
@@ -151,6 +170,11 @@ export interface GmmPrepared extends PreparedData {
   readonly frame: Float64Array | undefined;
   /** Σ weights (nRows when unweighted). */
   readonly totalWeight: number;
+  /**
+   * Streamed data (a `RowSource`): centred rows are read from it block by block (`centred` is then
+   * empty). See `gmm-stream.ts`.
+   */
+  readonly stream?: { readonly source: import('@emlab/core').RowSource; read(start: number, rows: number): Float64Array };
 }
 
 /** Options of {@link prepareGmmData}. @category Gaussian mixtures */
@@ -170,8 +194,8 @@ export interface PrepareGmmOptions {
  */
 export const TENSOR_PATTERN_ROWS = 512;
 
-/** Budget for precomputed features Φ over all rows (bytes); above it Φ is built per block and iteration. */
-const PHI_BUDGET_BYTES = 256 * 1024 * 1024;
+/** Budget for precomputed features Φ over all rows (bytes); above it Φ is built per block and iteration. @internal */
+export const PHI_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /**
  * Column layout of the quadratic features: `'full'` holds every x_i x_j (D²
@@ -216,7 +240,7 @@ export function gmmFeatures(x: tf.Tensor2D, layout: FeatureLayout = 'full'): tf.
 
 /** The layout of a block's features: packed when precomputed, full when built per iteration. @category Gaussian mixtures */
 export function blockLayout(block: DataBlock): FeatureLayout {
-  return block.phi === undefined ? 'full' : 'packed';
+  return block.layout ?? (block.phi === undefined ? 'full' : 'packed');
 }
 
 /**
@@ -225,6 +249,7 @@ export function blockLayout(block: DataBlock): FeatureLayout {
  * @category Gaussian mixtures
  */
 export function prepareGmmData(data: GmmData, options: PrepareGmmOptions = {}): GmmPrepared {
+  if (isRowSource(data)) return prepareStreamed(data, options);
   const { values, rows, cols } = readMatrix(data);
   if (options.weights !== undefined && options.weights.length !== rows) {
     throw emError('INVALID_ARGUMENT', ['options', 'weights'], options.weights, `has ${options.weights.length} entries but the data has ${rows} rows`, 'pass one weight per row');
@@ -349,12 +374,17 @@ function disposeBlocks(blocks: readonly DataBlock[]): void {
 function uploadBlocks(centred: Float64Array, rows: number, cols: number, from = 0, precompute = rows * featureCount(cols, 'packed') * 4 <= PHI_BUDGET_BYTES): DataBlock[] {
   const per = blockRows(rows);
   const blocks: DataBlock[] = [];
-  for (let start = from; start < from + rows; start += per) {
-    const n = Math.min(per, from + rows - start);
-    const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + n) * cols)), [n, cols]);
-    blocks.push({ start, rows: n, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined });
-  }
+  for (let start = from; start < from + rows; start += per) blocks.push(uploadBlock(centred, start, Math.min(per, from + rows - start), cols, precompute));
   return blocks;
+}
+
+/**
+ * Uploads centred rows `start … start + rows − 1` as one float32 block, with packed Φ when `precompute`.
+ * @category Gaussian mixtures
+ */
+export function uploadBlock(centred: Float64Array, start: number, rows: number, cols: number, precompute: boolean): DataBlock {
+  const x = tf.tensor2d(Float32Array.from(centred.subarray(start * cols, (start + rows) * cols)), [rows, cols]);
+  return { start, rows, x, phi: precompute ? tf.tidy(() => gmmFeatures(x, 'packed')) : undefined };
 }
 
 /** Rows grouped by missingness pattern (no tensors): see {@link groupRowsByPattern}. @category Gaussian mixtures */

@@ -10,6 +10,7 @@ import { BLOCK_ROWS, blockLayout, blockStats, gmmFeatures, type DataBlock, type 
 import { gmmMStep, gmmStatsAlgebra, type ReinitSource } from './gmm-math.js';
 import { recomputeCancelled } from './gmm-structure.js';
 import type { CovarianceType, GmmParams, GmmStats } from './gmm-types.js';
+import { centredRows, eachCentredBlock } from './gmm-stream.js';
 
 /** The initialization methods, the default first. @category Gaussian mixtures */
 export const GMM_INIT_METHODS = ['kmeans++', 'random'] as const;
@@ -33,7 +34,7 @@ export function reinitSource(prepared: GmmPrepared): ReinitSource {
     pick: (rng) => pickRow(prepared, rng),
     variance: prepared.variance,
     row(i: number): Float64Array {
-      const out = prepared.centred.slice(i * d, (i + 1) * d);
+      const out = centredRows(prepared, i, 1).slice();
       for (let j = 0; j < d; j++) out[j] = (out[j] as number) + (prepared.offset[j] as number);
       return out;
     },
@@ -91,6 +92,7 @@ function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (start: 
       recomputeCancelled(part, block, weights, prepared.offset);
       acc = acc === undefined ? part : gmmStatsAlgebra.add(acc, part);
     });
+    block.release?.();
   }
   if (acc === undefined) throw new EmError('INTERNAL', 'no data blocks');
   return acc as GmmStats;
@@ -101,32 +103,35 @@ function statsFromWeights(prepared: GmmPrepared, k: number, weightsFor: (start: 
  * (float64 on the host): what initialization uses when entries are missing or nothing is uploaded.
  */
 function statsFromWeightsOnHost(prepared: GmmPrepared, k: number, weightsFor: (start: number, rows: number) => Float32Array): GmmStats {
-  const { nRows, nFeatures: d, centred } = prepared;
+  const { nFeatures: d } = prepared;
   const stats: GmmStats = { k, d, n: new Float64Array(k), s1: new Float64Array(k * d), s2: new Float64Array(k * d * d), ref: new Float64Array(k * d) };
   for (let c = 0; c < k; c++) stats.ref.set(prepared.offset, c * d);
-  for (let start = 0; start < nRows; start += BLOCK_ROWS) {
-    const rows = Math.min(BLOCK_ROWS, nRows - start);
-    const w = weightsFor(start, rows);
-    for (let i = 0; i < rows; i++) {
-      const base = (start + i) * d;
-      for (let c = 0; c < k; c++) {
-        const wc = w[i * k + c] as number;
-        if (wc === 0) continue;
-        stats.n[c] = (stats.n[c] as number) + wc;
-        for (let a = 0; a < d; a++) {
-          const wa = wc * (centred[base + a] as number);
-          stats.s1[c * d + a] = (stats.s1[c * d + a] as number) + wa;
-          for (let j = 0; j < d; j++) stats.s2[c * d * d + a * d + j] = (stats.s2[c * d * d + a * d + j] as number) + wa * (centred[base + j] as number);
+  // Weights per BLOCK_ROWS rows (the random init's streams are per such block); rows from any store.
+  eachCentredBlock(prepared, (from, n, centred) => {
+    for (let start = from; start < from + n; start += BLOCK_ROWS) {
+      const rows = Math.min(BLOCK_ROWS, from + n - start);
+      const w = weightsFor(start, rows);
+      for (let i = 0; i < rows; i++) {
+        const base = (start - from + i) * d;
+        for (let c = 0; c < k; c++) {
+          const wc = w[i * k + c] as number;
+          if (wc === 0) continue;
+          stats.n[c] = (stats.n[c] as number) + wc;
+          for (let a = 0; a < d; a++) {
+            const wa = wc * (centred[base + a] as number);
+            stats.s1[c * d + a] = (stats.s1[c * d + a] as number) + wa;
+            for (let j = 0; j < d; j++) stats.s2[c * d * d + a * d + j] = (stats.s2[c * d * d + a * d + j] as number) + wa * (centred[base + j] as number);
+          }
         }
       }
     }
-  }
+  });
   return stats;
 }
 
 /** k-means++ seeding (D² sampling, weighted by row weights) and nearest-centre labels, float64 on the host. */
 function kmeansPlusPlusLabels(prepared: GmmPrepared, k: number, rng: Rng): Int32Array {
-  const { nRows: n, nFeatures: d, centred: x } = prepared;
+  const { nRows: n, nFeatures: d } = prepared;
   const rw = prepared.weights;
   const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   const labels = new Int32Array(n);
@@ -138,18 +143,22 @@ function kmeansPlusPlusLabels(prepared: GmmPrepared, k: number, rng: Rng): Int32
       for (let i = 0; i < n; i++) total += score[i] = (rw === undefined ? 1 : (rw[i] as number)) * (dist[i] as number);
       centre = total > 0 ? rng.categorical(score) : pickRow(prepared, rng);
     }
-    const base = centre * d;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const diff = (x[i * d + j] as number) - (x[base + j] as number);
-        s += diff * diff;
+    const at = centredRows(prepared, centre, 1).slice();
+    // Rows from any store (memory or a row source), in order.
+    eachCentredBlock(prepared, (start, rows, x) => {
+      for (let r = 0; r < rows; r++) {
+        const i = start + r;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const diff = (x[r * d + j] as number) - (at[j] as number);
+          s += diff * diff;
+        }
+        if (s < (dist[i] as number)) {
+          dist[i] = s;
+          labels[i] = c;
+        }
       }
-      if (s < (dist[i] as number)) {
-        dist[i] = s;
-        labels[i] = c;
-      }
-    }
+    });
   }
   return labels;
 }

@@ -18,6 +18,7 @@ import { frameLogJacobian, paramsToFrame } from './gmm-frame.js';
 import { blockLayout, blockStats, featureCount, gmmFeatures, quadraticPairs, type DataBlock, type FeatureLayout, type GmmPrepared } from './gmm-data.js';
 import { factorCovariances, gmmStatsAlgebra } from './gmm-math.js';
 import { asFloat32, downloadTensor, hostChunks, missingChunks, MISSING_CHUNK_ROWS } from './gmm-missing.js';
+import { streamedHostChunks } from './gmm-stream.js';
 import type { GmmParams, GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -86,6 +87,11 @@ function inOriginalUnits(s: GmmStructure, frame: Float64Array): GmmStructure {
 function frameStructure(prepared: GmmPrepared, params: GmmParams, precision: Precision, numerics: GmmNumerics): GmmStructure {
   const k = params.weights.length;
   if (precision === 'float64') {
+    if (prepared.stream !== undefined) {
+      // Streamed data: blocks follow the row cache's blocks (the block-size hint is ignored).
+      const streamed = streamedHostChunks(prepared, params, centredMeansOf(prepared, params));
+      return { kind: 'finite', precision: 'float64', nRows: prepared.nRows, nComponents: k, algebra: gmmStatsAlgebra, chunks: () => streamed, dispose() {} };
+    }
     // One list of chunks per block-size hint (incremental E-steps ask for small blocks); tables are computed lazily.
     const bySize = new Map<number, FiniteChunk<GmmStats>[]>();
     const chunksOf = (maxRows: number): FiniteChunk<GmmStats>[] => {
@@ -185,6 +191,7 @@ function tensorStructure(prepared: GmmPrepared, params: GmmParams, numerics: Gmm
       built = undefined;
       for (const t of diffs.values()) t.dispose();
       diffs.clear();
+      block.release?.();
     };
     caches.push(release);
     const phi = (): tf.Tensor2D => {

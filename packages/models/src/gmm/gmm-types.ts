@@ -3,6 +3,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { RowSource } from '@emlab/core';
 
 /** Covariance structure, as in scikit-learn. @category Gaussian mixtures */
 export type CovarianceType = 'full' | 'diag' | 'spherical' | 'tied';
@@ -55,8 +56,13 @@ export interface GmmStats {
   readonly frame?: Float64Array;
 }
 
-/** Data a Gaussian mixture accepts: rows of numbers, a 2-D tensor, or a dense row-major matrix (e.g. a CSV table). @category Gaussian mixtures */
-export type GmmData = readonly (readonly number[])[] | tf.Tensor2D | DenseMatrix;
+/**
+ * Data a Gaussian mixture accepts: rows of numbers, a 2-D tensor, a dense row-major matrix (e.g. a CSV
+ * table), or a {@link RowSource} (rows read from disk block by block: data larger than memory, see
+ * `@emlab/core/node`'s `openRowSource`).
+ * @category Gaussian mixtures
+ */
+export type GmmData = readonly (readonly number[])[] | tf.Tensor2D | DenseMatrix | RowSource;
 
 /** A dense row-major matrix. @category Gaussian mixtures */
 export interface DenseMatrix {
