@@ -75,11 +75,21 @@ export const chainSampler: LatentSampler<ChainStructure, null> = {
       total = total === undefined ? scaled : algebra.add(total, scaled);
     }
     const q = unitMeanAndStdErr(unitLogJoint, sizes);
+    let stdErr = q.stdErr;
+    if (request.estimate && !Number.isFinite(stdErr)) {
+      // Too few units for a spread between them (one draw per sequence): the spread about the exact
+      // mean E_q[log p(x, z)] = log p(x) − H(q) from forward–backward instead, σ̂² = Σ_u n_u (ā_u − E)² / U,
+      // an unbiased variance estimate for any number of draws (as the chain stochastic E-step's).
+      const exactMean = logLikelihood - entropy;
+      let ss = 0;
+      for (let u = 0; u < U; u++) ss += sizes[u]! * (unitLogJoint[u]! - exactMean) ** 2;
+      stdErr = Math.sqrt(ss / U / m);
+    }
     return {
       units,
       nDraws: m,
       stats: total,
-      ...(request.estimate ? { estimate: { value: q.mean + entropy, stdErr: q.stdErr }, logLikelihood } : {}),
+      ...(request.estimate ? { estimate: { value: q.mean + entropy, stdErr }, logLikelihood } : {}),
       diagnostics: { nDraws: m, ess: m },
     };
   },
