@@ -17,7 +17,6 @@
  * @module
  */
 import type { ConvergencePolicy } from './convergence.js';
-import type { OptionSchema } from './option-schema.js';
 import type { Precision } from './precision.js';
 import type { Rng } from './rng.js';
 import type { LatentStructure } from './structures.js';
@@ -138,5 +137,3 @@ export interface EStep<L extends LatentStructure = LatentStructure, St = unknown
   readonly convergence?: ConvergencePolicy;
 }
 
-/** Options schema entry shared by registrations (re-exported for plug-in authors). @category Interfaces */
-export type { OptionSchema };

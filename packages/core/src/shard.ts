@@ -307,6 +307,7 @@ export function mergeShardOutcomes(replies: readonly ShardReply[]): { readonly n
       outcomes[b.index] = b.outcome;
     }
   }
+  // biome-ignore lint/complexity/useIndexOf: holes of a sparse array must count (indexOf skips them)
   const missing = outcomes.findIndex((o) => o === undefined);
   if (missing >= 0) throw new EmError('INTERNAL', `block ${missing} of ${first.nBlocks} was evaluated by no shard`);
   return { nComponents: first.nComponents, outcomes: outcomes as FiniteOutcome<unknown>[] };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { EmError, createRng, isRowSource, reopenRowSource } from '@emlab/core';
+import { type EmError, createRng, isRowSource, reopenRowSource } from '@emlab/core';
 
 /** The error a promise rejects with (a promise that resolves fails the test). */
 const failure = (p: Promise<unknown>): Promise<EmError> =>

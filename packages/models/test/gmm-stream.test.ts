@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { EmError, createRng, fit, omitTimings, toJson, type RowSource } from '@emlab/core';
+import { type EmError, createRng, fit, omitTimings, toJson, type RowSource } from '@emlab/core';
 import { openRowSource, threadShards } from '@emlab/core/node';
 import '@emlab/exact';
 import '@emlab/montecarlo';

@@ -6,7 +6,7 @@
  * within 4 standard errors (the seeds' spread / √6).
  */
 import { describe, expect, it } from 'vitest';
-import { createEStep, createRng, EmError, fit, listESteps } from '@emlab/core';
+import { createEStep, createRng, type EmError, fit, listESteps } from '@emlab/core';
 import '@emlab/exact';
 import { chainSampler, mcemEStep, saemEStep } from '@emlab/montecarlo';
 import { hiddenMarkovModel } from '@emlab/models';

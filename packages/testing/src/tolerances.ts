@@ -2,8 +2,6 @@
  * Tolerances for tests, derived from float32 roundoff.
  * @module
  */
-import { FLOAT32_UNIT_ROUNDOFF } from '@emlab/core';
-
 /** Relative tolerance for a float32 quantity computed with O(D) operations and compared to a float64 reference. @category Testing */
 export const FLOAT32_REL_TOL = 1e-4;
 
@@ -18,4 +16,3 @@ export function closeRel(a: number, b: number, rel = FLOAT32_REL_TOL, floor = 1)
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), floor);
 }
 
-export { FLOAT32_UNIT_ROUNDOFF };

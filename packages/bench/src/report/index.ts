@@ -21,9 +21,9 @@ import { buildSections, METRIC_COLUMNS, TIE_RELATIVE, type MeanSd, type ReportSe
 import { chartSpec, pairedSpec, renderSvg, type ChartKind } from './charts.js';
 import { escapeHtml, formatNumber, scriptJson, STYLE } from './html.js';
 
-export { buildSections, isApproximate, meanSd, METRIC_COLUMNS, TIE_RELATIVE, FLOOR_RELATIVE } from './aggregate.js';
+export { buildSections, isApproximate, meanSd, METRIC_COLUMNS } from './aggregate.js';
 export type { MeanSd, MetricColumn, PairedPoint, ReportSection, RunSeries, SeriesPoint, TableRow, WinTieLoss } from './aggregate.js';
-export { chartSpec, pairedSpec, renderSvg } from './charts.js';
+export { chartSpec, renderSvg } from './charts.js';
 export type { ChartKind } from './charts.js';
 export { escapeHtml, formatNumber } from './html.js';
 

@@ -209,7 +209,7 @@ export async function runHmmDecode(args: readonly string[], io: CliIo): Promise<
   if (resultFile === undefined) throw badFlag('--result', NO_VALUE, 'is required', FITTED_REMEDY);
   const columnsText = text(parsed, 'columns');
   const columns = columnsText === undefined ? undefined : columnsText.split(',').map((s) => s.trim());
-  if (columns !== undefined && columns.some((c) => c === '')) throw badFlag('--columns', columnsText, 'has an empty column name', 'pass comma-separated column names, e.g. --columns a,b');
+  if (columns?.some((c) => c === '')) throw badFlag('--columns', columnsText, 'has an empty column name', 'pass comma-separated column names, e.g. --columns a,b');
   const sequenceColumn = text(parsed, 'sequence-column');
   const out = text(parsed, 'out');
   const proba = on(parsed, 'proba');

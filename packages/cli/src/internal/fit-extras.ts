@@ -173,11 +173,6 @@ export function checkStandardErrorsApply(model: { readonly name: string; readonl
   }
 }
 
-/** `fitOnline`'s option paths → flags (`options.batchSize` → `--minibatch-size`), for error messages. */
-export const ONLINE_OPTION_FLAGS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(ONLINE_FLAG_KEYS.map(([flag, key]) => [key, `--${flag}`])),
-  heldOut: '--held-out-file',
-};
 
 /**
  * `e` from `standardErrors` in flag terms: its options are `--se-method` and `--replicates`, anything

@@ -116,8 +116,6 @@ export const SELECT_FLAGS = {
   json: flag({ name: 'json', description: 'print the table, every cell and the best fit as JSON on stdout' }),
 } as const satisfies Readonly<Record<string, FlagSpec>>;
 
-/** A flag by name. */
-export type FlagName = keyof typeof FLAGS;
 
 /** A group of flags in a command's help. */
 export interface FlagGroup {

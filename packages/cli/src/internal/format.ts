@@ -15,7 +15,3 @@ export function sig(x: number | null | undefined, digits = 12): string {
   return x.toExponential(digits - 1).replace(/\.?0+e/, 'e');
 }
 
-/** A duration in seconds. */
-export function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}

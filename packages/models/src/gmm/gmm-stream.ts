@@ -64,7 +64,6 @@ function streamedMeans(source: RowSource, scale: Float64Array | undefined): { of
  */
 export function prepareStreamed(source: RowSource, options: PrepareGmmOptions): GmmPrepared {
   if (options.weights !== undefined) throw emError('INVALID_ARGUMENT', ['options', 'weights'], 'weights', 'are not supported for rows read from disk (a RowSource)', 'fit without weights, or load the rows into memory');
-  const rows = source.nRows;
   const cols = source.nColumns;
   const w = 1;
   // The frame (applyFrame 'auto'): column spreads about the raw means, and the largest deviations.

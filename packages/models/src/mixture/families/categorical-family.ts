@@ -94,7 +94,7 @@ export function categoricalFamily(options: CategoricalFamilyOptions = {}): Compo
   const { columns, levels: rawLevels, ...rest } = options;
   const o = parseOptions(CATEGORICAL_FAMILY_OPTIONS, { ...rest, ...(rawLevels === undefined ? {} : { levels: levelsOption(rawLevels) }) }, { owner: 'categoricalFamily', pathOf: (k) => ['options', 'family', k] });
   const given = o['levels'] as number[] | undefined;
-  if (given !== undefined && given.some((l) => !Number.isInteger(l))) throw emError('INVALID_ARGUMENT', ['options', 'family', 'levels'], given, 'must be integers >= 2', 'pass the number of levels of each column');
+  if (given?.some((l) => !Number.isInteger(l))) throw emError('INVALID_ARGUMENT', ['options', 'family', 'levels'], given, 'must be integers >= 2', 'pass the number of levels of each column');
   const levelsFor = (cols: number): number[] | undefined => {
     if (given === undefined) return undefined;
     if (given.length === 1) return Array.from({ length: cols }, () => given[0] as number);

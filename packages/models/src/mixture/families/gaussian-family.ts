@@ -14,7 +14,7 @@ import type { GmmParams, GmmStats } from '../../gmm/gmm-types.js';
 import { COVARIANCE_MODEL_DESCRIPTORS, COVARIANCE_MODELS, covarianceMStep, covarianceParameterCount, DegenerateComponentError, type CovarianceModel } from '../covariance-models.js';
 import { EMPTY_COMPONENT_WEIGHT, type ComponentFamily, type FamilyBlock, type FamilyColumnsView, type FamilyData, type FamilyMStepContext, type FamilyMStepResult, type FamilyStructure } from '../component-family.js';
 import { addLogDensity, addMoments, gaussianFactors, mirrorUpper } from '../internal/gaussian-kernel.js';
-import { badParams, covarianceRoundoffScale, checkNumbers, columnMoments, flatMatrices, flatRows, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
+import { badParams, covarianceRoundoffScale, checkNumbers, columnMoments, flatMatrices, nestedMatrices, nestedRows, permuted } from '../internal/arrays.js';
 
 /** Parameters of a Gaussian family: K means and covariances in the data's units. @category General mixtures */
 export interface GaussianFamilyParams {
@@ -486,7 +486,3 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
   };
 }
 
-/** Flat means `[K·D]` of Gaussian-family parameters (tests, benchmarks). @internal */
-export function gaussianFamilyMeans(params: GaussianFamilyParams): Float64Array {
-  return flatRows(params.means, (params.means[0] as number[]).length);
-}

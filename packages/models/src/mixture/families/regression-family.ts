@@ -355,7 +355,7 @@ export function regressionFamily(options: RegressionFamilyOptions = {}): Compone
         events.push({ type: 'reinitialized', component: c, detail: `component ${c} was ${ctx.empty.includes(c) ? 'empty' : 'degenerate (singular normal equations or zero residual variance)'}; reinitialized through data row ${r}`, value: r });
       }
       if (equal) {
-        const v = variances.find((x, c) => !bad.has(c)) ?? Math.max(prep.yVariance, floor);
+        const v = variances.find((_x, c) => !bad.has(c)) ?? Math.max(prep.yVariance, floor);
         variances.fill(v);
       }
       return { params: { coefficients: betas.map((b) => fromCentred(prep, b, intercept)), variances }, events };

@@ -138,10 +138,6 @@ function mirror(s: StudentTStats): StudentTStats {
   return s;
 }
 
-/** Entropy of Gamma(shape a, rate b): a − log b + log Γ(a) + (1 − a) ψ(a). @internal */
-export function gammaEntropy(a: number, b: number): number {
-  return a - Math.log(b) + logGamma(a) + (1 - a) * digamma(a);
-}
 
 /**
  * The ν maximizing n[(ν/2) log(ν/2) − log Γ(ν/2)] + (ν/2)(Σ w E[log u] − Σ w E[u]) on [lo, hi]:

@@ -53,13 +53,6 @@ export function nestedRows(flat: ArrayLike<number>, k: number, d: number): numbe
   return Array.from({ length: k }, (_, c) => Array.from({ length: d }, (_, j) => flat[c * d + j] as number));
 }
 
-/** `[K][D]` → row-major `[K·D]`. */
-export function flatRows(m: readonly (readonly number[])[], d: number): Float64Array {
-  const out = new Float64Array(m.length * d);
-  m.forEach((row, k) => row.forEach((v, j) => (out[k * d + j] = v)));
-  return out;
-}
-
 /** Throws `INVALID_PARAMS` at `path` with `problem` and `remedy`. */
 export function badParams(path: Path, value: unknown, problem: string, remedy: string): never {
   throw emError('INVALID_PARAMS', path, value, problem, remedy);
@@ -119,7 +112,3 @@ export function permuted<T>(items: readonly T[], order: readonly number[]): T[] 
   return order.map((k) => items[k] as T);
 }
 
-/** Deep copy of nested number arrays (JSON data). */
-export function copyNested<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x)) as T;
-}
