@@ -13,7 +13,7 @@ export interface RunColumn {
 }
 
 const TYPES: Readonly<Record<string, RunColumn['type']>> = {
-  index: 'int', nIter: 'int', passes: 'int', eStepCalls: 'int', iterationsToBest: 'int', nDegenerate: 'int', attempts: 'int', nWarnings: 'int',
+  index: 'int', nIter: 'int', passes: 'double', eStepCalls: 'int', iterationsToBest: 'int', nDegenerate: 'int', attempts: 'int', nWarnings: 'int',
   converged: 'boolean',
   id: 'string', group: 'string', dataset: 'string', model: 'string', method: 'string', seed: 'string', methodName: 'string', family: 'string', status: 'string', errorCode: 'string', initHash: 'string',
   convergenceReason: 'string', convergencePolicy: 'string', precision: 'string', boundKind: 'string', error: 'string',

@@ -3,6 +3,7 @@
  * known states, or a CSV of sequences), the `hmm` model, and the chain E-steps compared from shared
  * starts; held-out data are whole sequences.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +25,12 @@ beforeAll(async () => {
         { id: 'csv', kind: 'hidden-markov-model', options: { file: 'seqs.csv', sequenceColumn: 'seq' } },
       ],
       models: [{ id: 'hmm', type: 'hmm', options: { nStates: 2, covarianceType: 'diag' } }],
-      esteps: ['exact', 'hard', { id: 'ffbs', method: 'stochastic', options: { nDraws: 2 } }],
+      esteps: ['exact', 'hard', { id: 'ffbs', method: 'stochastic', options: { nDraws: 2 } }, { id: 'inc', method: 'incremental', options: { blocks: 10 } }],
       seeds: [0, 1],
       stopping: { maxIter: 15 },
       heldOut: { fraction: 0.25, seed: 0 },
     },
-    { workers: 1, baseDir: dir, report: false, parquet: false },
+    { workers: 1, baseDir: dir, outDir: join(dir, 'out'), report: false, parquet: 'runs' },
   );
 });
 afterAll(async () => {
@@ -38,7 +39,8 @@ afterAll(async () => {
 
 describe('HMM data sets in suites', () => {
   it('runs every chain method on both data sets from one shared start per seed', () => {
-    expect(results.runs).toHaveLength(2 * 3 * 2);
+    // incremental EM counts fractional passes (1/B per call): runs.parquet stores them as doubles.
+    expect(results.runs).toHaveLength(2 * 4 * 2);
     for (const r of results.runs) expect(r.status, `${r.id}: ${r.error?.message ?? ''}`).toBe('ok');
     for (const ds of ['sim', 'csv']) {
       for (const seed of [0, 1]) {
@@ -56,6 +58,7 @@ describe('HMM data sets in suites', () => {
     }
     const bounds = results.runs.filter((r) => r.dataset === 'csv').map((r) => r.metrics.boundKind);
     expect(new Set(bounds)).toEqual(new Set(['log-likelihood', 'lower-bound', 'estimate']));
+    expect(existsSync(join(dir, 'out', 'runs.parquet'))).toBe(true);
   });
 
   it('options that do not go together are errors naming the option', async () => {

@@ -287,9 +287,9 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
   it('the default suite validates', async () => {
     const { loadSuite } = await import('@emlab/bench');
     const loaded = await loadSuite(new URL('../../../benchmarks/suites/default.json', import.meta.url).pathname);
-    expect(loaded.suite.esteps.map((e) => e.method)).toEqual(['exact', 'hard', 'stochastic', 'gradient', 'mcem', 'saem', 'laplace']);
+    expect(loaded.suite.esteps.map((e) => e.method)).toEqual(['exact', 'hard', 'tempered', 'sparse', 'incremental', 'mean-field', 'vb', 'stochastic', 'gradient', 'mcem', 'saem', 'laplace']);
     expect(loaded.suite.seeds).toHaveLength(3);
-    expect(loaded.suite.datasets.every((d) => ['gaussian-mixture', 'bayesian-network', 'glmm'].includes(d.kind))).toBe(true);
+    expect(loaded.suite.datasets.every((d) => ['gaussian-mixture', 'bayesian-network', 'glmm', 'hidden-markov-model'].includes(d.kind))).toBe(true);
   });
 });
 
