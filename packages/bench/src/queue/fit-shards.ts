@@ -151,7 +151,9 @@ export function queueShards(options: QueueShardsOptions): ShardEngine {
           if (state === 'failed') {
             throw emError('WORKER_LOST', ['options', 'workers'], shard, `shard ${shard} of iteration ${request.iteration} failed after ${job?.attemptsMade ?? '?'} attempt(s): ${job?.failedReason ?? 'no reason given'}`, 'check the workers (same emlab version, backend and plug-ins), start more, then fit again');
           }
-          if (state === 'completed' && job !== undefined && job !== null) {
+          // A job that completed between reading it and reading its state has no return value in the
+          // object read before: the next round reads it again.
+          if (state === 'completed' && job !== undefined && job !== null && job.returnvalue !== null && job.returnvalue !== undefined) {
             const reply = decodeV8(String(job.returnvalue)) as ShardReply;
             await job.remove().catch(() => undefined);
             return reply;

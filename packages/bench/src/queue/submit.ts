@@ -106,7 +106,13 @@ export async function runOnQueue(o: ExecOptions, tasks: readonly RunTask[], q: S
       const job = await Job.fromId(queue, id);
       if (job === undefined || job === null) return false;
       const state = await job.getState();
-      if (state === 'completed') settle(id, decodeOutcome(job.returnvalue));
+      if (state === 'completed') {
+        // The job may have completed between reading it and reading its state: its return value is
+        // then not in the object read before; read it again (or let the next poll settle it).
+        const done = job.returnvalue === null || job.returnvalue === undefined ? await Job.fromId(queue, id) : job;
+        if (done?.returnvalue === null || done?.returnvalue === undefined) return true;
+        settle(id, decodeOutcome(done.returnvalue));
+      }
       else if (state === 'failed') settle(id, failedOutcome(job.data as RunJob, job.failedReason, job.attemptsMade));
       return true;
     };
