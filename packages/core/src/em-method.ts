@@ -23,8 +23,8 @@ export function reinitialized(events: readonly ModelEvent[]): boolean {
   return events.some((e) => e.type === 'reinitialized');
 }
 
-/** Central-difference gradient norm of θ ↦ f(θ) / W in a parametrization (float64). */
-function gradientNormOf(f: (v: Float64Array) => number, at: Float64Array, totalWeight: number): number {
+/** Central-difference gradient norm of θ ↦ f(θ) / W in a parametrization (float64). @internal */
+export function gradientNormOf(f: (v: Float64Array) => number, at: Float64Array, totalWeight: number): number {
   let sq = 0;
   const v = Float64Array.from(at);
   for (let i = 0; i < at.length; i++) {

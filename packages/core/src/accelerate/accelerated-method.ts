@@ -35,6 +35,7 @@ import { monotonicityTolerance } from '../tolerance.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import type { EmMap, EmMapResult } from './em-map.js';
 import { isMethod } from '../method.js';
+import { gradientNormOf } from '../em-method.js';
 
 /** Options of {@link acceleratedMethod}. @category Acceleration */
 export interface AcceleratedMethodOptions {
@@ -367,20 +368,7 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
       const stats = current.stats;
       // Fisher's identity: with q exact at θ, ∇θ E_q log p(x, z | θ) = ∇ log p(x | θ).
       const f = (v: Float64Array): number => model.expectedLogJoint(stats, par.fromVector(v));
-      const at = Float64Array.from(current.theta);
-      let sq = 0;
-      for (let i = 0; i < at.length; i++) {
-        const x = at[i] as number;
-        const h = 1e-5 * Math.max(1, Math.abs(x));
-        at[i] = x + h;
-        const up = f(at);
-        at[i] = x - h;
-        const down = f(at);
-        at[i] = x;
-        const g = (up - down) / (2 * h) / fc.totalWeight;
-        sq += g * g;
-      }
-      return Math.sqrt(sq);
+      return gradientNormOf(f, current.theta, fc.totalWeight);
     },
     degenerate() {
       if (model.degenerate === undefined || current === undefined) return [];
