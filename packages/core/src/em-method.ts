@@ -12,11 +12,11 @@ import type { FitContext, Method, MethodSession, MethodStep, RestartContext, Res
 import type { MStepResult, Model, ModelEvent, PreparedData } from './model.js';
 import { nowMs } from './platform.js';
 import type { Precision } from './precision.js';
-import { PRECISIONS } from './precision.js';
+import { PRECISIONS, unitRoundoff } from './precision.js';
 import type { IterationRecord, MonotonicityViolation } from './result.js';
 import { mergeShardOutcomes, replayStructure, type ShardSession } from './shard.js';
 import type { LatentStructure } from './structures.js';
-import { beyondConditioningCap, monotonicityTolerance } from './tolerance.js';
+import { beyondConditioningCap, MONOTONICITY_FACTOR, monotonicityTolerance } from './tolerance.js';
 
 /** A reinitialization may lower the bound legitimately: such half-steps are not checked. */
 export function reinitialized(events: readonly ModelEvent[]): boolean {
@@ -158,20 +158,25 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
         }
         degenerateSeen = new Set(now.map((dc) => dc.component));
       }
-      const ill = precision === 'float32' && beyondConditioningCap(boundAfterE, fc.totalWeight, roundoffScale);
+      const ill = beyondConditioningCap(boundAfterE, fc.totalWeight, roundoffScale);
       if (ill) {
-        events.push({ type: 'ill-conditioned', detail: `the model's conditioning magnitude ${roundoffScale.toExponential(2)} exceeds what the float32 monotonicity check can allow for`, value: roundoffScale });
-        if (!warnedIllConditioned && !rc.precision.canRefine) {
+        const u = unitRoundoff(precision);
+        events.push({ type: 'ill-conditioned', detail: `the model's conditioning magnitude ${roundoffScale.toExponential(2)} exceeds what the ${precision} monotonicity check can allow for: bound changes below about ${(MONOTONICITY_FACTOR * u * roundoffScale).toExponential(1)} are roundoff`, value: roundoffScale });
+        if (!warnedIllConditioned && precision === 'float32' && !rc.precision.canRefine) {
           warnedIllConditioned = true;
           fc.warn(`${model.name}: the fit is ill-conditioned for float32 arithmetic (conditioning ${roundoffScale.toExponential(2)}); use precision 'float64' or 'auto' for trustworthy bounds`);
         }
+        // float64: the event only; a drop the roundoff actually causes is warned about as a marked violation.
       }
       const exempt = switched ? 'precision switched to float64 (the E-half compares bounds of two arithmetics)' : e.exempt;
       const violations: MonotonicityViolation[] = [];
       if (strict) {
         const check = (halfStep: 'E' | 'M', before: number, after: number, scale: number, slack = 0): void => {
           const tolerance = monotonicityTolerance(before, after, fc.totalWeight, scale, precision) + slack;
-          if (after < before - tolerance) violations.push({ halfStep, drop: before - after, tolerance });
+          if (!(after < before - tolerance)) return;
+          // Beyond the conditioning cap the drop may be the data's roundoff amplified by Σ⁻¹: recorded, and marked.
+          const illConditioned = beyondConditioningCap(Math.min(before, after), fc.totalWeight, scale);
+          violations.push({ halfStep, drop: before - after, tolerance, ...(illConditioned ? { illConditioned: true as const } : {}) });
         };
         if (prev !== undefined && !reinitialized(prev.events) && exempt === undefined) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));
         if (!reinitialized(events)) check('M', boundAfterE, boundAfterM, roundoffScale, m.boundSlack ?? 0);

@@ -18,6 +18,13 @@ export interface MonotonicityViolation {
   /** How much the bound dropped (> 0). */
   readonly drop: number;
   readonly tolerance: number;
+  /**
+   * The half-step's conditioning magnitude exceeded the cap of `monotonicityTolerance` (the record
+   * has an `ill-conditioned` event): the drop may be roundoff amplified by a near-singular Σ⁻¹.
+   * In float64 such a violation is recorded and warned about but does not stop a fit under
+   * `monotonicity: 'throw'` (no finer arithmetic exists); in float32 it does (use float64).
+   */
+  readonly illConditioned?: true;
 }
 
 /**

@@ -7,11 +7,11 @@
  * about 3.8e-6 relative in float32 and 7e-15 relative in float64. The factor
  * 64 covers the log-sum-exp, the matmuls and the block sums; W (the total row
  * weight) keeps δ meaningful when L is near 0; S is the model's
- * `roundoffScale` (its conditioning: float32 errors in near-singular
- * directions are amplified by Σ⁻¹). S is capped at 2¹⁰ · max(|L|, W) so that no
- * data set can switch the check off: beyond the cap the fit records an
- * `ill-conditioned` event (and precision `auto` moves to float64) instead of
- * allowing thousands of nats. An M-step that maximizes a regularized objective
+ * `roundoffScale` (its conditioning: errors in near-singular directions are
+ * amplified by Σ⁻¹). S is capped at 2¹⁰ · max(|L|, W) (so δ never exceeds 7.3e-12
+ * relative in float64), so that no data set can switch the check off: beyond
+ * the cap the fit records an `ill-conditioned` event (and precision `auto`
+ * moves to float64) instead of allowing thousands of nats. An M-step that maximizes a regularized objective
  * adds its exact `boundSlack`.
  *
  * @module
@@ -41,7 +41,11 @@ export function monotonicityTolerance(before: number, after: number, totalWeight
   return MONOTONICITY_FACTOR * unitRoundoff(precision) * Math.max(base, Math.min(roundoffScale, CONDITIONING_CAP * base));
 }
 
-/** Whether S exceeds the cap of {@link monotonicityTolerance} (the fit is ill-conditioned for this check). @category Numerics */
+/**
+ * Whether S exceeds the cap of {@link monotonicityTolerance} (the fit is ill-conditioned for this
+ * check: bound changes below 64 · u · S may be roundoff).
+ * @category Numerics
+ */
 export function beyondConditioningCap(bound: number, totalWeight: number, roundoffScale: number): boolean {
   return roundoffScale > CONDITIONING_CAP * Math.max(Math.abs(bound), totalWeight);
 }

@@ -4,7 +4,7 @@
  * the M-step with its degenerate-component policy, and E_q[log p(x, z | θ)].
  * @module
  */
-import { choleskyWithJitter, emError, EmError, inverseFromCholesky, type ModelEvent, type Rng, type StatsAlgebra } from '@emlab/core';
+import { choleskyWithJitter, emError, EmError, inverseFromCholesky, solveLower, type ModelEvent, type Rng, type StatsAlgebra } from '@emlab/core';
 import type { CovarianceType, GmmParams, GmmStats } from './gmm-types.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -384,21 +384,32 @@ export function gmmParameterCount(type: CovarianceType, k: number, d: number): n
 }
 
 /**
- * The magnitude float32 roundoff in L(q, θ) is relative to (see core's
- * `monotonicityTolerance`): S = Σ_k n_k tr(Σ_k) tr(Σ_k⁻¹) / D. It is about
- * N·D for well-conditioned covariances and grows with a component's condition
- * number, because float32 errors in the statistics along its near-zero
- * directions are multiplied by Σ_k⁻¹.
+ * The magnitude roundoff in L(q, θ) is relative to (see core's `monotonicityTolerance`):
+ * S = Σ_k n_k [tr(Σ_k) tr(Σ_k⁻¹) / D + δ_kᵀ Σ_k⁻¹ δ_k], δ_k = μ_k − the statistics' reference
+ * point for component k. The first term is about N·D for well-conditioned covariances and grows
+ * with a component's condition number, because errors in the statistics along its near-zero
+ * directions are multiplied by Σ_k⁻¹. The second is the cancellation in re-centring the
+ * statistics at μ_k (`s2 − s1 δᵀ − δ s1ᵀ + n δδᵀ`): its terms are n δᵀΣ⁻¹δ in size, large when θ
+ * moved far, in units of a tight component, since the E-step that gathered the statistics.
  * @category Gaussian mixtures
  */
 export function gmmRoundoffScale(stats: GmmStats, params: GmmParams): number {
   const d = stats.d;
+  const factors = factorCovariances(params);
   let scale = 0;
   for (let c = 0; c < stats.k; c++) {
+    const n = stats.n[c] as number;
+    if (n === 0) continue;
     const cov = params.covariances[c] as number[][];
+    const L = factors.chol[c] as Float64Array;
     let tr = 0;
     for (let i = 0; i < d; i++) tr += (cov[i] as number[])[i] as number;
-    scale += ((stats.n[c] as number) * tr * inverseTrace(params, c)) / d;
+    const mu = params.means[c] as number[];
+    const shift = new Float64Array(d);
+    for (let i = 0; i < d; i++) shift[i] = (mu[i] as number) - (stats.ref[c * d + i] as number);
+    let maha = 0;
+    for (const v of solveLower(L, d, shift)) maha += v * v;
+    scale += n * ((tr * traceOfInverse(L, d)) / d + maha);
   }
   return scale;
 }

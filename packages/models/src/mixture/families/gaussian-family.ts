@@ -467,7 +467,7 @@ export function gaussianFamily(options: GaussianFamilyOptions = {}): ComponentFa
       return gmmExpectedLogJoint(stats, f.gmm, f.factors);
     },
     roundoffScale(stats, params) {
-      return covarianceRoundoffScale(stats.n, params.covariances);
+      return covarianceRoundoffScale(stats.n, params.covariances, { means: params.means, ref: stats.ref });
     },
     nParameters(params) {
       const K = params.means.length;

@@ -4,16 +4,18 @@
  * column summaries.
  * @module
  */
-import { cholesky, emError, inverseFromCholesky } from '@emlab/core';
+import { cholesky, emError, inverseFromCholesky, solveLower } from '@emlab/core';
 
 type Path = readonly (string | number)[];
 
 /**
  * Σ_k n_k tr(Σ_k) tr(Σ_k⁻¹) / d (as the Gaussian mixture's): how much rounding in log-densities
  * with covariances `covs` `[K][D][D]` is magnified (the condition of each Σ_k, weighted by its
- * rows). Infinity when a covariance is not positive definite.
+ * rows), plus Σ_k n_k δ_kᵀ Σ_k⁻¹ δ_k when `centring` gives the means and the statistics' reference
+ * points `[K·D]` (δ_k = μ_k − reference: see the Gaussian mixture's `gmmRoundoffScale`). Infinity
+ * when a covariance is not positive definite.
  */
-export function covarianceRoundoffScale(n: ArrayLike<number>, covs: readonly (readonly (readonly number[])[])[]): number {
+export function covarianceRoundoffScale(n: ArrayLike<number>, covs: readonly (readonly (readonly number[])[])[], centring?: { readonly means: readonly (readonly number[])[]; readonly ref: ArrayLike<number> }): number {
   let scale = 0;
   covs.forEach((cov, k) => {
     const d = cov.length;
@@ -31,7 +33,14 @@ export function covarianceRoundoffScale(n: ArrayLike<number>, covs: readonly (re
     const inv = inverseFromCholesky(L, d);
     let trInv = 0;
     for (let i = 0; i < d; i++) trInv += inv[i * d + i] as number;
-    scale += ((n[k] as number) * tr * trInv) / d;
+    // The re-centring of the statistics at μ_k cancels terms of size n δᵀΣ⁻¹δ (δ = μ_k − reference).
+    let maha = 0;
+    if (centring !== undefined) {
+      const mu = centring.means[k] as readonly number[];
+      const shift = Float64Array.from({ length: d }, (_, i) => (mu[i] as number) - (centring.ref[k * d + i] as number));
+      for (const v of solveLower(L, d, shift)) maha += v * v;
+    }
+    scale += (n[k] as number) * ((tr * trInv) / d + maha);
   });
   return scale;
 }
