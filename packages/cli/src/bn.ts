@@ -16,6 +16,8 @@ import { NO_VALUE, aboutFlag, asTyped, badFlag, flagError, problemOf } from './i
 import { commandFlags, commandSpec, type CommandSpec } from './internal/commands.js';
 import { fitFlags } from './internal/fit-flags.js';
 import { inTerms, parseCommandArgs, readInitParams, runFitJob, vocabulary } from './internal/fit-session.js';
+import type { Vocabulary } from './internal/rephrase.js';
+import { fitScaleFlags, fitWorkers, type FitWorkers } from './internal/scale-flags.js';
 import { monteCarloLines } from './internal/summary.js';
 import { checkApplies, methodFromFlags } from './internal/method-flags.js';
 import { sig } from './internal/format.js';
@@ -199,6 +201,7 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
   if (out === undefined && !on(parsed, 'json')) throw badFlag('--out', NO_VALUE, 'is required (or --json to print the fit on stdout)', 'pass e.g. --out fitted.bif (or fitted.json)');
   const outFormat = out === undefined ? undefined : formatOf('--out', out);
   const options = fitFlags(parsed);
+  const scale = fitScaleFlags(parsed, undefined);
   const method = methodFromFlags(mf.registration.structureKind, parsed, mf.registration.defaultMethod);
   const init = options.init ?? 'random';
   if (options.initParams === undefined && !['random', 'network'].includes(init)) {
@@ -212,8 +215,9 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
   nodeList('frozen', given['frozen'] as string[] | undefined, net);
   const progress = new Progress(io, `bn fit ${dataFile}`, 'log-likelihood');
   const interrupt = new Interrupt(io, 'the fit');
+  let engine: FitWorkers | undefined;
   try {
-    const v = vocabulary(mf, dataFile);
+    const v: Vocabulary = { ...vocabulary(mf, dataFile), ...(scale.workersFlag === undefined ? {} : { workersFlag: scale.workersFlag }) };
     progress.note(`reading ${dataFile}`);
     const weightsColumn = text(parsed, 'weights-column');
     let read: WeightedBnData;
@@ -227,7 +231,8 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
     const model = await inTerms(v, () => mf.registration.create({ ...given, network: net }));
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model));
     checkApplies(method, model, data, `--estep ${method.name}`, v);
-    const result = await runFitJob({ model, data, weights, method, options, initParams, progress, interrupt, vocabulary: v }, warnings);
+    engine = await fitWorkers(scale);
+    const result = await runFitJob({ model, data, weights, method, options, initParams, progress, interrupt, vocabulary: v, workers: engine.workers }, warnings);
     if (result === null) {
       io.stderr('emlab: interrupted: the fit stopped; nothing was written\n');
       return 130;
@@ -263,5 +268,6 @@ export async function runBnFit(args: readonly string[], io: CliIo): Promise<numb
     return 0;
   } finally {
     interrupt.dispose();
+    await engine?.close();
   }
 }

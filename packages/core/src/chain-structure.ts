@@ -102,6 +102,31 @@ export interface ChainStructure<S = unknown> extends LatentStructure {
    * `logEmission()` of a block should be computed lazily (when called), so that skipping a block is cheap.
    */
   chunks(options?: ChainChunkOptions): Iterable<ChainChunk<S>>;
+  /**
+   * Set by a sharded fit (see `shard.ts`), never by models: how the block loop treats the blocks.
+   * Absent: every block is evaluated here.
+   */
+  readonly shard?: ChainShardView<S>;
+}
+
+/**
+ * How {@link reduceChainChunks} treats the blocks of a sharded fit (the `chain` twin of `FiniteShardView`).
+ *
+ * - On a worker (`owns` and `collect`): only the blocks the shard owns are evaluated (a shard owns the
+ *   blocks whose first ROW lies in its row range, so shards get similar numbers of time steps), and
+ *   each outcome goes to `collect` with its block index; the loop's own totals are then partial.
+ * - On the main thread (`outcomes`): the blocks were evaluated elsewhere; the loop adds their outcomes
+ *   in block order exactly as it would have added its own, so the E-step's result is bit-identical to
+ *   an unsharded run, whatever the number of shards.
+ * @category Structures
+ */
+export interface ChainShardView<S> {
+  /** Worker: whether this shard evaluates the block (by index and first row, `ChainChunk.rowStart`). */
+  readonly owns?: (index: number, rowStart: number) => boolean;
+  /** Worker: receives every evaluated block's outcome (a method, so `ChainStructure<S>` stays assignable to `ChainStructure<unknown>`). */
+  collect?(index: number, outcome: ChainOutcome<S>): void;
+  /** Main thread: every block's outcome, by block index (the structure's `chunks()` is not used). */
+  readonly outcomes?: readonly ChainOutcome<S>[];
 }
 
 /** Narrows a structure to `chain`. @category Structures */
@@ -146,6 +171,13 @@ export interface ChainChoice {
   readonly marginals?: Float64Array;
   /** Values to add up over blocks in float64 (standard-error terms, diagnostics). */
   readonly sums?: Readonly<Record<string, number>>;
+  /**
+   * Per-block vectors (counts, flags) added up elementwise over blocks in float64, in block order: the
+   * E-step's diagnostics. An E-step must keep what it learns from blocks here (or in `sums`), not in
+   * variables of its own, so that its result is the same when blocks are evaluated on other threads or
+   * machines (`EStep.shardable`).
+   */
+  readonly totals?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /** A block's (or the whole structure's) contribution. @category Structures */
@@ -164,6 +196,8 @@ export interface ChainOutcome<S> {
   readonly logLikelihood: number | undefined;
   /** The E-step's sums. */
   readonly sums: Readonly<Record<string, number>>;
+  /** The E-step's per-block vectors, added elementwise (absent when the E-step reports none). */
+  readonly totals?: Readonly<Record<string, Float64Array>>;
   /** Rows (time steps) and sequences covered (unweighted). */
   readonly rows: number;
   readonly sequences: number;
@@ -263,7 +297,7 @@ export function evaluateChainChunk<S>(chunk: ChainChunk<S>, nStates: number, ind
     ? chunk.sampleStats(weighted, trans, init, blockRng.child('latent'))
     : chunk.stats(weighted, trans, init);
   const bound = logJoint + choice.entropy;
-  return {
+  const out: ChainOutcome<S> = {
     stats,
     bound,
     logJoint,
@@ -273,6 +307,10 @@ export function evaluateChainChunk<S>(chunk: ChainChunk<S>, nStates: number, ind
     rows,
     sequences: lengths.length,
   };
+  if (choice.totals === undefined) return out;
+  const totals: Record<string, Float64Array> = {};
+  for (const [key, values] of Object.entries(choice.totals)) totals[key] = Float64Array.from(values);
+  return { ...out, totals };
 }
 
 /** Adds a block's outcome to a running total. */
@@ -285,6 +323,7 @@ class Totals<S> {
   rows = 0;
   sequences = 0;
   readonly sums: Record<string, number> = {};
+  totals: Record<string, Float64Array> | undefined;
 
   constructor(private readonly algebra: StatsAlgebra<S>) {}
 
@@ -297,19 +336,62 @@ class Totals<S> {
     this.rows += o.rows;
     this.sequences += o.sequences;
     for (const [key, v] of Object.entries(o.sums)) this.sums[key] = (this.sums[key] ?? 0) + v;
+    if (o.totals !== undefined) {
+      this.totals ??= {};
+      for (const [key, v] of Object.entries(o.totals)) {
+        const acc = this.totals[key];
+        if (acc === undefined) this.totals[key] = Float64Array.from(v);
+        else for (let i = 0; i < v.length; i++) acc[i] = (acc[i] as number) + (v[i] as number);
+      }
+    }
   }
 
-  result(): ChainOutcome<S> {
-    if (this.stats === undefined) throw new EmError('INTERNAL', 'reduceChainChunks: no block was selected (the structure has no sequences)');
-    const { stats, bound, logJoint, entropy, logLikelihood, sums, rows, sequences } = this;
-    return { stats, bound, logJoint, entropy, logLikelihood, sums, rows, sequences };
+  /** The total; on a shard worker (which may own no block) possibly without statistics. */
+  result(shardWorker = false): ChainOutcome<S> {
+    if (this.stats === undefined && !shardWorker) throw new EmError('INTERNAL', 'reduceChainChunks: no block was selected (the structure has no sequences)');
+    const { bound, logJoint, entropy, logLikelihood, sums, rows, sequences, totals } = this;
+    const out = { stats: this.stats as S, bound, logJoint, entropy, logLikelihood, sums, rows, sequences };
+    return totals === undefined ? out : { ...out, totals };
+  }
+}
+
+/**
+ * The blocks of a chain structure as (index, outcome thunk) pairs: evaluated here, replayed from a
+ * sharded fit's outcomes (main thread), or only the shard's own (worker).
+ */
+function* chainBlockOutcomes<S>(structure: ChainStructure<S>, rng: Rng, choose: (block: ChainBlock) => ChainChoice, select: ((index: number) => boolean) | undefined): Generator<{ index: number; outcome: () => ChainOutcome<S> }> {
+  const view = structure.shard;
+  if (view?.outcomes !== undefined) {
+    for (let i = 0; i < view.outcomes.length; i++) {
+      if (select !== undefined && !select(i)) continue;
+      const o = view.outcomes[i] as ChainOutcome<S>;
+      yield { index: i, outcome: () => o };
+    }
+    return;
+  }
+  let index = 0;
+  for (const chunk of structure.chunks()) {
+    const i = index++;
+    if (select !== undefined && !select(i)) continue;
+    if (view?.owns !== undefined && !view.owns(i, chunk.rowStart)) continue;
+    yield {
+      index: i,
+      outcome: () => {
+        const o = evaluateChainChunk(chunk, structure.nStates, i, rng, choose);
+        view?.collect?.(i, o);
+        return o;
+      },
+    };
   }
 }
 
 /**
  * The shared block loop of every chain E-step: per block, the E-step's `choose` picks q (and, for Monte
  * Carlo E-steps, draws) from the block's float64 batch, and {@link evaluateChainChunk} accounts for it;
- * statistics are added with the structure's algebra and every sum in float64.
+ * statistics are added with the structure's algebra and every sum in float64, in block order.
+ *
+ * In a sharded fit (`structure.shard`, see `shard.ts`) the blocks are evaluated on workers and their
+ * outcomes added here in the same order, so the result does not depend on the number of shards.
  *
  * @param choose - gets each block (its batch, a block stream) and returns q's marginals and counts.
  * @example
@@ -328,15 +410,12 @@ class Totals<S> {
  */
 export function reduceChainChunks<S>(structure: ChainStructure<S>, rng: Rng, choose: (block: ChainBlock) => ChainChoice, options: ReduceChainOptions<S> = {}): ChainOutcome<S> {
   const totals = new Totals(structure.algebra);
-  let index = 0;
-  for (const chunk of structure.chunks()) {
-    const i = index++;
-    if (options.select !== undefined && !options.select(i)) continue;
-    const o = evaluateChainChunk(chunk, structure.nStates, i, rng, choose);
-    options.onBlock?.(i, o);
+  for (const b of chainBlockOutcomes(structure, rng, choose, options.select)) {
+    const o = b.outcome();
+    options.onBlock?.(b.index, o);
     totals.add(o);
   }
-  return totals.result();
+  return totals.result(structure.shard?.collect !== undefined);
 }
 
 /**
@@ -353,15 +432,12 @@ export async function reduceChainChunksAsync<S>(
 ): Promise<ChainOutcome<S>> {
   const totals = new Totals(structure.algebra);
   const pause = yielder();
-  let index = 0;
-  for (const chunk of structure.chunks()) {
-    const i = index++;
-    if (options.select !== undefined && !options.select(i)) continue;
+  for (const b of chainBlockOutcomes(structure, rng, choose, options.select)) {
     if (options.signal?.aborted) throw new EmError('ABORTED', 'the E-step was aborted', { path: ['options', 'signal'] });
-    const o = evaluateChainChunk(chunk, structure.nStates, i, rng, choose);
-    options.onBlock?.(i, o);
+    const o = b.outcome();
+    options.onBlock?.(b.index, o);
     totals.add(o);
     await pause();
   }
-  return totals.result();
+  return totals.result(structure.shard?.collect !== undefined);
 }

@@ -14,7 +14,7 @@ import { nowMs } from './platform.js';
 import type { Precision } from './precision.js';
 import { PRECISIONS, unitRoundoff } from './precision.js';
 import type { IterationRecord, MonotonicityViolation } from './result.js';
-import { mergeShardOutcomes, replayStructure, type ShardSession } from './shard.js';
+import { mergeShardOutcomes, replayShardStructure, type ShardSession } from './shard.js';
 import type { LatentStructure } from './structures.js';
 import { beyondConditioningCap, MONOTONICITY_FACTOR, monotonicityTolerance } from './tolerance.js';
 
@@ -80,8 +80,7 @@ export function emMethod(eStep: EStep): Method {
 async function structureAt<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, PD>, params: P, precision: Precision, shards: ShardSession | undefined, request: { rngPath: string; iteration: number; passes: number }): Promise<LatentStructure> {
   if (shards === undefined) return fc.model.structure(fc.prepared, params, { precision });
   const replies = await shards.evaluate({ params, precision, ...request });
-  const { nComponents, outcomes } = mergeShardOutcomes(replies);
-  return replayStructure(outcomes, fc.prepared.nRows, nComponents, fc.model.stats as never, precision);
+  return replayShardStructure(mergeShardOutcomes(replies), { nRows: fc.prepared.nRows, algebra: fc.model.stats as never, precision, structure: () => fc.model.structure(fc.prepared, params, { precision }) });
 }
 
 function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContext<D, P, S, PD>, rc: RestartContext<P>, shards?: ShardSession): RestartRun<P> {

@@ -65,6 +65,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { emError } from './errors.js';
+import type { FactorGraphShardView } from './factor-graph-blocks.js';
 import type { StatsAlgebra } from './stats.js';
 import type { LatentStructure } from './structures.js';
 
@@ -136,7 +137,10 @@ export interface EvidencePatterns {
   readonly values: Int32Array;
   readonly counts: Float64Array;
   readonly rowPattern: Int32Array;
-  /** Patterns in batches of at most `batchSize`, with their indicator tensors (empty when built with `upload: false`). */
+  /**
+   * Patterns in batches of at most `batchSize`, with their indicator tensors (empty when built with
+   * `upload: false`; on a shard worker only the batches it owns).
+   */
   readonly batches: readonly EvidenceBatch[];
   /** Patterns per batch (also what host E-steps use to walk the patterns). */
   readonly batchSize: number;
@@ -160,6 +164,12 @@ export interface FactorGraphStructure<S = unknown> extends LatentStructure, Fact
    * row-major over `spec.families[i]`.
    */
   stats(familyCounts: readonly Float64Array[]): S;
+  /**
+   * Set by a sharded fit (see `shard.ts`), never by models: how the block loop
+   * (`reduceFactorGraphBlocks`, in `factor-graph-blocks.ts`) treats the blocks of patterns.
+   * Absent: every block is evaluated here.
+   */
+  readonly shard?: FactorGraphShardView<S>;
 }
 
 /** Narrows a structure to `factor-graph`. @category Structures */
@@ -257,9 +267,45 @@ export function evidencePatterns(values: Int32Array, nRows: number, cardinalitie
   const patternValues = new Int32Array(nPatterns * nv);
   firstRow.forEach((r, p) => patternValues.set(values.subarray(r * nv, (r + 1) * nv), p * nv));
   const counts = Float64Array.from(countsList);
+  return evidenceFromPatterns({ values: patternValues, counts, rowPattern, nRows }, cardinalities, { batchSize, ...(options.upload === undefined ? {} : { upload: options.upload }) });
+}
+
+/** The host arrays of {@link EvidencePatterns}, as they travel to shard workers. @category Structures */
+export interface EvidencePatternArrays {
+  /** `[nPatterns × nVariables]` state or −1. */
+  readonly values: Int32Array;
+  /** `[nPatterns]` multiplicities (sums of row weights). */
+  readonly counts: Float64Array;
+  /** `[nRows]` pattern of every row; may be empty where no query maps rows to patterns (shard workers). */
+  readonly rowPattern: Int32Array;
+  readonly nRows: number;
+}
+
+/** Options of {@link evidenceFromPatterns}. @category Structures */
+export interface EvidenceFromPatternsOptions {
+  /** Patterns per batch. Default {@link FACTOR_GRAPH_BATCH}. */
+  readonly batchSize?: number;
+  /** Upload indicator tensors (float32 kernels). Default true. */
+  readonly upload?: boolean;
+  /** Upload only the batches whose first pattern this returns true for (a shard worker's own). Default all. */
+  readonly owns?: (start: number) => boolean;
+}
+
+/**
+ * {@link EvidencePatterns} from patterns already grouped (what {@link evidencePatterns} builds from rows,
+ * and what a shard worker rebuilds from the arrays it gets): batches of `batchSize` patterns, with
+ * indicator tensors uploaded for the batches `owns` selects (`batches` then lists only those).
+ * @category Structures
+ */
+export function evidenceFromPatterns(arrays: EvidencePatternArrays, cardinalities: readonly number[], options: EvidenceFromPatternsOptions = {}): EvidencePatterns {
+  const nv = cardinalities.length;
+  const batchSize = options.batchSize ?? FACTOR_GRAPH_BATCH;
+  const { values: patternValues, counts, rowPattern, nRows } = arrays;
+  const nPatterns = counts.length;
   const batches: EvidenceBatch[] = [];
   try {
     for (let start = 0; start < nPatterns && options.upload !== false; start += batchSize) {
+      if (options.owns !== undefined && !options.owns(start)) continue;
       const size = Math.min(batchSize, nPatterns - start);
       const indicators: (tf.Tensor2D | null)[] = [];
       for (let v = 0; v < nv; v++) {

@@ -22,9 +22,12 @@ export type { LatentStructure } from './structures.js';
 export { evaluateFiniteChunk, isFiniteStructure, reduceFiniteChunks, reduceFiniteChunksAsync, structurePrecision } from './finite.js';
 export { isRowSource, registerRowSourceOpener, reopenRowSource } from './row-source.js';
 export type { RowSource } from './row-source.js';
-export { ShardWorker, checkShardable, isShardEngine, mergeShardOutcomes, registerShardEngineFactory, replayStructure, resolveShardEngine, shardRange } from './shard.js';
+export { SHARDABLE_KINDS, ShardWorker, checkShardable, isShardEngine, mergeShardOutcomes, registerShardEngineFactory, replayShardStructure, replayStructure, resolveShardEngine, shardModelSpec, shardRange } from './shard.js';
 export type {
+  MergedShardOutcomes,
   ModelShardHooks,
+  ReplayContext,
+  ShardableKind,
   ShardArray,
   ShardBlockOutcome,
   ShardEngine,
@@ -32,6 +35,7 @@ export type {
   ShardExportContext,
   ShardImportContext,
   ShardModelSpec,
+  ShardOutcome,
   ShardPayload,
   ShardReply,
   ShardRequest,
@@ -43,9 +47,11 @@ export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, Finite
 export { isFactorialChainStructure, productChain } from './factorial-chain.js';
 export type { FactorialChainCounts, FactorialChainStructure } from './factorial-chain.js';
 export { evaluateChainChunk, isChainStructure, reduceChainChunks, reduceChainChunksAsync } from './chain-structure.js';
-export type { ChainBlock, ChainChoice, ChainChunk, ChainChunkOptions, ChainOutcome, ChainStructure, ReduceChainOptions } from './chain-structure.js';
-export { FACTOR_GRAPH_BATCH, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
-export type { EvidenceBatch, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
+export type { ChainBlock, ChainChoice, ChainChunk, ChainChunkOptions, ChainOutcome, ChainShardView, ChainStructure, ReduceChainOptions } from './chain-structure.js';
+export { FACTOR_GRAPH_BATCH, evidenceFromPatterns, evidencePatterns, expectedLogFactors, isFactorGraphStructure, marginalizeTable, scopeSize, subTableOffsets, validateFactorGraphSpec } from './factor-graph.js';
+export { factorGraphBlockRanges, reduceFactorGraphBlocks } from './factor-graph-blocks.js';
+export type { FactorGraphBlock, FactorGraphChoice, FactorGraphOutcome, FactorGraphShardView } from './factor-graph-blocks.js';
+export type { EvidenceBatch, EvidenceFromPatternsOptions, EvidencePatternArrays, EvidencePatternOptions, EvidencePatterns, FactorGraph, FactorGraphSpec, FactorGraphStructure, FactorGraphVariable } from './factor-graph.js';
 export { isContinuousStructure } from './continuous.js';
 export type { ContinuousDerivatives, ContinuousMode, ContinuousStructure } from './continuous.js';
 export { boundKindOf } from './estep.js';

@@ -66,6 +66,7 @@ export function chainExactEStep(options: Readonly<Record<string, unknown>> & Cha
     kind: 'chain',
     family: 'exact',
     options: { variant },
+    shardable: true,
     async run(structure, ctx) {
       const r = await reduceChainChunksAsync(structure, ctx.rng, choose, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       const logLikelihood = r.logLikelihood as number;

@@ -8,9 +8,9 @@
  * @see Jensen, F. V., Lauritzen, S. L. & Olesen, K. G. (1990). Bayesian updating in causal probabilistic networks by local computations (Hugin).
  * @module
  */
-import { expectedLogFactors, marginalizeTable, parseOptions, registerEStep, type EStep, type FactorGraphSpec, type FactorGraphStructure, type OptionSchema } from '@emlab/core';
-import { calibrateHost } from './fg-calibrate-host.js';
-import { calibrateTensor, MAX_TABLE_ENTRIES, type Calibration } from './fg-calibrate-tensor.js';
+import { EmError, expectedLogFactors, marginalizeTable, parseOptions, reduceFactorGraphBlocks, registerEStep, type EStep, type FactorGraphSpec, type FactorGraphStructure, type OptionSchema } from '@emlab/core';
+import { hostCalibrator } from './fg-calibrate-host.js';
+import { MAX_TABLE_ENTRIES, tensorCalibrator, type Calibration } from './fg-calibrate-tensor.js';
 import { planFor, type CliquePlan, type Plan } from './fg-plan.js';
 
 export { MAX_TABLE_ENTRIES };
@@ -64,19 +64,38 @@ export function factorGraphExactEStep(options: FactorGraphExactOptions = {}): ES
     kind: 'factor-graph',
     family: 'exact',
     options: { maxTableEntries },
+    shardable: true,
     async run(structure, ctx) {
       const plan = planFor(structure.spec, structure.evidence);
-      const cal = ctx.precision === 'float64' ? await calibrateHost(structure, structure.evidence, plan) : calibrateTensor(structure, structure.evidence, plan, maxTableEntries);
       const spec = structure.spec;
-      const familyCounts = scopeCounts(spec, plan, cal, spec.families, plan.familyClique);
-      // A Bayesian network's factor scopes are its families (one array): marginalize once.
-      const factorCounts = spec.factorScopes === spec.families ? familyCounts : scopeCounts(spec, plan, cal, spec.factorScopes, plan.factorClique);
-      const expectedLogJoint = expectedLogFactors(structure, factorCounts) + (structure.logConstant ?? 0) * structure.evidence.totalWeight;
-      const logLikelihood = cal.logLikelihood;
+      const evidence = structure.evidence;
+      const host = ctx.precision === 'float64' ? hostCalibrator(structure, evidence, plan) : undefined;
+      // Uploaded on the first block this thread evaluates (none on the main thread of a sharded fit).
+      const tensor = host === undefined ? tensorCalibrator(structure, evidence, plan, maxTableEntries) : undefined;
+      let r;
+      try {
+        // Block by block (each from zero, added in block order), so that shards can evaluate blocks.
+        r = await reduceFactorGraphBlocks(structure, ctx.rng, async (block) => {
+          let weight = 0;
+          for (let p = block.start; p < block.start + block.size; p++) weight += evidence.counts[p] as number;
+          let cal: Calibration;
+          if (host !== undefined) cal = await host.block(block.start, block.size, weight);
+          else if (block.batch !== undefined) cal = (tensor as ReturnType<typeof tensorCalibrator>).batch(block.batch, weight);
+          else throw new EmError('INTERNAL', `the evidence batch at pattern ${block.start} was not uploaded (float32 needs the indicator tensors: prepare with float32 among the precisions)`);
+          const familyCounts = scopeCounts(spec, plan, cal, spec.families, plan.familyClique);
+          // A Bayesian network's factor scopes are its families (one array): marginalize once.
+          const factorCounts = spec.factorScopes === spec.families ? familyCounts : scopeCounts(spec, plan, cal, spec.factorScopes, plan.factorClique);
+          const expectedLogJoint = expectedLogFactors(structure, factorCounts) + (structure.logConstant ?? 0) * weight;
+          return { stats: structure.stats(familyCounts), bound: cal.logLikelihood, entropy: cal.logLikelihood - expectedLogJoint, logLikelihood: cal.logLikelihood };
+        }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
+      } finally {
+        tensor?.dispose();
+      }
+      const logLikelihood = r.logLikelihood as number;
       return {
-        stats: structure.stats(familyCounts),
+        stats: r.stats,
         bound: logLikelihood,
-        entropy: logLikelihood - expectedLogJoint,
+        entropy: r.entropy,
         logLikelihood,
         diagnostics: {
           nPatterns: structure.evidence.nPatterns,

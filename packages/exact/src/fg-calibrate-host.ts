@@ -61,6 +61,25 @@ export async function calibrateHost(graph: FactorGraph, evidence: EvidencePatter
   return run.finish();
 }
 
+/**
+ * Calibration block by block (the E-step's block loop): `block(start, size, weight)` calibrates patterns
+ * `[start, start + size)` from zero and returns their Σ_p m_p log p(e_p | θ) (+ the log constant times
+ * `weight`, the block's Σ m_p) and clique counts, yielding to the event loop between patterns.
+ */
+export function hostCalibrator(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): { block(start: number, size: number, weight: number): Promise<Calibration> } {
+  const run = hostCalibration(graph, evidence, plan);
+  return {
+    async block(start, size, weight) {
+      const pause = yielder();
+      for (let p = start; p < start + size; p++) {
+        run.pattern(p);
+        await pause();
+      }
+      return run.take(weight);
+    },
+  };
+}
+
 /** {@link calibrateHost} without yielding (one-instance queries). */
 export function calibrateHostSync(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): Calibration {
   const run = hostCalibration(graph, evidence, plan);
@@ -68,7 +87,7 @@ export function calibrateHostSync(graph: FactorGraph, evidence: EvidencePatterns
   return run.finish();
 }
 
-function hostCalibration(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): { pattern(p: number): void; finish(): Calibration } {
+function hostCalibration(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): { pattern(p: number): void; finish(): Calibration; take(weight: number): Calibration } {
   const cards = graph.spec.variables.map((v) => v.cardinality);
   const hc = hostCliques(plan, cards);
   const theta = cliqueTables(graph, plan);
@@ -78,7 +97,7 @@ function hostCalibration(graph: FactorGraph, evidence: EvidencePatterns, plan: P
   const muRaw = hc.map((c) => new Float64Array(c.sepSize));
   const muNorm = hc.map((c) => new Float64Array(c.sepSize));
   const delta = hc.map((c) => new Float64Array(c.sepSize));
-  const cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
+  let cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
   const counted = plan.countedCliques;
   const rootSums = new Float64Array(nc);
   const nv = evidence.nVariables;
@@ -156,5 +175,12 @@ function hostCalibration(graph: FactorGraph, evidence: EvidencePatterns, plan: P
   return {
     pattern,
     finish: () => ({ logLikelihood: logLikelihood + (graph.logConstant ?? 0) * evidence.totalWeight, cliqueCounts }),
+    // The patterns since the last take, and a fresh start (block by block).
+    take: (weight) => {
+      const out = { logLikelihood: logLikelihood + (graph.logConstant ?? 0) * weight, cliqueCounts };
+      logLikelihood = 0;
+      cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
+      return out;
+    },
   };
 }

@@ -221,6 +221,58 @@ function sliceBatch(batch: EvidenceBatch, from: number, len: number): EvidenceBa
   };
 }
 
+/**
+ * The float32 calibration batch by batch (the E-step's block loop): θ tables, ones and projections are
+ * uploaded on the first call and freed by `dispose`; `batch(b, weight)` calibrates one evidence batch
+ * from zero (in slices that fit `maxTableEntries`) and returns its Σ_p m_p log p(e_p | θ) (+ the log
+ * constant times `weight`, the batch's Σ m_p) and clique counts.
+ */
+export function tensorCalibrator(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, maxTableEntries = MAX_TABLE_ENTRIES): { batch(batch: EvidenceBatch, weight: number): Calibration; dispose(): void } {
+  let up: { thetaTables: tf.Tensor2D[]; ones: tf.Tensor2D[]; projections: Projections } | undefined;
+  // Patterns per calibration: the batch, or less when its clique tables would exceed the budget.
+  const step = Math.max(1, Math.floor(maxTableEntries / plan.tree.totalSize));
+  return {
+    batch(batch, weight) {
+      if (up === undefined) {
+        const thetaHost = cliqueTables(graph, plan);
+        const thetaTables = thetaHost.map((t, ci) => tf.tensor2d(Float32Array.from(t), [1, (plan.cliques[ci] as CliquePlan).size]));
+        const ones = graph.spec.variables.map((v) => tf.ones([1, v.cardinality]) as tf.Tensor2D);
+        up = { thetaTables, ones, projections: uploadProjections(plan) };
+      }
+      const { thetaTables, ones, projections } = up;
+      const cliqueCounts = plan.cliques.map((c) => new Float64Array(c.size));
+      let logLikelihood = 0;
+      for (let from = 0; from < batch.size; from += step) {
+        const len = Math.min(step, batch.size - from);
+        let order: readonly number[] = [];
+        const packed = tf.tidy(() => {
+          const r = calibrateBatch(plan, thetaTables, sliceBatch(batch, from, len), ones, projections);
+          order = r.order;
+          return r.packed;
+        });
+        const v = packed.dataSync();
+        packed.dispose();
+        for (let i = 0; i < len; i++) logLikelihood += (evidence.counts[batch.start + from + i] as number) * (v[i] as number);
+        let o = len;
+        for (const ci of order) {
+          const counts = cliqueCounts[ci] as Float64Array;
+          for (let j = 0; j < counts.length; j++) counts[j] = (counts[j] as number) + (v[o + j] as number);
+          o += counts.length;
+        }
+      }
+      return { logLikelihood: logLikelihood + (graph.logConstant ?? 0) * weight, cliqueCounts };
+    },
+    dispose() {
+      if (up === undefined) return;
+      for (const t of up.thetaTables) t.dispose();
+      for (const t of up.ones) t.dispose();
+      disposeProjections(up.projections);
+      up = undefined;
+    },
+  };
+}
+
+/** Calibrates every batch of `evidence` into one total (one running sum over all patterns). */
 export function calibrateTensor(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan, maxTableEntries = MAX_TABLE_ENTRIES): Calibration {
   const thetaHost = cliqueTables(graph, plan);
   const thetaTables = thetaHost.map((t, ci) => tf.tensor2d(Float32Array.from(t), [1, (plan.cliques[ci] as CliquePlan).size]));

@@ -118,6 +118,8 @@ export function chainStochasticEStep(options: Readonly<Record<string, unknown>> 
     kind: 'chain',
     family: 'monte-carlo',
     options: { nDraws },
+    // Draws come from per-sequence streams of the E-step's stream, and every per-block quantity is in the block loop.
+    shardable: true,
     async run(structure, ctx) {
       const r = await reduceChainChunksAsync(structure, ctx.rng, chainStochasticChoice(nDraws, ctx.rng), { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
       return {

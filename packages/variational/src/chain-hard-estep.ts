@@ -40,16 +40,20 @@ export function chainHardEStep(options: Readonly<Record<string, unknown>> = {}):
     kind: 'chain',
     family: 'restricted',
     options: {},
+    shardable: true,
     async run(structure, ctx) {
       const k = structure.nStates;
-      const visited = new Uint8Array(k);
+      // States a path visits, per block, in the block loop's totals (so that shards can evaluate blocks).
       const r = await reduceChainChunksAsync(structure, ctx.rng, (block) => {
         const choice = chainHardChoice(block);
         const g = choice.gamma;
+        const visited = new Float64Array(k);
         for (let i = 0; i < g.length; i++) if (g[i] === 1) visited[i % k] = 1;
-        return choice;
+        return { ...choice, totals: { visited } };
       }, { ...(ctx.signal === undefined ? {} : { signal: ctx.signal }) });
-      const emptyStates = visited.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
+      const visited = r.totals?.['visited'];
+      let emptyStates = 0;
+      for (let j = 0; j < k; j++) if (!((visited?.[j] ?? 0) > 0)) emptyStates++;
       return { stats: r.stats, bound: r.bound, entropy: r.entropy, diagnostics: { emptyStates } };
     },
   };

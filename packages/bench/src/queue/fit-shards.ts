@@ -10,7 +10,7 @@
  * @module
  */
 import { deserialize, serialize } from 'node:v8';
-import { currentBackend, emError, EmError, parseOptions, type OptionSchema, type ShardEngine, type ShardReply, type ShardRequest, type ShardSession, type ShardSessionSpec, type ShardWorkerSetup } from '@emlab/core';
+import { currentBackend, emError, EmError, parseOptions, shardModelSpec, type OptionSchema, type ShardEngine, type ShardReply, type ShardRequest, type ShardSession, type ShardSessionSpec, type ShardWorkerSetup } from '@emlab/core';
 import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX, reachRedis } from './connection.js';
 
 /** Options of {@link queueShards}. @category Queue */
@@ -128,7 +128,7 @@ export function queueShards(options: QueueShardsOptions): ShardEngine {
           format: 'emlab/fit-shards',
           formatVersion: 1,
           backend: currentBackend(),
-          setup: { model: { name: spec.model.name, options: spec.model.options }, eStep: spec.eStep, payload, precisions: spec.precisions },
+          setup: { model: shardModelSpec(spec.model), eStep: spec.eStep, payload, precisions: spec.precisions },
           nShards: shards,
         };
         const client = (await queue.client) as unknown as RedisBytes;

@@ -30,6 +30,7 @@ import { checkOutputs, commitOutputs } from '../internal/outputs.js';
 import { on, parseFlags, positionalArgs, text } from '../internal/parse-flags.js';
 import { Progress } from '../internal/progress.js';
 import type { Vocabulary } from '../internal/rephrase.js';
+import { fitScaleFlags, fitWorkers, type FitWorkers } from '../internal/scale-flags.js';
 
 const FIT_EXAMPLE = 'emlab hmm fit data.csv --states 3 --sequence-column id';
 
@@ -91,23 +92,28 @@ export async function runHmmFit(args: readonly string[], io: CliIo): Promise<num
   const given = modelOptions(mf, parsed);
   const method = methodFromFlags(registration.structureKind, parsed);
   const options = fitFlags(parsed);
+  const scale = fitScaleFlags(parsed, undefined);
   const out = text(parsed, 'out');
   await checkOutputs([['--out', out]], [['<data.csv>', file], ['--init-params', options.initParams]]);
 
   const progress = new Progress(io, `hmm fit ${file}`);
   const interrupt = new Interrupt(io, 'the fit');
+  let engine: FitWorkers | undefined;
+  // Library errors about options.workers are reported under the flag as typed.
+  const terms = (w: Vocabulary): Vocabulary => (scale.workersFlag === undefined ? w : { ...w, workersFlag: scale.workersFlag });
   try {
-    let v = vocabulary(mf);
+    let v = terms(vocabulary(mf));
     // The model is built first, so cross-option errors come before the data is read.
     await inTerms(v, () => registration.create(given));
     const loaded = await inTerms(v, () => readModelData(registration, [file], given, { progress, example: FIT_EXAMPLE }));
     const table = loaded.data as HmmTable;
-    v = vocabulary(mf, file, table.columns);
+    v = terms(vocabulary(mf, file, table.columns));
     const model = (await inTerms(v, () => registration.create(loaded.options))) as unknown as HiddenMarkovModel;
     await inTerms(v, () => model.validate(table));
     const initParams = options.initParams === undefined ? undefined : await inTerms(v, () => readInitParams(options.initParams as string, model as unknown as Model<unknown, unknown, unknown>));
     const warnings: string[] = [];
-    const result = (await runFitJob({ model: model as unknown as Model<unknown, HmmParams, unknown>, data: table, method, options, initParams, progress, interrupt, vocabulary: v }, warnings)) as FitResult<HmmParams> | null;
+    engine = await fitWorkers(scale);
+    const result = (await runFitJob({ model: model as unknown as Model<unknown, HmmParams, unknown>, data: table, method, options, initParams, progress, interrupt, vocabulary: v, workers: engine.workers }, warnings)) as FitResult<HmmParams> | null;
     if (result === null) {
       io.stderr('emlab: interrupted: the fit stopped; nothing was written\n');
       return 130;
@@ -143,6 +149,7 @@ export async function runHmmFit(args: readonly string[], io: CliIo): Promise<num
     return 0;
   } finally {
     interrupt.dispose();
+    await engine?.close();
   }
 }
 

@@ -3,7 +3,7 @@
  * one table. Light: no registry or TensorFlow.js import.
  * @module
  */
-import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SCALE_FLAGS, SELECT_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
+import { FITTING_FLAGS, FLAGS, METHOD_FLAGS, SCALE_FLAGS, SELECT_FLAGS, SHARD_FLAGS, type FlagGroup, type FlagSpec } from './flag-spec.js';
 
 /** A command of `emlab`. */
 export interface CommandSpec {
@@ -49,7 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     notes: [
       'Data: a model with numeric-table data reads a CSV with a header row of column names and numeric cells (UTF-8, or UTF-16 with a byte-order mark; RFC 4180 quoting); empty, NA, NaN, nan and ? cells are missing values, fitted through as latent variables. Other models read the files their registration describes (emlab models).',
-      'Scale: --workers N and --queue URL --shards S spread each E-step over threads or machines (models with sharding hooks, e.g. gmm; E-steps exact, hard, stochastic); the result does not depend on N or S. A .parquet or .arrow file, or a CSV with --stream, is converted once to a row cache on disk and read block by block in every pass (models that accept streamed rows, e.g. gmm; complete rows, no --weights-column). docs/scaling.md.',
+      'Scale: --workers N and --queue URL --shards S spread each E-step over threads or machines (models with sharding hooks: gmm, bn, hmm; E-steps exact, hard, stochastic); the result does not depend on N or S. A .parquet or .arrow file, or a CSV with --stream, is converted once to a row cache on disk and read block by block in every pass (models that accept streamed rows, e.g. gmm; complete rows, no --weights-column). docs/scaling.md.',
       'Output: a summary (bound, log-likelihood to 12 significant digits, precision used), or with --json the FitResult (every number exact: shortest round-trip float64). --out saves it for loadResult and --init-params. Progress lines go to stderr; Ctrl-C stops the fit and writes nothing.',
       '--online (models that read a numeric CSV) prints a line per pass on stderr and the online result (running and held-out log-likelihoods: estimates); it takes none of --n-init, --max-iter, --tol, --convergence, --precision, --record-params, --weights-column, --accelerate, --se. --se adds a table of estimates and standard errors (and "standardErrors" to --json and --out).',
     ],
@@ -147,10 +147,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     groups: [
       { title: 'Method', flags: METHOD_FLAGS },
       { title: 'Fitting', flags: [{ ...FLAGS.init, default: 'random', description: 'random (seeded Dirichlet CPTs) or network (the file\'s CPTs)' }, ...FITTING_FLAGS.filter((f) => !['init', 'record-params'].includes(f.name))] },
+      { title: 'Scale', flags: SHARD_FLAGS },
       { title: 'Output', flags: [{ ...FLAGS.out, description: 'the fitted network (.bif or .json; required unless --json)' }, { ...FLAGS.json, description: 'print the FitResult with the CPTs by node on stdout' }] },
       other(),
     ],
-    notes: ['The CSV header names nodes; cells are state names or indices; empty, NA, NaN, nan and ? cells are missing; nodes without a column are hidden.'],
+    notes: [
+      'The CSV header names nodes; cells are state names or indices; empty, NA, NaN, nan and ? cells are missing; nodes without a column are hidden.',
+      'Scale: --workers N or --queue URL --shards S spread the distinct evidence patterns over threads or machines in blocks of --batch-size patterns (exact E-step); the result does not depend on N or S. docs/scaling.md.',
+    ],
   },
   {
     name: 'bn sample',
@@ -173,12 +177,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     groups: [
       { title: 'Method', flags: METHOD_FLAGS },
       { title: 'Fitting', flags: FITTING_FLAGS.filter((f) => !['weights-column', 'precision'].includes(f.name)) },
+      { title: 'Scale', flags: SHARD_FLAGS },
       { title: 'Output', flags: [{ ...FLAGS.out, description: 'save the result (for emlab hmm decode/sample --result and --init-params; atomically)' }, { ...FLAGS.json, description: 'print the FitResult (with BIC and AIC) as JSON on stdout' }] },
       other(),
     ],
     notes: [
       'Data: a CSV with a header row; rows are time steps in order, --sequence-column groups them into sequences (rows of a sequence may be interleaved with other sequences). Cells are numbers (category labels with --emission categorical); empty, NA, NaN, nan and ? cells are missing, fitted through as latent variables.',
       'Methods: --estep exact is forward-backward, hard is Viterbi training, stochastic draws state paths (FFBS; --draws S paths per sequence). The arithmetic is float64.',
+      'Scale: --workers N or --queue URL --shards S spread the sequences over threads or machines in blocks of whole sequences (--block-rows time steps; E-steps exact, hard, stochastic); the result does not depend on N or S. docs/scaling.md.',
     ],
   },
   {

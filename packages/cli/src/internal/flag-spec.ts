@@ -132,6 +132,9 @@ export const SCALE_FLAGS: readonly FlagSpec[] = [
   FLAGS['cache-dir'],
 ];
 
+/** The scaling flags of `emlab bn fit` and `emlab hmm fit` (their data are read whole: no --stream). */
+export const SHARD_FLAGS: readonly FlagSpec[] = SCALE_FLAGS.filter((f) => ['workers', 'queue', 'shards'].includes(f.name));
+
 /** The common flags of every command that fits a model: method, fitting and output. */
 export const METHOD_FLAGS: readonly FlagSpec[] = [FLAGS.estep, FLAGS['estep-option'], FLAGS.draws];
 export const FITTING_FLAGS: readonly FlagSpec[] = [

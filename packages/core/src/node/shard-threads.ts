@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { currentBackend } from '../backend.js';
 import { EmError, emError } from '../errors.js';
 import { parseOptions, type OptionSchema } from '../option-schema.js';
-import { registerShardEngineFactory, type ShardArray, type ShardEngine, type ShardReply, type ShardRequest, type ShardSession, type ShardSessionSpec, type ShardWorkerSetup } from '../shard.js';
+import { registerShardEngineFactory, shardModelSpec, type ShardArray, type ShardEngine, type ShardReply, type ShardRequest, type ShardSession, type ShardSessionSpec, type ShardWorkerSetup } from '../shard.js';
 
 /** Options of {@link threadShards}. @category Sharding */
 export interface ThreadShardsOptions {
@@ -272,7 +272,7 @@ export function threadShards(options: ThreadShardsOptions = {}): ThreadShardEngi
         await Promise.all(ts.map((t) => t.closeSession(session)));
       };
       try {
-        await Promise.all(ts.map((t, shard) => t.open(session, { model: { name: spec.model.name, options: spec.model.options }, eStep: spec.eStep, payload, precisions: spec.precisions, shard, nShards: shards })));
+        await Promise.all(ts.map((t, shard) => t.open(session, { model: shardModelSpec(spec.model), eStep: spec.eStep, payload, precisions: spec.precisions, shard, nShards: shards })));
       } catch (e) {
         await close();
         throw e;

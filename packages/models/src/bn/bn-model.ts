@@ -22,6 +22,7 @@ import {
   type LouisTerms,
   type Model,
   type ModelEvent,
+  type ModelShardHooks,
   type MStepContext,
   type MStepResult,
   type Parametrization,
@@ -35,6 +36,7 @@ import {
 import { bnConjugate, type BnVbPosterior, type BnVbPrior } from './bn-conjugate.js';
 import { checkBnData } from './bn-data.js';
 import { bnLouisTerms } from './bn-louis.js';
+import { bnShardHooks } from './bn-shard.js';
 import { bnSimulate } from './bn-simulate.js';
 import type { BayesNet, BnData, BnNode } from './bn-types.js';
 import { validateNetwork } from './bn-validate.js';
@@ -244,6 +246,11 @@ export class BayesianNetwork implements Model<BnData, BnParams, BnStats, BnPrepa
    * every non-frozen node (α = 1 + pseudoCount by default); see `bn-conjugate.ts`.
    */
   readonly conjugate: ConjugateHooks<BnData, BnParams, BnStats, BnPrepared, BnVbPrior, BnVbPosterior>;
+  /**
+   * Sharding hooks (`fit`'s `workers`): the distinct evidence patterns are sharded in blocks of
+   * `batchSize`, each owned by the shard holding its first pattern (see `bn-shard.ts`).
+   */
+  readonly shard: ModelShardHooks<BnPrepared> = bnShardHooks(this);
 
   /** @throws EmError `INVALID_ARGUMENT` (options, network structure), `INVALID_PARAMS` (network CPTs). */
   constructor(net: BayesNet, options: BayesianNetworkOptions = {}) {

@@ -17,6 +17,7 @@ import {
   type MStepContext,
   type MStepResult,
   type Model,
+  type ModelShardHooks,
   type ModelEvent,
   type OptionSchema,
   type PrepareContext,
@@ -29,7 +30,8 @@ import { categoricalEmission } from './emissions/categorical-emission.js';
 import { gaussianEmission } from './emissions/gaussian-emission.js';
 import { gmmEmission } from './emissions/gmm-emission.js';
 import { poissonEmission } from './emissions/poisson-emission.js';
-import { readSequences, sequenceBlocks, type SequenceData } from './hmm-data.js';
+import { HMM_BLOCK_ROWS, readSequences, sequenceBlocks, type SequenceData } from './hmm-data.js';
+import { hmmShardHooks } from './hmm-shard.js';
 import { hmmConjugate, type HmmVbPosterior, type HmmVbPrior } from './hmm-conjugate.js';
 import { hmmStatsAlgebra, hmmStructure, type HmmPrepared } from './hmm-structure.js';
 import {
@@ -94,6 +96,12 @@ export interface HiddenMarkovModelOptions {
   readonly initParams?: string;
   /** Emission parameters to start from when `initParams` leaves the emission out. */
   readonly emissionParams?: EmissionParamsBase;
+  /**
+   * Time steps per E-step block of whole sequences (a longer sequence is a block of its own): bounds the
+   * E-step's memory, and is the unit a sharded fit (`fit`'s `workers`) spreads over workers. Results
+   * depend on it only through the order of float64 additions. Default {@link HMM_BLOCK_ROWS}.
+   */
+  readonly blockRows?: number;
 }
 
 const numberMatrix = (v: unknown, path: readonly (string | number)[]): number[][] => {
@@ -162,6 +170,7 @@ export const HIDDEN_MARKOV_MODEL_OPTIONS = {
   initWindow: { type: 'integer', min: 1, default: 1, flag: 'init-window', description: 'k-means init on observations averaged over a centred window of this many steps (1: single observations)' },
   params: { type: 'string', default: 'ste', flag: 'params', description: 'parameters to update: s initial, t transitions, e emission (or its letters: m means, c covariances, w mixing weights, l rates)' },
   initParams: { type: 'string', default: 'ste', flag: 'init-sets', description: 'parameters the init method sets; the others start from initialProbs, transitionMatrix, emissionParams' },
+  blockRows: { type: 'integer', min: 1, default: HMM_BLOCK_ROWS, flag: 'block-rows', description: 'time steps per E-step block of whole sequences (memory bound; the unit --workers spreads)' },
   emissionParams: {
     type: 'custom',
     shape: 'emission parameters (with their type)',
@@ -319,11 +328,23 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
     if (e === 'gaussian' || e === 'gmm') for (const key of ['covarianceType', 'regCovar']) keep.add(key);
     if (e === 'gmm') keep.add('nMix');
     for (const key of ['nCategories', 'categories', 'initialProbs', 'transitionMatrix', 'emissionParams']) if (o[key] !== undefined) keep.add(key);
+    this.blockRows = o['blockRows'] as number;
+    if (this.blockRows !== HMM_BLOCK_ROWS) keep.add('blockRows');
+    // Workers rebuild the model from the registry by its options: built-in emission families only.
+    if (typeof e === 'string') this.shard = hmmShardHooks(this);
     this.o = Object.fromEntries(Object.entries({ ...o, emission: emission.type, ...(this.initialProbs === undefined ? {} : { initialProbs: this.initialProbs }), ...(this.transitionMatrix === undefined ? {} : { transitionMatrix: this.transitionMatrix }) }).filter(([key]) => keep.has(key)));
     this.emissionParams = o['emissionParams'] as P | undefined;
   }
 
   private readonly emissionParams: P | undefined;
+  /** Time steps per E-step block (see {@link HiddenMarkovModelOptions.blockRows}). */
+  readonly blockRows: number;
+  /**
+   * Sharding hooks (`fit`'s `workers`): sequences are sharded in blocks of whole sequences, each owned by
+   * the shard holding its first time step (see `hmm-shard.ts`). Undefined for a user emission object
+   * (workers cannot rebuild it from the registry).
+   */
+  readonly shard?: ModelShardHooks<HmmPrepared<PE>>;
 
   get options(): Readonly<Record<string, unknown>> {
     return this.o;
@@ -377,7 +398,14 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
    * @throws EmError `INVALID_ARGUMENT` for weights of the wrong length.
    */
   prepare(data: HmmData, ctx: PrepareContext = { precisions: ['float64'] }): HmmPrepared<PE> {
-    const seq = this.sequences(data);
+    return this.prepareSequences(this.sequences(data), ctx);
+  }
+
+  /**
+   * {@link prepare} from sequences already read (what a shard worker rebuilds from shared arrays).
+   * @throws EmError `INVALID_ARGUMENT` for weights of the wrong length.
+   */
+  prepareSequences(seq: SequenceData, ctx: PrepareContext = { precisions: ['float64'] }): HmmPrepared<PE> {
     const s = seq.lengths.length;
     const w = ctx.weights;
     if (w !== undefined && w.length !== s) {
@@ -400,7 +428,7 @@ export class HiddenMarkovModel<P extends EmissionParamsBase = EmissionParamsBase
       offsets: seq.offsets,
       weights: w,
       totalWeight,
-      blocks: sequenceBlocks(seq.lengths),
+      blocks: sequenceBlocks(seq.lengths, this.blockRows),
       x: seq,
       emission: this.emission.prepare(seq),
       nMissingCells,
