@@ -47,21 +47,6 @@ function hostCliques(plan: Plan, cards: readonly number[]): HostClique[] {
 }
 
 /**
- * Calibrates every distinct evidence pattern in float64 and returns Σ_p m_p log p(e_p | θ) (+ the
- * log constant) and Σ_p m_p q_p(clique) per clique, like the tensor calibration. The async form
- * yields to the event loop between patterns every few milliseconds.
- */
-export async function calibrateHost(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): Promise<Calibration> {
-  const run = hostCalibration(graph, evidence, plan);
-  const pause = yielder();
-  for (let p = 0; p < evidence.nPatterns; p++) {
-    run.pattern(p);
-    await pause();
-  }
-  return run.finish();
-}
-
-/**
  * Calibration block by block (the E-step's block loop): `block(start, size, weight)` calibrates patterns
  * `[start, start + size)` from zero and returns their Σ_p m_p log p(e_p | θ) (+ the log constant times
  * `weight`, the block's Σ m_p) and clique counts, yielding to the event loop between patterns.
@@ -80,7 +65,10 @@ export function hostCalibrator(graph: FactorGraph, evidence: EvidencePatterns, p
   };
 }
 
-/** {@link calibrateHost} without yielding (one-instance queries). */
+/**
+ * Calibrates every distinct evidence pattern in float64 without yielding (one-instance queries):
+ * Σ_p m_p log p(e_p | θ) (+ the log constant) and Σ_p m_p q_p(clique) per clique.
+ */
 export function calibrateHostSync(graph: FactorGraph, evidence: EvidencePatterns, plan: Plan): Calibration {
   const run = hostCalibration(graph, evidence, plan);
   for (let p = 0; p < evidence.nPatterns; p++) run.pattern(p);
