@@ -88,9 +88,10 @@ function initOf(suite: Suite, m: number, model: AnyModel): { method: string; pat
 }
 
 /**
- * Makes the data sets and plans every run. Methods a model lists must run on it; other methods that
- * cannot run on a (data set, model) are skipped and listed with the reason; a method that runs
- * nowhere is an error.
+ * Makes the data sets and plans every run. Methods a model lists must be methods of its kind and run
+ * on at least one of its data sets (a data set one cannot take, such as VB on missing entries, is
+ * skipped and listed with the reason); other methods that cannot run on a (data set, model) are
+ * skipped and listed with the reason; a method that runs nowhere is an error.
  * @throws EmError naming `suite.…` paths
  * @internal
  */
@@ -102,6 +103,9 @@ export async function planSuite(suite: Suite, ctx: RunContext): Promise<Plan> {
   const methods = new Map<string, MethodSummary>();
   const skipped: SkippedRun[] = [];
   const firstReason = new Map<number, EmError>();
+  // Methods a model lists: why one could not run on a data set (`model/method` index), and which ran somewhere.
+  const listedReason = new Map<string, EmError>();
+  const listedRan = new Set<string>();
   for (let d = 0; d < suite.datasets.length; d++) datasets.push((await ctx.dataset(d)).summary);
   const used = new Set<number>();
   for (let d = 0; d < suite.datasets.length; d++) {
@@ -134,9 +138,13 @@ export async function planSuite(suite: Suite, ctx: RunContext): Promise<Plan> {
         const a = availability(suite, j, model, data);
         if (!a.ok) {
           if (mSpec.esteps !== undefined) {
-            // Named by this model: it must run.
+            // Named by this model: it must be a method of the model's kind, and run on at least one of
+            // its data sets (checked below); a data set it cannot take (VB with missing entries) is skipped.
             makeMethod(suite, j, model.structureKind);
-            throw new EmError(a.code === 'UNKNOWN_ESTEP' ? 'UNKNOWN_ESTEP' : 'INVALID_ARGUMENT', `suite.models[${m}].esteps lists "${spec.id}", which cannot run on data set "${data.id}": ${a.reason}`, { path: ['suite', 'models', m, 'esteps'], value: spec.id });
+            const error = new EmError(a.code === 'UNKNOWN_ESTEP' ? 'UNKNOWN_ESTEP' : 'INVALID_ARGUMENT', `suite.models[${m}].esteps lists "${spec.id}", which cannot run on data set "${data.id}": ${a.reason}`, { path: ['suite', 'models', m, 'esteps'], value: spec.id });
+            if (a.code === 'UNKNOWN_ESTEP') throw error;
+            const key = `${m}/${j}`;
+            if (!listedReason.has(key)) listedReason.set(key, error);
           }
           skipped.push({ dataset: data.id, model: mSpec.id, method: spec.id, code: a.code, reason: a.reason });
           if (!firstReason.has(j)) {
@@ -150,6 +158,7 @@ export async function planSuite(suite: Suite, ctx: RunContext): Promise<Plan> {
           continue;
         }
         used.add(j);
+        listedRan.add(`${m}/${j}`);
         methodIdx.push(j);
         if (!methods.has(spec.id)) methods.set(spec.id, { id: spec.id, method: spec.method, family: findEStep(model.structureKind, spec.method).family, options: spec.options });
       }
@@ -171,6 +180,7 @@ export async function planSuite(suite: Suite, ctx: RunContext): Promise<Plan> {
       }
     }
   }
+  for (const [key, error] of listedReason) if (!listedRan.has(key)) throw error;
   for (let j = 0; j < suite.esteps.length; j++) {
     const reason = firstReason.get(j);
     if (!used.has(j) && reason !== undefined) throw reason;

@@ -268,6 +268,20 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     await expect(runSuite({ datasets: [{ id: 'm', kind: 'gaussian-mixture', options: { nSamples: 40, nComponents: 2, nFeatures: 2, seed: 1 }, missing: { rate: 0.2 } }], models: [{ type: 'gmm' }], esteps: ['exact', 'gradient'] }, { workers: 1 })).rejects.toThrow(/^suite\.esteps\[1\]\.method = "gradient": cannot run on any model and data set of the suite \(on "m" × "gmm": .*complete data only/);
   });
 
+  it('a method a model lists runs where it can: skipped (with the reason) on a data set it cannot take, an error when it runs on none', async () => {
+    const mixture = (id: string, missing: boolean) => ({ id, kind: 'gaussian-mixture', options: { nSamples: 60, nComponents: 2, nFeatures: 2, seed: 1 }, ...(missing ? { missing: { rate: 0.2 } } : {}) });
+    // The default suite's shape: VB listed for the mixture, one of whose data sets has missing entries.
+    const r = await runSuite(
+      { datasets: [mixture('full', false), mixture('holes', true)], models: [{ type: 'gmm', esteps: ['exact', 'vb'] }], esteps: ['exact', 'vb'], seeds: [0], stopping: { maxIter: 5 } },
+      { workers: 1 },
+    );
+    expect(r.runs.map((x) => [x.id, x.status])).toEqual([['full/gmm/exact/seed=0', 'ok'], ['full/gmm/vb/seed=0', 'ok'], ['holes/gmm/exact/seed=0', 'ok']]);
+    expect(r.skipped.map((k) => [k.dataset, k.model, k.method])).toEqual([['holes', 'gmm', 'vb']]);
+    expect(r.skipped[0]?.reason).toMatch(/complete data/);
+    // Listed, but no data set of the model can take it: the suite is rejected before any run.
+    await expect(runSuite({ datasets: [mixture('holes', true)], models: [{ type: 'gmm', esteps: ['exact', 'vb'] }], esteps: ['exact', 'vb'], seeds: [0] }, { workers: 1 })).rejects.toThrow(/^suite\.models\[0\]\.esteps lists "vb", which cannot run on data set "holes": .*complete data/);
+  });
+
   it('reads CSV data sets relative to the base directory (label column → ARI) and built-in data sets', async () => {
     const { writeFile } = await import('node:fs/promises');
     const lines = ['x,label,y'];
