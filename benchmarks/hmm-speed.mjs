@@ -5,7 +5,10 @@
  * the same number of EM iterations (tol = 0).
  *
  *   npx tsc -b && node benchmarks/hmm-speed.mjs [--sequences 1000] [--steps 1000] [--states 8] [--dims 4]
- *        [--iters 10] [--python /usr/bin/python3] [--numpy-threads N] [--skip-numpy] [--skip-pomegranate] [--json out.json]
+ *        [--iters 10] [--python /usr/bin/python3] [--numpy-threads N] [--skip-numpy] [--skip-pomegranate] [--workers N] [--json out.json]
+ *
+ * `--workers N` (N > 1) runs emlab once more with each E-step sharded over N worker threads
+ * (bit-identical log-likelihood, checked) and reports its time per iteration and speed-up.
  *
  * Children, one after the other (so each peak RSS is its own):
  *   1. hmm-speed-data.mjs        data (Gaussian HMM, full covariances) and emlab's kmeans start → temp dir;
@@ -25,7 +28,7 @@ import { machineBusySeconds, parseFlags } from './bench-util.mjs';
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 
 const o = parseFlags(process.argv.slice(2), {
-  defaults: { sequences: 1000, steps: 1000, states: 8, dims: 4, iters: 10, python: '/usr/bin/python3', numpyThreads: undefined, numpy: true, pomegranate: true, json: undefined },
+  defaults: { sequences: 1000, steps: 1000, states: 8, dims: 4, iters: 10, python: '/usr/bin/python3', numpyThreads: undefined, numpy: true, pomegranate: true, workers: 1, json: undefined },
   options: {
     sequences: ['sequences', Number],
     steps: ['steps', Number],
@@ -34,10 +37,11 @@ const o = parseFlags(process.argv.slice(2), {
     iters: ['iters', Number],
     python: ['python', String],
     'numpy-threads': ['numpyThreads', String],
+    workers: ['workers', Number],
     json: ['json', String],
   },
   switches: { 'skip-numpy': { numpy: false }, 'skip-pomegranate': { pomegranate: false } },
-  usage: 'usage: node benchmarks/hmm-speed.mjs [--sequences S] [--steps T] [--states K] [--dims D] [--iters N] [--python PATH] [--numpy-threads N] [--skip-numpy] [--skip-pomegranate] [--json FILE]',
+  usage: 'usage: node benchmarks/hmm-speed.mjs [--sequences S] [--steps T] [--states K] [--dims D] [--iters N] [--python PATH] [--numpy-threads N] [--skip-numpy] [--skip-pomegranate] [--workers N] [--json FILE]',
 });
 if (!(o.iters >= 2)) throw new Error('--iters must be at least 2 (the first iteration is a warm-up)');
 
@@ -82,6 +86,13 @@ async function main() {
     const e = results.emlab;
     console.log(`emlab ${e.version} (float64 host kernels, 1 thread): ${fmt(e.msPerIter)} ms/iter (E ${fmt(e.eStepMs)} + M ${fmt(e.mStepMs)}; first ${fmt(e.iterMs[0])}), peak RSS ${mib(e.peakRssKiB)}, log-lik/row ${e.logLikelihoodPerRow.toFixed(8)}`);
     for (const w of e.warnings) console.log(`  emlab warning: ${w}`);
+    if (o.workers > 1) {
+      results.emlabSharded = await runJson(process.execPath, [here('./hmm-speed-emlab.mjs'), data.dataFile, data.paramsFile, String(iters), '--workers', String(o.workers)]);
+      const w = results.emlabSharded;
+      const same = Object.is(w.logLikelihood, e.logLikelihood);
+      results.emlabSharded.identicalLogLikelihood = same;
+      console.log(`emlab sharded over ${o.workers} worker threads: ${fmt(w.msPerIter)} ms/iter (E ${fmt(w.eStepMs)} + M ${fmt(w.mStepMs)}), ${fmt(e.msPerIter / w.msPerIter, 2)}× one thread, peak RSS ${mib(w.peakRssKiB)}, log-likelihood ${same ? 'identical to' : 'DIFFERENT from'} one thread; other processes ${fmt(w.otherCores, 2)} cores`);
+    }
     if (pythonOk && o.numpy) {
       const env = { ...process.env };
       if (o.numpyThreads) for (const v of ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS']) env[v] = String(o.numpyThreads);

@@ -8,7 +8,7 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, fit, fromJson, type FitResult } from '@emlab/core';
 import '@emlab/exact';
@@ -304,6 +304,24 @@ describe('mixed suites: missing entries, Bayesian networks, per-model methods', 
     expect(loaded.suite.esteps.map((e) => e.method)).toEqual(['exact', 'hard', 'tempered', 'sparse', 'incremental', 'mean-field', 'vb', 'stochastic', 'gradient', 'mcem', 'saem', 'laplace']);
     expect(loaded.suite.seeds).toHaveLength(3);
     expect(loaded.suite.datasets.every((d) => ['gaussian-mixture', 'bayesian-network', 'glmm', 'hidden-markov-model'].includes(d.kind))).toBe(true);
+  });
+
+  it('the default suite (npm start) plans and runs every model × method × data set it lists (one seed, 2 iterations)', async () => {
+    const { loadSuite } = await import('@emlab/bench');
+    const path = new URL('../../../benchmarks/suites/default.json', import.meta.url).pathname;
+    const { suite } = await loadSuite(path);
+    // Its own data sets, models and methods; only fewer seeds and iterations (it once stopped before its first run).
+    const r = await runSuite({ ...suite, seeds: [0], stopping: { ...suite.stopping, maxIter: 2 } }, { workers: 1, baseDir: dirname(path) });
+    expect(r.runs.every((x) => x.status === 'ok')).toBe(true);
+    const methodsOf = (model: string) => new Set(r.runs.filter((x) => x.model === model).map((x) => x.method));
+    for (const m of suite.models) expect(methodsOf(m.id)).toEqual(new Set(m.esteps));
+    // Listed methods a data set cannot take are skipped there, with the reason: VB and gradient on missing entries.
+    expect(r.skipped.map((k) => [k.dataset, k.method, k.code])).toEqual([
+      ['medium-4d-mcar', 'vb', 'INVALID_DATA'],
+      ['medium-4d-mcar', 'gradient', 'INVALID_DATA'],
+      ['medium-4d-mar', 'vb', 'INVALID_DATA'],
+      ['medium-4d-mar', 'gradient', 'INVALID_DATA'],
+    ]);
   });
 });
 
