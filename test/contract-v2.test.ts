@@ -253,3 +253,40 @@ describe('a bound that is not a number stops the fit with the reason', () => {
     expect((err as EmError).message).toMatch(/bound L\(q, θ\) is -Infinity \(log p\(x \| θ\) = -Infinity\) at iteration 1/);
   });
 });
+
+describe('float64 violations on ill-conditioned half-steps', () => {
+  /** The mixture with a broken M-step (θ_old with its first mean moved 5 sd) and a fixed conditioning magnitude S. */
+  const broken = (scale: (bound: number) => number) => {
+    const g = gaussianMixture({ nComponents: 3 });
+    let bound = 1;
+    return Object.create(g, {
+      expectedLogJoint: { value: (stats: unknown, params: GmmParams) => (bound = g.expectedLogJoint(stats as never, params)) },
+      roundoffScale: { value: () => scale(bound) },
+      mStep: {
+        value: (stats: unknown, params: GmmParams, ctx: never) => {
+          const m = g.mStep(stats as never, params, ctx);
+          const sd = Math.sqrt((params.covariances[0] as number[][])[0]?.[0] as number);
+          return { ...m, params: { ...params, means: params.means.map((mu, k) => (k === 0 ? mu.map((v, i) => (i === 0 ? v + 5 * sd : v)) : mu)) }, boundSlack: 0 };
+        },
+      },
+    }) as typeof g;
+  };
+
+  it('a drop within the roundoff of a conditioning beyond the cap is recorded, marked and warned about, and does not stop a throw fit', async () => {
+    const warnings: string[] = [];
+    const r = await fit(broken(() => 1e20), rows, { init: c.params, maxIter: 2, tol: 0, precision: 'float64', monotonicity: 'throw', onWarning: (w) => warnings.push(w) });
+    const marked = r.trace.flatMap((t) => t.violations);
+    expect(marked.length).toBeGreaterThan(0);
+    for (const v of marked) expect(v.illConditioned).toBe(true);
+    expect(r.trace.every((t) => t.events.some((e) => e.type === 'ill-conditioned'))).toBe(true);
+    expect(warnings.some((w) => w.includes('on an ill-conditioned half-step'))).toBe(true);
+  });
+
+  it('a drop larger than that roundoff is never marked: it stops a throw fit, however ill-conditioned the step', async () => {
+    // S just beyond the cap (2¹⁰ · |L|): 64 · u · S is about 1.5e-11 |L|, far below the broken M-step's drop.
+    const err = await catchEmErrorAsync(fit(broken((b) => 2 ** 11 * Math.abs(b) * 1.01), rows, { init: c.params, maxIter: 2, tol: 0, precision: 'float64', monotonicity: 'throw', ...quiet }));
+    expect(err.code).toBe('MONOTONICITY_VIOLATION');
+    expect(err.message).toMatch(/at the M-step of iteration 1/);
+    expect(err.message).not.toMatch(/ill-conditioned half-step/);
+  });
+});

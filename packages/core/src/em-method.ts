@@ -173,8 +173,10 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
         const check = (halfStep: 'E' | 'M', before: number, after: number, scale: number, slack = 0): void => {
           const tolerance = monotonicityTolerance(before, after, fc.totalWeight, scale, precision) + slack;
           if (!(after < before - tolerance)) return;
-          // Beyond the conditioning cap the drop may be the data's roundoff amplified by Σ⁻¹: recorded, and marked.
-          const illConditioned = beyondConditioningCap(Math.min(before, after), fc.totalWeight, scale);
+          // Beyond the conditioning cap, a drop within the uncapped roundoff estimate 64 · u · S may be the
+          // data's roundoff amplified by Σ⁻¹: recorded, and marked. A larger drop is never marked.
+          const roundoff = MONOTONICITY_FACTOR * unitRoundoff(precision) * Math.max(Math.abs(before), Math.abs(after), fc.totalWeight, scale) + slack;
+          const illConditioned = beyondConditioningCap(Math.min(before, after), fc.totalWeight, scale) && before - after <= roundoff;
           violations.push({ halfStep, drop: before - after, tolerance, ...(illConditioned ? { illConditioned: true as const } : {}) });
         };
         if (prev !== undefined && !reinitialized(prev.events) && exempt === undefined) check('E', prev.boundAfterM, boundAfterE, Math.max(prev.roundoffScale, scaleE));

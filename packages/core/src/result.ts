@@ -19,8 +19,9 @@ export interface MonotonicityViolation {
   readonly drop: number;
   readonly tolerance: number;
   /**
-   * The half-step's conditioning magnitude exceeded the cap of `monotonicityTolerance` (the record
-   * has an `ill-conditioned` event): the drop may be roundoff amplified by a near-singular Σ⁻¹.
+   * The half-step's conditioning magnitude S exceeded the cap of `monotonicityTolerance` (the record
+   * has an `ill-conditioned` event) and the drop is within the uncapped roundoff estimate 64 · u · S:
+   * it may be roundoff amplified by a near-singular Σ⁻¹. A larger drop is never marked.
    * In float64 such a violation is recorded and warned about but does not stop a fit under
    * `monotonicity: 'throw'` (no finer arithmetic exists); in float32 it does (use float64).
    */
