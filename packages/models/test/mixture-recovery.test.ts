@@ -7,8 +7,9 @@
  * of the estimates at these sample sizes (stated per test).
  */
 import { describe, expect, it } from 'vitest';
-import { createRng, fit, type Rng } from '@emlab/core';
+import { createRng, fit } from '@emlab/core';
 import '@emlab/exact';
+import { gammaDraw } from '../src/bn/bn-model.js';
 import { mixtureModel, type MixtureParams } from '../src/mixture/mixture-model.js';
 import type { StudentTFamilyParams } from '../src/mixture/families/student-t-family.js';
 import type { RegressionFamilyParams } from '../src/mixture/families/regression-family.js';
@@ -16,24 +17,6 @@ import type { CategoricalFamilyParams } from '../src/mixture/families/categorica
 import type { GaussianFamilyParams } from '../src/mixture/families/gaussian-family.js';
 
 const quiet = { onWarning: (): void => {} };
-
-/** Gamma(shape a, rate 1) by Marsaglia–Tsang (a ≥ 1; boosted for a < 1). */
-function gamma(rng: Rng, a: number): number {
-  if (a < 1) return gamma(rng, a + 1) * rng.uniform() ** (1 / a);
-  const d = a - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = rng.uniform();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
 
 /** Components ordered by the first mean coordinate (the fits' labels are arbitrary). */
 function byFirst<T>(items: T[], key: (t: T) => number): T[] {
@@ -51,7 +34,7 @@ describe('Student-t mixtures (McLachlan & Peel): EM with a latent scale recovers
     const rows: number[][] = [];
     for (let i = 0; i < N; i++) {
       const t = truth[i % 2]!;
-      const u = gamma(rng, t.nu / 2) / (t.nu / 2);
+      const u = gammaDraw(rng, t.nu / 2) / (t.nu / 2);
       const e = [rng.normal(), rng.normal()];
       rows.push([0, 1].map((r) => t.mu[r]! + (t.L[r]![0]! * e[0]! + t.L[r]![1]! * e[1]!) / Math.sqrt(u)));
     }

@@ -22,6 +22,7 @@
 import { choleskyWithJitter, emError, inverseFromCholesky, isContinuousStructure, isFactorGraphStructure, type ContinuousStructure, type FactorGraphStructure, type LatentStructure, type Rng } from '@emlab/core';
 import { conditionalFreeVariables, gibbsPlan, logFactorProduct } from './samplers/gibbs-plan.js';
 import type { Estimate } from './samplers/sampler.js';
+import { gammaDraw } from './internal/gamma-draw.js';
 import { modeOf } from './internal/newton.js';
 
 /** Options of {@link importanceLogLikelihood}. @category Estimates */
@@ -83,24 +84,6 @@ function lgamma(x: number): number {
   const t = z + 7.5;
   for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
   return 0.5 * LOG_2PI + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** A Gamma(shape, 1) draw (Marsaglia & Tsang). */
-function gammaDraw(rng: Rng, shape: number): number {
-  if (shape < 1) return gammaDraw(rng, shape + 1) * Math.pow(1 - rng.uniform(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = rng.normal();
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = 1 - rng.uniform();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-  }
 }
 
 /** IS over every group of a continuous structure with a Student-t proposal at the Laplace mode. */

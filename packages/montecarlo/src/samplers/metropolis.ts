@@ -26,6 +26,7 @@
  * @module
  */
 import { emError, type Rng } from '@emlab/core';
+import { gammaDraw } from '../internal/gamma-draw.js';
 
 /** Steps per random-stream block. @category Samplers */
 export const METROPOLIS_BLOCK_STEPS = 256;
@@ -169,22 +170,9 @@ class ChainStream {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** Gamma(shape, 1) by Marsaglia & Tsang (2000), shape < 1 by the u^(1/shape) boost. */
+  /** Gamma(shape, 1) from this stream (Marsaglia & Tsang, see `gammaDraw`). */
   gamma(shape: number): number {
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.uniform(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = 1 - this.uniform();
-      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
-    }
+    return gammaDraw(this, shape);
   }
 }
 
