@@ -9,7 +9,7 @@
 import { EmError } from './errors.js';
 import type { EStep, EStepResult } from './estep.js';
 import type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
-import type { MStepResult, Model, ModelEvent, PreparedData } from './model.js';
+import type { MStepResult, Model, ModelEvent, Parametrization, PreparedData } from './model.js';
 import { nowMs } from './platform.js';
 import type { Precision } from './precision.js';
 import { PRECISIONS, unitRoundoff } from './precision.js';
@@ -23,17 +23,23 @@ export function reinitialized(events: readonly ModelEvent[]): boolean {
   return events.some((e) => e.type === 'reinitialized');
 }
 
-/** Central-difference gradient norm of θ ↦ f(θ) / W in a parametrization (float64). @internal */
-export function gradientNormOf(f: (v: Float64Array) => number, at: Float64Array, totalWeight: number): number {
+/**
+ * ‖∇θ E_q[log p(x, z | θ)] / W‖₂ at θ (a vector of the parametrization `par`), by central
+ * differences in float64, for the statistics of q. With q exact at θ this is ‖∇ log p(x | θ)‖ / W
+ * (Fisher's identity); with q sampled, its Monte Carlo estimate. What the `gradient` convergence
+ * policy reads from every method.
+ * @category Methods
+ */
+export function fisherGradientNorm<P, S>(model: Model<any, P, S, any>, par: Parametrization<P>, stats: S, theta: Float64Array, totalWeight: number): number { // eslint-disable-line @typescript-eslint/no-explicit-any
   let sq = 0;
-  const v = Float64Array.from(at);
-  for (let i = 0; i < at.length; i++) {
-    const x = at[i] as number;
+  const v = Float64Array.from(theta);
+  for (let i = 0; i < theta.length; i++) {
+    const x = theta[i] as number;
     const h = 1e-5 * Math.max(1, Math.abs(x));
     v[i] = x + h;
-    const up = f(v);
+    const up = model.expectedLogJoint(stats, par.fromVector(v));
     v[i] = x - h;
-    const down = f(v);
+    const down = model.expectedLogJoint(stats, par.fromVector(v));
     v[i] = x;
     const g = (up - down) / (2 * h) / totalWeight;
     sq += g * g;
@@ -220,10 +226,8 @@ function emRestart<D, P, S, PD extends PreparedData>(eStep: EStep, fc: FitContex
     gradientNorm() {
       const p = model.parametrization?.(fc.prepared);
       if (p === undefined || lastStats === undefined || lastParamsBefore === undefined) return undefined;
-      const stats = lastStats;
       // Fisher's identity: at θ_t with q_t exact, ∇θ E_q log p(x, z | θ) = ∇ log p(x | θ_t).
-      const f = (v: Float64Array): number => model.expectedLogJoint(stats, p.fromVector(v));
-      return gradientNormOf(f, p.toVector(lastParamsBefore), fc.totalWeight);
+      return fisherGradientNorm(model, p, lastStats, p.toVector(lastParamsBefore), fc.totalWeight);
     },
     degenerate() {
       if (model.degenerate === undefined || lastStats === undefined) return [];

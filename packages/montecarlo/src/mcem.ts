@@ -21,6 +21,7 @@
  */
 import {
   emError,
+  fisherGradientNorm,
   parseOptions,
   registerEStep,
   type FitContext,
@@ -36,7 +37,7 @@ import {
   type StatsAlgebra,
 } from '@emlab/core';
 import { ascentPolicy, deltaQ } from './ascent.js';
-import { fisherGradientNorm, monteCarloRecord } from './internal/mc-record.js';
+import { monteCarloRecord } from './internal/mc-record.js';
 import { upperQuantile } from './internal/normal-quantile.js';
 import { MCMC_OPTION_ROWS, rejectMcmcOptionsForFinite, SAMPLED_KINDS, samplerFor, samplerSettings, type SampledKind } from './internal/sampler-options.js';
 import { weightedAverage } from './internal/unit-stats.js';
@@ -250,7 +251,7 @@ function mcemRestart<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, P
     gradientNorm() {
       const par = model.parametrization?.(fc.prepared);
       if (par === undefined || lastStats === undefined || lastParamsBefore === undefined) return undefined;
-      return fisherGradientNorm(model, par, lastStats, lastParamsBefore, fc.totalWeight);
+      return fisherGradientNorm(model, par, lastStats, par.toVector(lastParamsBefore), fc.totalWeight);
     },
     degenerate() {
       if (model.degenerate === undefined || lastStats === undefined) return [];

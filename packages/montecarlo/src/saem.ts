@@ -30,6 +30,7 @@
 import {
   DEFAULT_TOL,
   emError,
+  fisherGradientNorm,
   parseOptions,
   registerEStep,
   type ContinuousStructure,
@@ -45,7 +46,7 @@ import {
   type RestartRun,
   type StatsAlgebra,
 } from '@emlab/core';
-import { fisherGradientNorm, monteCarloRecord } from './internal/mc-record.js';
+import { monteCarloRecord } from './internal/mc-record.js';
 import { MCMC_OPTION_ROWS, rejectMcmcOptionsForFinite, SAMPLED_KINDS, samplerFor, samplerSettings, type SampledKind } from './internal/sampler-options.js';
 import { checkAbort } from './samplers/sampler.js';
 
@@ -263,7 +264,7 @@ function saemRestart<D, P, S, PD extends PreparedData>(fc: FitContext<D, P, S, P
     gradientNorm() {
       const p = model.parametrization?.(fc.prepared);
       if (p === undefined || lastStats === undefined || lastParamsBefore === undefined) return undefined;
-      return fisherGradientNorm(model, p, lastStats, lastParamsBefore, fc.totalWeight);
+      return fisherGradientNorm(model, p, lastStats, p.toVector(lastParamsBefore), fc.totalWeight);
     },
     degenerate() {
       if (model.degenerate === undefined || lastStats === undefined) return [];

@@ -35,7 +35,7 @@ import { monotonicityTolerance } from '../tolerance.js';
 import type { Accelerator, AcceleratorStep } from './accelerator.js';
 import type { EmMap, EmMapResult } from './em-map.js';
 import { isMethod } from '../method.js';
-import { gradientNormOf } from '../em-method.js';
+import { fisherGradientNorm } from '../em-method.js';
 
 /** Options of {@link acceleratedMethod}. @category Acceleration */
 export interface AcceleratedMethodOptions {
@@ -365,10 +365,8 @@ function acceleratedRestart<D, P, S, PD extends PreparedData>(
     },
     gradientNorm() {
       if (current === undefined) return undefined;
-      const stats = current.stats;
       // Fisher's identity: with q exact at θ, ∇θ E_q log p(x, z | θ) = ∇ log p(x | θ).
-      const f = (v: Float64Array): number => model.expectedLogJoint(stats, par.fromVector(v));
-      return gradientNormOf(f, current.theta, fc.totalWeight);
+      return fisherGradientNorm(model, par, current.stats, current.theta, fc.totalWeight);
     },
     degenerate() {
       if (model.degenerate === undefined || current === undefined) return [];

@@ -10,7 +10,7 @@
  * M-half's gain is exact given the statistics.
  * @module
  */
-import type { IterationRecord, Model, MStepResult, Parametrization, Precision } from '@emlab/core';
+import type { IterationRecord, Model, MStepResult, Precision } from '@emlab/core';
 import type { Estimate } from '../samplers/sampler.js';
 
 /** What one iteration produced. @internal */
@@ -55,22 +55,4 @@ export function monteCarloRecord<P, S>(model: Model<any, P, S, any>, it: McItera
     violations: [],
     ...(it.exempt === undefined ? {} : { exempt: it.exempt }),
   };
-}
-
-/** Central-difference ‖∇θ Q(stats, θ) / W‖₂ at θ in a parametrization (Fisher's identity with q the sampled posterior). @internal */
-export function fisherGradientNorm<P, S>(model: Model<any, P, S, any>, par: Parametrization<P>, stats: S, at: P, totalWeight: number): number { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const v = par.toVector(at);
-  let sq = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]!;
-    const h = 1e-5 * Math.max(1, Math.abs(x));
-    v[i] = x + h;
-    const up = model.expectedLogJoint(stats, par.fromVector(v));
-    v[i] = x - h;
-    const down = model.expectedLogJoint(stats, par.fromVector(v));
-    v[i] = x;
-    const g = (up - down) / (2 * h) / totalWeight;
-    sq += g * g;
-  }
-  return Math.sqrt(sq);
 }
