@@ -24,6 +24,7 @@
  * @module
  */
 import type { ChainBatch } from './chain/types.js';
+import { shardedBlocks, type BlockShardView } from './block-shard.js';
 import { EmError } from './errors.js';
 import { yielder } from './platform.js';
 import type { FloatArray } from './precision.js';
@@ -110,24 +111,12 @@ export interface ChainStructure<S = unknown> extends LatentStructure {
 }
 
 /**
- * How {@link reduceChainChunks} treats the blocks of a sharded fit (the `chain` twin of `FiniteShardView`).
- *
- * - On a worker (`owns` and `collect`): only the blocks the shard owns are evaluated (a shard owns the
- *   blocks whose first ROW lies in its row range, so shards get similar numbers of time steps), and
- *   each outcome goes to `collect` with its block index; the loop's own totals are then partial.
- * - On the main thread (`outcomes`): the blocks were evaluated elsewhere; the loop adds their outcomes
- *   in block order exactly as it would have added its own, so the E-step's result is bit-identical to
- *   an unsharded run, whatever the number of shards.
+ * How {@link reduceChainChunks} treats the blocks of a sharded fit (blocks of whole sequences owned by
+ * their first time step, `ChainChunk.rowStart`, so shards get similar numbers of time steps; see
+ * {@link BlockShardView}).
  * @category Structures
  */
-export interface ChainShardView<S> {
-  /** Worker: whether this shard evaluates the block (by index and first row, `ChainChunk.rowStart`). */
-  readonly owns?: (index: number, rowStart: number) => boolean;
-  /** Worker: receives every evaluated block's outcome (a method, so `ChainStructure<S>` stays assignable to `ChainStructure<unknown>`). */
-  collect?(index: number, outcome: ChainOutcome<S>): void;
-  /** Main thread: every block's outcome, by block index (the structure's `chunks()` is not used). */
-  readonly outcomes?: readonly ChainOutcome<S>[];
-}
+export type ChainShardView<S> = BlockShardView<ChainOutcome<S>>;
 
 /** Narrows a structure to `chain`. @category Structures */
 export function isChainStructure(s: LatentStructure): s is ChainStructure {
@@ -355,34 +344,9 @@ class Totals<S> {
   }
 }
 
-/**
- * The blocks of a chain structure as (index, outcome thunk) pairs: evaluated here, replayed from a
- * sharded fit's outcomes (main thread), or only the shard's own (worker).
- */
-function* chainBlockOutcomes<S>(structure: ChainStructure<S>, rng: Rng, choose: (block: ChainBlock) => ChainChoice, select: ((index: number) => boolean) | undefined): Generator<{ index: number; outcome: () => ChainOutcome<S> }> {
-  const view = structure.shard;
-  if (view?.outcomes !== undefined) {
-    for (let i = 0; i < view.outcomes.length; i++) {
-      if (select !== undefined && !select(i)) continue;
-      const o = view.outcomes[i] as ChainOutcome<S>;
-      yield { index: i, outcome: () => o };
-    }
-    return;
-  }
-  let index = 0;
-  for (const chunk of structure.chunks()) {
-    const i = index++;
-    if (select !== undefined && !select(i)) continue;
-    if (view?.owns !== undefined && !view.owns(i, chunk.rowStart)) continue;
-    yield {
-      index: i,
-      outcome: () => {
-        const o = evaluateChainChunk(chunk, structure.nStates, i, rng, choose);
-        view?.collect?.(i, o);
-        return o;
-      },
-    };
-  }
+/** The blocks of a chain structure as (index, outcome thunk) pairs (see `shardedBlocks`). */
+function chainBlockOutcomes<S>(structure: ChainStructure<S>, rng: Rng, choose: (block: ChainBlock) => ChainChoice, select: ((index: number) => boolean) | undefined): Generator<{ index: number; outcome: () => ChainOutcome<S> }> {
+  return shardedBlocks(structure.shard, () => structure.chunks(), (chunk) => chunk.rowStart, (chunk, i) => evaluateChainChunk(chunk, structure.nStates, i, rng, choose), select);
 }
 
 /**

@@ -10,6 +10,7 @@
  * Same design as `finite` (`finite.ts`) and `chain` (`chain-structure.ts`).
  * @module
  */
+import type { BlockShardView } from './block-shard.js';
 import { EmError } from './errors.js';
 import type { EvidenceBatch, FactorGraphStructure } from './factor-graph.js';
 import { yielder } from './platform.js';
@@ -56,19 +57,11 @@ export interface FactorGraphOutcome<S> {
 }
 
 /**
- * How {@link reduceFactorGraphBlocks} treats the blocks of a sharded fit (the `factor-graph` twin of
- * `FiniteShardView`): a worker evaluates the blocks it owns (by first pattern) and collects their
- * outcomes; the main thread adds all outcomes in block order.
+ * How {@link reduceFactorGraphBlocks} treats the blocks of a sharded fit (blocks owned by their first
+ * pattern; see {@link BlockShardView}).
  * @category Structures
  */
-export interface FactorGraphShardView<S> {
-  /** Worker: whether this shard evaluates the block (by index and first pattern). */
-  readonly owns?: (index: number, start: number) => boolean;
-  /** Worker: receives every evaluated block's outcome. */
-  collect?(index: number, outcome: FactorGraphOutcome<S>): void;
-  /** Main thread: every block's outcome, by block index. */
-  readonly outcomes?: readonly FactorGraphOutcome<S>[];
-}
+export type FactorGraphShardView<S> = BlockShardView<FactorGraphOutcome<S>>;
 
 /** The blocks of patterns of a structure: `[start, size]` per block, in order. @category Structures */
 export function factorGraphBlockRanges(nPatterns: number, batchSize: number): { readonly start: number; readonly size: number }[] {

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { shardedBlocks, type BlockShardView } from './block-shard.js';
 import { EmError } from './errors.js';
 import { yielder } from './platform.js';
 import type { FloatArray, Precision } from './precision.js';
@@ -101,26 +102,11 @@ export interface FiniteStructure<S = unknown> extends LatentStructure {
 }
 
 /**
- * How {@link reduceFiniteChunks} treats the blocks of a sharded fit.
- *
- * - On a worker (`owns` and `collect`): only the blocks the shard owns are evaluated, and each
- *   outcome goes to `collect` with its block index; the loop's own totals are then partial.
- * - On the main thread (`outcomes`): the blocks were evaluated elsewhere; the loop adds their outcomes
- *   in block order exactly as it would have added its own, so the E-step's result is bit-identical to
- *   an unsharded run, whatever the number of shards.
+ * How {@link reduceFiniteChunks} treats the blocks of a sharded fit (blocks owned by their first row;
+ * see {@link BlockShardView}).
  * @category Structures
  */
-export interface FiniteShardView<S> {
-  /** Worker: whether this shard evaluates the block (by index and first row). */
-  readonly owns?: (index: number, start: number) => boolean;
-  /**
-   * Worker: receives every evaluated block's outcome. (A method, so that a `FiniteStructure<S>` stays
-   * assignable to `FiniteStructure<unknown>`, as E-steps take it.)
-   */
-  collect?(index: number, outcome: FiniteOutcome<S>): void;
-  /** Main thread: every block's outcome, by block index (the structure's `chunks()` is not used). */
-  readonly outcomes?: readonly FiniteOutcome<S>[];
-}
+export type FiniteShardView<S> = BlockShardView<FiniteOutcome<S>>;
 
 /** Narrows a structure to `finite`. @category Structures */
 export function isFiniteStructure(s: LatentStructure): s is FiniteStructure {
@@ -341,35 +327,16 @@ class OutcomeSum<S> {
 
 type ReduceOptions<S> = { readonly select?: (index: number) => boolean; readonly onBlock?: (index: number, outcome: FiniteOutcome<S>) => void; readonly maxRows?: number };
 
-/**
- * The blocks of a structure as (index, outcome thunk) pairs: evaluated here, replayed from a sharded
- * fit's outcomes (main thread), or only the shard's own (worker).
- */
-function* blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S>): Generator<{ index: number; outcome: () => FiniteOutcome<S> }> {
+/** The blocks of a finite structure as (index, outcome thunk) pairs (see `shardedBlocks`). */
+function blockOutcomes<S>(structure: FiniteStructure<S>, rng: Rng, choose: (block: FiniteBlock) => FiniteChoice, options: ReduceOptions<S>): Generator<{ index: number; outcome: () => FiniteOutcome<S> }> {
   const { select, maxRows } = options;
-  const view = structure.shard;
-  if (view?.outcomes !== undefined) {
-    for (let i = 0; i < view.outcomes.length; i++) {
-      if (select !== undefined && !select(i)) continue;
-      const o = view.outcomes[i] as FiniteOutcome<S>;
-      yield { index: i, outcome: () => o };
-    }
-    return;
-  }
-  let index = 0;
-  for (const chunk of structure.chunks(maxRows === undefined ? undefined : { maxRows })) {
-    const i = index++;
-    if (select !== undefined && !select(i)) continue;
-    if (view?.owns !== undefined && !view.owns(i, chunk.start)) continue;
-    yield {
-      index: i,
-      outcome: () => {
-        const o = evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose);
-        view?.collect?.(i, o);
-        return o;
-      },
-    };
-  }
+  return shardedBlocks(
+    structure.shard,
+    () => structure.chunks(maxRows === undefined ? undefined : { maxRows }),
+    (chunk) => chunk.start,
+    (chunk, i) => evaluateFiniteChunk(chunk, structure.nComponents, i, rng, choose),
+    select,
+  );
 }
 
 /**

@@ -43,6 +43,7 @@ export type {
   ShardSessionSpec,
   ShardWorkerSetup,
 } from './shard.js';
+export type { BlockShardView } from './block-shard.js';
 export type { FiniteBlock, FiniteChoice, FiniteChunk, FiniteChunkOptions, FiniteOutcome, FiniteShardView, FiniteStructure } from './finite.js';
 export { isFactorialChainStructure, productChain } from './factorial-chain.js';
 export type { FactorialChainCounts, FactorialChainStructure } from './factorial-chain.js';
@@ -56,7 +57,7 @@ export { isContinuousStructure } from './continuous.js';
 export type { ContinuousDerivatives, ContinuousMode, ContinuousStructure } from './continuous.js';
 export { boundKindOf } from './estep.js';
 export type { BoundKind, EStep, EStepContext, EStepFamily, EStepResult, EStepStartContext, MethodFamily } from './estep.js';
-export { emMethod } from './em-method.js';
+export { emMethod, fisherGradientNorm } from './em-method.js';
 export { isMethod } from './method.js';
 export type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
 export { createEStep, findEStep, findModel, listESteps, listModels, registerEStep, registerModel, unregisterEStep, unregisterModel } from './registry.js';
