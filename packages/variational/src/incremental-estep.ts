@@ -53,25 +53,41 @@ const DESCRIPTION = (what: string): string => `incremental EM: one block of ${wh
 // finite
 // ---------------------------------------------------------------------------
 
-/** A block of a finite structure: a run of consecutive chunks. */
+/** A block of a finite or chain structure: a run of consecutive chunks. */
 interface RowBlock {
   readonly from: number;
   readonly to: number;
   readonly rows: number;
 }
 
-interface FiniteIncrementalState extends IncrementalState {
-  maxRows: number;
-  nChunks: number;
-  precision: Precision | undefined;
+/** The state before the first call: no blocks planned yet (every kind starts from it). */
+function initialState(inner: EStep, shuffle: boolean): IncrementalState {
+  return {
+    nBlocks: 0,
+    blockSize: new Float64Array(0),
+    totalSize: 0,
+    inner,
+    innerState: undefined,
+    innerStarted: false,
+    contributions: [],
+    total: undefined,
+    entropy: 0,
+    order: new Int32Array(0),
+    position: 0,
+    blocks: [],
+    shuffle,
+    disposed: false,
+  };
 }
 
-/** Consecutive chunks grouped into at most B blocks of about N/B rows each (no empty block). */
-function planRowBlocks(structure: FiniteStructure, blocks: number): { blocks: RowBlock[]; maxRows: number; nChunks: number } {
-  const n = structure.nRows;
-  const b = Math.max(1, Math.min(blocks, n));
-  const maxRows = Math.ceil(n / b);
-  const sizes = Array.from(structure.chunks({ maxRows }), (c: FiniteChunk<unknown>) => c.rows);
+/** State of the kinds whose blocks are runs of the structure's chunks (finite, chain). */
+interface RowBlockState extends IncrementalState {
+  maxRows: number;
+  nChunks: number;
+}
+
+/** Consecutive chunks of `sizes` rows grouped into at most `b` blocks of about n/b rows each (no empty block). */
+function groupChunks(sizes: readonly number[], n: number, b: number): RowBlock[] {
   const out: RowBlock[] = [];
   let from = 0;
   let rows = 0;
@@ -86,23 +102,47 @@ function planRowBlocks(structure: FiniteStructure, blocks: number): { blocks: Ro
       rows = 0;
     }
   });
-  return { blocks: out, maxRows, nChunks: sizes.length };
+  return out;
 }
 
-function replan(state: FiniteIncrementalState, structure: FiniteStructure, blocks: number, rng: Parameters<typeof passOrder>[2]): void {
-  const plan = planRowBlocks(structure, blocks);
+/** Number of chunks a structure serves for the hint `maxRows` (a changed layout means planning again). */
+function countChunks(structure: { chunks(options: { maxRows: number }): Iterable<unknown> }, maxRows: number): number {
+  let c = 0;
+  for (const _ of structure.chunks({ maxRows })) c++;
+  return c;
+}
+
+/** Takes a new plan of row blocks: every block's contribution is forgotten, so the next call is a full E-step. */
+function adoptPlan(state: RowBlockState, plan: { blocks: RowBlock[]; maxRows: number; nChunks: number }, totalSize: number, rng: Parameters<typeof passOrder>[2]): void {
   state.blocks = plan.blocks;
   state.nBlocks = plan.blocks.length;
   state.blockSize = Float64Array.from(plan.blocks, (b) => b.rows);
-  state.totalSize = structure.nRows;
+  state.totalSize = totalSize;
   state.maxRows = plan.maxRows;
   state.nChunks = plan.nChunks;
-  state.precision = structure.precision;
   state.contributions = new Array(plan.blocks.length).fill(undefined);
   state.total = undefined;
   state.entropy = 0;
   state.order = passOrder(plan.blocks.length, state.shuffle, rng);
   state.position = 0;
+}
+
+interface FiniteIncrementalState extends RowBlockState {
+  precision: Precision | undefined;
+}
+
+/** Consecutive chunks grouped into at most B blocks of about N/B rows each (no empty block). */
+function planRowBlocks(structure: FiniteStructure, blocks: number): { blocks: RowBlock[]; maxRows: number; nChunks: number } {
+  const n = structure.nRows;
+  const b = Math.max(1, Math.min(blocks, n));
+  const maxRows = Math.ceil(n / b);
+  const sizes = Array.from(structure.chunks({ maxRows }), (c: FiniteChunk<unknown>) => c.rows);
+  return { blocks: groupChunks(sizes, n, b), maxRows, nChunks: sizes.length };
+}
+
+function replan(state: FiniteIncrementalState, structure: FiniteStructure, blocks: number, rng: Parameters<typeof passOrder>[2]): void {
+  adoptPlan(state, planRowBlocks(structure, blocks), structure.nRows, rng);
+  state.precision = structure.precision;
 }
 
 /**
@@ -141,36 +181,13 @@ export function incrementalEStep(options: IncrementalOptions = {}): EStep<Finite
     options: o.recorded,
     start(ctx) {
       const inner = innerEStep('finite', o.inner, ['options', 'eStepOptions', 'inner'], 'the incremental E-step', ['incremental']);
-      const state: FiniteIncrementalState = {
-        nBlocks: 0,
-        blockSize: new Float64Array(0),
-        totalSize: 0,
-        inner,
-        innerState: undefined,
-        innerStarted: false,
-        contributions: [],
-        total: undefined,
-        entropy: 0,
-        order: new Int32Array(0),
-        position: 0,
-        blocks: [],
-        shuffle: o.shuffle,
-        disposed: false,
-        maxRows: 0,
-        nChunks: 0,
-        precision: undefined,
-      };
+      const state: FiniteIncrementalState = { ...initialState(inner, o.shuffle), maxRows: 0, nChunks: 0, precision: undefined };
       startInner(state, ctx.structure, ctx.rng, ctx.restart);
       return state;
     },
     async run(structure, ctx) {
       const state = ctx.state as FiniteIncrementalState;
-      const count = (): number => {
-        let c = 0;
-        for (const _ of structure.chunks({ maxRows: state.maxRows })) c++;
-        return c;
-      };
-      if (state.nBlocks === 0 || state.precision !== structure.precision || count() !== state.nChunks) replan(state, structure, o.blocks, ctx.rng.child('order'));
+      if (state.nBlocks === 0 || state.precision !== structure.precision || countChunks(structure, state.maxRows) !== state.nChunks) replan(state, structure, o.blocks, ctx.rng.child('order'));
       const runBlock = async (b: number, innerCtx: Parameters<EStep['run']>[1]): Promise<EStepResult> => {
         const block = state.blocks[b] as RowBlock;
         const sub: FiniteStructure = {
@@ -266,20 +283,13 @@ export function factorGraphIncrementalEStep(options: IncrementalOptions = {}): E
       const inner = innerEStep('factor-graph', o.inner, ['options', 'eStepOptions', 'inner'], 'the incremental E-step', ['incremental']);
       const blocks = planPatternBlocks(evidence, o.blocks);
       const state: IncrementalState = {
+        ...initialState(inner, o.shuffle),
         nBlocks: blocks.length,
         blockSize: Float64Array.from(blocks, (b) => b.totalWeight),
         totalSize: evidence.totalWeight,
-        inner,
-        innerState: undefined,
-        innerStarted: false,
         contributions: new Array(blocks.length).fill(undefined),
-        total: undefined,
-        entropy: 0,
         order: passOrder(blocks.length, o.shuffle, ctx.rng.child('order')),
-        position: 0,
         blocks,
-        shuffle: o.shuffle,
-        disposed: false,
       };
       startInner(state, structure, ctx.rng, ctx.restart);
       return state;
@@ -309,11 +319,6 @@ export function factorGraphIncrementalEStep(options: IncrementalOptions = {}): E
 // chain
 // ---------------------------------------------------------------------------
 
-interface ChainIncrementalState extends IncrementalState {
-  maxRows: number;
-  nChunks: number;
-}
-
 /**
  * Blocks of whole sequences for a chain structure: it is asked for chunks of at most ⌈ΣT/B⌉ rows
  * (whole sequences), which are grouped into at most B blocks of about ΣT/B time steps (no empty
@@ -324,20 +329,7 @@ function planSequenceBlocks(structure: ChainStructure, blocks: number): { blocks
   const b = Math.max(1, Math.min(blocks, structure.nSequences));
   const maxRows = Math.ceil(n / b);
   const sizes = Array.from(structure.chunks({ maxRows }), (c: ChainChunk<unknown>) => c.lengths.reduce((a, len) => a + len, 0));
-  const out: RowBlock[] = [];
-  let from = 0;
-  let rows = 0;
-  let seen = 0;
-  sizes.forEach((r, i) => {
-    rows += r;
-    seen += r;
-    if (seen >= ((out.length + 1) * n) / b - 1e-9 || i === sizes.length - 1) {
-      out.push({ from, to: i + 1, rows });
-      from = i + 1;
-      rows = 0;
-    }
-  });
-  return { blocks: out, maxRows, nChunks: sizes.length };
+  return { blocks: groupChunks(sizes, n, b), maxRows, nChunks: sizes.length };
 }
 
 /**
@@ -373,47 +365,14 @@ export function chainIncrementalEStep(options: IncrementalOptions = {}): EStep<C
     options: o.recorded,
     start(ctx) {
       const inner = innerEStep('chain', o.inner, ['options', 'eStepOptions', 'inner'], 'the incremental E-step', ['incremental']);
-      const state: ChainIncrementalState = {
-        nBlocks: 0,
-        blockSize: new Float64Array(0),
-        totalSize: 0,
-        inner,
-        innerState: undefined,
-        innerStarted: false,
-        contributions: [],
-        total: undefined,
-        entropy: 0,
-        order: new Int32Array(0),
-        position: 0,
-        blocks: [],
-        shuffle: o.shuffle,
-        disposed: false,
-        maxRows: 0,
-        nChunks: 0,
-      };
+      const state: RowBlockState = { ...initialState(inner, o.shuffle), maxRows: 0, nChunks: 0 };
       startInner(state, ctx.structure, ctx.rng, ctx.restart);
       return state;
     },
     async run(structure, ctx) {
-      const state = ctx.state as ChainIncrementalState;
-      const count = (): number => {
-        let c = 0;
-        for (const _ of structure.chunks({ maxRows: state.maxRows })) c++;
-        return c;
-      };
-      if (state.nBlocks === 0 || state.totalSize !== structure.nRows || count() !== state.nChunks) {
-        const plan = planSequenceBlocks(structure, o.blocks);
-        state.blocks = plan.blocks;
-        state.nBlocks = plan.blocks.length;
-        state.blockSize = Float64Array.from(plan.blocks, (b) => b.rows);
-        state.totalSize = structure.nRows;
-        state.maxRows = plan.maxRows;
-        state.nChunks = plan.nChunks;
-        state.contributions = new Array(plan.blocks.length).fill(undefined);
-        state.total = undefined;
-        state.entropy = 0;
-        state.order = passOrder(plan.blocks.length, state.shuffle, ctx.rng.child('order'));
-        state.position = 0;
+      const state = ctx.state as RowBlockState;
+      if (state.nBlocks === 0 || state.totalSize !== structure.nRows || countChunks(structure, state.maxRows) !== state.nChunks) {
+        adoptPlan(state, planSequenceBlocks(structure, o.blocks), structure.nRows, ctx.rng.child('order'));
       }
       const runBlock = async (b: number, innerCtx: Parameters<EStep['run']>[1]): Promise<EStepResult> => {
         const block = state.blocks[b] as RowBlock;
