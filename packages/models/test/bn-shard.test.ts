@@ -8,34 +8,13 @@ import { EmError, fit, omitTimings, toJson, type ShardEngine } from '@emlab/core
 import { threadShards } from '@emlab/core/node';
 import '@emlab/exact';
 import '@emlab/variational';
+import { countingShardEngine } from '@emlab/testing';
 import { asiaNetwork, bayesianNetwork, sampleNetwork, type BayesianNetworkOptions, type BnData } from '../src/index.js';
 
 const engines = new Map([2, 3].map((n) => [n, threadShards({ workers: n })]));
 afterAll(async () => {
   for (const e of engines.values()) await e.close();
 });
-
-/** A thread engine that records, per E-step, how many blocks each shard evaluated. */
-function counting(inner: ShardEngine): ShardEngine & { readonly owned: number[][] } {
-  const owned: number[][] = [];
-  return {
-    kind: inner.kind,
-    shards: inner.shards,
-    owned,
-    async open(spec) {
-      const session = await inner.open(spec);
-      return {
-        shards: session.shards,
-        async evaluate(request) {
-          const replies = await session.evaluate(request);
-          owned.push(replies.map((r) => r.blocks.length));
-          return replies;
-        },
-        close: () => session.close(),
-      };
-    },
-  };
-}
 
 const asia = asiaNetwork();
 // A hidden node and 20 % missing cells: many distinct evidence patterns, in blocks of 16.
@@ -68,7 +47,7 @@ describe('sharded Bayesian-network fits are bit-identical for 1, 2 and 3 worker 
 
   it('blocks are owned by their first pattern: every shard calibrates some; no tensor is left on the main thread', async () => {
     const before = tf.memory().numTensors;
-    const engine = counting(engines.get(3) as ShardEngine);
+    const engine = countingShardEngine(engines.get(3) as ShardEngine);
     const model = bayesianNetwork(asia, OPTIONS);
     await fit(model, data, { seed: 1, maxIter: 1, precision: 'float32', onWarning: () => undefined, workers: engine });
     const prepared = model.prepare(data, { precisions: ['float64'] });

@@ -10,6 +10,7 @@ import { threadShards } from '@emlab/core/node';
 import { exactEStep } from '@emlab/exact';
 import '@emlab/montecarlo';
 import '@emlab/variational';
+import { catchEmErrorAsync } from '@emlab/testing';
 import { gaussianMixture } from '../src/index.js';
 
 // Overlapping clusters, so E-steps differ and EM keeps moving; rows with missing entries in several
@@ -71,16 +72,9 @@ describe('sharded Gaussian-mixture fits are bit-identical for 1, 2 and 3 workers
 describe('sharding refuses what it cannot do, before any work', () => {
   it('names options.workers for a bad count, a stateful or unmarked E-step, and a model without hooks', async () => {
     const gmm = gaussianMixture({ nComponents: 2 });
-    const fail = async (p: Promise<unknown>): Promise<EmError> => {
-      try {
-        await p;
-      } catch (e) {
-        return e as EmError;
-      }
-      throw new Error('expected an error');
-    };
+
     for (const workers of [0, 1.5, -2, 'two']) {
-      const e = await fail(fit(gmm, complete, { workers: workers as never }));
+      const e = await catchEmErrorAsync(fit(gmm, complete, { workers: workers as never }));
       expect(e).toBeInstanceOf(EmError);
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.path).toEqual(['options', 'workers']);
@@ -89,14 +83,14 @@ describe('sharding refuses what it cannot do, before any work', () => {
     const unmarked: EStep<FiniteStructure> = { ...exact, shardable: false };
     const stateful: EStep<FiniteStructure> = { ...exact, start: () => ({}) };
     for (const eStep of [unmarked, stateful]) {
-      const e = await fail(fit(gmm, complete, { eStep, workers: engines.get(2) as never }));
+      const e = await catchEmErrorAsync(fit(gmm, complete, { eStep, workers: engines.get(2) as never }));
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.path).toEqual(['options', 'workers']);
     }
-    const e = await fail(fit(gmm, complete, { eStep: 'gradient', workers: engines.get(2) as never }));
+    const e = await catchEmErrorAsync(fit(gmm, complete, { eStep: 'gradient', workers: engines.get(2) as never }));
     expect(e.message).toMatch(/only EM E-steps shard/);
     const hookless = Object.create(gmm, { shard: { value: undefined } }) as typeof gmm;
-    const noHooks = await fail(fit(hookless, complete, { workers: engines.get(2) as never }));
+    const noHooks = await catchEmErrorAsync(fit(hookless, complete, { workers: engines.get(2) as never }));
     expect(noHooks.code).toBe('INVALID_ARGUMENT');
     expect(noHooks.message).toMatch(/no sharding hooks/);
   });

@@ -10,34 +10,13 @@ import { chainExactEStep } from '@emlab/exact';
 import '@emlab/montecarlo';
 import '@emlab/variational';
 import { hiddenMarkovModel, type HiddenMarkovModelOptions, type HmmData } from '../src/index.js';
+import { catchEmErrorAsync, countingShardEngine } from '@emlab/testing';
 import { drawData, maskCells, optionsOf, type Family } from './hmm-helpers.js';
 
 const engines = new Map([2, 3].map((n) => [n, threadShards({ workers: n })]));
 afterAll(async () => {
   for (const e of engines.values()) await e.close();
 });
-
-/** A thread engine that records, per E-step, how many blocks each shard evaluated. */
-function counting(inner: ShardEngine): ShardEngine & { readonly owned: number[][] } {
-  const owned: number[][] = [];
-  return {
-    kind: inner.kind,
-    shards: inner.shards,
-    owned,
-    async open(spec) {
-      const session = await inner.open(spec);
-      return {
-        shards: session.shards,
-        async evaluate(request) {
-          const replies = await session.evaluate(request);
-          owned.push(replies.map((r) => r.blocks.length));
-          return replies;
-        },
-        close: () => session.close(),
-      };
-    },
-  };
-}
 
 // Unequal lengths; blocks of at most 120 time steps (a longer sequence is a block of its own).
 const LENGTHS = [150, 40, 90, 25, 200, 60, 33, 110];
@@ -78,13 +57,13 @@ describe('sharded HMM fits are bit-identical for 1, 2 and 3 worker threads', () 
 
   it('blocks are owned by their first time step: every shard gets blocks (8 sequences), or none (2 sequences, 3 shards)', async () => {
     const many = drawData('gaussian-diag', 2, LENGTHS, 4);
-    const engine = counting(engines.get(3) as ShardEngine);
+    const engine = countingShardEngine(engines.get(3) as ShardEngine);
     await fit(hiddenMarkovModel({ ...optionsOf('gaussian-diag', 2), blockRows: 120 }), { x: many.x, lengths: many.lengths }, { seed: 1, maxIter: 1, onWarning: () => undefined, workers: engine });
     // Blocks of ≤ 120 steps (a longer sequence alone): [150] [40] [90, 25] [200] [60, 33] [110], first
     // steps 0, 150, 190, 305, 505, 598 of 708; shard ranges [0, 236), [236, 472), [472, 708).
     expect(engine.owned[0]).toEqual([3, 1, 2]);
     const few = drawData('gaussian-diag', 2, [80, 300], 5);
-    const sparse = counting(engines.get(3) as ShardEngine);
+    const sparse = countingShardEngine(engines.get(3) as ShardEngine);
     await fit(hiddenMarkovModel({ ...optionsOf('gaussian-diag', 2), blockRows: 64 }), { x: few.x, lengths: few.lengths }, { seed: 1, maxIter: 1, onWarning: () => undefined, workers: sparse });
     // Blocks at time steps 0 and 80 of 380: shard ranges [0, 126), [126, 253), [253, 380).
     expect(sparse.owned[0]).toEqual([2, 0, 0]);
@@ -102,14 +81,7 @@ describe('sharded HMM fits are bit-identical for 1, 2 and 3 worker threads', () 
 });
 
 describe('HMM sharding refuses what it cannot do, before any work', () => {
-  const fail = async (p: Promise<unknown>): Promise<EmError> => {
-    try {
-      await p;
-    } catch (e) {
-      return e as EmError;
-    }
-    throw new Error('expected an error');
-  };
+
   const d = drawData('gaussian-diag', 2, [50, 50], 9);
   const data = { x: d.x, lengths: d.lengths };
 
@@ -117,13 +89,13 @@ describe('HMM sharding refuses what it cannot do, before any work', () => {
     const hmm = hiddenMarkovModel(optionsOf('gaussian-diag', 2));
     const unmarked: EStep<ChainStructure> = { ...chainExactEStep(), shardable: false };
     for (const eStep of [unmarked, 'incremental', 'tempered'] as const) {
-      const e = await fail(fit(hmm, data, { eStep: eStep as never, workers: engines.get(2) as never }));
+      const e = await catchEmErrorAsync(fit(hmm, data, { eStep: eStep as never, workers: engines.get(2) as never }));
       expect(e).toBeInstanceOf(EmError);
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.path).toEqual(['options', 'workers']);
     }
     const user = hiddenMarkovModel({ nStates: 2, emission: hmm.emission as never });
-    const noHooks = await fail(fit(user, data, { workers: engines.get(2) as never }));
+    const noHooks = await catchEmErrorAsync(fit(user, data, { workers: engines.get(2) as never }));
     expect(noHooks.code).toBe('INVALID_ARGUMENT');
     expect(noHooks.message).toMatch(/no sharding hooks/);
   });

@@ -11,6 +11,7 @@ export { logJointTable, statsForWeights, posteriorFromTable, entropyOf, expected
 export { logJointTableArb } from './tables.js';
 export type { LogJointTableOptions } from './tables.js';
 export { catchEmError, catchEmErrorAsync } from './errors.js';
+export { countingShardEngine } from './shard-engine.js';
 export { bnAsFactorGraph, bnKlDivergence, bruteForceFactorGraph, familyCountsAlgebra, randomBayesNet, testFactorGraphStructure } from './bn-helpers.js';
 export { asiaNetwork, gammaDraw } from '@emlab/models';
 export type { BruteForce, FamilyCounts, RandomBayesNetOptions } from './bn-helpers.js';
