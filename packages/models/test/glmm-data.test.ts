@@ -3,20 +3,11 @@
  * Moment checks of the Poisson sampler are judged against 4 Monte Carlo standard errors.
  */
 import { describe, expect, it } from 'vitest';
-import { createRng, EmError } from '@emlab/core';
+import { createRng } from '@emlab/core';
 import { generateGlmmData, groupView, logFactorial, poissonDraw, prepareGlmmData, validateGlmmParams } from '../src/glmm/glmm-data.js';
 import type { GlmmDataInput } from '../src/glmm/glmm-types.js';
 import { refLogFactorial } from './glmm-reference.js';
-
-function errorOf(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EmError) return e;
-    throw e;
-  }
-  throw new Error('expected an EmError');
-}
+import { catchEmError } from '@emlab/testing';
 
 const base: GlmmDataInput = {
   family: 'poisson',
@@ -82,7 +73,7 @@ describe('validation names the field and row', () => {
   ];
   for (const [name, patch, code, path] of cases) {
     it(name, () => {
-      const e = errorOf(() => prepareGlmmData({ ...base, ...patch } as GlmmDataInput));
+      const e = catchEmError(() => prepareGlmmData({ ...base, ...patch } as GlmmDataInput));
       expect(e.code).toBe(code);
       expect(e.path).toEqual(path);
       expect(e.message).toMatch(/Remedy:/);
@@ -94,12 +85,12 @@ describe('parameter validation', () => {
   it('rejects bad β and Σ_b with the entry named', () => {
     const ok = { beta: Float64Array.of(0, 1), sigma: Float64Array.of(1, 0.2, 0.2, 1) };
     expect(() => validateGlmmParams(ok, 2, 2)).not.toThrow();
-    expect(errorOf(() => validateGlmmParams({ ...ok, beta: Float64Array.of(0) }, 2, 2)).path).toEqual(['params', 'beta']);
-    expect(errorOf(() => validateGlmmParams({ ...ok, beta: Float64Array.of(0, Number.NaN) }, 2, 2)).path).toEqual(['params', 'beta', 1]);
-    expect(errorOf(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, 0.2, 0.3, 1) }, 2, 2)).path).toEqual(['params', 'sigma', 1, 0]);
-    expect(errorOf(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, 2, 2, 1) }, 2, 2)).message).toMatch(/positive definite/);
-    expect(errorOf(() => validateGlmmParams(ok, 2, 2, 'diagonal')).message).toMatch(/diagonal/);
-    expect(errorOf(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, Number.POSITIVE_INFINITY, 0.2, 1) }, 2, 2)).code).toBe('INVALID_PARAMS');
+    expect(catchEmError(() => validateGlmmParams({ ...ok, beta: Float64Array.of(0) }, 2, 2)).path).toEqual(['params', 'beta']);
+    expect(catchEmError(() => validateGlmmParams({ ...ok, beta: Float64Array.of(0, Number.NaN) }, 2, 2)).path).toEqual(['params', 'beta', 1]);
+    expect(catchEmError(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, 0.2, 0.3, 1) }, 2, 2)).path).toEqual(['params', 'sigma', 1, 0]);
+    expect(catchEmError(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, 2, 2, 1) }, 2, 2)).message).toMatch(/positive definite/);
+    expect(catchEmError(() => validateGlmmParams(ok, 2, 2, 'diagonal')).message).toMatch(/diagonal/);
+    expect(catchEmError(() => validateGlmmParams({ ...ok, sigma: Float64Array.of(1, Number.POSITIVE_INFINITY, 0.2, 1) }, 2, 2)).code).toBe('INVALID_PARAMS');
   });
 });
 

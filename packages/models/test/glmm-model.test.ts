@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { createRng, EmError, findModel, fromJson, stationarity, toJson, type Model } from '@emlab/core';
+import { createRng, findModel, fromJson, stationarity, toJson, type Model } from '@emlab/core';
 import { aghqLogLikelihood } from '../src/glmm/aghq.js';
 import { generateGlmmData } from '../src/glmm/glmm-data.js';
 import { parseGlmmCsv } from '../src/glmm/glmm-csv.js';
@@ -27,16 +27,7 @@ import type { GlmmFamily } from '../src/glmm/glmm-types.js';
 import { laplaceQEStep } from '../src/glmm/laplace-q.js';
 import '../src/index.js';
 import { refGroup, refLogLikGivenB, refLogNormal } from './glmm-reference.js';
-
-function errorOf(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EmError) return e;
-    throw e;
-  }
-  throw new Error('expected an EmError');
-}
+import { catchEmError } from '@emlab/testing';
 
 const relErr = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
@@ -60,31 +51,31 @@ const CASES: [GlmmFamily, 1 | 2][] = [['poisson', 1], ['logistic', 1], ['poisson
 
 describe('options and errors', () => {
   it('rejects a bad family, covariance type, nQuad and unknown options, naming the option', () => {
-    expect(errorOf(() => glmm({ family: 'gaussian' as never })).path).toEqual(['options', 'family']);
-    expect(errorOf(() => glmm({} as never)).path).toEqual(['options', 'family']);
-    expect(errorOf(() => glmm({ family: 'poisson', covarianceType: 'spherical' as never })).path).toEqual(['options', 'covarianceType']);
-    expect(errorOf(() => glmm({ family: 'poisson', nQuad: 0 })).path).toEqual(['options', 'nQuad']);
-    expect(errorOf(() => glmm({ family: 'poisson', famly: 'x' } as never)).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => glmm({ family: 'gaussian' as never })).path).toEqual(['options', 'family']);
+    expect(catchEmError(() => glmm({} as never)).path).toEqual(['options', 'family']);
+    expect(catchEmError(() => glmm({ family: 'poisson', covarianceType: 'spherical' as never })).path).toEqual(['options', 'covarianceType']);
+    expect(catchEmError(() => glmm({ family: 'poisson', nQuad: 0 })).path).toEqual(['options', 'nQuad']);
+    expect(catchEmError(() => glmm({ family: 'poisson', famly: 'x' } as never)).code).toBe('INVALID_ARGUMENT');
     expect(glmm({ family: 'logistic' }).options).toEqual({ family: 'logistic', covarianceType: 'full' });
   });
 
   it('validates data (family mismatch, responses) and parameters (shape, positive definiteness, diagonal)', () => {
     const m: GeneralizedLinearMixedModel = glmm({ family: 'logistic' });
     const d = { group: [1, 1, 2], y: [0, 1, 2], x: [[1], [1], [1]], z: [[1], [1], [1]] };
-    const e = errorOf(() => m.validate(d));
+    const e = catchEmError(() => m.validate(d));
     expect([e.code, e.path]).toEqual(['INVALID_DATA', ['data', 'y', 2]]);
-    expect(errorOf(() => m.validate({ ...d, y: [0, 1, 1], family: 'poisson' })).path).toEqual(['data', 'family']);
+    expect(catchEmError(() => m.validate({ ...d, y: [0, 1, 1], family: 'poisson' })).path).toEqual(['data', 'family']);
     const ok = { ...d, y: [0, 1, 1] };
     m.validate(ok);
-    expect(errorOf(() => m.validateParams({ beta: [0], sigma: [[1, 0]] }, ok)).code).toBe('INVALID_PARAMS');
-    expect(errorOf(() => m.validateParams({ beta: [0, 1], sigma: [[1]] }, ok)).path).toEqual(['params', 'beta']);
-    expect(errorOf(() => m.validateParams({ beta: [0], sigma: [[-1]] }, ok)).path).toEqual(['params', 'sigma']);
-    expect(errorOf(() => m.validateParams({ beta: [0], sigma: [[1, 0], [0, 1]] }, ok)).path).toEqual(['params', 'sigma']);
-    expect(errorOf(() => m.validateParams('x')).code).toBe('INVALID_PARAMS');
-    expect(errorOf(() => m.validateParams({ beta: ['0.1'], sigma: [[1]] }, ok)).path).toEqual(['params', 'beta', 0]);
-    expect(errorOf(() => m.validateParams({ beta: [0.1], sigma: [['1']] }, ok)).path).toEqual(['params', 'sigma', 0, 0]);
+    expect(catchEmError(() => m.validateParams({ beta: [0], sigma: [[1, 0]] }, ok)).code).toBe('INVALID_PARAMS');
+    expect(catchEmError(() => m.validateParams({ beta: [0, 1], sigma: [[1]] }, ok)).path).toEqual(['params', 'beta']);
+    expect(catchEmError(() => m.validateParams({ beta: [0], sigma: [[-1]] }, ok)).path).toEqual(['params', 'sigma']);
+    expect(catchEmError(() => m.validateParams({ beta: [0], sigma: [[1, 0], [0, 1]] }, ok)).path).toEqual(['params', 'sigma']);
+    expect(catchEmError(() => m.validateParams('x')).code).toBe('INVALID_PARAMS');
+    expect(catchEmError(() => m.validateParams({ beta: ['0.1'], sigma: [[1]] }, ok)).path).toEqual(['params', 'beta', 0]);
+    expect(catchEmError(() => m.validateParams({ beta: [0.1], sigma: [['1']] }, ok)).path).toEqual(['params', 'sigma', 0, 0]);
     const diag = glmm({ family: 'poisson', covarianceType: 'diagonal' });
-    expect(errorOf(() => diag.validateParams({ beta: [0], sigma: [[1, 0.1], [0.1, 1]] })).path).toEqual(['params', 'sigma', 1, 0]);
+    expect(catchEmError(() => diag.validateParams({ beta: [0], sigma: [[1, 0.1], [0.1, 1]] })).path).toEqual(['params', 'sigma', 1, 0]);
     m.validateParams({ beta: [0.1], sigma: [[2]] }, ok);
   });
 });
@@ -142,7 +133,7 @@ describe('statistics', () => {
       const z = glmmStatsAlgebra.zero(a);
       expect(model.expectedLogJoint(z, params)).toBe(0);
       expect(relErr(model.expectedLogJoint(glmmStatsAlgebra.add(z, a), params), qa)).toBeLessThan(1e-13);
-      expect(errorOf(() => glmmStatsAlgebra.scale(a, -1)).code).toBe('INVALID_ARGUMENT');
+      expect(catchEmError(() => glmmStatsAlgebra.scale(a, -1)).code).toBe('INVALID_ARGUMENT');
     });
   }
 
@@ -256,10 +247,10 @@ describe('CSV by column roles and the registration', () => {
     const noInt = parseGlmmCsv(text, { response: 'score', group: 'school', fixed: ['hours'], fixedIntercept: false });
     expect(noInt.x).toEqual([[1.5], [2], [0.5], [1]]);
     expect(noInt.z).toEqual([[1], [1], [1], [1]]);
-    expect(errorOf(() => parseGlmmCsv(text, { response: 'y', group: 'school' })).path).toEqual(['options', 'response']);
-    const bad = errorOf(() => parseGlmmCsv('g,y\na,x\n', { response: 'y', group: 'g' }));
+    expect(catchEmError(() => parseGlmmCsv(text, { response: 'y', group: 'school' })).path).toEqual(['options', 'response']);
+    const bad = catchEmError(() => parseGlmmCsv('g,y\na,x\n', { response: 'y', group: 'g' }));
     expect([bad.code, bad.path]).toEqual(['PARSE_ERROR', ['<csv>', 'row', 0, 'column', 'y']]);
-    expect(errorOf(() => parseGlmmCsv('', { response: 'y', group: 'g' })).code).toBe('PARSE_ERROR');
+    expect(catchEmError(() => parseGlmmCsv('', { response: 'y', group: 'g' })).code).toBe('PARSE_ERROR');
   });
 
   it("the registration 'glmm' reads a CSV through data.read and builds the model without the role options", async () => {

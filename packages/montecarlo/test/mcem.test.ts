@@ -15,21 +15,11 @@
  *   at least one expected instance).
  */
 import { describe, expect, it } from 'vitest';
-import { convergencePolicy, createEStep, createRng, EmError, fit, listESteps, omitTimings, type ConvergenceInput, type IterationRecord } from '@emlab/core';
+import { convergencePolicy, createEStep, createRng, type EmError, fit, listESteps, omitTimings, type ConvergenceInput, type IterationRecord } from '@emlab/core';
 import { factorGraphExactEStep } from '@emlab/exact';
 import { ascentPolicy, mcemEStep, scheduledDraws } from '@emlab/montecarlo';
 import { bayesianNetwork, gaussianMixture, sampleNetwork, type BnParams, type BnStats, type GmmParams } from '@emlab/models';
-import { randomBayesNet, runEStep } from '@emlab/testing';
-
-function errorOf(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EmError) return e;
-    throw e;
-  }
-  throw new Error('expected an EmError');
-}
+import { randomBayesNet, runEStep, catchEmError } from '@emlab/testing';
 
 /** Two well-separated 2-D Gaussian clusters. */
 function mixtureRows(n: number, seed: number): number[][] {
@@ -51,13 +41,13 @@ describe('options and registration', () => {
   });
 
   it('rejects bad options with typed errors naming the option', () => {
-    expect(errorOf(() => mcemEStep({ schedule: 'fast' as never })).path).toEqual(['mcemEStep', 'schedule']);
-    expect(errorOf(() => mcemEStep({ alpha: 0.6 })).path).toEqual(['mcemEStep', 'alpha']);
-    expect(errorOf(() => mcemEStep({ nDraws: 0 })).path).toEqual(['mcemEStep', 'nDraws']);
-    expect(errorOf(() => mcemEStep({ nDraws: 50, maxDraws: 10 })).path).toEqual(['mcemEStep', 'maxDraws']);
-    expect(errorOf(() => mcemEStep({ draws: 5 } as never)).path).toEqual(['mcemEStep', 'draws']);
+    expect(catchEmError(() => mcemEStep({ schedule: 'fast' as never })).path).toEqual(['mcemEStep', 'schedule']);
+    expect(catchEmError(() => mcemEStep({ alpha: 0.6 })).path).toEqual(['mcemEStep', 'alpha']);
+    expect(catchEmError(() => mcemEStep({ nDraws: 0 })).path).toEqual(['mcemEStep', 'nDraws']);
+    expect(catchEmError(() => mcemEStep({ nDraws: 50, maxDraws: 10 })).path).toEqual(['mcemEStep', 'maxDraws']);
+    expect(catchEmError(() => mcemEStep({ draws: 5 } as never)).path).toEqual(['mcemEStep', 'draws']);
     // Markov-chain options do not apply to exact finite draws.
-    expect(errorOf(() => createEStep('finite', 'mcem', { chains: 2 })).path).toEqual(['mcemEStep', 'chains']);
+    expect(catchEmError(() => createEStep('finite', 'mcem', { chains: 2 })).path).toEqual(['mcemEStep', 'chains']);
   });
 
   it('refuses a model whose structure it cannot sample, before any work', async () => {
@@ -76,8 +66,8 @@ describe('schedules', () => {
     expect([1, 2, 3, 4, 5].map((t) => scheduledDraws('geometric', t, p))).toEqual([10, 15, 23, 34, 40]);
     expect([1, 4].map((t) => scheduledDraws((t: number) => t * t, t, p))).toEqual([1, 16]);
     expect(scheduledDraws('auto', 7, p)).toBe(10);
-    expect(errorOf(() => scheduledDraws(() => 2.5, 3, p)).path).toEqual(['options', 'schedule']);
-    expect(errorOf(() => scheduledDraws(() => 0, 1, p)).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => scheduledDraws(() => 2.5, 3, p)).path).toEqual(['options', 'schedule']);
+    expect(catchEmError(() => scheduledDraws(() => 0, 1, p)).code).toBe('INVALID_ARGUMENT');
   });
 });
 

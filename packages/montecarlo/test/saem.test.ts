@@ -8,20 +8,11 @@
  * γ-weighted average the algebra says, and runs are reproducible from their seed.
  */
 import { describe, expect, it } from 'vitest';
-import { createEStep, createRng, EmError, fit, listESteps, omitTimings } from '@emlab/core';
+import { createEStep, createRng, fit, listESteps, omitTimings } from '@emlab/core';
 import '@emlab/exact';
 import { saemEStep, saemPolicy, saemStepSize, type SaemReport } from '@emlab/montecarlo';
 import { gaussianMixture, type GmmParams } from '@emlab/models';
-
-function errorOf(f: () => unknown): EmError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EmError) return e;
-    throw e;
-  }
-  throw new Error('expected an EmError');
-}
+import { catchEmError } from '@emlab/testing';
 
 function rows(n: number, seed: number): number[][] {
   const rng = createRng(seed);
@@ -35,12 +26,12 @@ describe('step sizes, options, policy', () => {
   });
 
   it('rejects α outside (1/2, 1], bad K and unknown options, naming them; is registered for every sampled kind', () => {
-    expect(errorOf(() => saemEStep({ alpha: 0.5 })).path).toEqual(['saemEStep', 'alpha']);
-    expect(errorOf(() => saemEStep({ alpha: 1.2 })).path).toEqual(['saemEStep', 'alpha']);
-    expect(errorOf(() => saemEStep({ k2: 0 })).path).toEqual(['saemEStep', 'k2']);
-    expect(errorOf(() => saemEStep({ annealing: 1 })).path).toEqual(['saemEStep', 'annealing']);
-    expect(errorOf(() => saemEStep({ gamma: 1 } as never)).code).toBe('INVALID_ARGUMENT');
-    expect(errorOf(() => createEStep('finite', 'saem', { proposal: 'independence' })).path).toEqual(['saemEStep', 'proposal']);
+    expect(catchEmError(() => saemEStep({ alpha: 0.5 })).path).toEqual(['saemEStep', 'alpha']);
+    expect(catchEmError(() => saemEStep({ alpha: 1.2 })).path).toEqual(['saemEStep', 'alpha']);
+    expect(catchEmError(() => saemEStep({ k2: 0 })).path).toEqual(['saemEStep', 'k2']);
+    expect(catchEmError(() => saemEStep({ annealing: 1 })).path).toEqual(['saemEStep', 'annealing']);
+    expect(catchEmError(() => saemEStep({ gamma: 1 } as never)).code).toBe('INVALID_ARGUMENT');
+    expect(catchEmError(() => createEStep('finite', 'saem', { proposal: 'independence' })).path).toEqual(['saemEStep', 'proposal']);
     for (const kind of ['finite', 'factor-graph', 'continuous']) expect(listESteps(kind).some((e) => e.method === 'saem')).toBe(true);
     expect(saemEStep({ k1: 10 }).options).toMatchObject({ k1: 10, k2: 100, alpha: 1, average: true });
   });
