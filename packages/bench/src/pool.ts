@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EmError } from '@emlab/core';
+import { threadExecArgv } from '@emlab/core/node';
 import { errorOutcome, runTask, RunTimeout, type RunContext, type RunOutcome, type RunTask } from './run-one.js';
 import type { Suite } from './suite-schema.js';
 
@@ -34,21 +35,6 @@ export function workerScript(): URL {
     throw new EmError('INTERNAL', `the worker script ${fileURLToPath(url)} is missing. Remedy: build @emlab/bench (npx tsc -b packages/bench) or run with workers: 1`, { path: ['options', 'workers'] });
   }
   return url;
-}
-
-/** `execArgv` for worker threads: the parent's, without `--conditions`/`-C` (workers load built files). @internal */
-export function workerExecArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--conditions' || a === '-C') {
-      i++;
-      continue;
-    }
-    if (a.startsWith('--conditions=') || a.startsWith('-C=')) continue;
-    out.push(a);
-  }
-  return out;
 }
 
 /** A failed attempt, classified: `retry` for crashes, the code and message for the record. */
@@ -121,7 +107,7 @@ export async function runOnPool(o: ExecOptions, tasks: readonly RunTask[]): Prom
   const { Piscina } = await import('piscina');
   const pool = new Piscina({
     // Workers run the built files: drop resolution conditions a test runner adds (`--conditions source`).
-    execArgv: workerExecArgv(process.execArgv),
+    execArgv: threadExecArgv(process.execArgv),
     filename: script.href,
     workerData: { suite: o.suite, baseDir: o.baseDir },
     minThreads: Math.min(o.threads, tasks.length),

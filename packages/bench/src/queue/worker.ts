@@ -17,8 +17,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deserialize } from 'node:v8';
 import { EmError, ShardWorker, currentBackend, emError, initBackend, parseOptions, type OptionSchema, type ShardRequest } from '@emlab/core';
+import { threadExecArgv } from '@emlab/core/node';
 import { hashJson } from '../metrics.js';
-import { workerExecArgv, workerScript } from '../pool.js';
+import { workerScript } from '../pool.js';
 import { errorOutcome, RunTimeout, type RunOutcome } from '../run-one.js';
 import { parseRedisUrl, QUEUE_NAMES, QUEUE_PREFIX, reachRedis } from './connection.js';
 import { decodeV8, encodeV8, fitSetupKey, type FitSetup, type RedisBytes, type ShardJob } from './fit-shards.js';
@@ -117,7 +118,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<{ readonly p
     if (pool === undefined) {
       const memoryMb = job.suite.limits.memoryMb;
       pool = new Piscina({
-        execArgv: workerExecArgv(process.execArgv),
+        execArgv: threadExecArgv(process.execArgv),
         filename: script.href,
         workerData: { suite: job.suite, baseDir: job.baseDir },
         minThreads: 0,

@@ -7,7 +7,7 @@
  * @module
  */
 export { checkDistinctOutputs, checkWritable, loadParams, loadResult, readJsonFile, readTextFile, saveParams, saveResult, streamLines, writeFileAtomic } from './files.js';
-export { THREAD_SHARDS_OPTIONS, threadShards, toShared } from './shard-threads.js';
+export { THREAD_SHARDS_OPTIONS, threadExecArgv, threadShards, toShared } from './shard-threads.js';
 export type { ThreadShardsOptions } from './shard-threads.js';
 export { convertToRowCache, openRowCache, openRowSource } from './row-cache.js';
 export type { RowFileFormat, RowSourceOptions } from './row-cache.js';

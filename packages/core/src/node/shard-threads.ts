@@ -58,7 +58,11 @@ export function shardWorkerScript(): URL {
   return url;
 }
 
-/** `execArgv` for worker threads: the parent's, without `--conditions`/`-C` (workers load built files). @internal */
+/**
+ * `execArgv` for worker threads: the parent's, without `--conditions`/`-C`, so that workers load the
+ * built files even when the parent runs from sources (vitest). Used by every emlab worker pool.
+ * @category Node
+ */
 export function threadExecArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
