@@ -10,6 +10,7 @@ import { EmError } from './errors.js';
 import type { EStep, EStepResult } from './estep.js';
 import type { FitContext, Method, MethodSession, MethodStep, RestartContext, RestartRun } from './method.js';
 import type { MStepResult, Model, ModelEvent, Parametrization, PreparedData } from './model.js';
+import { centralGradient } from './gradient/central-difference.js';
 import { nowMs } from './platform.js';
 import type { Precision } from './precision.js';
 import { PRECISIONS, unitRoundoff } from './precision.js';
@@ -31,19 +32,9 @@ export function reinitialized(events: readonly ModelEvent[]): boolean {
  * @category Methods
  */
 export function fisherGradientNorm<P, S>(model: Model<any, P, S, any>, par: Parametrization<P>, stats: S, theta: Float64Array, totalWeight: number): number { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const grad = centralGradient((v) => model.expectedLogJoint(stats, par.fromVector(v)), theta, totalWeight);
   let sq = 0;
-  const v = Float64Array.from(theta);
-  for (let i = 0; i < theta.length; i++) {
-    const x = theta[i] as number;
-    const h = 1e-5 * Math.max(1, Math.abs(x));
-    v[i] = x + h;
-    const up = model.expectedLogJoint(stats, par.fromVector(v));
-    v[i] = x - h;
-    const down = model.expectedLogJoint(stats, par.fromVector(v));
-    v[i] = x;
-    const g = (up - down) / (2 * h) / totalWeight;
-    sq += g * g;
-  }
+  for (const g of grad) sq += g * g;
   return Math.sqrt(sq);
 }
 

@@ -11,6 +11,7 @@ import type { Model, Parametrization, PreparedData } from '../model.js';
 import { createEStep, findEStep } from '../registry.js';
 import { createRng } from '../rng.js';
 import { gradientAdapterFor, hasGradientAdapter, type GradientProblem } from './adapters.js';
+import { centralGradient } from './central-difference.js';
 import { ensureGradientKernels } from './kernels.js';
 import { evaluate, maxAbs, norm2, type Evaluation } from './objective.js';
 
@@ -147,19 +148,7 @@ async function fisherStationarity<D, P, S, PD extends PreparedData>(model: Model
     }
     const theta = coords.toVector(params);
     const n = prepared.totalWeight ?? prepared.nRows;
-    const q = (v: Float64Array): number => model.expectedLogJoint(stats, coords.fromVector(v));
-    const grad = new Float64Array(coords.dim);
-    const v = Float64Array.from(theta);
-    for (let i = 0; i < coords.dim; i++) {
-      const t = theta[i] as number;
-      const h = 1e-5 * Math.max(1, Math.abs(t));
-      v[i] = t + h;
-      const up = q(v);
-      v[i] = t - h;
-      const down = q(v);
-      v[i] = t;
-      grad[i] = (up - down) / (2 * h) / n;
-    }
+    const grad = centralGradient((v) => model.expectedLogJoint(stats, coords.fromVector(v)), theta, n);
     const prior = model.logPrior?.(params) ?? 0;
     return {
       gradNorm: norm2(grad),
@@ -191,18 +180,7 @@ function likelihoodStationarity<D, P, S, PD extends PreparedData>(model: Model<D
     const f = (p: P): number => ll(p) + (model.logPrior?.(p) ?? 0);
     const theta = coords.toVector(params);
     const n = prepared.totalWeight ?? prepared.nRows;
-    const grad = new Float64Array(coords.dim);
-    const v = Float64Array.from(theta);
-    for (let i = 0; i < coords.dim; i++) {
-      const t = theta[i] as number;
-      const h = 1e-5 * Math.max(1, Math.abs(t));
-      v[i] = t + h;
-      const up = f(coords.fromVector(v));
-      v[i] = t - h;
-      const down = f(coords.fromVector(v));
-      v[i] = t;
-      grad[i] = (up - down) / (2 * h) / n;
-    }
+    const grad = centralGradient((v) => f(coords.fromVector(v)), theta, n);
     return {
       gradNorm: norm2(grad),
       gradMaxAbs: maxAbs(grad),
