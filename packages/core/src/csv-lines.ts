@@ -6,7 +6,7 @@
  * header/row dispatch. Each reader supplies what a header and a row mean.
  * @module
  */
-import type { EmError } from './errors.js';
+import { emError, type EmError } from './errors.js';
 
 /**
  * Splits one CSV line into cells: unquoted cells are trimmed; double-quoted
@@ -170,6 +170,21 @@ export abstract class CsvLineReader {
     for (const n of this.pendingBlank) this.row('', n);
     this.pendingBlank = [];
     this.row(text, lineNo);
+  }
+
+  /**
+   * The header's column names and their indices, for readers that find columns by name.
+   * @param source - the input's name in errors (a path).
+   * @throws EmError `PARSE_ERROR` at the header line for bad quoting or a name that appears twice.
+   */
+  protected namedColumns(text: string, lineNo: number, source: string): { readonly names: string[]; readonly index: Map<string, number> } {
+    const names = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [source, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'));
+    const index = new Map<string, number>();
+    names.forEach((n, c) => {
+      if (index.has(n)) throw emError('PARSE_ERROR', [source, 'header', 'column', n], n, `line ${lineNo}: column ${JSON.stringify(n)} appears twice`, 'give every column a distinct name');
+      index.set(n, c);
+    });
+    return { names, index };
   }
 
   protected abstract header(text: string, lineNo: number): void;

@@ -72,12 +72,7 @@ class HmmCsvReader extends CsvLineReader {
   }
 
   protected header(text: string, lineNo: number): void {
-    const names = splitCsvLine(text, (problem) => emError('PARSE_ERROR', [this.name, 'header'], text, `line ${lineNo}: ${problem}`, 'fix the quoting of the header row'));
-    const index = new Map<string, number>();
-    names.forEach((n, c) => {
-      if (index.has(n)) throw emError('PARSE_ERROR', [this.name, 'header', 'column', n], n, `line ${lineNo}: column ${JSON.stringify(n)} appears twice`, 'give every column a distinct name');
-      index.set(n, c);
-    });
+    const { names, index } = this.namedColumns(text, lineNo, this.name);
     if (this.o.sequenceColumn !== undefined) {
       const c = index.get(this.o.sequenceColumn);
       if (c === undefined) throw emError('INVALID_ARGUMENT', ['options', 'sequenceColumn'], this.o.sequenceColumn, `is not a column of ${this.name} (columns: ${names.join(', ')})`, 'name the column that holds the sequence ids');
