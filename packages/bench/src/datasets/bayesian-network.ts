@@ -6,10 +6,11 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { emError, validateSeed, type OptionSchema } from '@emlab/core';
+import { emError, type OptionSchema } from '@emlab/core';
 import { BUILTIN_NETWORKS, readNetwork, sampleNetwork, type BayesNet, type BnData } from '@emlab/models';
 import { registerDatasetKind, type DatasetContext } from '../dataset-registry.js';
 import { reanchor } from '../suite.js';
+import { seedOption } from './seed-option.js';
 import { pickRows, splitRows } from './numeric-table.js';
 
 /** The data type of sampled network tables (`BnData`): what the `bayesian-network` model registration reads. @category Data sets */
@@ -19,16 +20,7 @@ export const BN_TABLE = 'bn-table';
 export const BAYESIAN_NETWORK_DATASET_OPTIONS = {
   network: { type: 'string', required: true, description: `a built-in network (${Object.keys(BUILTIN_NETWORKS).join(', ')}) or a .bif / .json file relative to the suite file` },
   nSamples: { type: 'integer', min: 1, required: true, description: 'rows to sample' },
-  seed: {
-    type: 'custom',
-    default: 0,
-    shape: 'a safe integer or a non-empty string',
-    description: 'root seed of the sample',
-    check: (v, path) => {
-      validateSeed(v, path);
-      return v;
-    },
-  },
+  seed: seedOption('root seed of the sample', { default: 0 }),
   hidden: {
     type: 'custom',
     shape: 'a list of node names',

@@ -4,9 +4,10 @@
  * covariances, labels) is known.
  * @module
  */
-import { validateSeed, type OptionSchema } from '@emlab/core';
+import type { OptionSchema } from '@emlab/core';
 import { makeGaussianMixture, type GaussianMixtureOptions } from '@emlab/data';
 import { registerDatasetKind } from '../dataset-registry.js';
+import { seedOption } from './seed-option.js';
 import { reanchor } from '../suite.js';
 import { mixtureTruthError } from './mixture-truth.js';
 import { numericTableContent } from './numeric-table.js';
@@ -16,16 +17,7 @@ export const GAUSSIAN_MIXTURE_DATASET_OPTIONS = {
   nSamples: { type: 'integer', min: 1, required: true, description: 'rows to draw' },
   nComponents: { type: 'integer', min: 1, max: 10_000, required: true, description: 'components K' },
   nFeatures: { type: 'integer', min: 1, max: 100_000, required: true, description: 'features D' },
-  seed: {
-    type: 'custom',
-    required: true,
-    shape: 'a safe integer or a non-empty string',
-    description: 'root seed of the draw',
-    check: (v, path) => {
-      validateSeed(v, path);
-      return v;
-    },
-  },
+  seed: seedOption('root seed of the draw', { required: true }),
   separation: { type: 'number', min: 0, exclusiveMin: true, description: 'minimum distance between means, in cluster scales (default 4)' },
   covariance: { type: 'enum', values: ['full', 'diag', 'spherical', 'tied'], description: 'shape of the true covariances (default full)' },
   weights: { type: 'number-list', min: 0, max: 1, description: 'mixing weights, K numbers summing to 1 (default random, each >= 0.5/K)' },

@@ -6,9 +6,10 @@
  * The truth is the generating (β, Σ_b); the data imply the model's `family`.
  * @module
  */
-import { emError, validateSeed, type OptionSchema } from '@emlab/core';
+import { emError, type OptionSchema } from '@emlab/core';
 import { generateGlmmData, type GlmmDataInput, type GlmmFamily } from '@emlab/models';
 import { registerDatasetKind } from '../dataset-registry.js';
+import { seedOption } from './seed-option.js';
 import { reanchor } from '../suite.js';
 import { splitRows } from './numeric-table.js';
 
@@ -22,16 +23,7 @@ export const GLMM_DATASET_OPTIONS = {
   groupSize: { type: 'integer', min: 1, max: 100_000, required: true, description: 'rows per group' },
   beta: { type: 'number-list', required: true, description: 'fixed effects β: intercept, slope on t, then one per extra normal covariate' },
   sigma: { type: 'number-list', required: true, description: 'Σ_b row-major: [σ²] (random intercept) or [σ₁₁, σ₁₂, σ₂₁, σ₂₂] (intercept and slope on t)' },
-  seed: {
-    type: 'custom',
-    default: 0,
-    shape: 'a safe integer or a non-empty string',
-    description: 'root seed of the generator',
-    check: (v, path) => {
-      validateSeed(v, path);
-      return v;
-    },
-  },
+  seed: seedOption('root seed of the generator', { default: 0 }),
 } as const satisfies OptionSchema;
 
 /** Rows of the given groups (whole groups), as GLMM input. */

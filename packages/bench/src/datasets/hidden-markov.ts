@@ -9,10 +9,11 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { createRng, emError, validateSeed, type OptionSchema } from '@emlab/core';
+import { createRng, emError, type OptionSchema } from '@emlab/core';
 import { hiddenMarkovModel, readHmmCsv, type HmmParams } from '@emlab/models';
 import { registerDatasetKind, type DatasetContext, type DatasetContent } from '../dataset-registry.js';
 import { reanchor } from '../suite.js';
+import { seedOption } from './seed-option.js';
 import { splitRows } from './numeric-table.js';
 
 /** The data type of HMM sequence sets (`{ x: number[][], lengths: number[] }`). @category Data sets */
@@ -37,16 +38,7 @@ export const HIDDEN_MARKOV_DATASET_OPTIONS = {
   length: { type: 'integer', min: 1, description: 'simulated: steps per sequence (default 200)' },
   separation: { type: 'number', min: 0, exclusiveMin: true, description: 'simulated: distance between state means in noise standard deviations (default 3)' },
   stay: { type: 'number', min: 0, max: 1, exclusiveMax: true, description: 'simulated: self-transition probability (default 0.9; the rest spread evenly)' },
-  seed: {
-    type: 'custom',
-    default: 0,
-    shape: 'a safe integer or a non-empty string',
-    description: 'simulated: root seed of the truth and the draw',
-    check: (v, path) => {
-      validateSeed(v, path);
-      return v;
-    },
-  },
+  seed: seedOption('simulated: root seed of the truth and the draw', { default: 0 }),
 } as const satisfies OptionSchema;
 
 type Sequences = { x: number[][]; lengths: number[] };
